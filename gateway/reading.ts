@@ -1,0 +1,70 @@
+/**
+ * The one data contract from driver to sink. Drivers create Readings with `value === raw` and
+ * `cal === UNTAGGED`; the calibration tagger fills `value`, `u`, `k` and `cal` in place (no copy on
+ * the hot path); sinks serialise them.
+ */
+export type Quality = 'good' | 'uncertain' | 'bad';
+
+export type CalStatus =
+  | 'valid'
+  | 'due_soon'
+  | 'expired'
+  | 'out_of_tolerance'
+  | 'limited'
+  | 'out_of_service'
+  | 'quarantined'
+  | 'uncalibrated';
+
+export interface CalTag {
+  status: CalStatus;
+  /** Certificate id of the record valid at the reading's timestamp, null when none. */
+  certificate: string | null;
+  /** Due date of that record, ISO date (YYYY-MM-DD), null when none. */
+  due: string | null;
+  /** Whole days from the reading's timestamp to the due date (negative once expired). */
+  daysToDue: number | null;
+  /** False when expired, out of tolerance, uncalibrated, out of service or outside the calibrated range. */
+  traceable: boolean;
+}
+
+export type ReadingValue = number | boolean | string | null;
+
+export interface Reading {
+  site: string;
+  instrument: string;
+  channel: string;
+  quantity: string;
+  unit: string;
+  /** Source timestamp, ms since epoch (the gateway's receive time where the device has no clock). */
+  ts: number;
+  /** Per-instrument sequence number, +1 for every reading the instrument produces. */
+  seq: number;
+  /** As decoded, after register scaling; null when quality is bad and nothing was read. */
+  raw: ReadingValue;
+  /** After calibration correction. */
+  value: ReadingValue;
+  quality: Quality;
+  /** Why quality is not good: `timeout`, `exception:2 (illegal data address)`, `disconnected`, ... */
+  reason?: string;
+  /** Combined standard uncertainty, in `unit`. */
+  u?: number;
+  /** Coverage factor: expanded uncertainty U = k·u. */
+  k?: number;
+  cal: CalTag;
+}
+
+/** Placeholder carried from the driver until the tagger runs; never leaves the pipeline. */
+export const UNTAGGED: CalTag = Object.freeze({
+  status: 'uncalibrated',
+  certificate: null,
+  due: null,
+  daysToDue: null,
+  traceable: false,
+}) as CalTag;
+
+/** One poll cycle (or one subscription delivery) of one instrument. */
+export interface ReadingBatch {
+  site: string;
+  instrument: string;
+  readings: Reading[];
+}
