@@ -19,6 +19,7 @@ export const REGISTER_TYPES = [
 /** `string(n)`: n ASCII characters, two per register, NUL-padded. */
 export const STRING_TYPE = /^string\((\d{1,3})\)$/;
 export const BYTE_ORDERS = ['ABCD', 'DCBA', 'BADC', 'CDAB'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const FUNCTIONS = ['coil', 'discrete', 'holding', 'input'] as const;
 
 export const ChannelSchema = Type.Object(
@@ -121,10 +122,7 @@ export const IngestSchema = Type.Object(
 export const GatewaySchema = Type.Object(
   {
     id: Type.Optional(Id),
-    logLevel: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      { default: 'info' },
-    ),
+    logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
   },
   { additionalProperties: false },
 );

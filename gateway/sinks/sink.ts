@@ -1,15 +1,23 @@
 import type { DeviceStatus } from '../../drivers/driver.js';
-import type { ReadingBatch } from '../reading.js';
+import type { CalTag, ReadingBatch } from '../reading.js';
+
+/** What the gateway tells the world about one instrument: connection plus calibration state. */
+export interface InstrumentState extends DeviceStatus {
+  cal: CalTag;
+}
 
 /**
  * A destination for readings. write() resolves only once the destination acknowledged the batch
- * (MQTT PUBACK, InfluxDB 204), so a durable spool can advance its cursor on resolution.
+ * (MQTT PUBACK, InfluxDB 204), so a durable spool can advance its cursor on resolution; it
+ * rejects when the batch was not taken, and the caller decides whether to retry.
  */
 export interface Sink {
   readonly name: string;
   start(): Promise<void>;
   write(batch: ReadingBatch): Promise<void>;
-  /** Device connection and calibration state changes; optional for sinks that only store data. */
-  status?(status: DeviceStatus): void;
+  /** Instrument state changes; optional for sinks that only store data. */
+  state?(state: InstrumentState): void;
+  /** True while the destination is reachable (for readiness). */
+  connected(): boolean;
   stop(): Promise<void>;
 }

@@ -1,0 +1,30 @@
+import type { InstrumentConfig } from '../../config/schema.js';
+import type { Logger } from '../../gateway/log.js';
+import type { Driver, DriverOutput, DriverStats } from '../driver.js';
+import { DevicePoller } from './device-poller.js';
+
+/** All Modbus TCP instruments of a gateway: one independent poller (and connection) each. */
+export class ModbusTcpDriver implements Driver {
+  readonly protocol = 'modbus-tcp';
+  private pollers: DevicePoller[] = [];
+
+  constructor(
+    private readonly site: string,
+    private readonly instruments: InstrumentConfig[],
+    private readonly log: Logger,
+  ) {}
+
+  start(output: DriverOutput): void {
+    this.pollers = this.instruments.map((cfg) => new DevicePoller(this.site, cfg, output, this.log.child({ driver: this.protocol })));
+    const n = this.pollers.length;
+    this.pollers.forEach((p, i) => p.start(Math.floor((i * this.instruments[i]!.pollIntervalMs) / n)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.pollers.map((p) => p.stop()));
+  }
+
+  stats(): DriverStats[] {
+    return this.pollers.map((p) => p.stats);
+  }
+}

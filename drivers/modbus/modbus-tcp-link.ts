@@ -1,0 +1,107 @@
+import * as M from 'modbus-serial';
+import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
+import type { RegisterFunction } from '../../config/schema.js';
+
+// modbus-serial is CommonJS; under NodeNext its class is the module's default export.
+const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unknown as new () => ModbusClient;
+
+const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'slave device failure',
+  5: 'acknowledge',
+  6: 'slave device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
+  11: 'gateway target device failed to respond',
+};
+
+/** Why a read failed, in the words a reading's `reason` carries. */
+export type ReadFailure =
+  | { kind: 'timeout'; reason: string }
+  | { kind: 'exception'; code: number; reason: string }
+  | { kind: 'disconnected'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+export function classifyError(err: unknown): ReadFailure {
+  const e = err as { modbusCode?: number; errno?: string; name?: string; message?: string };
+  if (typeof e.modbusCode === 'number') {
+    return { kind: 'exception', code: e.modbusCode, reason: `exception:${e.modbusCode} (${EXCEPTION_NAMES[e.modbusCode] ?? 'unknown'})` };
+  }
+  if (e.errno === 'ETIMEDOUT' || e.name === 'TransactionTimedOutError') return { kind: 'timeout', reason: 'timeout' };
+  if (e.errno === 'ECONNREFUSED' || /Port Not Open|ECONNRESET|EPIPE|closed/i.test(e.message ?? '')) {
+    return { kind: 'disconnected', reason: `disconnected: ${e.message ?? 'connection lost'}` };
+  }
+  return { kind: 'invalid', reason: `invalid response: ${e.message ?? String(err)}` };
+}
+
+export type ReadResult = { bytes: Uint8Array } | { bits: boolean[] };
+
+/**
+ * One TCP connection to one Modbus device (unit id). modbus-serial never reconnects by itself, so
+ * the link only connects, reads and closes; the poller owns the retry loop.
+ */
+export class ModbusTcpLink {
+  private client: ModbusClient | null = null;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly unitId: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.client?.isOpen === true;
+  }
+
+  /** Connects within timeoutMs; modbus-serial alone would wait for the OS (minutes) on a silent host. */
+  async connect(onClose: () => void): Promise<void> {
+    this.close();
+    const client = new ModbusRTU();
+    this.client = client;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.connectTCP(this.host, { port: this.port }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`connect to ${this.host}:${this.port} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    client.setID(this.unitId);
+    client.setTimeout(this.timeoutMs);
+    client.on('close', () => {
+      if (this.client === client) onClose();
+    });
+  }
+
+  async read(fn: RegisterFunction, address: number, count: number): Promise<ReadResult> {
+    const c = this.client;
+    if (!c || !c.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
+    switch (fn) {
+      case 'coil':
+        return { bits: (await c.readCoils(address, count)).data };
+      case 'discrete':
+        return { bits: (await c.readDiscreteInputs(address, count)).data };
+      case 'holding':
+        return { bytes: (await c.readHoldingRegisters(address, count)).buffer };
+      case 'input':
+        return { bytes: (await c.readInputRegisters(address, count)).buffer };
+    }
+  }
+
+  close(): void {
+    const c = this.client;
+    this.client = null;
+    if (c) {
+      c.destroy(() => undefined);
+    }
+  }
+}

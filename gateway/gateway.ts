@@ -1,0 +1,83 @@
+import { hostname } from 'node:os';
+import type { MetrogateConfig } from '../config/schema.js';
+import type { Driver } from '../drivers/driver.js';
+import { ModbusTcpDriver } from '../drivers/modbus/modbus-tcp-driver.js';
+import { Ingest } from './ingest/ingest.js';
+import type { Logger } from './log.js';
+import { Pipeline } from './pipeline.js';
+import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
+import type { Sink } from './sinks/sink.js';
+
+export interface Roles {
+  /** Poll the configured instruments and publish their readings. */
+  drivers: boolean;
+  /** Take data topics from the broker into InfluxDB. */
+  ingest: boolean;
+}
+
+export interface Gateway {
+  readonly id: string;
+  readonly pipeline: Pipeline;
+  readonly drivers: readonly Driver[];
+  readonly sinks: readonly Sink[];
+  readonly ingest: Ingest | null;
+  start(): Promise<void>;
+  /** Stops the drivers and waits until every polled reading was acknowledged by its sinks. */
+  stopPolling(): Promise<void>;
+  /** stopPolling(), then stops sinks and ingest (which writes what it holds first). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles a gateway from a validated config without doing any I/O; start() connects. Tests
+ * build it with their own config and real local servers, as main does with the user's.
+ */
+export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles): Gateway {
+  const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  const instruments = roles.drivers ? config.instruments : [];
+  const sinks: Sink[] = [];
+  if (instruments.length > 0) {
+    sinks.push(new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log }));
+  }
+  const pipeline = new Pipeline(config.site, instruments, sinks, log);
+  const drivers: Driver[] = [];
+  const modbusTcp = instruments.filter((i) => i.protocol === 'modbus-tcp');
+  if (modbusTcp.length > 0) drivers.push(new ModbusTcpDriver(config.site, modbusTcp, log));
+
+  let ingest: Ingest | null = null;
+  if (roles.ingest) {
+    if (!config.influx) throw new Error('the ingest role needs an `influx` section in the config');
+    ingest = new Ingest({
+      mqtt: config.mqtt,
+      influx: config.influx,
+      ingest: config.ingest ?? { enabled: true, sites: ['+'] },
+      log: log.child({ role: 'ingest' }),
+      clientId: `metrogate-ingest-${config.site}-${id}`,
+    });
+  }
+
+  return {
+    id,
+    pipeline,
+    drivers,
+    sinks,
+    ingest,
+    async start() {
+      // Ingest first, so that the first readings published already have a subscriber.
+      await ingest?.start();
+      await Promise.all(sinks.map((s) => s.start()));
+      for (const d of drivers) d.start(pipeline);
+      log.info({ gateway: id, site: config.site, instruments: instruments.length, ingest: ingest !== null }, 'metrogate started');
+    },
+    async stopPolling() {
+      await Promise.all(drivers.map((d) => d.stop()));
+      await pipeline.drain();
+    },
+    async stop() {
+      await this.stopPolling();
+      await Promise.all(sinks.map((s) => s.stop()));
+      await ingest?.stop();
+      log.info({ gateway: id }, 'metrogate stopped');
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { InfluxConfig } from '../../config/schema.js';
+
+/** An InfluxDB answer that retrying cannot fix (bad line protocol, field type conflict). */
+export class InfluxRejected extends Error {
+  constructor(readonly status: number, body: string) {
+    super(`InfluxDB rejected the write (${status}): ${body.slice(0, 500)}`);
+  }
+}
+
+/**
+ * Posts line protocol to InfluxDB 1.x /write. We post the text ourselves rather than call the
+ * `influx` package's writePoints: with the same keep-alive connection it measured ~175k vs ~110k
+ * points/s here, because writePoints re-validates and re-renders every point we already rendered.
+ * The `influx` package still provides the escaping (line-protocol.ts) and database setup.
+ */
+export class InfluxWriter {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly auth: string | undefined;
+
+  constructor(cfg: Pick<InfluxConfig, 'url' | 'database' | 'username' | 'password'>) {
+    this.url = new URL('/write', cfg.url);
+    this.url.searchParams.set('db', cfg.database);
+    this.url.searchParams.set('precision', 'ms');
+    const secure = this.url.protocol === 'https:';
+    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    this.auth = cfg.username ? 'Basic ' + Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64') : undefined;
+  }
+
+  /** Resolves on 204; rejects with InfluxRejected on 4xx, with a plain Error on 5xx or network failure. */
+  write(lines: string[]): Promise<void> {
+    const body = lines.join('\n');
+    const mod = this.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'text/plain; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
+            ...(this.auth ? { authorization: this.auth } : {}),
+          },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status === 204) return resolve();
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status >= 400 && status < 500) reject(new InfluxRejected(status, text));
+            else reject(new Error(`InfluxDB write failed (${status}): ${text.slice(0, 500)}`));
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('InfluxDB write timed out')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

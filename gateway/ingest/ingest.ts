@@ -1,0 +1,164 @@
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
+import type { Logger } from '../log.js';
+import { dataSubscription } from '../sinks/mqtt/topics.js';
+import { DeferredPubacks } from './deferred-pubacks.js';
+import { ensureDatabase } from './ensure-database.js';
+import { InfluxRejected, InfluxWriter } from './influx-writer.js';
+import { LineProtocolRenderer } from './line-protocol.js';
+import { parseWireBatch } from './parse-batch.js';
+
+export interface IngestOptions {
+  mqtt: MqttConfig;
+  influx: InfluxConfig;
+  ingest: IngestConfig;
+  log: Logger;
+  clientId: string;
+}
+
+export interface IngestStats {
+  messages: number;
+  points: number;
+  writes: number;
+  writeErrors: number;
+  /** Messages dropped because they were not metrogate data (logged, acknowledged). */
+  rejectedMessages: number;
+  /** Points InfluxDB refused (e.g. a field type conflict); logged, not retried. */
+  rejectedPoints: number;
+}
+
+/** How many unacknowledged messages we let the broker send us (MQTT 5 Receive Maximum). */
+const RECEIVE_MAXIMUM = 1000;
+/** With the broker's window full, no more messages come: write what we have after this pause. */
+const IDLE_FLUSH_MS = 10;
+
+/**
+ * The ingest role: MQTT data topics → InfluxDB line protocol. A message is acknowledged only once
+ * its points are written (or it is found to be poison), so at-least-once holds across a crash; a
+ * replay writes the same series and timestamps again, which InfluxDB stores once.
+ */
+export class Ingest {
+  readonly stats: IngestStats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedPoints: 0 };
+  private client: MqttClient | null = null;
+  private acks: DeferredPubacks | null = null;
+  private readonly writer: InfluxWriter;
+  private readonly renderer: LineProtocolRenderer;
+  private lines: string[] = [];
+  private messageIds: number[] = [];
+  private writing: Promise<void> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private maxTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(private readonly opts: IngestOptions) {
+    this.writer = new InfluxWriter(opts.influx);
+    this.renderer = new LineProtocolRenderer(opts.influx.measurement);
+  }
+
+  async start(): Promise<void> {
+    const { mqtt, ingest, log } = this.opts;
+    await ensureDatabase(this.opts.influx);
+    const client = connect(mqtt.url, {
+      protocolVersion: 5,
+      clientId: this.opts.clientId,
+      username: mqtt.username,
+      password: mqtt.password,
+      // A persistent session: what arrives while we are away waits for us at the broker.
+      clean: false,
+      properties: { sessionExpiryInterval: 3600, receiveMaximum: RECEIVE_MAXIMUM },
+      reconnectPeriod: 1000,
+    });
+    this.client = client;
+    this.acks = new DeferredPubacks(client);
+    client.handleMessage = (packet, callback) => {
+      this.receive(packet);
+      callback();
+    };
+    client.on('error', (err) => log.warn({ err: err.message }, 'ingest mqtt error'));
+    const topics = ingest.sites.map((site) => dataSubscription(mqtt.topicPrefix, site));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => {
+        client.subscribeAsync(topics, { qos: 1 }).then(() => resolve(), reject);
+      });
+      client.once('error', reject);
+    });
+    log.info({ topics, database: this.opts.influx.database }, 'ingest subscribed');
+  }
+
+  private receive(packet: IPublishPacket): void {
+    this.stats.messages++;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const batch = parseWireBatch(payload);
+    if (typeof batch === 'string') {
+      this.stats.rejectedMessages++;
+      this.opts.log.warn({ topic: packet.topic, problem: batch }, 'ingest dropped a message that is not a metrogate reading batch');
+      if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
+      return;
+    }
+    this.renderer.render(batch, this.lines);
+    if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const full = this.lines.length >= this.opts.influx.batchSize || this.messageIds.length >= RECEIVE_MAXIMUM;
+    if (full) return this.flush();
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.flush(), IDLE_FLUSH_MS);
+    this.maxTimer ??= setTimeout(() => this.flush(), this.opts.influx.flushIntervalMs);
+  }
+
+  private flush(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.idleTimer = this.maxTimer = null;
+    if (this.writing || this.lines.length === 0) return;
+    const lines = this.lines;
+    const ids = this.messageIds;
+    this.lines = [];
+    this.messageIds = [];
+    this.writing = this.writeUntilStored(lines, ids).finally(() => {
+      this.writing = null;
+      if (this.lines.length > 0) this.schedule();
+    });
+  }
+
+  /** Retries until InfluxDB takes the points: nothing is acknowledged before that. */
+  private async writeUntilStored(lines: string[], ids: number[]): Promise<void> {
+    let backoff = 250;
+    for (;;) {
+      try {
+        await this.writer.write(lines);
+        this.stats.writes++;
+        this.stats.points += lines.length;
+        break;
+      } catch (err) {
+        if (err instanceof InfluxRejected) {
+          this.stats.rejectedPoints += lines.length;
+          this.opts.log.error({ err: err.message, points: lines.length }, 'InfluxDB rejected points; they are dropped');
+          break;
+        }
+        this.stats.writeErrors++;
+        if (this.stopping) return;
+        this.opts.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'InfluxDB write failed; retrying');
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+    this.acks?.release(ids);
+  }
+
+  /** Writes what is buffered, acknowledges it, and disconnects (the session stays at the broker). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.flush();
+    await this.writing;
+    this.flush();
+    await this.writing;
+    this.stopping = true;
+    this.client = null;
+    await client.endAsync();
+    this.writer.close();
+  }
+}

@@ -1,0 +1,125 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttConfig } from '../../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { ReadingBatch } from '../../reading.js';
+import type { InstrumentState, Sink } from '../sink.js';
+import { InFlightLimit } from './in-flight-limit.js';
+import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
+import { dataTopic, gatewayStateTopic, statusTopic } from './topics.js';
+import { VERSION } from '../../version.js';
+
+export interface MqttSinkOptions {
+  site: string;
+  gateway: string;
+  instruments: string[];
+  mqtt: MqttConfig;
+  log: Logger;
+}
+
+/** Publishes reading batches (QoS from config), retained instrument states and the gateway state with last will. */
+export class MqttSink implements Sink {
+  readonly name = 'mqtt';
+  private client: MqttClient | null = null;
+  private readonly limit: InFlightLimit;
+  private readonly prefix: string;
+
+  constructor(private readonly opts: MqttSinkOptions) {
+    this.limit = new InFlightLimit(opts.mqtt.maxInFlight);
+    this.prefix = opts.mqtt.topicPrefix;
+  }
+
+  async start(): Promise<void> {
+    const { mqtt, site, gateway, log } = this.opts;
+    const stateTopic = gatewayStateTopic(this.prefix, site);
+    const options: IClientOptions = {
+      protocolVersion: 5,
+      clientId: mqtt.clientId ?? `metrogate-${site}-${gateway}`,
+      username: mqtt.username,
+      password: mqtt.password,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      will: {
+        topic: stateTopic,
+        payload: Buffer.from(this.gatewayState('offline')),
+        qos: 1,
+        retain: true,
+      },
+    };
+    const client = connect(mqtt.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      log.info({ url: mqtt.url }, 'mqtt connected');
+      client.publish(stateTopic, this.gatewayState('online'), { qos: 1, retain: true });
+    });
+    client.on('offline', () => log.warn({ url: mqtt.url }, 'mqtt offline; publishes queue until it is back'));
+    client.on('error', (err) => log.warn({ url: mqtt.url, err: err.message }, 'mqtt error'));
+    // Resolve on the first connection, but never block start on a broker that is down: the
+    // gateway keeps polling and mqtt.js keeps the publishes until the broker is back.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000);
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  async write(batch: ReadingBatch): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('mqtt sink not started');
+    const wait = this.limit.acquire();
+    if (wait) await wait;
+    try {
+      await client.publishAsync(
+        dataTopic(this.prefix, batch.site, batch.instrument),
+        serialiseBatch(batch, this.opts.gateway),
+        { qos: this.opts.mqtt.qos },
+      );
+    } finally {
+      this.limit.release();
+    }
+  }
+
+  state(state: InstrumentState): void {
+    const payload = JSON.stringify({
+      v: PAYLOAD_VERSION,
+      site: this.opts.site,
+      gateway: this.opts.gateway,
+      instrument: state.instrument,
+      online: state.online,
+      since: state.since,
+      ...(state.error !== undefined ? { error: state.error } : {}),
+      ts: Date.now(),
+      cal: state.cal,
+    });
+    this.client?.publish(statusTopic(this.prefix, this.opts.site, state.instrument), payload, { qos: 1, retain: true });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = null;
+    if (client.connected) {
+      await client
+        .publishAsync(gatewayStateTopic(this.prefix, this.opts.site), this.gatewayState('offline'), { qos: 1, retain: true })
+        .catch(() => undefined);
+    }
+    await client.endAsync();
+  }
+
+  private gatewayState(state: 'online' | 'offline'): string {
+    return JSON.stringify({
+      v: PAYLOAD_VERSION,
+      site: this.opts.site,
+      gateway: this.opts.gateway,
+      state,
+      ts: Date.now(),
+      version: VERSION,
+      instruments: this.opts.instruments,
+    });
+  }
+}

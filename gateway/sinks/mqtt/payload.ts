@@ -1,0 +1,82 @@
+import type { CalTag, Reading, ReadingBatch } from '../../reading.js';
+
+/**
+ * The data message, documented by gateway/schemas/reading-batch.schema.json (`v` = 1).
+ * Hand-assembled instead of JSON.stringify over a mapped copy: it runs for every reading, the
+ * batch-level fields (site, instrument) are written once rather than per reading, and the
+ * calibration tag, shared by all readings in one status window, is serialised once per window.
+ */
+export const PAYLOAD_VERSION = 1;
+
+const calJson = new WeakMap<CalTag, string>();
+
+function serialiseCal(cal: CalTag): string {
+  let s = calJson.get(cal);
+  if (s === undefined) {
+    s = JSON.stringify({
+      status: cal.status,
+      certificate: cal.certificate,
+      due: cal.due,
+      daysToDue: cal.daysToDue,
+      traceable: cal.traceable,
+    });
+    calJson.set(cal, s);
+  }
+  return s;
+}
+
+function num(v: number): string {
+  // JSON has no NaN/Infinity; a device can still send them (float32 0x7FC00000).
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+function value(v: Reading['value']): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return num(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return JSON.stringify(v);
+}
+
+function serialiseReading(r: Reading): string {
+  let s =
+    `{"channel":${JSON.stringify(r.channel)},"quantity":${JSON.stringify(r.quantity)},"unit":${JSON.stringify(r.unit)}` +
+    `,"ts":${r.ts},"seq":${r.seq},"raw":${value(r.raw)},"value":${value(r.value)},"quality":"${r.quality}"`;
+  if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
+  if (r.u !== undefined) s += `,"u":${num(r.u)}`;
+  if (r.k !== undefined) s += `,"k":${num(r.k)}`;
+  return s + `,"cal":${serialiseCal(r.cal)}}`;
+}
+
+export function serialiseBatch(batch: ReadingBatch, gateway: string): string {
+  let s = `{"v":${PAYLOAD_VERSION},"site":${JSON.stringify(batch.site)},"gateway":${JSON.stringify(gateway)},"instrument":${JSON.stringify(batch.instrument)},"readings":[`;
+  const rs = batch.readings;
+  for (let i = 0; i < rs.length; i++) {
+    if (i > 0) s += ',';
+    s += serialiseReading(rs[i]!);
+  }
+  return s + ']}';
+}
+
+/** The parsed form of a data message, as consumers (the ingest role) see it. */
+export interface WireReading {
+  channel: string;
+  quantity: string;
+  unit: string;
+  ts: number;
+  seq: number;
+  raw: Reading['raw'];
+  value: Reading['value'];
+  quality: Reading['quality'];
+  reason?: string;
+  u?: number;
+  k?: number;
+  cal: CalTag;
+}
+
+export interface WireBatch {
+  v: number;
+  site: string;
+  gateway: string;
+  instrument: string;
+  readings: WireReading[];
+}
