@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../config/load-config.js';
+import type { MetrogateConfig } from '../../config/schema.js';
+import { packageRoot } from '../../config/write-json-schema.js';
+import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { buildGateway, type Gateway } from '../gateway.js';
+import { influxClient } from '../ingest/ensure-database.js';
+import { createLogger } from '../log.js';
+import { ensureInstalled } from '../private-services/ensure-installed.js';
+import { startInfluxDB } from '../private-services/influxdb.js';
+import { startMosquitto } from '../private-services/mosquitto.js';
+import type { PrivateService } from '../private-services/daemon.js';
+import { printSummary, type InstrumentSummary } from './demo-summary.js';
+
+export interface DemoOptions {
+  /** Stop after this many seconds and print the summary; otherwise run until Ctrl-C. */
+  seconds?: number | undefined;
+  /** Leave Mosquitto and InfluxDB running after the demo (prints how to reach them). */
+  keep?: boolean;
+}
+
+export const DEMO_CONFIG = 'config/examples/demo.yaml';
+
+/**
+ * `metrogate demo`: private broker and database on free ports, the demo lab's simulated
+ * instruments, and the gateway with its ingest role, all stopped again at the end.
+ */
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const configFile = join(packageRoot(), DEMO_CONFIG);
+  const config = loadConfig(configFile);
+  const log = createLogger(config.gateway?.logLevel ?? 'info');
+  await ensureInstalled(['mosquitto', 'influxd'], { log });
+
+  const started: { stop(): Promise<void> }[] = [];
+  let gateway: Gateway | undefined;
+  try {
+    const [mosquitto, influx] = await Promise.all([startMosquitto(), startInfluxDB()]);
+    started.push(mosquitto, influx);
+    log.info({ mqtt: mosquitto.url, influx: influx.url }, 'private Mosquitto and InfluxDB started');
+    const sim = await startSimulator({ devices: devicesFromConfig(config, { ephemeralPorts: true }).devices });
+    started.push(sim);
+    const live = wireDemo(config, mosquitto, influx, sim);
+    gateway = buildGateway(live, log, { drivers: true, ingest: true });
+    await gateway.start();
+
+    const ended = opts.seconds === undefined ? untilInterrupted() : Promise.race([sleep(opts.seconds * 1000), untilInterrupted()]);
+    await ended;
+    log.info('demo ending: stopping the pollers and delivering what they read');
+    await gateway.stopPolling();
+    const published = sumDelivered(gateway, 'mqtt');
+    await waitForIngest(gateway, published, 15_000);
+    await gateway.stop();
+    const rows = await summarise(live, gateway, influx);
+    printSummary(live, rows, { mqttUrl: mosquitto.url, influxUrl: influx.url, seconds: opts.seconds });
+    if (opts.keep) {
+      console.log(`\nLeft running (--keep): Mosquitto ${mosquitto.url} (pid ${mosquitto.pid}), InfluxDB ${influx.url} (pid ${influx.pid}).`);
+      started.splice(0, 2);
+    }
+    const mismatch = rows.some((r) => r.polled !== r.published || r.published !== r.written);
+    return mismatch ? 1 : 0;
+  } finally {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  }
+}
+
+function wireDemo(config: MetrogateConfig, mosquitto: PrivateService, influx: PrivateService, sim: Simulator): MetrogateConfig {
+  return {
+    ...config,
+    mqtt: { ...config.mqtt, url: mosquitto.url },
+    influx: { ...config.influx!, url: influx.url },
+    instruments: config.instruments.map((inst) => ({
+      ...inst,
+      connection: { ...inst.connection, host: '127.0.0.1', port: sim.device(inst.id).port },
+    })),
+  };
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+function sumDelivered(gateway: Gateway, sink: string): number {
+  let n = 0;
+  for (const c of gateway.pipeline.counters.values()) n += c.delivered[sink] ?? 0;
+  return n;
+}
+
+/** Published is not yet stored: the broker may still be handing messages to the ingest role. */
+async function waitForIngest(gateway: Gateway, points: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const stats = gateway.ingest!.stats;
+  while (stats.points + stats.rejectedPoints < points && Date.now() < deadline) await sleep(50);
+}
+
+async function summarise(config: MetrogateConfig, gateway: Gateway, influx: PrivateService): Promise<InstrumentSummary[]> {
+  const db = influxClient({ ...config.influx!, url: influx.url });
+  const rows = await db.query<{ instrument: string; count: number }>(
+    `SELECT count("seq") AS "count" FROM "${config.influx!.measurement}" GROUP BY "instrument"`,
+  );
+  const written = new Map<string, number>();
+  for (const g of rows.groups()) written.set(String(g.tags.instrument), Number(g.rows[0]?.count ?? 0));
+  return config.instruments.map((inst) => {
+    const c = gateway.pipeline.counters.get(inst.id)!;
+    const state = gateway.pipeline.instrumentState(inst.id);
+    return {
+      instrument: inst.id,
+      name: inst.name ?? inst.id,
+      polled: c.polled,
+      published: c.delivered.mqtt ?? 0,
+      written: written.get(inst.id) ?? 0,
+      notGood: c.notGood,
+      cal: state?.cal,
+    };
+  });
+}
