@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
+import { parseWireBatch } from '../../gateway/ingest/parse-batch.js';
+import type { WireBatch, WireReading } from '../../gateway/sinks/mqtt/payload.js';
+
+const cal = { status: 'valid' as const, certificate: 'C-1', due: '2027-01-01', daysToDue: 36, traceable: true };
+const r = (over: Partial<WireReading>): WireReading => ({
+  channel: 'temperature', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 1,
+  raw: 25.5, value: 25.5, quality: 'good', cal, ...over,
+});
+const batch = (readings: WireReading[], site = 'lab', instrument = 'bath-01'): WireBatch => ({ v: 1, site, gateway: 'g', instrument, readings });
+
+function render(b: WireBatch): string[] {
+  const out: string[] = [];
+  new LineProtocolRenderer('reading').render(b, out);
+  return out;
+}
+
+describe('line protocol', () => {
+  it('renders sorted low-cardinality tags, per-reading fields and the source timestamp in ms', () => {
+    expect(render(batch([r({ u: 0.002, k: 2 })]))).toEqual([
+      'reading,cal_status=valid,channel=temperature,instrument=bath-01,quality=good,quantity=temperature,site=lab,unit=°C ' +
+        'seq=1i,traceable=true,value=25.5,raw=25.5,u=0.002,k=2,days_to_due=36i,certificate="C-1" 1795000000123',
+    ]);
+  });
+
+  it('escapes spaces, commas and equals signs in tags, and quotes in string fields', () => {
+    const [line] = render(batch([r({ channel: 'a b,c=d', unit: 'm s', cal: { ...cal, certificate: 'say "hi"' } })], 'site x', 'i,1'));
+    expect(line).toContain('channel=a\\ b\\,c\\=d');
+    expect(line).toContain('instrument=i\\,1');
+    expect(line).toContain('site=site\\ x');
+    expect(line).toContain('unit=m\\ s');
+    expect(line).toContain('certificate="say \\"hi\\""');
+  });
+
+  it('writes booleans as 1/0 floats and strings to a text field, so field types never conflict', () => {
+    const lines = render(batch([r({ channel: 'on', raw: true, value: true }), r({ channel: 'sn', raw: 'SN 1', value: 'SN 1' })]));
+    expect(lines[0]).toContain(' seq=1i,traceable=true,value=1,raw=1,');
+    expect(lines[1]).toContain(',text="SN 1",');
+    expect(lines[1]).not.toContain('value=');
+  });
+
+  it('keeps a bad reading as a point with its reason and no value, and leaves out an empty unit tag', () => {
+    const [line] = render(batch([r({ unit: '', raw: null, value: null, quality: 'bad', reason: 'timeout', cal: { ...cal, status: 'expired', traceable: false, daysToDue: -3 } })]));
+    expect(line).toBe(
+      'reading,cal_status=expired,channel=temperature,instrument=bath-01,quality=bad,quantity=temperature,site=lab ' +
+        'seq=1i,traceable=false,days_to_due=-3i,certificate="C-1",reason="timeout" 1795000000123',
+    );
+  });
+
+  it('drops non-finite numbers instead of writing invalid line protocol', () => {
+    const [line] = render(batch([r({ raw: null, value: null })]));
+    expect(line).not.toMatch(/value=|raw=/);
+  });
+});
+
+describe('parseWireBatch', () => {
+  it('accepts a metrogate batch and names what is wrong with anything else', () => {
+    const ok = batch([r({})]);
+    expect(parseWireBatch(Buffer.from(JSON.stringify(ok)))).toEqual(ok);
+    expect(parseWireBatch(Buffer.from('{'))).toMatch(/^not JSON/);
+    expect(parseWireBatch(Buffer.from(JSON.stringify({ ...ok, v: 2 })))).toBe('unsupported payload version 2');
+    expect(parseWireBatch(Buffer.from(JSON.stringify({ ...ok, readings: [{ channel: 'x' }] })))).toBe('readings[0] is malformed');
+  });
+});
