@@ -99,6 +99,8 @@ export class DevicePoller {
         this.onReadError(read, readings, classifyError(err));
       }
     }
+    // Numbered in channel order (not read order) so a batch's seqs run without a gap.
+    for (const r of readings) r.seq = ++this.seq;
     this.stats.readings += readings.length;
     this.stats.lastCycleMs = Date.now() - started;
     this.output.readings(this.cfg.id, readings);
@@ -182,7 +184,7 @@ export class DevicePoller {
       quantity: ch.quantity,
       unit: ch.unit,
       ts,
-      seq: ++this.seq,
+      seq: 0,
       raw,
       value: raw,
       quality,

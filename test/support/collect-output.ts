@@ -1,0 +1,35 @@
+import type { DeviceStatus, DriverOutput } from '../../drivers/driver.js';
+import type { Reading } from '../../gateway/reading.js';
+
+export interface CollectedBatch {
+  instrument: string;
+  at: number;
+  readings: Reading[];
+}
+
+/** A DriverOutput that records what a driver delivered, for assertions. */
+export class CollectOutput implements DriverOutput {
+  readonly batches: CollectedBatch[] = [];
+  readonly statuses: DeviceStatus[] = [];
+
+  readings(instrument: string, readings: Reading[]): void {
+    this.batches.push({ instrument, at: Date.now(), readings });
+  }
+
+  status(status: DeviceStatus): void {
+    this.statuses.push(status);
+  }
+
+  of(instrument: string): CollectedBatch[] {
+    return this.batches.filter((b) => b.instrument === instrument);
+  }
+
+  /** Waits until `predicate` holds, polling every 20 ms; fails with `what` after timeoutMs. */
+  async until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
