@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { loadConfig } from '../../config/load-config.js';
+import type { CalibrationConfig, MetrogateConfig } from '../../config/schema.js';
+import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** A name unique to this test run, so tests sharing the suite's broker and database never meet. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** YYYY-MM-DD in local time, `days` from now. */
+export function localDate(days: number, from = Date.now()): string {
+  const d = new Date(from);
+  d.setDate(d.getDate() + days);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/**
+ * The demo lab's config wired to the suite's broker and database and to a static simulator, under
+ * a unique site, topic prefix and database. Calibration records are set relative to today so the
+ * expected statuses hold on any day the suite runs.
+ */
+export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs = 200): Promise<{ config: MetrogateConfig; sim: Simulator }> {
+  const base = loadConfig(join(ROOT, 'config/examples/demo.yaml'));
+  const sim = await startSimulator({ devices: devicesFromConfig(base, { ephemeralPorts: true, static: true }).devices });
+  const records: Record<string, CalibrationConfig | undefined> = {
+    'bath-01': { certificate: 'E2E-VALID', calibrated: localDate(-100), due: localDate(200) },
+    'pressure-01': { certificate: 'E2E-SOON', calibrated: localDate(-350), due: localDate(10) },
+    'balance-01': { certificate: 'E2E-EXPIRED', calibrated: localDate(-400), due: localDate(-5) },
+    'dmm-01': undefined,
+  };
+  const config: MetrogateConfig = {
+    ...base,
+    site: uniqueName('site'),
+    gateway: { id: 'e2e-gw', logLevel: 'silent' },
+    mqtt: { ...base.mqtt, url: mqttUrl, topicPrefix: uniqueName('mg') },
+    influx: { ...base.influx!, url: influxUrl, database: uniqueName('db'), flushIntervalMs: 200 },
+    instruments: base.instruments.map((inst) => {
+      const { calibration: _drop, ...rest } = inst;
+      const record = records[inst.id];
+      return {
+        ...rest,
+        pollIntervalMs,
+        connection: { ...inst.connection, port: sim.device(inst.id).port },
+        ...(record ? { calibration: record } : {}),
+      };
+    }),
+  };
+  return { config, sim };
+}
