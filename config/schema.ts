@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Id = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
-  description: 'letters, digits, "_", "." or "-" (used in MQTT topics and InfluxDB tags)',
+  description: 'up to 64 letters, digits, "_", "." or "-", starting with a letter or digit (used in MQTT topics and InfluxDB tags)',
 });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date as YYYY-MM-DD' });
 const Millis = (def: number, min = 1) => Type.Integer({ minimum: min, default: def });
@@ -89,7 +89,7 @@ export const MqttSchema = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String()),
-    topicPrefix: Type.String({ default: 'metrogate', pattern: '^[^#+]+$' }),
+    topicPrefix: Type.String({ default: 'metrogate', pattern: '^[^#+]+$', description: 'a topic level without the MQTT wildcards "#" and "+"' }),
     qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
     /** Publishes awaiting PUBACK at once; beyond it the pipeline waits (backpressure). */
     maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
@@ -99,7 +99,7 @@ export const MqttSchema = Type.Object(
 
 export const InfluxSchema = Type.Object(
   {
-    url: Type.String({ pattern: '^https?://' }),
+    url: Type.String({ pattern: '^https?://', description: 'http://host:port or https://host:port' }),
     database: Type.String({ default: 'metrogate', minLength: 1 }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),

@@ -1,0 +1,112 @@
+/**
+ * Checks a schema cannot express: unique ids, real dates in order, one way to give the due date,
+ * a register type that fits its table. Overlapping registers and instruments sharing a device
+ * (host, port, unit id) are legal and not checked.
+ */
+import { parseRegisterType } from '../drivers/modbus/register-type.js';
+import type { CalibrationConfig, InstrumentConfig, MetrogateConfig } from './schema.js';
+
+export type PathSegment = string | number;
+
+export interface PathProblem {
+  /** `['instruments', 3, 'channels', 2, 'type']`; load-config formats it and finds the line. */
+  at: PathSegment[];
+  message: string;
+  /** Where to look for the line when it differs from `at` (an unknown key under `at`). */
+  lineAt?: PathSegment[];
+}
+
+/** Modbus addresses are 16-bit: a value must end at or before address 65535. */
+const ADDRESS_SPACE = 65536;
+
+/**
+ * Also completes the config: a calibration given by `intervalMonths` gets its computed `due`,
+ * so the rest of the gateway reads only `due`.
+ */
+export function checkSemantics(config: MetrogateConfig): PathProblem[] {
+  return checkInstruments(config.instruments);
+}
+
+/** `undefined` entries (instruments that failed the schema) keep their index but are skipped. */
+export function checkInstruments(instruments: readonly (InstrumentConfig | undefined)[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  instruments.forEach((inst, i) => {
+    if (!inst) return;
+    const first = firstIndex.get(inst.id);
+    if (first === undefined) firstIndex.set(inst.id, i);
+    else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
+    problems.push(...checkChannels(inst, ['instruments', i]));
+    if (inst.calibration) problems.push(...checkCalibration(inst.calibration, ['instruments', i, 'calibration']));
+  });
+  return problems;
+}
+
+function checkChannels(inst: InstrumentConfig, at: PathSegment[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  inst.channels.forEach((ch, j) => {
+    const chAt = [...at, 'channels', j];
+    const first = firstIndex.get(ch.id);
+    if (first === undefined) firstIndex.set(ch.id, j);
+    else problems.push({ at: [...chAt, 'id'], message: `duplicate channel id "${ch.id}" in this instrument (first used by channels[${first}])` });
+    let registers: number;
+    try {
+      registers = parseRegisterType(ch.type, ch.function).registers;
+    } catch (err) {
+      problems.push({ at: [...chAt, 'type'], message: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    const end = ch.address + registers - 1;
+    if (end >= ADDRESS_SPACE) {
+      problems.push({
+        at: [...chAt, 'address'],
+        message: `${ch.type} at ${ch.address} spans registers ${ch.address} to ${end}, past the last address ${ADDRESS_SPACE - 1}`,
+      });
+    }
+  });
+  return problems;
+}
+
+function checkCalibration(cal: CalibrationConfig, at: PathSegment[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const calibrated = realDate(cal.calibrated);
+  if (!calibrated) problems.push({ at: [...at, 'calibrated'], message: `${cal.calibrated} is not a real date` });
+  const hasDue = cal.due !== undefined;
+  const hasInterval = cal.intervalMonths !== undefined;
+  if (hasDue && hasInterval) {
+    problems.push({ at, message: 'set either due or intervalMonths, not both' });
+  } else if (!hasDue && !hasInterval) {
+    problems.push({ at, message: 'missing due date: set due (YYYY-MM-DD) or intervalMonths' });
+  } else if (cal.due !== undefined) {
+    const due = realDate(cal.due);
+    if (!due) problems.push({ at: [...at, 'due'], message: `${cal.due} is not a real date` });
+    else if (calibrated && due.getTime() <= calibrated.getTime()) {
+      problems.push({ at: [...at, 'due'], message: `due ${cal.due} must be after calibrated ${cal.calibrated}` });
+    }
+  } else if (calibrated && cal.intervalMonths !== undefined) {
+    cal.due = isoDate(addMonths(calibrated, cal.intervalMonths));
+  }
+  return problems;
+}
+
+/** The UTC midnight of a YYYY-MM-DD date, or undefined for dates like 2026-02-30. */
+function realDate(text: string): Date | undefined {
+  const [y, m, d] = text.split('-').map(Number);
+  if (y === undefined || m === undefined || d === undefined) return undefined;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  const same = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  return same ? date : undefined;
+}
+
+/** Calendar months; a day missing in the target month clamps to its last day (Jan 31 + 1 → Feb 28). */
+function addMonths(date: Date, months: number): Date {
+  const y = date.getUTCFullYear();
+  const m = date.getUTCMonth() + months;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m, Math.min(date.getUTCDate(), lastDay)));
+}
+
+function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
