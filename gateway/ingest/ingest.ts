@@ -31,6 +31,7 @@ export interface IngestStats {
 const RECEIVE_MAXIMUM = 1000;
 /** With the broker's window full, no more messages come: write what we have after this pause. */
 const IDLE_FLUSH_MS = 10;
+const STOP_GRACE_MS = 10_000;
 
 /**
  * The ingest role: MQTT data topics → InfluxDB line protocol. A message is acknowledged only once
@@ -49,6 +50,7 @@ export class Ingest {
   private idleTimer: NodeJS.Timeout | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  private databaseReady = false;
 
   constructor(private readonly opts: IngestOptions) {
     this.writer = new InfluxWriter(opts.influx);
@@ -57,7 +59,8 @@ export class Ingest {
 
   async start(): Promise<void> {
     const { mqtt, ingest, log } = this.opts;
-    await ensureDatabase(this.opts.influx);
+    // InfluxDB may be down at start: subscribe anyway and hold the messages unacknowledged.
+    await this.ensureDatabase().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable at start; will retry'));
     const client = connect(mqtt.url, {
       protocolVersion: 5,
       clientId: this.opts.clientId,
@@ -83,6 +86,11 @@ export class Ingest {
       client.once('error', reject);
     });
     log.info({ topics, database: this.opts.influx.database }, 'ingest subscribed');
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    await ensureDatabase(this.opts.influx);
+    this.databaseReady = true;
   }
 
   private receive(packet: IPublishPacket): void {
@@ -128,12 +136,16 @@ export class Ingest {
     let backoff = 250;
     for (;;) {
       try {
+        if (!this.databaseReady) await this.ensureDatabase();
         await this.writer.write(lines);
         this.stats.writes++;
         this.stats.points += lines.length;
         break;
       } catch (err) {
-        if (err instanceof InfluxRejected) {
+        if (err instanceof InfluxRejected && err.status === 404) {
+          // The database went away (dropped, or a fresh InfluxDB): create it again, keep the points.
+          this.databaseReady = false;
+        } else if (err instanceof InfluxRejected) {
           this.stats.rejectedPoints += lines.length;
           this.opts.log.error({ err: err.message, points: lines.length }, 'InfluxDB rejected points; they are dropped');
           break;
@@ -152,10 +164,14 @@ export class Ingest {
   async stop(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    // Give a down InfluxDB a grace period; what is still unwritten then stays unacknowledged at
+    // the broker and goes to the next ingester, so giving up here loses nothing.
+    const grace = setTimeout(() => (this.stopping = true), STOP_GRACE_MS);
     this.flush();
     await this.writing;
     this.flush();
     await this.writing;
+    clearTimeout(grace);
     this.stopping = true;
     this.client = null;
     await client.endAsync();

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { Ingest } from '../../gateway/ingest/ingest.js';
+import { silentLogger } from '../../gateway/log.js';
+import type { ReadingBatch, Reading } from '../../gateway/reading.js';
+import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
+import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
+import { freePort } from '../../gateway/private-services/free-port.js';
+import { startCli } from '../support/cli.js';
+import { uniqueName } from '../support/e2e-fixture.js';
+
+const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
+
+function batch(site: string, instrument: string, firstSeq: number, n: number, ts0: number): ReadingBatch {
+  const readings: Reading[] = [];
+  for (let i = 0; i < n; i++) {
+    readings.push({ site, instrument, channel: `c${i}`, quantity: 'q', unit: 'V', ts: ts0, seq: firstSeq + i, raw: i, value: i, quality: 'good', cal });
+  }
+  return { site, instrument, readings };
+}
+
+async function count(url: string, database: string): Promise<number> {
+  const rows = await influxClient({ url, database }).query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"');
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('ingest role (MQTT → InfluxDB)', () => {
+  const mqttUrl = inject('mqttUrl');
+  const influxUrl = inject('influxUrl');
+  let publisher: MqttClient;
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-ingest-'));
+
+  beforeAll(async () => {
+    publisher = await connectAsync(mqttUrl, { protocolVersion: 5 });
+  });
+  afterAll(async () => {
+    await publisher.endAsync();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('acknowledges and skips a message that is not a reading batch, and goes on with the next', async () => {
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const ingest = new Ingest({
+      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100 },
+      ingest: { enabled: true, sites: ['+'] },
+      log: silentLogger(),
+      clientId: uniqueName('ingest'),
+    });
+    await ingest.start();
+    try {
+      await publisher.publishAsync(`${prefix}/lab/x/data`, 'not json', { qos: 1 });
+      await publisher.publishAsync(`${prefix}/lab/x/data`, JSON.stringify({ v: 9 }), { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), serialiseBatch(batch('lab', 'x', 1, 3, Date.now()), 'g'), { qos: 1 });
+      await eventually(async () => (await count(influxUrl, database)) === 3, 'three points');
+      expect(ingest.stats).toMatchObject({ messages: 3, rejectedMessages: 2, points: 3 });
+    } finally {
+      await ingest.stop();
+    }
+  });
+
+  it('stores a replayed batch once: same series and timestamps are the same points', async () => {
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const ingest = new Ingest({
+      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100 },
+      ingest: { enabled: true, sites: ['+'] },
+      log: silentLogger(),
+      clientId: uniqueName('ingest'),
+    });
+    await ingest.start();
+    try {
+      const payload = serialiseBatch(batch('lab', 'x', 1, 50, 1_790_000_000_000), 'g');
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), payload, { qos: 1 });
+      await eventually(async () => ingest.stats.points === 50, 'first copy written');
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), payload, { qos: 1 });
+      await eventually(async () => ingest.stats.points === 100, 'replay written');
+      expect(await count(influxUrl, database)).toBe(50);
+    } finally {
+      await ingest.stop();
+    }
+  });
+
+  it('a killed ingester loses nothing: what it had not written is redelivered to its successor', async () => {
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const site = uniqueName('site');
+    const deadInflux = `http://127.0.0.1:${await freePort()}`;
+    const configFor = (influx: string) => {
+      const file = join(dir, `${uniqueName('ingest')}.yaml`);
+      writeFileSync(file, stringify({
+        site,
+        gateway: { id: 'ingest-a', logLevel: 'info' },
+        mqtt: { url: mqttUrl, topicPrefix: prefix },
+        influx: { url: influx, database, flushIntervalMs: 100 },
+        ingest: { enabled: true, sites: [site] },
+        instruments: [],
+      }));
+      return file;
+    };
+    // Create the database first: the first ingester cannot reach any InfluxDB.
+    await influxClient({ url: influxUrl, database }).createDatabase(database);
+
+    const first = startCli(['run', '--config', configFor(deadInflux)]);
+    // It cannot reach its InfluxDB, so it can neither write nor acknowledge.
+    await eventually(async () => first.output().includes('ingest subscribed'), 'the first ingester to subscribe');
+    const ts0 = Date.now();
+    for (let i = 0; i < 5; i++) {
+      await publisher.publishAsync(dataTopic(prefix, site, 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'g'), { qos: 1 });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    first.child.kill('SIGKILL');
+    const ended = await first.done;
+    expect(ended.signal).toBe('SIGKILL');
+    expect(await count(influxUrl, database)).toBe(0);
+
+    const second = startCli(['run', '--config', configFor(influxUrl)]);
+    try {
+      await eventually(async () => (await count(influxUrl, database)) === 50, 'all 50 readings from the successor', 15_000);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.done;
+    }
+  });
+});
