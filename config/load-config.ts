@@ -104,7 +104,9 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 
 function toPlain(doc: Document, file: string): unknown {
   try {
-    return doc.toJS();
+    // yaml's default (100) refuses a site of 200 instruments that share one `channels: *anchor`;
+    // a config is written by its admin, so only a true blow-up (billion laughs) is refused.
+    return doc.toJS({ maxAliasCount: 100_000 });
   } catch (err) {
     // E.g. "Excessive alias count": aliases nested to blow up memory.
     throw new ConfigError(file, [{ path: '', message: `YAML error: ${err instanceof Error ? err.message : String(err)}` }]);

@@ -72,6 +72,15 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
     async stopPolling() {
       await Promise.all(drivers.map((d) => d.stop()));
       await pipeline.drain();
+      const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };
+      for (const s of drivers.flatMap((d) => d.stats())) {
+        totals.polls += s.polls;
+        totals.readings += s.readings;
+        totals.errors += s.errors;
+        totals.timeouts += s.timeouts;
+        totals.skippedCycles += s.skippedCycles;
+      }
+      if (drivers.length > 0) log.info(totals, 'driver totals');
     },
     async stop() {
       await this.stopPolling();

@@ -166,4 +166,19 @@ describe('YAML conveniences', () => {
     expect(oven?.connection).toEqual({ host: '10.0.0.5', port: 5020, unitId: 1, timeoutMs: 1000 });
     expect(scale?.connection).toEqual({ host: '10.0.0.5', port: 5020, unitId: 2, timeoutMs: 1000 });
   });
+
+  it('lets a large site share one channel list among hundreds of instruments through an anchor', () => {
+    const channels = Array.from({ length: 50 }, (_, i) => `      - { id: r${i}, address: ${i}, type: uint16, quantity: signal }`).join('\n');
+    const more = Array.from({ length: 300 }, (_, i) =>
+      `  - id: dev-${i}\n    protocol: modbus-tcp\n    connection: { host: 10.0.1.${i % 250}, port: ${1000 + i} }\n    channels: *bench`,
+    ).join('\n');
+    const text =
+      'site: big\nmqtt: { url: mqtt://localhost }\ninstruments:\n' +
+      `  - id: dev-first\n    protocol: modbus-tcp\n    connection: { host: 10.0.0.1 }\n    channels: &bench\n${channels}\n${more}\n`;
+    const config = parseConfig(text, FILE, {});
+    expect(config.instruments).toHaveLength(301);
+    expect(config.instruments[300]!.channels).toHaveLength(50);
+    expect(config.instruments[300]!.channels[49]).toMatchObject({ id: 'r49', address: 49, order: 'ABCD' });
+  });
 });
+
