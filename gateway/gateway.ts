@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
 import { ModbusTcpDriver } from '../drivers/modbus/modbus-tcp-driver.js';
-import { Ingest } from './ingest/ingest.js';
+import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
@@ -45,26 +45,31 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
   if (modbusTcp.length > 0) drivers.push(new ModbusTcpDriver(config.site, modbusTcp, log));
 
   let ingest: Ingest | null = null;
-  if (roles.ingest) {
-    if (!config.influx) throw new Error('the ingest role needs an `influx` section in the config');
-    ingest = new Ingest({
-      mqtt: config.mqtt,
-      influx: config.influx,
-      ingest: config.ingest ?? { enabled: true, sites: ['+'] },
-      log: log.child({ role: 'ingest' }),
-      clientId: `metrogate-ingest-${config.site}-${id}`,
-    });
-  }
+  const influx = config.influx;
+  if (roles.ingest && !influx) throw new Error('the ingest role needs an `influx` section in the config');
 
   return {
     id,
     pipeline,
     drivers,
     sinks,
-    ingest,
+    get ingest() {
+      return ingest;
+    },
     async start() {
-      // Ingest first, so that the first readings published already have a subscriber.
-      await ingest?.start();
+      if (roles.ingest && influx) {
+        // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
+        const { Ingest } = await import('./ingest/ingest.js');
+        ingest = new Ingest({
+          mqtt: config.mqtt,
+          influx,
+          ingest: config.ingest ?? { enabled: true, sites: ['+'] },
+          log: log.child({ role: 'ingest' }),
+          clientId: `metrogate-ingest-${config.site}-${id}`,
+        });
+        // Ingest first, so that the first readings published already have a subscriber.
+        await ingest.start();
+      }
       await Promise.all(sinks.map((s) => s.start()));
       for (const d of drivers) d.start(pipeline);
       log.info({ gateway: id, site: config.site, instruments: instruments.length, ingest: ingest !== null }, 'metrogate started');
