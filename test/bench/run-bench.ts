@@ -21,6 +21,7 @@ import { ensureInstalled } from '../../gateway/private-services/ensure-installed
 import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
 import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';
+import { compareWritePaths } from './influx-write-paths.js';
 import { ProcessMeter } from './process-meter.js';
 
 const { values: args } = parseArgs({
@@ -183,6 +184,17 @@ async function main(): Promise<void> {
     results.push(await scenario(n, registers, seconds, Number(args.interval), Number(args.warmup)));
   }
   print(results, registers, seconds);
+
+  const influx = await startInfluxDB();
+  try {
+    const paths = await compareWritePaths(influx.url);
+    console.log(`\nInfluxDB write path, 200,000 points in batches of 5,000 (rendering included in the raw path):`);
+    console.log(`  influx.writePoints  ${paths.writePoints.toFixed(0)} points/s`);
+    console.log(`  raw line protocol   ${paths.rawPost.toFixed(0)} points/s (what the ingest role uses)`);
+    console.log(JSON.stringify({ bench: 'influx-write-paths', ...paths }));
+  } finally {
+    await influx.stop();
+  }
 }
 
 main().catch((err: unknown) => {
