@@ -71,7 +71,7 @@ describe('schema errors', () => {
   it('a pattern explained by its description', () => {
     const text = edit(BASE, 'id: scale', 'id: "my scale"');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].id: expected letters, digits, "_", "." or "-" (used in MQTT topics and InfluxDB tags), ` +
+      `${FILE}: instruments[1].id: expected up to 64 letters, digits, "_", "." or "-", starting with a letter or digit (used in MQTT topics and InfluxDB tags), ` +
         `got "my scale" (line ${lineOf(text, 'my scale')})`,
     ]);
   });
