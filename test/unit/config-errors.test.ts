@@ -178,8 +178,8 @@ describe('several problems at once', () => {
       `${FILE}: instruments[0].channels[0].type: expected one of bool, int16, uint16, int32, uint32, int64, uint64, ` +
         'float32, float64 or string(n), got "float33" (line 14)',
       `${FILE}: instruments[1].connection.port: expected ≥ 1, got 0 (line 20)`,
-      `${FILE}: instruments[1].channels[0].id: expected letters, digits, "_", "." or "-" (used in MQTT topics and ` +
-        'InfluxDB tags), got "m/1" (line 22)',
+      `${FILE}: instruments[1].channels[0].id: expected up to 64 letters, digits, "_", "." or "-", starting with a ` +
+        'letter or digit (used in MQTT topics and InfluxDB tags), got "m/1" (line 22)',
     ]);
   });
 
