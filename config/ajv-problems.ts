@@ -23,7 +23,9 @@ function rank(e: ErrorObject): number {
   return e.keyword === 'type' ? 1 : 2;
 }
 
-export function ajvProblems(errors: readonly ErrorObject[], data: unknown): PathProblem[] {
+export function ajvProblems(all: readonly ErrorObject[], data: unknown): PathProblem[] {
+  // A discriminator's own errors repeat what the enum or required error on `protocol` says.
+  const errors = all.filter((e) => e.keyword !== 'discriminator');
   const unions = errors.filter((e) => UNIONS.has(e.keyword)).map((e) => `${e.schemaPath}/`);
   const kept = errors.filter((e) => !unions.some((u) => e.schemaPath.startsWith(u)));
   const bestForValue = new Map<string, ErrorObject>();

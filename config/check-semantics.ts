@@ -4,7 +4,7 @@
  * (host, port, unit id) are legal and not checked.
  */
 import { parseRegisterType } from '../drivers/modbus/register-type.js';
-import type { CalibrationConfig, InstrumentConfig, MetrogateConfig } from './schema.js';
+import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
 
@@ -36,13 +36,25 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     const first = firstIndex.get(inst.id);
     if (first === undefined) firstIndex.set(inst.id, i);
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
-    problems.push(...checkChannels(inst, ['instruments', i]));
+    if (inst.protocol === 'modbus-tcp') problems.push(...checkModbusChannels(inst, ['instruments', i]));
+    else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
     if (inst.calibration) problems.push(...checkCalibration(inst.calibration, ['instruments', i, 'calibration']));
   });
   return problems;
 }
 
-function checkChannels(inst: InstrumentConfig, at: PathSegment[]): PathProblem[] {
+function checkChannelIds(channels: readonly { id: string }[], at: PathSegment[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  channels.forEach((ch, j) => {
+    const first = firstIndex.get(ch.id);
+    if (first === undefined) firstIndex.set(ch.id, j);
+    else problems.push({ at: [...at, 'channels', j, 'id'], message: `duplicate channel id "${ch.id}" in this instrument (first used by channels[${first}])` });
+  });
+  return problems;
+}
+
+function checkModbusChannels(inst: ModbusTcpInstrumentConfig, at: PathSegment[]): PathProblem[] {
   const problems: PathProblem[] = [];
   const firstIndex = new Map<string, number>();
   inst.channels.forEach((ch, j) => {

@@ -116,7 +116,7 @@ function toPlain(doc: Document, file: string): unknown {
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   // verbose: the messages quote the offending value and the schema's description.
-  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(ConfigSchema);
+  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, discriminator: true }).compile(ConfigSchema);
   return compiled;
 }
 

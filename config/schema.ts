@@ -1,87 +1,47 @@
 /**
  * The configuration file's shape, as a JSON Schema (TypeBox) so that one definition gives the
  * TypeScript types, the validator and the documented schema (config/metrogate.schema.json).
- * Semantic checks that a schema cannot express (unique ids, date order, register overlap) live in
- * config/check-semantics.ts.
+ * Each part lives beside the code it configures (drivers/<protocol>/config.ts,
+ * gateway/<part>/...-config.ts); this file composes them. Semantic checks that a schema cannot
+ * express (unique ids, date order, register types) live in config/check-semantics.ts.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
+import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
+import { CalibrationSchema } from '../gateway/calibration/calibration-config.js';
+import { Id, Millis } from './common.js';
 
-const Id = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
-  description: 'up to 64 letters, digits, "_", "." or "-", starting with a letter or digit (used in MQTT topics and InfluxDB tags)',
-});
-const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date as YYYY-MM-DD' });
-const Millis = (def: number, min = 1) => Type.Integer({ minimum: min, default: def });
+export {
+  REGISTER_TYPES, STRING_TYPE, BYTE_ORDERS, FUNCTIONS,
+  type ModbusChannelConfig, type RegisterFunction, type ByteOrder,
+} from '../drivers/modbus/config.js';
+export { CalibrationSchema, type CalibrationConfig } from '../gateway/calibration/calibration-config.js';
 
-export const REGISTER_TYPES = [
-  'bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64',
-] as const;
-/** `string(n)`: n ASCII characters, two per register, NUL-padded. */
-export const STRING_TYPE = /^string\((\d{1,3})\)$/;
-export const BYTE_ORDERS = ['ABCD', 'DCBA', 'BADC', 'CDAB'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const FUNCTIONS = ['coil', 'discrete', 'holding', 'input'] as const;
 
-export const ChannelSchema = Type.Object(
-  {
-    id: Id,
-    function: Type.Union(FUNCTIONS.map((f) => Type.Literal(f)), { default: 'holding' }),
-    address: Type.Integer({ minimum: 0, maximum: 65535, description: 'zero-based register or bit address' }),
-    type: Type.String({
-      pattern: `^(${REGISTER_TYPES.join('|')}|string\\(\\d{1,3}\\))$`,
-      description: `one of ${REGISTER_TYPES.join(', ')} or string(n)`,
-    }),
-    order: Type.Union(BYTE_ORDERS.map((o) => Type.Literal(o)), { default: 'ABCD' }),
-    scale: Type.Number({ default: 1 }),
-    offset: Type.Number({ default: 0 }),
-    quantity: Type.String({ minLength: 1, description: 'what is measured, e.g. temperature, pressure, mass' }),
-    unit: Type.String({ default: '', description: 'unit after scaling, e.g. °C, kPa, g, V' }),
-  },
-  { additionalProperties: false },
-);
+function instrument<P extends TProperties>(fields: P) {
+  return Type.Object({ ...fields, calibration: Type.Optional(CalibrationSchema) }, { additionalProperties: false });
+}
 
-export const CalibrationSchema = Type.Object(
-  {
-    certificate: Type.String({ minLength: 1 }),
-    calibrated: IsoDate,
-    due: Type.Optional(IsoDate),
-    intervalMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
-    laboratory: Type.Optional(Type.String()),
-    /** Share of the interval after which the status turns due_soon (0.9 = last 10 %). */
-    dueSoonShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
-    /** Or: this many days before the due date. When both are set, whichever comes first. */
-    dueSoonDays: Type.Optional(Type.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-);
+export const ModbusTcpInstrumentSchema = instrument(ModbusTcpInstrumentFields);
+export const OpcuaInstrumentSchema = instrument(OpcuaInstrumentFields);
 
-export const ModbusTcpConnectionSchema = Type.Object(
-  {
-    host: Type.String({ minLength: 1 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
-    unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1 }),
-    timeoutMs: Millis(1000),
-  },
-  { additionalProperties: false },
-);
+/**
+ * oneOf with a discriminator: Ajv then validates (and fills defaults in) only the branch that the
+ * `protocol` names, so a user reads the errors of their own protocol, not of every protocol.
+ */
+function byProtocol<T extends TObject[]>(branches: [...T]) {
+  const protocols = branches.map((b) => (b.properties.protocol as unknown as { const: string }).const);
+  return Type.Unsafe<Static<T[number]>>({
+    type: 'object',
+    required: ['protocol'],
+    properties: { protocol: { enum: protocols, description: `one of ${protocols.join(', ')}` } },
+    discriminator: { propertyName: 'protocol' },
+    oneOf: branches,
+  });
+}
 
-export const InstrumentSchema = Type.Object(
-  {
-    id: Id,
-    name: Type.Optional(Type.String()),
-    lab: Type.Optional(Type.String({ description: 'lab or bench, for grouping' })),
-    protocol: Type.Literal('modbus-tcp'),
-    connection: ModbusTcpConnectionSchema,
-    pollIntervalMs: Millis(1000, 10),
-    /** Planner: registers (or bits) of unused space one read may span to save a round trip. */
-    maxGap: Type.Integer({ minimum: 0, maximum: 124, default: 8 }),
-    /** Planner: some devices cap a read below the protocol's 125 registers. */
-    maxRegistersPerRead: Type.Integer({ minimum: 1, maximum: 125, default: 125 }),
-    channels: Type.Array(ChannelSchema, { minItems: 1 }),
-    calibration: Type.Optional(CalibrationSchema),
-  },
-  { additionalProperties: false },
-);
+export const InstrumentSchema = byProtocol([ModbusTcpInstrumentSchema, OpcuaInstrumentSchema]);
 
 export const MqttSchema = Type.Object(
   {
@@ -139,12 +99,16 @@ export const ConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type ChannelConfig = Static<typeof ChannelSchema>;
-export type CalibrationConfig = Static<typeof CalibrationSchema>;
-export type InstrumentConfig = Static<typeof InstrumentSchema>;
+export type ModbusTcpInstrumentConfig = Static<typeof ModbusTcpInstrumentSchema>;
+export type OpcuaInstrumentConfig = Static<typeof OpcuaInstrumentSchema>;
+export type InstrumentConfig = ModbusTcpInstrumentConfig | OpcuaInstrumentConfig;
 export type MqttConfig = Static<typeof MqttSchema>;
 export type InfluxConfig = Static<typeof InfluxSchema>;
 export type IngestConfig = Static<typeof IngestSchema>;
-export type MetrogateConfig = Static<typeof ConfigSchema>;
-export type RegisterFunction = (typeof FUNCTIONS)[number];
-export type ByteOrder = (typeof BYTE_ORDERS)[number];
+export type MetrogateConfig = Omit<Static<typeof ConfigSchema>, 'instruments'> & { instruments: InstrumentConfig[] };
+
+/** Narrows an instrument to Modbus TCP, for code and tests that only handle that protocol. */
+export function asModbusTcp(inst: InstrumentConfig | undefined): ModbusTcpInstrumentConfig {
+  if (inst?.protocol !== 'modbus-tcp') throw new Error(`instrument ${inst?.id ?? '(none)'} is not a modbus-tcp instrument`);
+  return inst;
+}

@@ -1,4 +1,4 @@
-import type { InstrumentConfig } from '../../config/schema.js';
+import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../../gateway/log.js';
 import { UNTAGGED, type Reading } from '../../gateway/reading.js';
 import type { DeviceStatus, DriverOutput, DriverStats } from '../driver.js';

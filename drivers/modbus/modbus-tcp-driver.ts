@@ -1,4 +1,4 @@
-import type { InstrumentConfig } from '../../config/schema.js';
+import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../../gateway/log.js';
 import type { Driver, DriverOutput, DriverStats } from '../driver.js';
 import { DevicePoller } from './device-poller.js';

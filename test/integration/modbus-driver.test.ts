@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstrumentConfig } from '../../config/schema.js';
+import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import { ModbusTcpDriver } from '../../drivers/modbus/modbus-tcp-driver.js';
 import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
 import { silentLogger } from '../../gateway/log.js';

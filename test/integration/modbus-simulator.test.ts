@@ -2,6 +2,7 @@
  * The Modbus TCP simulator against a real client (modbus-serial) and against raw MBAP frames
  * where the client cannot express the case (illegal quantities, pipelining, split chunks).
  */
+import { asModbusTcp } from '../../config/schema.js';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import M from 'modbus-serial';
@@ -395,13 +396,13 @@ describe('demo config and CLI', () => {
   it('demo.yaml is valid and each instrument reads exactly its simulator profile', () => {
     const config = loadConfig(DEMO, {});
     expect(config.instruments.map((i) => i.id)).toEqual(Object.keys(expected));
-    for (const inst of config.instruments) {
+    for (const inst of config.instruments.map(asModbusTcp)) {
       const profile = profileByName(expected[inst.id]!);
       const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
       expect([...inst.channels].sort(byId), inst.id).toEqual(channelsFor(profile).sort(byId));
       expect(matchProfile(inst.channels)?.name).toBe(profile.name);
     }
-    expect(config.instruments.map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs]))
+    expect(config.instruments.map(asModbusTcp).map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs]))
       .toEqual([[15020, 1, 1000], [15021, 1, 1000], [15022, 1, 500], [15023, 1, 1000]]);
     const { devices, skipped } = devicesFromConfig(config, { ephemeralPorts: true });
     expect(skipped).toEqual([]);

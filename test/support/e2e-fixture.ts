@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
-import type { CalibrationConfig, MetrogateConfig } from '../../config/schema.js';
+import { asModbusTcp, type CalibrationConfig, type MetrogateConfig } from '../../config/schema.js';
 import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,7 +39,7 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
     gateway: { id: 'e2e-gw', logLevel: 'silent' },
     mqtt: { ...base.mqtt, url: mqttUrl, topicPrefix: uniqueName('mg') },
     influx: { ...base.influx!, url: influxUrl, database: uniqueName('db'), flushIntervalMs: 200 },
-    instruments: base.instruments.map((inst) => {
+    instruments: base.instruments.map(asModbusTcp).map((inst) => {
       const { calibration: _drop, ...rest } = inst;
       const record = records[inst.id];
       return {

@@ -56,6 +56,16 @@ describe('schema errors', () => {
     expect(messages(edit(BASE, 'site: lab-1\n', ''))).toEqual([`${FILE}: missing required property "site" (line 1)`]);
   });
 
+  it('an unknown protocol: one message naming the protocols, none from the other protocols\' fields', () => {
+    const text = edit(BASE, '  - id: scale\n    protocol: modbus-tcp', '  - id: scale\n    protocol: modbus-udp');
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].protocol: expected one of modbus-tcp or opcua, got "modbus-udp" (line 15)`]);
+  });
+
+  it('errors inside an instrument come from its own protocol\'s fields only', () => {
+    const text = edit(BASE, '      host: 10.0.0.6', '      hots: 10.0.0.6');
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line 17)`]);
+  });
+
   it('out-of-range numbers', () => {
     const text = edit(BASE, '  - id: scale', '  - id: scale\n    pollIntervalMs: 5\n    maxRegistersPerRead: 126');
     expect(messages(text)).toEqual([

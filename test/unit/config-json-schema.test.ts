@@ -22,7 +22,7 @@ describe('config/metrogate.schema.json', () => {
   });
 
   it('accepts the example and a config that leaves defaulted options out, as an editor would check them', () => {
-    const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(committed) as object);
+    const validate = new Ajv({ allErrors: true, strict: true, discriminator: true }).compile(JSON.parse(committed) as object);
     const example = parse(readFileSync(join(root, 'config/examples/example.yaml'), 'utf8')) as unknown;
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
     const minimal = { site: 's', mqtt: { url: 'mqtt://b' }, gateway: {}, instruments: [] };

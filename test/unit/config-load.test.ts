@@ -1,3 +1,4 @@
+import { asModbusTcp } from '../../config/schema.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -35,7 +36,7 @@ describe('loading a valid config', () => {
   });
 
   it('fills options the example leaves out with their defaults', () => {
-    const gauge = loadConfig(EXAMPLE, {}).instruments[2];
+    const gauge = asModbusTcp(loadConfig(EXAMPLE, {}).instruments[2]);
     expect(gauge?.connection).toEqual({ host: '192.168.10.21', port: 502, unitId: 2, timeoutMs: 1000 });
     expect(gauge?.pollIntervalMs).toBe(1000);
     expect(gauge?.channels[0]).toMatchObject({ function: 'holding', order: 'ABCD', offset: 0, unit: 'kPa' });
@@ -162,7 +163,7 @@ describe('YAML conveniences', () => {
   it('lets instruments share a connection block through an anchor and a merge key', () => {
     let text = edit(BASE, '    connection:\n      host: 10.0.0.5', '    connection: &gw\n      host: 10.0.0.5\n      port: 5020');
     text = edit(text, '    connection:\n      host: 10.0.0.6', '    connection:\n      <<: *gw\n      unitId: 2');
-    const [oven, scale] = parseConfig(text, FILE, {}).instruments;
+    const [oven, scale] = parseConfig(text, FILE, {}).instruments.map(asModbusTcp);
     expect(oven?.connection).toEqual({ host: '10.0.0.5', port: 5020, unitId: 1, timeoutMs: 1000 });
     expect(scale?.connection).toEqual({ host: '10.0.0.5', port: 5020, unitId: 2, timeoutMs: 1000 });
   });
