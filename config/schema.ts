@@ -8,7 +8,10 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
 import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
-import { CalibrationSchema } from '../gateway/calibration/calibration-config.js';
+import { CalibrationSchema, CalibrationSettingsSchema } from '../gateway/calibration/calibration-config.js';
+import { ApiSchema } from '../gateway/api/api-config.js';
+import { SpoolSchema } from '../gateway/spool/spool-config.js';
+import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
 import { Id, Millis } from './common.js';
 
 export {
@@ -94,6 +97,10 @@ export const ConfigSchema = Type.Object(
     mqtt: MqttSchema,
     influx: Type.Optional(InfluxSchema),
     ingest: Type.Optional(IngestSchema),
+    api: Type.Optional(ApiSchema),
+    spool: Type.Optional(SpoolSchema),
+    cloud: Type.Optional(CloudSchema),
+    calibration: Type.Optional(CalibrationSettingsSchema),
     instruments: Type.Array(InstrumentSchema, { default: [] }),
   },
   { additionalProperties: false },

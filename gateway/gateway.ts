@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
-import { ModbusTcpDriver } from '../drivers/modbus/modbus-tcp-driver.js';
+import { createDrivers } from '../drivers/registry.js';
 import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
@@ -40,9 +40,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
     sinks.push(new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log }));
   }
   const pipeline = new Pipeline(config.site, instruments, sinks, log);
-  const drivers: Driver[] = [];
-  const modbusTcp = instruments.filter((i) => i.protocol === 'modbus-tcp');
-  if (modbusTcp.length > 0) drivers.push(new ModbusTcpDriver(config.site, modbusTcp, log));
+  const drivers: Driver[] = createDrivers(config.site, instruments, log);
 
   let ingest: Ingest | null = null;
   const influx = config.influx;

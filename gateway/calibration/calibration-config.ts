@@ -18,3 +18,13 @@ export const CalibrationSchema = Type.Object(
 );
 
 export type CalibrationConfig = Static<typeof CalibrationSchema>;
+
+/** Site-wide calibration settings: where records (imported DCCs, API additions) are kept. */
+export const CalibrationSettingsSchema = Type.Object(
+  {
+    recordsDir: Type.String({ default: './calibration-records', description: 'one JSON file per record, <instrument>/<certificate>.json' }),
+  },
+  { additionalProperties: false },
+);
+
+export type CalibrationSettings = Static<typeof CalibrationSettingsSchema>;

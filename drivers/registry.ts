@@ -1,0 +1,24 @@
+import type { InstrumentConfig } from '../config/schema.js';
+import type { Logger } from '../gateway/log.js';
+import type { Driver } from './driver.js';
+import { ModbusTcpDriver } from './modbus/modbus-tcp-driver.js';
+
+/**
+ * One line per protocol: how the gateway turns the configured instruments into drivers.
+ * Adding a protocol touches its folder, its config schema and one entry here.
+ */
+type DriverFactory = (site: string, instruments: InstrumentConfig[], log: Logger) => Driver[];
+
+const FACTORIES: Record<InstrumentConfig['protocol'], DriverFactory> = {
+  'modbus-tcp': (site, instruments, log) =>
+    [new ModbusTcpDriver(site, instruments.filter((i) => i.protocol === 'modbus-tcp'), log)],
+  opcua: () => {
+    throw new Error('the opcua driver is not built yet (issue 3)');
+  },
+};
+
+export function createDrivers(site: string, instruments: readonly InstrumentConfig[], log: Logger): Driver[] {
+  const byProtocol = new Map<InstrumentConfig['protocol'], InstrumentConfig[]>();
+  for (const inst of instruments) byProtocol.set(inst.protocol, [...(byProtocol.get(inst.protocol) ?? []), inst]);
+  return [...byProtocol].flatMap(([protocol, list]) => FACTORIES[protocol](site, list, log));
+}

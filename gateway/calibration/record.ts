@@ -1,0 +1,66 @@
+/**
+ * A calibration record: what one certificate says about one instrument (or one of its channels).
+ * Records come from the config, from an imported Digital Calibration Certificate (DCC) or from
+ * the API, and are kept with their history: a reading is tagged with the record valid at its
+ * own timestamp. All values are in the channel's unit (importers convert).
+ */
+export interface ErrorTablePoint {
+  /** Value of the reference standard. */
+  reference: number;
+  /** What the instrument indicated. */
+  indication: number;
+  /** indication − reference; the correction applied is −error. */
+  error: number;
+  /** Expanded uncertainty of this point, in the channel's unit. */
+  U?: number;
+  /** Coverage factor of U (commonly 2). */
+  k?: number;
+}
+
+export interface TraceabilityLink {
+  /** The reference standard used, e.g. "SPRT 5187" or "Fluke 5730A". */
+  standard: string;
+  /** Its own certificate id. */
+  certificate: string;
+  laboratory?: string;
+}
+
+/** 校准 calibration (reports errors) or 检定 verification (legal: pass/fail against MPE). */
+export type LegalKind = 'calibration' | 'verification';
+
+export type Conformity = 'pass' | 'fail' | 'not_stated';
+
+export interface CalibrationRecord {
+  certificate: string;
+  instrument: string;
+  /** Absent: the record applies to every channel of the instrument. */
+  channel?: string;
+  kind: LegalKind;
+  /** Date of calibration (end of performance), YYYY-MM-DD. */
+  calibrated: string;
+  /** Date the certificate was issued, YYYY-MM-DD. */
+  issued?: string;
+  /** Due date, YYYY-MM-DD (derived from an interval where the certificate gives one). */
+  due: string;
+  laboratory?: string;
+  /** The unit of every value below (the channel's unit after conversion). */
+  unit: string;
+  /** Readings outside [min, max] are not corrected and not traceable. */
+  range?: { min: number; max: number };
+  /** As left (after any adjustment): the table used to correct readings. Empty: no correction. */
+  errorTable: ErrorTablePoint[];
+  /** As found (before adjustment), when the certificate reports it. */
+  asFound?: ErrorTablePoint[];
+  /** Maximum permissible error, for judging as-found data (verification). */
+  mpe?: number;
+  /** The certificate's statement of conformity (of the as-found state when it gives both). */
+  conformity?: Conformity;
+  /** Allowed ranges of a 准用 (limited) instrument; readings outside are not traceable. */
+  limitedTo?: { min: number; max: number }[];
+  /** Resolution of the indication (last digit), for the uncertainty budget. */
+  resolution?: number;
+  traceability: TraceabilityLink[];
+  source: 'config' | 'dcc' | 'api';
+  /** The file a record was imported from, for audit. */
+  sourceFile?: string;
+}
