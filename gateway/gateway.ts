@@ -5,6 +5,7 @@ import { createDrivers } from '../drivers/registry.js';
 import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
+import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -18,6 +19,7 @@ export interface Roles {
 export interface Gateway {
   readonly id: string;
   readonly pipeline: Pipeline;
+  readonly calibration: CalibrationEngine;
   readonly drivers: readonly Driver[];
   readonly sinks: readonly Sink[];
   readonly ingest: Ingest | null;
@@ -32,6 +34,8 @@ export interface Gateway {
  * Assembles a gateway from a validated config without doing any I/O; start() connects. Tests
  * build it with their own config and real local servers, as main does with the user's.
  */
+const CALENDAR_TICK_MS = 30_000;
+
 export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles): Gateway {
   const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
   const instruments = roles.drivers ? config.instruments : [];
@@ -39,7 +43,14 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
   if (instruments.length > 0) {
     sinks.push(new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log }));
   }
-  const pipeline = new Pipeline(config.site, instruments, sinks, log);
+  const calibration = new CalibrationEngine({
+    site: config.site,
+    instruments,
+    policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
+    log: log.child({ part: 'calibration' }),
+  });
+  const pipeline = new Pipeline(config.site, instruments, calibration, sinks, log);
+  let calendarTimer: NodeJS.Timeout | undefined;
   const drivers: Driver[] = createDrivers(config.site, instruments, log);
 
   let ingest: Ingest | null = null;
@@ -49,6 +60,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
   return {
     id,
     pipeline,
+    calibration,
     drivers,
     sinks,
     get ingest() {
@@ -70,9 +82,13 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
       }
       await Promise.all(sinks.map((s) => s.start()));
       for (const d of drivers) d.start(pipeline);
+      // Status changes that come with the calendar alone (no readings from an offline device).
+      calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
+      calendarTimer.unref();
       log.info({ gateway: id, site: config.site, instruments: instruments.length, ingest: ingest !== null }, 'metrogate started');
     },
     async stopPolling() {
+      clearInterval(calendarTimer);
       await Promise.all(drivers.map((d) => d.stop()));
       await pipeline.drain();
       const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };

@@ -1,8 +1,8 @@
-import type { InstrumentConfig } from '../config/schema.js';
 import type { DeviceStatus, DriverOutput } from '../drivers/driver.js';
-import { CalTagger } from './calibration/cal-tagger.js';
+import type { CalEvent } from './calibration/cal-event.js';
+import type { CalibrationEngine } from './calibration/calibration-engine.js';
 import type { Logger } from './log.js';
-import type { CalStatus, CalTag, Reading, ReadingBatch } from './reading.js';
+import type { Reading, ReadingBatch } from './reading.js';
 import type { InstrumentState, Sink } from './sinks/sink.js';
 
 export interface InstrumentCounters {
@@ -31,7 +31,6 @@ const MAX_PENDING_BATCHES = 10_000;
  */
 export class Pipeline implements DriverOutput {
   readonly counters = new Map<string, InstrumentCounters>();
-  private readonly taggers = new Map<string, CalTagger>();
   private readonly states = new Map<string, InstrumentState>();
   private readonly pending = new Map<Sink, number>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -39,16 +38,17 @@ export class Pipeline implements DriverOutput {
 
   constructor(
     private readonly site: string,
-    instruments: readonly InstrumentConfig[],
+    instruments: readonly { id: string }[],
+    private readonly calibration: CalibrationEngine,
     private readonly sinks: readonly Sink[],
     private readonly log: Logger,
   ) {
     for (const inst of instruments) {
-      this.taggers.set(inst.id, new CalTagger(inst.id, inst.calibration, (id, from, tag, ts) => this.onTransition(id, from, tag, ts)));
       const zero = () => Object.fromEntries(sinks.map((s) => [s.name, 0]));
       this.counters.set(inst.id, { polled: 0, notGood: 0, delivered: zero(), dropped: zero() });
     }
     for (const s of sinks) this.pending.set(s, 0);
+    calibration.onEvent((e) => this.onCalEvent(e));
   }
 
   /** Live readings for the API and the demo; listeners must not keep the batch. */
@@ -58,11 +58,11 @@ export class Pipeline implements DriverOutput {
   }
 
   readings(instrument: string, readings: Reading[]): void {
-    const tagger = this.taggers.get(instrument);
     const counters = this.counters.get(instrument);
-    if (!tagger || !counters) throw new Error(`readings from unknown instrument ${instrument}`);
+    if (!counters) throw new Error(`readings from unknown instrument ${instrument}`);
+    const calibration = this.calibration;
     for (const r of readings) {
-      tagger.tag(r);
+      calibration.tag(r);
       if (r.quality !== 'good') counters.notGood++;
     }
     counters.polled += readings.length;
@@ -72,9 +72,8 @@ export class Pipeline implements DriverOutput {
   }
 
   status(status: DeviceStatus): void {
-    const tagger = this.taggers.get(status.instrument);
-    if (!tagger) return;
-    const state: InstrumentState = { ...status, cal: tagger.tagAt(Date.now()) };
+    if (!this.counters.has(status.instrument)) return;
+    const state: InstrumentState = { ...status, cal: this.calibration.statusOf(status.instrument) };
     this.states.set(status.instrument, state);
     for (const sink of this.sinks) sink.state?.(state);
   }
@@ -113,14 +112,15 @@ export class Pipeline implements DriverOutput {
     });
   }
 
-  private onTransition(instrument: string, from: CalStatus | null, tag: CalTag, ts: number): void {
-    if (from !== null) {
-      this.log.warn({ instrument, from, to: tag.status, certificate: tag.certificate, due: tag.due }, 'calibration status changed');
+  /** A transition changes the retained state; every event also goes to sinks that record events. */
+  private onCalEvent(event: CalEvent): void {
+    if (event.kind === 'transition' && event.channel === undefined) {
+      const prev = this.states.get(event.instrument);
+      const cal = this.calibration.statusOf(event.instrument);
+      const state: InstrumentState = prev ? { ...prev, cal } : { instrument: event.instrument, online: false, since: event.ts, cal };
+      this.states.set(event.instrument, state);
+      for (const sink of this.sinks) sink.state?.(state);
     }
-    const prev = this.states.get(instrument);
-    const state: InstrumentState = prev ? { ...prev, cal: tag } : { instrument, online: false, since: ts, cal: tag };
-    this.states.set(instrument, state);
-    // The first tag is published with the device's first status; later transitions on their own.
-    if (prev) for (const sink of this.sinks) sink.state?.(state);
+    for (const sink of this.sinks) sink.event?.(event);
   }
 }

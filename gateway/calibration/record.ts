@@ -60,6 +60,11 @@ export interface CalibrationRecord {
   /** Resolution of the indication (last digit), for the uncertainty budget. */
   resolution?: number;
   traceability: TraceabilityLink[];
+  /** When the status turns due_soon: days before due and/or share of the interval (site default otherwise). */
+  dueSoonDays?: number;
+  dueSoonShare?: number;
+  /** Further standard uncertainty components (GUM type B), in the channel's unit. */
+  extraUncertainty?: { name: string; u: number }[];
   source: 'config' | 'dcc' | 'api';
   /** The file a record was imported from, for audit. */
   sourceFile?: string;

@@ -1,4 +1,5 @@
 import type { DeviceStatus } from '../../drivers/driver.js';
+import type { CalEvent } from '../calibration/cal-event.js';
 import type { CalTag, ReadingBatch } from '../reading.js';
 
 /** What the gateway tells the world about one instrument: connection plus calibration state. */
@@ -17,6 +18,8 @@ export interface Sink {
   write(batch: ReadingBatch): Promise<void>;
   /** Instrument state changes; optional for sinks that only store data. */
   state?(state: InstrumentState): void;
+  /** Calibration events (transitions, suspect periods); optional. */
+  event?(event: CalEvent): void;
   /** True while the destination is reachable (for readiness). */
   connected(): boolean;
   stop(): Promise<void>;

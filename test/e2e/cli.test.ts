@@ -5,7 +5,8 @@ import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load-config.js';
-import { CalTagger } from '../../gateway/calibration/cal-tagger.js';
+import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
+import { silentLogger } from '../../gateway/log.js';
 import { runCli, startCli } from '../support/cli.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
 
@@ -85,6 +86,7 @@ describe('metrogate CLI', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('OK: every polled reading was published to MQTT and written to InfluxDB.');
     const demo = loadConfig(join(ROOT, 'config/examples/demo.yaml'));
+    const engine = new CalibrationEngine({ site: demo.site, instruments: demo.instruments, log: silentLogger() });
     for (const inst of demo.instruments) {
       const row = res.stdout.split('\n').find((l) => l.startsWith(inst.id + ' '));
       expect(row, inst.id).toBeDefined();
@@ -92,7 +94,7 @@ describe('metrogate CLI', () => {
       expect(Number(polled)).toBeGreaterThan(0);
       expect(published).toBe(polled);
       expect(written).toBe(polled);
-      expect(row).toContain(new CalTagger(inst.id, inst.calibration).tagAt(Date.now()).status);
+      expect(row).toContain(engine.statusOf(inst.id).status);
     }
     expect(res.stdout).toMatch(/InfluxDB\s+http:\/\/127\.0\.0\.1:\d+ {2}database "metrogate"/);
     expect(res.stdout).toContain('SELECT mean("value")');

@@ -1,0 +1,31 @@
+import type { CalStatus } from '../reading.js';
+
+/**
+ * A calibration event: a status transition (by time, by a new record, by hand), or a finding that
+ * past readings are suspect (a new certificate's as-found data failed). Published on
+ * `<prefix>/<site>/<instrument>/event`, written to InfluxDB (`cal_event`) for Grafana annotations.
+ * Schema: gateway/schemas/cal-event.schema.json.
+ */
+export interface CalEvent {
+  site: string;
+  instrument: string;
+  /** Absent when the event concerns the whole instrument. */
+  channel?: string;
+  kind: 'transition' | 'suspect';
+  /** When it happened (transition time; for `suspect`, when it was found), ms since epoch. */
+  ts: number;
+  from: CalStatus | null;
+  to: CalStatus;
+  certificate: string | null;
+  due: string | null;
+  /** Why: `calendar`, `new record DCC-…`, `quarantined by alice: failed check`, … */
+  reason: string;
+  /** For `suspect`: the period whose readings are suspect, ms since epoch. */
+  suspectFrom?: number;
+  suspectTo?: number;
+  /** For `suspect`: the largest as-found error, in the channel's unit, and the MPE it broke. */
+  asFoundError?: number;
+  mpe?: number;
+}
+
+export type CalEventListener = (event: CalEvent) => void;

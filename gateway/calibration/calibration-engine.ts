@@ -1,0 +1,187 @@
+import type { InstrumentConfig } from '../../config/schema.js';
+import type { Logger } from '../log.js';
+import type { CalStatus, CalTag, Reading } from '../reading.js';
+import type { CalEvent, CalEventListener } from './cal-event.js';
+import type { CalibrationService, ManualStatusChange } from './calibration-service.js';
+import { ChannelCalibration, type ManualState } from './channel-calibration.js';
+import type { CalibrationRecord } from './record.js';
+import { recordFromConfig } from './record-from-config.js';
+import { asFoundFailed, buildTimeline, type DueSoonPolicy } from './status-timeline.js';
+import { localMidnight } from './calendar.js';
+
+export interface EngineOptions {
+  site: string;
+  instruments: readonly InstrumentConfig[];
+  /** Records kept beside the config (imported DCCs, API additions). */
+  records?: readonly CalibrationRecord[];
+  policy?: DueSoonPolicy;
+  /** Persists a record added at run time (the record store); absent: kept in memory only. */
+  persist?: (record: CalibrationRecord) => Promise<void>;
+  log: Logger;
+  now?: () => number;
+}
+
+interface InstrumentCal {
+  config: InstrumentConfig;
+  /** The instrument-wide calibration (records without a channel). */
+  whole: ChannelCalibration;
+  /** Channels with records of their own. */
+  channels: Map<string, ChannelCalibration>;
+  /** Status last reported per scope ('' = whole instrument), for transition events. */
+  lastStatus: Map<string, CalStatus>;
+  /** Timestamp at which that status was noted, per scope. */
+  lastSeen: Map<string, number>;
+  manual: ManualState | null;
+}
+
+/**
+ * The calibration engine: every record with its history, per channel, precomputed into status
+ * timelines; tags every reading with the record in force at the reading's own timestamp, applies
+ * the correction and uncertainty, and reports every status transition as an event.
+ */
+export class CalibrationEngine implements CalibrationService {
+  private readonly instruments = new Map<string, InstrumentCal>();
+  private readonly allRecords: CalibrationRecord[] = [];
+  private readonly listeners = new Set<CalEventListener>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.now = opts.now ?? Date.now;
+    for (const inst of opts.instruments) {
+      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
+    }
+    this.allRecords.push(...(opts.records ?? []));
+    for (const inst of opts.instruments) {
+      this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      this.rebuild(inst.id);
+    }
+  }
+
+  onEvent(listener: CalEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Hot path: tags, corrects and sets u/k of one reading, in place. */
+  tag(r: Reading): void {
+    const inst = this.instruments.get(r.instrument);
+    if (!inst) return;
+    const own = inst.channels.size > 0 ? inst.channels.get(r.channel) : undefined;
+    const cal = own ?? inst.whole;
+    cal.apply(r);
+    this.noteStatus(inst, own ? r.channel : '', r.cal, cal, r.ts);
+  }
+
+  statusOf(instrument: string, channel?: string, at = this.now()): CalTag {
+    const inst = this.instrument(instrument);
+    const cal = (channel !== undefined ? inst.channels.get(channel) : undefined) ?? inst.whole;
+    return cal.tagAt(at);
+  }
+
+  records(instrument?: string): CalibrationRecord[] {
+    const list = instrument ? this.allRecords.filter((r) => r.instrument === instrument) : [...this.allRecords];
+    return list.sort((a, b) => localMidnight(b.calibrated) - localMidnight(a.calibrated));
+  }
+
+  async addRecord(record: CalibrationRecord): Promise<void> {
+    const inst = this.instrument(record.instrument);
+    if (record.channel !== undefined && !inst.config.channels.some((c) => c.id === record.channel)) {
+      throw new Error(`instrument ${record.instrument} has no channel "${record.channel}"`);
+    }
+    if (this.allRecords.some((r) => r.instrument === record.instrument && r.certificate === record.certificate && r.channel === record.channel)) {
+      throw new Error(`certificate ${record.certificate} is already recorded for ${record.instrument}`);
+    }
+    await this.opts.persist?.(record);
+    const previous = this.records(record.instrument).find((r) => r.channel === record.channel && localMidnight(r.calibrated) < localMidnight(record.calibrated));
+    this.allRecords.push(record);
+    this.rebuild(record.instrument);
+    this.opts.log.info({ instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source }, 'calibration record added');
+    this.check(record.instrument, `new record ${record.certificate}`);
+    if (asFoundFailed(record)) this.reportSuspect(record, previous);
+  }
+
+  setManualStatus(change: ManualStatusChange): void {
+    const inst = this.instrument(change.instrument);
+    inst.manual = change.status ? { status: change.status, since: this.now() } : null;
+    this.rebuild(change.instrument);
+    const by = change.by ? ` by ${change.by}` : '';
+    this.opts.log.warn({ instrument: change.instrument, status: change.status ?? 'released', reason: change.reason, by: change.by }, 'manual calibration status');
+    this.check(change.instrument, `${change.status ?? 'released'}${by}: ${change.reason}`);
+  }
+
+  /** Emits the transitions time alone caused (an instrument expiring at midnight with no readings). */
+  tick(at = this.now()): void {
+    for (const id of this.instruments.keys()) this.check(id, 'calendar', at);
+  }
+
+  private check(instrument: string, reason: string, at = this.now()): void {
+    const inst = this.instrument(instrument);
+    this.noteStatus(inst, '', inst.whole.tagAt(at), inst.whole, at, reason);
+    for (const [ch, cal] of inst.channels) this.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
+  }
+
+  private noteStatus(inst: InstrumentCal, scope: string, tag: CalTag, cal: ChannelCalibration, ts: number, reason = 'calendar'): void {
+    const last = inst.lastStatus.get(scope);
+    if (last === tag.status) return;
+    // A late reading (older than what was already seen) must not flip the status back and forth.
+    if (ts < (inst.lastSeen.get(scope) ?? -Infinity)) return;
+    inst.lastStatus.set(scope, tag.status);
+    inst.lastSeen.set(scope, ts);
+    if (last === undefined) return;
+    // A calendar transition happened at its boundary, not when a reading happened to notice it.
+    const boundary = cal.statusSegmentAt(ts).from;
+    const when = reason === 'calendar' && Number.isFinite(boundary) ? Math.min(boundary, ts) : ts;
+    const event: CalEvent = {
+      site: this.opts.site, instrument: inst.config.id, kind: 'transition', ts: when,
+      from: last, to: tag.status, certificate: tag.certificate, due: tag.due, reason,
+    };
+    if (scope !== '') event.channel = scope;
+    this.opts.log.warn({ instrument: event.instrument, channel: event.channel, from: last, to: tag.status, reason }, 'calibration status changed');
+    for (const l of this.listeners) l(event);
+  }
+
+  private reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined): void {
+    const worst = (record.asFound ?? []).reduce((w, p) => (Math.abs(p.error) > Math.abs(w) ? p.error : w), 0);
+    const event: CalEvent = {
+      site: this.opts.site, instrument: record.instrument, kind: 'suspect', ts: this.now(),
+      from: null, to: 'out_of_tolerance', certificate: record.certificate, due: record.due,
+      reason: `as found out of tolerance in ${record.certificate}: readings since the last good calibration are suspect`,
+      suspectFrom: previous ? localMidnight(previous.calibrated) : 0,
+      suspectTo: localMidnight(record.calibrated),
+      asFoundError: worst,
+    };
+    if (record.channel !== undefined) event.channel = record.channel;
+    if (record.mpe !== undefined) event.mpe = record.mpe;
+    this.opts.log.error({ instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: worst }, 'suspect readings: as-found out of tolerance');
+    for (const l of this.listeners) l(event);
+  }
+
+  private rebuild(instrument: string): void {
+    const inst = this.instrument(instrument);
+    const policy = this.opts.policy ?? {};
+    const mine = this.allRecords.filter((r) => r.instrument === instrument);
+    const whole = mine.filter((r) => r.channel === undefined);
+    inst.whole.reset(buildTimeline(whole, policy), inst.manual);
+    const perChannel = new Set(mine.flatMap((r) => (r.channel !== undefined ? [r.channel] : [])));
+    for (const ch of perChannel) {
+      // A channel's own records rule from their dates on; before them the instrument's do.
+      const firstOwn = Math.min(...mine.filter((r) => r.channel === ch).map((r) => localMidnight(r.calibrated)));
+      const records = [...whole.filter((r) => localMidnight(r.calibrated) < firstOwn), ...mine.filter((r) => r.channel === ch)];
+      const timeline = buildTimeline(records, policy);
+      const existing = inst.channels.get(ch);
+      if (existing) existing.reset(timeline, inst.manual);
+      else inst.channels.set(ch, new ChannelCalibration(timeline, inst.manual));
+    }
+  }
+
+  private instrument(id: string): InstrumentCal {
+    const inst = this.instruments.get(id);
+    if (!inst) throw new Error(`no instrument "${id}" in this gateway's config`);
+    return inst;
+  }
+}
+
+function unitOf(inst: InstrumentConfig, channel: string | undefined): string {
+  const ch = channel !== undefined ? inst.channels.find((c) => c.id === channel) : inst.channels[0];
+  return ch?.unit ?? '';
+}

@@ -1,0 +1,39 @@
+import type { InstrumentConfig } from '../../config/schema.js';
+import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
+import type { CalEvent } from '../../gateway/calibration/cal-event.js';
+import type { CalibrationRecord } from '../../gateway/calibration/record.js';
+import { silentLogger } from '../../gateway/log.js';
+import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+
+/** A bath with a temperature channel (°C) and a heater power channel (%). */
+export const BATH: InstrumentConfig = {
+  id: 'bath',
+  protocol: 'modbus-tcp',
+  connection: { host: '127.0.0.1', port: 1, unitId: 1, timeoutMs: 100 },
+  pollIntervalMs: 1000,
+  maxGap: 0,
+  maxRegistersPerRead: 125,
+  channels: [
+    { id: 'temperature', function: 'input', address: 0, type: 'float32', order: 'ABCD', scale: 1, offset: 0, quantity: 'temperature', unit: '°C' },
+    { id: 'power', function: 'input', address: 2, type: 'uint16', order: 'ABCD', scale: 1, offset: 0, quantity: 'power', unit: '%' },
+  ],
+};
+
+export function record(over: Partial<CalibrationRecord> & Pick<CalibrationRecord, 'certificate' | 'calibrated' | 'due'>): CalibrationRecord {
+  return { instrument: 'bath', kind: 'calibration', unit: '°C', errorTable: [], traceability: [], source: 'api', ...over };
+}
+
+/** An engine over BATH with a settable clock; `events` collects what it reports. */
+export function engineWith(records: CalibrationRecord[], now: { t: number }) {
+  const events: CalEvent[] = [];
+  const engine = new CalibrationEngine({ site: 'lab', instruments: [BATH], records, log: silentLogger(), now: () => now.t });
+  engine.onEvent((e) => events.push(e));
+  return { engine, events };
+}
+
+export function reading(ts: number, raw: number | null, channel = 'temperature', unit = '°C'): Reading {
+  return {
+    site: 'lab', instrument: 'bath', channel, quantity: 'temperature', unit, ts, seq: 1,
+    raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: UNTAGGED,
+  };
+}
