@@ -6,7 +6,7 @@
  * express (unique ids, date order, register types) live in config/check-semantics.ts.
  */
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
-import { ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
+import { ModbusRtuInstrumentFields, ModbusRtuTcpInstrumentFields, ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
 import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
 import { CalibrationSchema, CalibrationSettingsSchema } from '../gateway/calibration/calibration-config.js';
 import { ApiSchema } from '../gateway/api/api-config.js';
@@ -27,6 +27,8 @@ function instrument<P extends TProperties>(fields: P) {
 }
 
 export const ModbusTcpInstrumentSchema = instrument(ModbusTcpInstrumentFields);
+export const ModbusRtuInstrumentSchema = instrument(ModbusRtuInstrumentFields);
+export const ModbusRtuTcpInstrumentSchema = instrument(ModbusRtuTcpInstrumentFields);
 export const OpcuaInstrumentSchema = instrument(OpcuaInstrumentFields);
 
 /**
@@ -44,7 +46,7 @@ function byProtocol<T extends TObject[]>(branches: [...T]) {
   });
 }
 
-export const InstrumentSchema = byProtocol([ModbusTcpInstrumentSchema, OpcuaInstrumentSchema]);
+export const InstrumentSchema = byProtocol([ModbusTcpInstrumentSchema, ModbusRtuInstrumentSchema, ModbusRtuTcpInstrumentSchema, OpcuaInstrumentSchema]);
 
 export const MqttSchema = Type.Object(
   {
@@ -86,6 +88,8 @@ export const GatewaySchema = Type.Object(
   {
     id: Type.Optional(Id),
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+    /** How often the gateway publishes its statistics (gateway/stats topic, gateway_stats in InfluxDB). */
+    statsIntervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),
   },
   { additionalProperties: false },
 );
@@ -107,8 +111,10 @@ export const ConfigSchema = Type.Object(
 );
 
 export type ModbusTcpInstrumentConfig = Static<typeof ModbusTcpInstrumentSchema>;
+export type ModbusRtuInstrumentConfig = Static<typeof ModbusRtuInstrumentSchema>;
+export type ModbusRtuTcpInstrumentConfig = Static<typeof ModbusRtuTcpInstrumentSchema>;
 export type OpcuaInstrumentConfig = Static<typeof OpcuaInstrumentSchema>;
-export type InstrumentConfig = ModbusTcpInstrumentConfig | OpcuaInstrumentConfig;
+export type InstrumentConfig = ModbusTcpInstrumentConfig | ModbusRtuInstrumentConfig | ModbusRtuTcpInstrumentConfig | OpcuaInstrumentConfig;
 export type MqttConfig = Static<typeof MqttSchema>;
 export type InfluxConfig = Static<typeof InfluxSchema>;
 export type IngestConfig = Static<typeof IngestSchema>;

@@ -12,6 +12,12 @@ type DriverFactory = (site: string, instruments: InstrumentConfig[], log: Logger
 const FACTORIES: Record<InstrumentConfig['protocol'], DriverFactory> = {
   'modbus-tcp': (site, instruments, log) =>
     [new ModbusTcpDriver(site, instruments.filter((i) => i.protocol === 'modbus-tcp'), log)],
+  'modbus-rtu': () => {
+    throw new Error('the modbus-rtu driver is being built (issue 4)');
+  },
+  'modbus-rtu-tcp': () => {
+    throw new Error('the modbus-rtu-tcp driver is being built (issue 4)');
+  },
   opcua: () => {
     throw new Error('the opcua driver is not built yet (issue 3)');
   },

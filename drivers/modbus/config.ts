@@ -55,6 +55,67 @@ export const ModbusTcpInstrumentFields = {
   ...modbusPolling,
 };
 
+/*
+ * Serial lines. Several instruments (unit ids) share one line: each instrument names the line by
+ * its `port` (or `host` and `port` for RTU over TCP), and the line's settings may be written on
+ * any of them (or on all, through a YAML anchor). They carry no schema defaults, so that one
+ * instrument can leave a setting out while another gives it: config checks then require that
+ * every instrument that gives a setting agrees (drivers/modbus/rtu-lines.ts), and the line fills
+ * what nobody gave with the Modbus serial defaults (19200 baud, even parity, 8 data bits, 1 stop bit).
+ */
+export const PARITIES = ['none', 'even', 'odd'] as const;
+
+const serialTiming = {
+  baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, description: 'bits per second; default 19200' })),
+};
+
+export const SerialLineSchema = Type.Object(
+  {
+    port: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
+    ...serialTiming,
+    parity: Type.Optional(Type.Union(PARITIES.map((p) => Type.Literal(p)), { description: 'none, even or odd; default even' })),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: '7 or 8; default 8' })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: '1 or 2; default 1' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RtuTcpLineSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'the serial-to-Ethernet converter' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'its TCP port for this serial line' }),
+    // Optional here: the converter times the serial side; given, the gateway keeps the gap too.
+    ...serialTiming,
+  },
+  { additionalProperties: false },
+);
+
+/** Options of one slave on a shared line. */
+const rtuSlave = {
+  /** Required: on a shared line a default unit id would silently read another instrument. */
+  unitId: Type.Integer({ minimum: 1, maximum: 247, description: 'Modbus slave address on the line, 1 to 247' }),
+  timeoutMs: Millis(500),
+  /** A slave that stopped answering is tried again at most this far apart. */
+  probeIntervalMs: Millis(10_000, 100),
+};
+
+export const ModbusRtuInstrumentFields = {
+  ...instrumentIdentity,
+  protocol: Type.Literal('modbus-rtu'),
+  line: SerialLineSchema,
+  ...rtuSlave,
+  ...modbusPolling,
+};
+
+export const ModbusRtuTcpInstrumentFields = {
+  ...instrumentIdentity,
+  protocol: Type.Literal('modbus-rtu-tcp'),
+  line: RtuTcpLineSchema,
+  ...rtuSlave,
+  ...modbusPolling,
+};
+
 export type ModbusChannelConfig = Static<typeof ModbusChannelSchema>;
+export type Parity = (typeof PARITIES)[number];
 export type RegisterFunction = (typeof FUNCTIONS)[number];
 export type ByteOrder = (typeof BYTE_ORDERS)[number];
