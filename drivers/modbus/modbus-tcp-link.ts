@@ -1,42 +1,10 @@
 import * as M from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import type { RegisterFunction } from '../../config/schema.js';
+import type { ReadResult } from './poll-cycle.js';
 
 // modbus-serial is CommonJS; under NodeNext its class is the module's default export.
 const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unknown as new () => ModbusClient;
-
-const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
-  1: 'illegal function',
-  2: 'illegal data address',
-  3: 'illegal data value',
-  4: 'slave device failure',
-  5: 'acknowledge',
-  6: 'slave device busy',
-  8: 'memory parity error',
-  10: 'gateway path unavailable',
-  11: 'gateway target device failed to respond',
-};
-
-/** Why a read failed, in the words a reading's `reason` carries. */
-export type ReadFailure =
-  | { kind: 'timeout'; reason: string }
-  | { kind: 'exception'; code: number; reason: string }
-  | { kind: 'disconnected'; reason: string }
-  | { kind: 'invalid'; reason: string };
-
-export function classifyError(err: unknown): ReadFailure {
-  const e = err as { modbusCode?: number; errno?: string; name?: string; message?: string };
-  if (typeof e.modbusCode === 'number') {
-    return { kind: 'exception', code: e.modbusCode, reason: `exception:${e.modbusCode} (${EXCEPTION_NAMES[e.modbusCode] ?? 'unknown'})` };
-  }
-  if (e.errno === 'ETIMEDOUT' || e.name === 'TransactionTimedOutError') return { kind: 'timeout', reason: 'timeout' };
-  if (e.errno === 'ECONNREFUSED' || /Port Not Open|ECONNRESET|EPIPE|closed/i.test(e.message ?? '')) {
-    return { kind: 'disconnected', reason: `disconnected: ${e.message ?? 'connection lost'}` };
-  }
-  return { kind: 'invalid', reason: `invalid response: ${e.message ?? String(err)}` };
-}
-
-export type ReadResult = { bytes: Uint8Array } | { bits: boolean[] };
 
 /**
  * One TCP connection to one Modbus device (unit id). modbus-serial never reconnects by itself, so
