@@ -1,11 +1,40 @@
-/** The config schema of the durable spool (composed into config/schema.ts). Filled in by issue 6. */
+/** The config schema of the durable spool (composed into config/schema.ts). */
 import { Type, type Static } from '@sinclair/typebox';
 
 export const SpoolSchema = Type.Object(
   {
-    dir: Type.String({ default: './spool', description: 'directory of the spool files' }),
+    dir: Type.String({
+      default: './spool',
+      minLength: 1,
+      description: 'directory of the spool files; each site gets <dir>/<site>/spool.sqlite, used by one process at a time',
+    }),
+    /** Disk quota: beyond it the oldest batches are dropped (counted, logged, exposed). */
+    maxBytes: Type.Optional(Type.Integer({ minimum: 65536, description: 'bytes of stored readings, at least 65536' })),
+    /** Age quota: batches older than this are dropped even when the disk quota is not reached. */
+    maxAgeHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'hours' })),
+    /**
+     * SQLite's synchronous setting: `normal` survives a crash or kill -9 of the process; `full` also
+     * survives a power cut, at the cost of an fsync per commit (use it with commitIntervalMs).
+     */
+    synchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal' }),
+    /**
+     * 0: one transaction per poll cycle, written before the readings go anywhere. > 0: poll cycles
+     * of this many milliseconds share one transaction (fewer fsyncs with `full`); readings wait
+     * that long before they are sent.
+     */
+    commitIntervalMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
+    /** How long a clean stop waits for the sinks to take what is spooled before leaving it on disk. */
+    drainTimeoutMs: Type.Integer({ minimum: 0, default: 10_000 }),
   },
   { additionalProperties: false },
 );
 
 export type SpoolConfig = Static<typeof SpoolSchema>;
+
+/** What a gateway without a `spool:` section uses. */
+export const DEFAULT_SPOOL: SpoolConfig = {
+  dir: './spool',
+  synchronous: 'normal',
+  commitIntervalMs: 0,
+  drainTimeoutMs: 10_000,
+};

@@ -1,0 +1,72 @@
+import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } from '../reading.js';
+
+/**
+ * How a reading batch is stored in the spool: a compact JSON array, not the wire message, because
+ * every byte is written (and counted by the quota) once per poll cycle. The calibration tag, shared
+ * by the readings of one status window, is stored once per batch and referenced by index.
+ *
+ *   [1, site, instrument, [cal, ...], [[channel, quantity, unit, ts, seq, raw, value, quality,
+ *                                        reason|null, u|null, k|null, calIndex], ...]]
+ *
+ * Version 1. Non-finite numbers are stored as null, as the wire format sends them.
+ */
+const CODEC_VERSION = 1;
+
+type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number];
+type StoredCal = [CalStatus, string | null, string | null, number | null, boolean];
+type StoredBatch = [number, string, string, StoredCal[], StoredReading[]];
+
+function num(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) ? String(v) : 'null';
+}
+
+function value(v: ReadingValue): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return num(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return JSON.stringify(v);
+}
+
+function str(s: string): string {
+  // Most ids, quantities and units need no escaping; JSON.stringify is the slow path.
+  return /^[\w .:/+%°()-]*$/.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+export function encodeBatch(batch: ReadingBatch): string {
+  const cals: CalTag[] = [];
+  let rows = '';
+  const rs = batch.readings;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    let c = cals.indexOf(r.cal);
+    if (c < 0) c = cals.push(r.cal) - 1;
+    if (i > 0) rows += ',';
+    rows +=
+      `[${str(r.channel)},${str(r.quantity)},${str(r.unit)},${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
+      `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
+  }
+  const calText = cals.map((t) => JSON.stringify([t.status, t.certificate, t.due, t.daysToDue, t.traceable])).join(',');
+  return `[${CODEC_VERSION},${str(batch.site)},${str(batch.instrument)},[${calText}],[${rows}]]`;
+}
+
+/** Throws with a message naming the problem when the payload is not a stored batch. */
+export function decodeBatch(payload: string): ReadingBatch {
+  const doc = JSON.parse(payload) as StoredBatch;
+  if (!Array.isArray(doc) || doc[0] !== CODEC_VERSION || !Array.isArray(doc[3]) || !Array.isArray(doc[4])) {
+    throw new Error(`not a spooled batch of version ${CODEC_VERSION}`);
+  }
+  const [, site, instrument, storedCals, rows] = doc;
+  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable]) =>
+    Object.freeze({ status, certificate, due, daysToDue, traceable }),
+  );
+  const readings: Reading[] = new Array<Reading>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [channel, quantity, unit, ts, seq, raw, val, quality, reason, u, k, c] = rows[i]!;
+    const r: Reading = { site, instrument, channel, quantity, unit, ts, seq, raw, value: val, quality, cal: cals[c]! };
+    if (reason !== null) r.reason = reason;
+    if (u !== null) r.u = u;
+    if (k !== null) r.k = k;
+    readings[i] = r;
+  }
+  return { site, instrument, readings };
+}

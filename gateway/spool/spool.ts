@@ -1,0 +1,117 @@
+/**
+ * The spool: one durable, append-only log of reading batches shared by every sink, with one
+ * cursor per sink (a "consumer"). A batch is written once, whatever the number of sinks; each
+ * consumer acknowledges batches one by one, in any order, and its cursor is the highest id below
+ * which everything was acknowledged. Implementations: sqlite-spool.ts. Conformance suite:
+ * test/unit/spool-conformance.test.ts (run it against every implementation).
+ */
+
+/** One poll cycle of one instrument, encoded (batch-codec.ts), as the spool stores it. */
+export interface SpoolInput {
+  instrument: string;
+  /** Readings in the batch. */
+  count: number;
+  /** Highest reading seq in the batch: the spool remembers the highest per instrument. */
+  lastSeq: number;
+  payload: string;
+}
+
+export interface SpoolEntry {
+  /** Increasing by 1 per appended batch, never reused (also after every entry was removed). */
+  id: number;
+  instrument: string;
+  count: number;
+  /** When it was appended, ms since epoch (the gateway's clock). */
+  at: number;
+  payload: string;
+}
+
+export type DropReason = 'quota-bytes' | 'quota-age';
+
+/** Batches the quota removed before this consumer acknowledged them. */
+export interface Dropped {
+  consumer: string;
+  reason: DropReason;
+  entries: readonly { id: number; instrument: string; count: number }[];
+}
+
+export type DropListener = (dropped: Dropped) => void;
+
+export interface ConsumerPosition {
+  /** Readings stored and not yet acknowledged by this consumer. */
+  depth: number;
+  /** Batches stored and not yet acknowledged. */
+  batches: number;
+  /** When the oldest unacknowledged batch was appended, ms since epoch; null when there is none. */
+  oldestAt: number | null;
+  /** Readings the quota dropped before this consumer took them, since the spool was created. */
+  dropped: number;
+  /** Every id ≤ cursor is acknowledged (or dropped). */
+  cursor: number;
+}
+
+export interface Spool {
+  readonly consumers: readonly string[];
+  /**
+   * Stores the batches in one transaction and returns the id of the first (the others follow
+   * one by one). On return they are on disk (as far as the configured synchronous mode goes).
+   * May drop the oldest batches to stay within the byte quota (drop listeners are told).
+   */
+  append(inputs: readonly SpoolInput[], at?: number): number;
+  /** Up to `limit` batches this consumer has not acknowledged, with id > afterId, oldest first. */
+  read(consumer: string, afterId: number, limit: number): SpoolEntry[];
+  /** Acknowledges one batch (as read() or append() gave it: id and readings count); idempotent. */
+  ack(consumer: string, entry: { id: number; count: number }): void;
+  isAcked(consumer: string, id: number): boolean;
+  /** The id of the newest batch ever appended (0 when none). */
+  headId(): number;
+  /** The highest reading seq ever appended for the instrument (0 when none). */
+  lastSeq(instrument: string): number;
+  position(consumer: string): ConsumerPosition;
+  /** Bytes of stored batches (payload bytes, the measure of the byte quota). */
+  bytes(): number;
+  onDrop(listener: DropListener): () => void;
+  /**
+   * Persists cursors, removes batches every consumer acknowledged and applies the age quota.
+   * The owner calls it periodically; a crash in between only means some batches are sent again.
+   */
+  maintain(now?: number): void;
+  close(): void;
+}
+
+/** What a spool is opened with. */
+export interface SpoolOptions {
+  /** The spool's own directory (created if missing). */
+  dir: string;
+  /** Sinks that read the spool; consumers stored but not listed are removed. */
+  consumers: readonly string[];
+  maxBytes?: number | undefined;
+  maxAgeMs?: number | undefined;
+  synchronous?: 'normal' | 'full';
+}
+
+/** What the API reads about one sink's spool (`GET /spool`, metrics). */
+export interface SpoolStats {
+  sink: string;
+  /** Readings waiting for this sink (stored, not acknowledged). */
+  depth: number;
+  /** Age of the oldest reading batch waiting for this sink, ms (0 when nothing waits). */
+  oldestAgeMs: number;
+  /** Readings the disk quota dropped before this sink took them (since the spool was created). */
+  dropped: number;
+  /** Readings the sink refused as malformed (poison; logged, not retried) since start. */
+  rejected: number;
+  /** Readings acknowledged by this sink since start. */
+  delivered: number;
+  /** Reading batches handed to the sink and not yet acknowledged. */
+  inFlight: number;
+  /** True while older batches are being sent from disk. */
+  replaying: boolean;
+  /** The sink's destination is reachable. */
+  connected: boolean;
+  /** The last delivery error, until the next success. */
+  lastError: string | null;
+  /** Bytes of the whole spool (shared by every sink) and its quota. */
+  spoolBytes: number;
+  maxBytes: number | null;
+}

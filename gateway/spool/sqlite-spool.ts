@@ -1,0 +1,304 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { AckedRanges } from './acked-ranges.js';
+import { QuotaKeeper, type EntrySize } from './quota.js';
+import type { ConsumerPosition, DropListener, DropReason, Dropped, Spool, SpoolEntry, SpoolInput, SpoolOptions } from './spool.js';
+
+export const SPOOL_FILE = 'spool.sqlite';
+
+interface ConsumerState {
+  acked: AckedRanges;
+  /** Cursor and drop count as last written to disk. */
+  savedCursor: number;
+  dropped: number;
+  savedDropped: number;
+  /** Readings and batches above the cursor not yet acknowledged. */
+  depth: number;
+  batches: number;
+}
+
+type Victim = EntrySize & { at: number };
+
+/** The spool directory is in use by another process (SQLite's exclusive lock is held). */
+export class SpoolLockedError extends Error {}
+
+/**
+ * The spool as one SQLite database in WAL mode (gateway/spool/README.md says why SQLite).
+ * Opened with an exclusive lock: a second gateway on the same directory is refused at start, and
+ * the kernel releases the lock when the process dies, even by SIGKILL.
+ */
+export class SqliteSpool implements Spool {
+  readonly consumers: readonly string[];
+  private readonly db: Database;
+  private readonly state = new Map<string, ConsumerState>();
+  private readonly seqs = new Map<string, number>();
+  private readonly dirtySeqs = new Set<string>();
+  private readonly listeners = new Set<DropListener>();
+  private readonly quota: QuotaKeeper;
+  private pendingDrops: Dropped[] = [];
+  private head = 0;
+  private savedHead = -1;
+  private readonly sql: ReturnType<SqliteSpool['prepare']>;
+  private readonly appendTx: (inputs: readonly SpoolInput[], at: number) => number;
+  private readonly maintainTx: (now: number) => void;
+
+  constructor(opts: SpoolOptions) {
+    mkdirSync(opts.dir, { recursive: true });
+    const file = join(opts.dir, SPOOL_FILE);
+    this.db = openLocked(file);
+    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS entry (id INTEGER PRIMARY KEY, instrument TEXT NOT NULL, at INTEGER NOT NULL,
+        n INTEGER NOT NULL, last_seq INTEGER NOT NULL, size INTEGER NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS consumer (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL, dropped INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS last_seq (instrument TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+    this.sql = this.prepare();
+    this.consumers = [...opts.consumers];
+    this.appendTx = this.db.transaction((inputs: readonly SpoolInput[], at: number) => this.insert(inputs, at));
+    this.maintainTx = this.db.transaction((now: number) => this.maintainInTx(now));
+
+    const stored = new Map(this.sql.consumers.all().map((c) => [c.name, c]));
+    // Ids come from us rather than AUTOINCREMENT (one page write less per commit); they must
+    // never fall below a cursor, also once every entry was removed.
+    this.head = Math.max(this.sql.maxId.get() ?? 0, this.sql.meta.get('head') ?? 0, ...[...stored.values()].map((c) => c.cursor));
+    for (const name of this.consumers) {
+      // A new consumer starts at the head: it takes what comes from now on, not the history.
+      const c = stored.get(name) ?? { name, cursor: this.head, dropped: 0 };
+      const depth = this.sql.depth.get(c.cursor) ?? { n: 0, batches: 0 };
+      this.state.set(name, {
+        acked: new AckedRanges(c.cursor), savedCursor: stored.has(name) ? c.cursor : -1,
+        dropped: c.dropped, savedDropped: c.dropped, depth: depth.n, batches: depth.batches,
+      });
+    }
+    for (const name of stored.keys()) if (!this.consumers.includes(name)) this.sql.deleteConsumer.run(name);
+    for (const { instrument, seq } of this.sql.seqs.all()) this.seqs.set(instrument, seq);
+    for (const { instrument, seq } of this.sql.seqsAfter.all(this.sql.meta.get('seqs_upto') ?? 0)) this.noteSeq(instrument, seq);
+    this.quota = new QuotaKeeper(opts.maxBytes, opts.maxAgeMs, this.sql.sizeUpTo.get(Number.MAX_SAFE_INTEGER)?.size ?? 0);
+    this.maintain();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insert: db.prepare('INSERT INTO entry (id, instrument, at, n, last_seq, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      read: db.prepare<SpoolEntry>('SELECT id, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?'),
+      oldest: db.prepare<Victim>('SELECT id, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?'),
+      firstAt: db.prepare<number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
+      deleteUpTo: db.prepare('DELETE FROM entry WHERE id <= ?'),
+      sizeUpTo: db.prepare<{ size: number; batches: number }>('SELECT total(size) AS size, count(*) AS batches FROM entry WHERE id <= ?'),
+      maxId: db.prepare<number>('SELECT max(id) FROM entry').pluck(),
+      depth: db.prepare<{ n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
+      consumers: db.prepare<{ name: string; cursor: number; dropped: number }>('SELECT name, cursor, dropped FROM consumer'),
+      upsertConsumer: db.prepare('INSERT INTO consumer (name, cursor, dropped) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, dropped = excluded.dropped'),
+      deleteConsumer: db.prepare('DELETE FROM consumer WHERE name = ?'),
+      seqs: db.prepare<{ instrument: string; seq: number }>('SELECT instrument, seq FROM last_seq'),
+      seqsAfter: db.prepare<{ instrument: string; seq: number }>('SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? GROUP BY instrument'),
+      upsertSeq: db.prepare('INSERT INTO last_seq (instrument, seq) VALUES (?, ?) ON CONFLICT(instrument) DO UPDATE SET seq = max(seq, excluded.seq)'),
+      meta: db.prepare<number>('SELECT value FROM meta WHERE key = ?').pluck(),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  append(inputs: readonly SpoolInput[], at = Date.now()): number {
+    if (inputs.length === 0) return this.head + 1;
+    const first = this.committed(() => this.appendTx(inputs, at));
+    return first;
+  }
+
+  private insert(inputs: readonly SpoolInput[], at: number): number {
+    const first = this.head + 1;
+    let id = this.head;
+    let readings = 0;
+    let bytes = 0;
+    for (const input of inputs) {
+      const size = Buffer.byteLength(input.payload);
+      this.sql.insert.run(++id, input.instrument, at, input.count, input.lastSeq, size, input.payload);
+      readings += input.count;
+      bytes += size;
+    }
+    // Memory follows only once every row is in (a failed insert rolls the transaction back).
+    this.head = id;
+    this.quota.added(bytes);
+    for (const input of inputs) this.noteSeq(input.instrument, input.lastSeq);
+    for (const s of this.state.values()) {
+      s.depth += readings;
+      s.batches += inputs.length;
+    }
+    if (this.quota.overBytes()) this.dropOldest('quota-bytes', () => this.quota.overBytes());
+    return first;
+  }
+
+  read(consumer: string, afterId: number, limit: number): SpoolEntry[] {
+    const acked = this.consumer(consumer).acked;
+    const out: SpoolEntry[] = [];
+    let from = acked.nextUnacked(afterId + 1);
+    while (out.length < limit && from <= this.head) {
+      // Read up to the next acknowledged range, then jump over it without reading its rows.
+      const to = Math.min(acked.nextAckedAbove(from), this.head + 1);
+      for (const row of this.sql.read.all(from, to, limit - out.length)) out.push(row);
+      from = acked.nextUnacked(to);
+    }
+    return out;
+  }
+
+  ack(consumer: string, entry: { id: number; count: number }): void {
+    const s = this.consumer(consumer);
+    if (entry.id > this.head || !s.acked.add(entry.id)) return;
+    s.depth -= entry.count;
+    s.batches -= 1;
+  }
+
+  isAcked(consumer: string, id: number): boolean {
+    return this.consumer(consumer).acked.has(id);
+  }
+
+  headId(): number {
+    return this.head;
+  }
+
+  lastSeq(instrument: string): number {
+    return this.seqs.get(instrument) ?? 0;
+  }
+
+  position(consumer: string): ConsumerPosition {
+    const s = this.consumer(consumer);
+    const oldest = s.batches > 0 ? this.sql.firstAt.get(s.acked.nextUnacked(s.acked.cursor + 1)) : undefined;
+    return { depth: s.depth, batches: s.batches, oldestAt: oldest ?? null, dropped: s.dropped, cursor: s.acked.cursor };
+  }
+
+  bytes(): number {
+    return this.quota.bytes;
+  }
+
+  onDrop(listener: DropListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  maintain(now = Date.now()): void {
+    this.committed(() => this.maintainTx(now));
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.maintain();
+    this.db.close();
+  }
+
+  private maintainInTx(now: number): void {
+    if (this.quota.maxAgeMs !== undefined) {
+      const cutoff = now - this.quota.maxAgeMs;
+      this.dropOldest('quota-age', (e) => e.at < cutoff);
+    }
+    for (const instrument of this.dirtySeqs) this.sql.upsertSeq.run(instrument, this.seqs.get(instrument)!);
+    this.dirtySeqs.clear();
+    if (this.head !== this.savedHead) {
+      this.sql.setMeta.run('seqs_upto', this.head);
+      this.sql.setMeta.run('head', this.head);
+      this.savedHead = this.head;
+    }
+    let min = this.head;
+    for (const [name, s] of this.state) {
+      min = Math.min(min, s.acked.cursor);
+      this.saveConsumer(name, s);
+    }
+    // Every consumer is past these: delivered everywhere, so removed without counting a drop.
+    if (this.quota.bytes > 0) {
+      const gone = this.sql.sizeUpTo.get(min);
+      if (gone && gone.batches > 0) {
+        this.sql.deleteUpTo.run(min);
+        this.quota.removed(gone.size);
+      }
+    }
+  }
+
+  /** Removes the oldest batches while `more` says so; counts, per consumer, what it had not taken. */
+  private dropOldest(reason: DropReason, more: (e: Victim) => boolean): void {
+    const victims: Victim[] = [];
+    let after = 0;
+    scan: for (;;) {
+      const rows = this.sql.oldest.all(after, 256);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (!more(row)) break scan;
+        victims.push(row);
+        this.quota.removed(row.size);
+        after = row.id;
+      }
+    }
+    if (victims.length === 0) return;
+    this.sql.deleteUpTo.run(after);
+    for (const [name, s] of this.state) {
+      const lost = victims.filter((v) => !s.acked.has(v.id));
+      for (const v of lost) {
+        s.depth -= v.count;
+        s.batches -= 1;
+        s.dropped += v.count;
+      }
+      s.acked.advanceTo(after);
+      this.saveConsumer(name, s);
+      if (lost.length > 0) this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, instrument, count }) => ({ id, instrument, count })) });
+    }
+  }
+
+  private saveConsumer(name: string, s: ConsumerState): void {
+    if (s.acked.cursor === s.savedCursor && s.dropped === s.savedDropped) return;
+    this.sql.upsertConsumer.run(name, s.acked.cursor, s.dropped);
+    s.savedCursor = s.acked.cursor;
+    s.savedDropped = s.dropped;
+  }
+
+  /** Listeners hear of a drop once its transaction committed, never of one rolled back. */
+  private committed<T>(tx: () => T): T {
+    let result: T;
+    try {
+      result = tx();
+    } catch (err) {
+      this.pendingDrops = [];
+      throw err;
+    }
+    const drops = this.pendingDrops;
+    this.pendingDrops = [];
+    for (const d of drops) for (const l of this.listeners) l(d);
+    return result;
+  }
+
+  private noteSeq(instrument: string, seq: number): void {
+    if (seq > (this.seqs.get(instrument) ?? 0)) {
+      this.seqs.set(instrument, seq);
+      this.dirtySeqs.add(instrument);
+    }
+  }
+
+  private consumer(name: string): ConsumerState {
+    const s = this.state.get(name);
+    if (!s) throw new Error(`the spool has no consumer "${name}" (it has: ${this.consumers.join(', ')})`);
+    return s;
+  }
+}
+
+function openLocked(file: string): Database {
+  let db: Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+  } catch (err) {
+    throw new Error(`cannot open the spool ${file}: ${(err as Error).message}`);
+  }
+  try {
+    // EXCLUSIVE before WAL: the WAL index then lives in our heap (no -shm file) and the lock is
+    // taken by the first statement below.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.prepare('BEGIN IMMEDIATE').run();
+    db.prepare('COMMIT').run();
+    return db;
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new SpoolLockedError(`the spool ${file} is in use by another process: one gateway per spool directory`);
+    }
+    throw new Error(`cannot open the spool ${file}: ${(err as Error).message}`);
+  }
+}
