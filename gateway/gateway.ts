@@ -6,6 +6,7 @@ import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { CalibrationEngine } from './calibration/calibration-engine.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -52,6 +53,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
   const pipeline = new Pipeline(config.site, instruments, calibration, sinks, log);
   let calendarTimer: NodeJS.Timeout | undefined;
   const drivers: Driver[] = createDrivers(config.site, instruments, log);
+  const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
 
   let ingest: Ingest | null = null;
   const influx = config.influx;
@@ -76,6 +78,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
           ingest: config.ingest ?? { enabled: true, sites: ['+'] },
           log: log.child({ role: 'ingest' }),
           clientId: `metrogate-ingest-${config.site}-${id}`,
+          reportsDir: config.calibration?.reportsDir ?? './calibration-reports',
         });
         // Ingest first, so that the first readings published already have a subscriber.
         await ingest.start();
@@ -85,10 +88,12 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
       calendarTimer.unref();
+      if (drivers.length > 0) stats.start();
       log.info({ gateway: id, site: config.site, instruments: instruments.length, ingest: ingest !== null }, 'metrogate started');
     },
     async stopPolling() {
       clearInterval(calendarTimer);
+      stats.stop();
       await Promise.all(drivers.map((d) => d.stop()));
       await pipeline.drain();
       const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };

@@ -92,7 +92,10 @@ export class CalibrationEngine implements CalibrationService {
       throw new Error(`certificate ${record.certificate} is already recorded for ${record.instrument}`);
     }
     await this.opts.persist?.(record);
-    const previous = this.records(record.instrument).find((r) => r.channel === record.channel && localMidnight(r.calibrated) < localMidnight(record.calibrated));
+    // The last good point: the channel's previous record, or the instrument's when it had none.
+    const previous = this.records(record.instrument).find(
+      (r) => (r.channel === record.channel || r.channel === undefined) && localMidnight(r.calibrated) < localMidnight(record.calibrated),
+    );
     this.allRecords.push(record);
     this.rebuild(record.instrument);
     this.opts.log.info({ instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source }, 'calibration record added');

@@ -1,7 +1,9 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import { dataSubscription } from '../sinks/mqtt/topics.js';
+import { dataSubscription, eventTopic, gatewayStatsTopic } from '../sinks/mqtt/topics.js';
+import { calEventLine, gatewayStatsLine, isCalEvent, isGatewayStats, type WireCalEvent } from './event-lines.js';
+import { writeImpactReport } from './impact-report.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
 import { ensureDatabase } from './ensure-database.js';
 import { InfluxRejected, InfluxWriter } from './influx-writer.js';
@@ -14,6 +16,8 @@ export interface IngestOptions {
   ingest: IngestConfig;
   log: Logger;
   clientId: string;
+  /** Where impact reports of suspect readings go (calibration.reportsDir). */
+  reportsDir?: string;
 }
 
 export interface IngestStats {
@@ -25,6 +29,9 @@ export interface IngestStats {
   rejectedMessages: number;
   /** Points InfluxDB refused (e.g. a field type conflict); logged, not retried. */
   rejectedPoints: number;
+  /** Calibration events written (cal_event) and impact reports produced. */
+  events: number;
+  impactReports: number;
 }
 
 /** How many unacknowledged messages we let the broker send us (MQTT 5 Receive Maximum). */
@@ -39,13 +46,15 @@ const STOP_GRACE_MS = 10_000;
  * replay writes the same series and timestamps again, which InfluxDB stores once.
  */
 export class Ingest {
-  readonly stats: IngestStats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedPoints: 0 };
+  readonly stats: IngestStats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedPoints: 0, events: 0, impactReports: 0 };
   private client: MqttClient | null = null;
   private acks: DeferredPubacks | null = null;
   private readonly writer: InfluxWriter;
   private readonly renderer: LineProtocolRenderer;
   private lines: string[] = [];
   private messageIds: number[] = [];
+  /** Suspect events waiting for their batch to be stored before their readings are counted. */
+  private suspects: WireCalEvent[] = [];
   private writing: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
@@ -78,7 +87,11 @@ export class Ingest {
       callback();
     };
     client.on('error', (err) => log.warn({ err: err.message }, 'ingest mqtt error'));
-    const topics = ingest.sites.map((site) => dataSubscription(mqtt.topicPrefix, site));
+    const topics = ingest.sites.flatMap((site) => [
+      dataSubscription(mqtt.topicPrefix, site),
+      eventTopic(mqtt.topicPrefix, site, '+'),
+      gatewayStatsTopic(mqtt.topicPrefix, site),
+    ]);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => {
         client.subscribeAsync(topics, { qos: 1 }).then(() => resolve(), reject);
@@ -96,6 +109,7 @@ export class Ingest {
   private receive(packet: IPublishPacket): void {
     this.stats.messages++;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (!packet.topic.endsWith('/data')) return this.receiveOther(packet, payload);
     const batch = parseWireBatch(payload);
     if (typeof batch === 'string') {
       this.stats.rejectedMessages++;
@@ -104,6 +118,30 @@ export class Ingest {
       return;
     }
     this.renderer.render(batch, this.lines);
+    if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
+    this.schedule();
+  }
+
+  /** Calibration events and gateway statistics: rare, small, written with the readings. */
+  private receiveOther(packet: IPublishPacket, payload: Buffer): void {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(payload.toString('utf8'));
+    } catch {
+      doc = null;
+    }
+    if (packet.topic.endsWith('/event') && isCalEvent(doc)) {
+      this.lines.push(calEventLine(doc));
+      this.stats.events++;
+      if (doc.kind === 'suspect') this.suspects.push(doc);
+    } else if (packet.topic.endsWith('/gateway/stats') && isGatewayStats(doc)) {
+      this.lines.push(gatewayStatsLine(doc));
+    } else {
+      this.stats.rejectedMessages++;
+      this.opts.log.warn({ topic: packet.topic }, 'ingest dropped a message it does not understand');
+      if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
+      return;
+    }
     if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
     this.schedule();
   }
@@ -123,16 +161,18 @@ export class Ingest {
     if (this.writing || this.lines.length === 0) return;
     const lines = this.lines;
     const ids = this.messageIds;
+    const suspects = this.suspects;
     this.lines = [];
     this.messageIds = [];
-    this.writing = this.writeUntilStored(lines, ids).finally(() => {
+    this.suspects = [];
+    this.writing = this.writeUntilStored(lines, ids, suspects).finally(() => {
       this.writing = null;
       if (this.lines.length > 0) this.schedule();
     });
   }
 
   /** Retries until InfluxDB takes the points: nothing is acknowledged before that. */
-  private async writeUntilStored(lines: string[], ids: number[]): Promise<void> {
+  private async writeUntilStored(lines: string[], ids: number[], suspects: WireCalEvent[]): Promise<void> {
     let backoff = 250;
     for (;;) {
       try {
@@ -157,7 +197,18 @@ export class Ingest {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+    for (const e of suspects) await this.reportImpact(e);
     this.acks?.release(ids);
+  }
+
+  private async reportImpact(e: WireCalEvent): Promise<void> {
+    try {
+      const report = await writeImpactReport(e, this.opts.influx, this.opts.reportsDir ?? './calibration-reports');
+      this.stats.impactReports++;
+      this.opts.log.error({ instrument: e.instrument, channel: e.channel, readings: report.readingsAffected, from: report.from, to: report.to, file: report.file }, 'impact report written: suspect readings');
+    } catch (err) {
+      this.opts.log.error({ instrument: e.instrument, err: (err as Error).message }, 'could not write the impact report');
+    }
   }
 
   /** Writes what is buffered, acknowledges it, and disconnects (the session stays at the broker). */

@@ -2,6 +2,19 @@ import type { DeviceStatus } from '../../drivers/driver.js';
 import type { CalEvent } from '../calibration/cal-event.js';
 import type { CalTag, ReadingBatch } from '../reading.js';
 
+/** Totals since start, published periodically (gateway/schemas/gateway-stats.schema.json). */
+export interface GatewayStats {
+  ts: number;
+  polled: number;
+  published: number;
+  errors: number;
+  timeouts: number;
+  skippedCycles: number;
+  spoolDepth?: number;
+  rssMB: number;
+  cpuShare: number;
+}
+
 /** What the gateway tells the world about one instrument: connection plus calibration state. */
 export interface InstrumentState extends DeviceStatus {
   cal: CalTag;
@@ -20,6 +33,8 @@ export interface Sink {
   state?(state: InstrumentState): void;
   /** Calibration events (transitions, suspect periods); optional. */
   event?(event: CalEvent): void;
+  /** Periodic gateway statistics; optional. */
+  stats?(stats: GatewayStats): void;
   /** True while the destination is reachable (for readiness). */
   connected(): boolean;
   stop(): Promise<void>;

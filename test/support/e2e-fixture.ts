@@ -36,7 +36,7 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
   const config: MetrogateConfig = {
     ...base,
     site: uniqueName('site'),
-    gateway: { id: 'e2e-gw', logLevel: 'silent' },
+    gateway: { id: 'e2e-gw', logLevel: 'silent', statsIntervalMs: 1000 },
     mqtt: { ...base.mqtt, url: mqttUrl, topicPrefix: uniqueName('mg') },
     influx: { ...base.influx!, url: influxUrl, database: uniqueName('db'), flushIntervalMs: 200 },
     instruments: base.instruments.map(asModbusTcp).map((inst) => {

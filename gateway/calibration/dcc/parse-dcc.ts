@@ -69,7 +69,11 @@ function targetUnit(unit: string | undefined, tables: readonly TableCandidate[])
   }
   const first = tables.find((t) => t.state === 'as-left') ?? tables[0]!;
   const own = firstUnit(first.reference)!;
-  return parseSymbolUnit(dsiSymbol(own.text));
+  try {
+    return parseSymbolUnit(dsiSymbol(own.text)); // records store symbols (`K`), as the config does
+  } catch {
+    return own;
+  }
 }
 
 function pickOne(candidates: TableCandidate[], state: string, unit: Unit): TableCandidate | undefined {

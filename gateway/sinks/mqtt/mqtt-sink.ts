@@ -2,10 +2,11 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
-import type { InstrumentState, Sink } from '../sink.js';
+import type { CalEvent } from '../../calibration/cal-event.js';
+import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
-import { dataTopic, gatewayStateTopic, statusTopic } from './topics.js';
+import { dataTopic, eventTopic, gatewayStateTopic, gatewayStatsTopic, statusTopic } from './topics.js';
 import { VERSION } from '../../version.js';
 
 export interface MqttSinkOptions {
@@ -97,6 +98,17 @@ export class MqttSink implements Sink {
       cal: state.cal,
     });
     this.client?.publish(statusTopic(this.prefix, this.opts.site, state.instrument), payload, { qos: 1, retain: true });
+  }
+
+  event(event: CalEvent): void {
+    const { site, ...rest } = event;
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
+    this.client?.publish(eventTopic(this.prefix, site, event.instrument), payload, { qos: 1 });
+  }
+
+  stats(stats: GatewayStats): void {
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.opts.site, gateway: this.opts.gateway, ...stats });
+    this.client?.publish(gatewayStatsTopic(this.prefix, this.opts.site), payload, { qos: 0 });
   }
 
   async stop(): Promise<void> {

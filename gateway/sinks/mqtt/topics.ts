@@ -3,7 +3,9 @@
  * are safe in topic levels (no `/`, `+`, `#`), so they are used as they are.
  *   <prefix>/<site>/<instrument>/data     one JSON batch per poll cycle (QoS 1)
  *   <prefix>/<site>/<instrument>/status   retained: online/offline and calibration state
+ *   <prefix>/<site>/<instrument>/event    calibration events (QoS 1)
  *   <prefix>/<site>/gateway/state          retained, with last will (`gateway` is reserved)
+ *   <prefix>/<site>/gateway/stats          gateway statistics every statsIntervalMs
  */
 export const dataTopic = (prefix: string, site: string, instrument: string): string =>
   `${prefix}/${site}/${instrument}/data`;
@@ -12,6 +14,13 @@ export const statusTopic = (prefix: string, site: string, instrument: string): s
   `${prefix}/${site}/${instrument}/status`;
 
 export const gatewayStateTopic = (prefix: string, site: string): string => `${prefix}/${site}/gateway/state`;
+
+/** Calibration events of one instrument (QoS 1, not retained). */
+export const eventTopic = (prefix: string, site: string, instrument: string): string =>
+  `${prefix}/${site}/${instrument}/event`;
+
+/** Periodic statistics of one gateway. */
+export const gatewayStatsTopic = (prefix: string, site: string): string => `${prefix}/${site}/gateway/stats`;
 
 /** Subscription for the ingest role: data of every instrument of the given site (`+` = all). */
 export const dataSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/data`;

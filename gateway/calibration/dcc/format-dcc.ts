@@ -1,0 +1,48 @@
+/** What `metrogate dcc show` prints: a certificate as the importer understood it, in the channel's unit. */
+import type { ErrorTablePoint } from '../record.js';
+import type { ParsedDcc } from './parse-dcc.js';
+import type { DccTable } from './read-tables.js';
+
+function table(title: string, t: DccTable, unit: string): string[] {
+  const header = ['reference', 'indication', 'error', 'U', 'k'];
+  const rows = t.points.map((p: ErrorTablePoint) => [p.reference, p.indication, p.error, p.U, p.k].map((v) => (v === undefined ? '-' : String(v))));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `    ${cells.map((c, i) => c.padStart(widths[i]!)).join('  ')}`;
+  const notes = [t.conformity && `conformity ${t.conformity}`, t.uncertaintyOn === 'indication' && 'U given on the indication'].filter(Boolean);
+  return [
+    `  ${title} (${unit}, ${t.points.length} points${notes.length ? `, ${notes.join(', ')}` : ''})`,
+    `    from ${t.path}`,
+    line(header),
+    ...rows.map(line),
+  ];
+}
+
+export function formatDcc(dcc: ParsedDcc, file: string): string {
+  const u = dcc.unit;
+  const items = dcc.items.map((item) => {
+    const what = [item.name, item.manufacturer, item.model && `model ${item.model}`].filter(Boolean).join(', ');
+    const ids = item.identifications.map((id) => `${id.name ?? 'id'} ${id.value} (${id.issuer})`).join('; ');
+    return `  item: ${what}${ids ? ` (${ids})` : ''}`;
+  });
+  const recal = dcc.recalibration
+    ? [dcc.recalibration.date && `recalibration date ${dcc.recalibration.date}`, dcc.recalibration.period && `period ${dcc.recalibration.period}`].filter(Boolean).join(', ')
+    : 'none stated (import needs --due or --interval-months)';
+  const lines = [
+    `${file}`,
+    `  certificate: ${dcc.certificate}${dcc.schemaVersion ? ` (DCC schema ${dcc.schemaVersion})` : ''}`,
+    `  laboratory: ${dcc.laboratory ?? '-'}`,
+    `  customer: ${dcc.customer ?? '-'}`,
+    ...items,
+    `  calibrated: ${dcc.performance.end}${dcc.performance.begin && dcc.performance.begin !== dcc.performance.end ? ` (performed ${dcc.performance.begin} to ${dcc.performance.end})` : ''}`,
+    `  issued: ${dcc.issued ?? '-'}`,
+    `  due: ${recal}`,
+    `  validity range: ${dcc.range ? `${dcc.range.min} to ${dcc.range.max} ${u}` : '-'}`,
+    `  conformity: ${dcc.conformity}${dcc.mpe !== undefined ? ` (tolerance ±${dcc.mpe} ${u})` : ''}`,
+    `  resolution: ${dcc.resolution !== undefined ? `${dcc.resolution} ${u}` : '-'}`,
+    `  traceability: ${dcc.traceability.length === 0 ? '-' : ''}`,
+    ...dcc.traceability.map((t) => `    ${t.standard}, certificate ${t.certificate || 'not stated'}`),
+    ...table(dcc.asFound ? 'as-left error table (after adjustment)' : 'error table', dcc.asLeft, u),
+    ...(dcc.asFound ? table('as-found error table (before adjustment)', dcc.asFound, u) : []),
+  ];
+  return lines.join('\n');
+}

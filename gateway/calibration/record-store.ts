@@ -1,0 +1,233 @@
+/**
+ * Calibration records on disk: one JSON file per record, `<recordsDir>/<instrument>/<certificate>.json`.
+ * One file per record keeps history append-only and readable by hand or by git; a write goes to a
+ * temporary file first and is then renamed (or hard-linked, to refuse an existing one atomically),
+ * so a crash never leaves half a record.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { CalibrationRecord } from './record.js';
+
+export const DEFAULT_RECORDS_DIR = './calibration-records';
+
+const Point = Type.Object(
+  { reference: Type.Number(), indication: Type.Number(), error: Type.Number(), U: Type.Optional(Type.Number({ minimum: 0 })), k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+  { additionalProperties: false },
+);
+const Range = Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false });
+const Date_ = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+const RecordSchema = Type.Object(
+  {
+    certificate: Type.String({ minLength: 1 }),
+    instrument: Type.String({ minLength: 1 }),
+    channel: Type.Optional(Type.String({ minLength: 1 })),
+    kind: Type.Union([Type.Literal('calibration'), Type.Literal('verification')]),
+    calibrated: Date_,
+    issued: Type.Optional(Date_),
+    due: Date_,
+    laboratory: Type.Optional(Type.String()),
+    unit: Type.String(),
+    range: Type.Optional(Range),
+    errorTable: Type.Array(Point),
+    asFound: Type.Optional(Type.Array(Point)),
+    mpe: Type.Optional(Type.Number({ minimum: 0 })),
+    conformity: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not_stated')])),
+    limitedTo: Type.Optional(Type.Array(Range)),
+    resolution: Type.Optional(Type.Number({ minimum: 0 })),
+    traceability: Type.Array(
+      Type.Object({ standard: Type.String(), certificate: Type.String(), laboratory: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    ),
+    source: Type.Union([Type.Literal('config'), Type.Literal('dcc'), Type.Literal('api')]),
+    sourceFile: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const validate = new Ajv({ allErrors: true }).compile<CalibrationRecord>(RecordSchema);
+
+/** A record file that cannot be read, or a write that was refused; `file` says which. */
+export class RecordStoreError extends Error {
+  override readonly name = 'RecordStoreError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/**
+ * File names keep letters, digits, `_`, `-` and inner dots; everything else is %-encoded (UTF-8),
+ * so `Id 123/45` and `Id_123_45` stay two files and names decode back to the certificate id.
+ */
+export function safeName(id: string): string {
+  if (id === '') throw new Error('empty id');
+  const name = [...Buffer.from(id, 'utf8')]
+    .map((b, i) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9_-]/.test(c) || (c === '.' && i > 0) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+  if (name.length > 200) throw new Error(`id too long for a file name (${name.length} characters encoded)`);
+  return name;
+}
+
+export function recordPath(dir: string, instrument: string, certificate: string): string {
+  return join(dir, safeName(instrument), `${safeName(certificate)}.json`);
+}
+
+/** The records dir of a config: relative paths are taken from the config file's folder, like a service would. */
+export function recordsDirOf(configured: string | undefined, configFile: string): string {
+  const dir = configured ?? DEFAULT_RECORDS_DIR;
+  return isAbsolute(dir) ? dir : resolve(dirname(configFile), dir);
+}
+
+export interface SaveOptions {
+  /** Overwrite a different record stored under the same certificate id. */
+  replace?: boolean;
+}
+
+export type SaveOutcome = 'created' | 'unchanged' | 'replaced';
+
+/** Compared without `sourceFile`: the same certificate imported from a copy is the same record. */
+function sameRecord(a: CalibrationRecord, b: CalibrationRecord): boolean {
+  const { sourceFile: _a, ...ra } = a;
+  const { sourceFile: _b, ...rb } = b;
+  return JSON.stringify(ra) === JSON.stringify(rb);
+}
+
+/** What saving would do, without writing: for dry runs and for checking a batch before any write. */
+export function planSave(dir: string, record: CalibrationRecord, opts: SaveOptions = {}): { file: string; outcome: SaveOutcome } {
+  checkRecord(record, '(new record)');
+  const file = recordPath(dir, record.instrument, record.certificate);
+  if (!existsSync(file)) return { file, outcome: 'created' };
+  const existing = readRecord(file);
+  if (sameRecord(existing, record)) return { file, outcome: 'unchanged' };
+  if (!opts.replace) {
+    throw new RecordStoreError(
+      file,
+      `already holds a different record for certificate ${record.certificate}${existing.sourceFile ? ` (imported from ${existing.sourceFile})` : ''}; use --replace to overwrite it`,
+    );
+  }
+  return { file, outcome: 'replaced' };
+}
+
+export function saveRecord(dir: string, record: CalibrationRecord, opts: SaveOptions = {}): { file: string; outcome: SaveOutcome } {
+  const plan = planSave(dir, record, opts);
+  if (plan.outcome === 'unchanged') return plan;
+  const folder = dirname(plan.file);
+  mkdirSync(folder, { recursive: true });
+  const tmp = join(folder, `.${safeName(record.certificate)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx');
+  try {
+    writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    if (plan.outcome === 'replaced') renameSync(tmp, plan.file);
+    else {
+      // link() fails when the name exists: a record created meanwhile by another import is not overwritten.
+      linkSync(tmp, plan.file);
+      unlinkSync(tmp);
+    }
+  } catch (err) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RecordStoreError(plan.file, 'was created by someone else meanwhile; run again');
+    throw err;
+  }
+  syncDir(folder);
+  return plan;
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  }
+}
+
+function checkRecord(record: unknown, file: string): asserts record is CalibrationRecord {
+  if (!validate(record)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    throw new RecordStoreError(file, `not a valid calibration record: ${problems.join('; ')}`);
+  }
+  for (const key of ['calibrated', 'due', 'issued'] as const) {
+    const date = record[key];
+    if (date !== undefined && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) throw new RecordStoreError(file, `${key} ${date} is not a real date`);
+  }
+  if (record.due <= record.calibrated) throw new RecordStoreError(file, `due ${record.due} is not after calibrated ${record.calibrated}`);
+}
+
+function readRecord(file: string): CalibrationRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new RecordStoreError(file, `cannot read: ${(err as Error).message}`);
+  }
+  checkRecord(data, file);
+  return data;
+}
+
+export interface RecordEntry {
+  file: string;
+  instrument: string;
+  certificate: string;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name; // not written by safeName; the record inside will not match its path and be reported
+  }
+}
+
+/** The record files under `dir` (none when it does not exist yet), by instrument then certificate. */
+export function listRecords(dir: string): RecordEntry[] {
+  if (!existsSync(dir)) return [];
+  const out: RecordEntry[] = [];
+  for (const inst of readdirSync(dir, { withFileTypes: true })) {
+    if (!inst.isDirectory() || inst.name.startsWith('.')) continue;
+    for (const f of readdirSync(join(dir, inst.name), { withFileTypes: true })) {
+      if (!f.isFile() || !f.name.endsWith('.json') || f.name.startsWith('.')) continue;
+      const certificate = decodeName(f.name.slice(0, -'.json'.length));
+      out.push({ file: join(dir, inst.name, f.name), instrument: decodeName(inst.name), certificate });
+    }
+  }
+  return out.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.certificate.localeCompare(b.certificate));
+}
+
+/**
+ * Every record, validated, by instrument and calibration date (oldest first). A broken file is
+ * never skipped: all broken files are reported together, each with its path, so one look at the
+ * error is enough to repair the store.
+ */
+export function loadRecords(dir: string): CalibrationRecord[] {
+  const records: CalibrationRecord[] = [];
+  const problems: RecordStoreError[] = [];
+  for (const entry of listRecords(dir)) {
+    try {
+      const record = readRecord(entry.file);
+      if (record.instrument !== entry.instrument || record.certificate !== entry.certificate) {
+        throw new RecordStoreError(entry.file, `holds instrument "${record.instrument}" certificate "${record.certificate}", but its path says instrument "${entry.instrument}" certificate "${entry.certificate}"`);
+      }
+      records.push(record);
+    } catch (err) {
+      problems.push(err instanceof RecordStoreError ? err : new RecordStoreError(entry.file, String(err)));
+    }
+  }
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) throw new RecordStoreError(dir, `${problems.length} broken record files:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  return records.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.calibrated.localeCompare(b.calibrated) || a.certificate.localeCompare(b.certificate));
+}

@@ -1,0 +1,62 @@
+import type { Driver } from '../drivers/driver.js';
+import type { Pipeline } from './pipeline.js';
+import type { GatewayStats, Sink } from './sinks/sink.js';
+
+/**
+ * Every interval, the gateway's totals go to every sink that takes them (the MQTT sink publishes
+ * them; the ingest role writes them to InfluxDB for the gateway health dashboard).
+ */
+export class StatsPublisher {
+  private timer: NodeJS.Timeout | null = null;
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly drivers: readonly Driver[],
+    private readonly sinks: readonly Sink[],
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.publish(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  snapshot(): GatewayStats {
+    let polled = 0;
+    let published = 0;
+    for (const c of this.pipeline.counters.values()) {
+      polled += c.polled;
+      published += c.delivered.mqtt ?? 0;
+    }
+    let errors = 0;
+    let timeouts = 0;
+    let skippedCycles = 0;
+    for (const s of this.drivers.flatMap((d) => d.stats())) {
+      errors += s.errors;
+      timeouts += s.timeouts;
+      skippedCycles += s.skippedCycles;
+    }
+    const cpu = process.cpuUsage(this.lastCpu);
+    const now = performance.now();
+    const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, now - this.lastAt);
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = now;
+    return {
+      ts: Date.now(), polled, published, errors, timeouts, skippedCycles,
+      rssMB: Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10,
+      cpuShare: Math.round(cpuShare * 10000) / 10000,
+    };
+  }
+
+  private publish(): void {
+    const stats = this.snapshot();
+    for (const s of this.sinks) s.stats?.(stats);
+  }
+}
