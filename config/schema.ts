@@ -71,6 +71,8 @@ export const InfluxSchema = Type.Object(
     measurement: Type.String({ default: 'reading', minLength: 1 }),
     batchSize: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
     flushIntervalMs: Millis(1000),
+    /** Batches written at once: InfluxDB uses more than one core, and order does not matter. */
+    writeConcurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   },
   { additionalProperties: false },
 );

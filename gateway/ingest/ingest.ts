@@ -55,7 +55,8 @@ export class Ingest {
   private messageIds: number[] = [];
   /** Suspect events waiting for their batch to be stored before their readings are counted. */
   private suspects: WireCalEvent[] = [];
-  private writing: Promise<void> | null = null;
+  /** Writes under way; InfluxDB stores by series and timestamp, so their order does not matter. */
+  private readonly writing = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -158,17 +159,18 @@ export class Ingest {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.idleTimer = this.maxTimer = null;
-    if (this.writing || this.lines.length === 0) return;
+    if (this.writing.size >= this.opts.influx.writeConcurrency || this.lines.length === 0) return;
     const lines = this.lines;
     const ids = this.messageIds;
     const suspects = this.suspects;
     this.lines = [];
     this.messageIds = [];
     this.suspects = [];
-    this.writing = this.writeUntilStored(lines, ids, suspects).finally(() => {
-      this.writing = null;
+    const write: Promise<void> = this.writeUntilStored(lines, ids, suspects).finally(() => {
+      this.writing.delete(write);
       if (this.lines.length > 0) this.schedule();
     });
+    this.writing.add(write);
   }
 
   /** Retries until InfluxDB takes the points: nothing is acknowledged before that. */
@@ -218,10 +220,10 @@ export class Ingest {
     // Give a down InfluxDB a grace period; what is still unwritten then stays unacknowledged at
     // the broker and goes to the next ingester, so giving up here loses nothing.
     const grace = setTimeout(() => (this.stopping = true), STOP_GRACE_MS);
-    this.flush();
-    await this.writing;
-    this.flush();
-    await this.writing;
+    do {
+      this.flush();
+      await Promise.all(this.writing);
+    } while (this.lines.length > 0 && !this.stopping);
     clearTimeout(grace);
     this.stopping = true;
     this.client = null;

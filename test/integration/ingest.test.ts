@@ -56,7 +56,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const database = uniqueName('db');
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
-      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
       ingest: { enabled: true, sites: ['+'] },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
@@ -78,7 +78,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const database = uniqueName('db');
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
-      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
       ingest: { enabled: true, sites: ['+'] },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
