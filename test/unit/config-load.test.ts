@@ -20,8 +20,10 @@ describe('loading a valid config', () => {
   it('sets every option of the schema at least once, so the example documents them all', () => {
     const child = (prefix: string, key: string) => (prefix === '' ? key : `${prefix}.${key}`);
     const optionPaths = (schema: unknown, prefix: string): string[] => {
-      const s = schema as { properties?: Record<string, unknown>; items?: unknown };
+      const s = schema as { properties?: Record<string, unknown>; items?: unknown; oneOf?: unknown[] };
       if (s.items) return optionPaths(s.items, `${prefix}[]`);
+      // Instruments: every protocol's options must be shown by some instrument of the example.
+      if (s.oneOf) return [...new Set(s.oneOf.flatMap((branch) => optionPaths(branch, prefix)))];
       return Object.entries(s.properties ?? {}).flatMap(([k, v]) => [child(prefix, k), ...optionPaths(v, child(prefix, k))]);
     };
     const writtenPaths = (value: unknown, prefix: string): string[] => {
