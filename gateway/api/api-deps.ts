@@ -1,0 +1,69 @@
+/**
+ * What the HTTP API needs from the rest of the gateway, and nothing more: the API is built from
+ * this interface (gateway-deps.ts adapts a running Gateway to it), so it never reaches into the
+ * pipeline or the drivers directly.
+ */
+import type { DriverStats } from '../../drivers/driver.js';
+import type { CalibrationService } from '../calibration/calibration-service.js';
+import type { IngestStats } from '../ingest/ingest.js';
+import type { InstrumentCounters, ReadingListener } from '../pipeline.js';
+import type { InstrumentState } from '../sinks/sink.js';
+
+export interface ChannelInfo {
+  id: string;
+  quantity: string;
+  unit: string;
+}
+
+export interface InstrumentInfo {
+  id: string;
+  name?: string;
+  lab?: string;
+  protocol: string;
+  channels: readonly ChannelInfo[];
+}
+
+/** Where the gateway is in its life: readiness is false while starting and once stopping. */
+export type Phase = 'starting' | 'running' | 'stopping';
+
+export interface SinkHealth {
+  name: string;
+  connected: boolean;
+}
+
+/** A durable spool behind one sink (issue 6); optional until the spool lands. */
+export interface SpoolStats {
+  sink: string;
+  /** Readings stored and not yet acknowledged by the sink. */
+  depth: number;
+  /** Age of the oldest unacknowledged reading, ms; null when empty. */
+  oldestAgeMs: number | null;
+  /** Readings dropped because the spool hit its disk quota. */
+  dropped: number;
+}
+
+export interface IngestHealth {
+  database: string;
+  stats: IngestStats;
+}
+
+export interface ApiDeps {
+  readonly site: string;
+  readonly gatewayId: string;
+  /** Every instrument this gateway polls, in config order. */
+  readonly instruments: readonly InstrumentInfo[];
+  /** Live reading batches, already tagged; listeners must copy what they keep. */
+  onReadings(listener: ReadingListener): () => void;
+  counters(instrument: string): InstrumentCounters | undefined;
+  instrumentState(instrument: string): InstrumentState | undefined;
+  driverStats(): DriverStats[];
+  /** Duration of the instrument's last completed poll cycle, read while its batch is delivered. */
+  lastCycleMs(instrument: string): number | undefined;
+  sinks(): SinkHealth[];
+  /** The ingest role's counters, null when this process does not run it (or it has not started). */
+  ingest(): IngestHealth | null;
+  /** Absent until the durable spool exists. */
+  spools?(): SpoolStats[];
+  readonly calibration: CalibrationService;
+  phase(): Phase;
+}

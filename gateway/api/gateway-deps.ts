@@ -1,0 +1,56 @@
+import type { MetrogateConfig } from '../../config/schema.js';
+import type { DriverStats } from '../../drivers/driver.js';
+import type { Gateway } from '../gateway.js';
+import type { ApiDeps, Phase, SpoolStats } from './api-deps.js';
+
+export interface GatewayDepsOptions {
+  phase: () => Phase;
+  spools?: () => SpoolStats[];
+}
+
+/** Adapts a built Gateway (and its config) to what the API needs. */
+export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, opts: GatewayDepsOptions): ApiDeps {
+  const { pipeline } = gateway;
+  // The pipeline has counters exactly for the instruments this gateway polls (none without the driver role).
+  const instruments = config.instruments
+    .filter((inst) => pipeline.counters.has(inst.id))
+    .map((inst) => ({
+      id: inst.id,
+      protocol: inst.protocol,
+      ...(inst.name !== undefined ? { name: inst.name } : {}),
+      ...(inst.lab !== undefined ? { lab: inst.lab } : {}),
+      channels: inst.channels.map((ch) => ({ id: ch.id, quantity: ch.quantity, unit: ch.unit })),
+    }));
+
+  // Drivers keep one stats object per instrument and update it in place; index them once they
+  // exist (after start) instead of listing every driver's stats for every batch.
+  const statsByInstrument = new Map<string, DriverStats>();
+  const statsOf = (instrument: string): DriverStats | undefined => {
+    let s = statsByInstrument.get(instrument);
+    if (s === undefined) {
+      for (const d of gateway.drivers) for (const st of d.stats()) statsByInstrument.set(st.instrument, st);
+      s = statsByInstrument.get(instrument);
+    }
+    return s;
+  };
+
+  const deps: ApiDeps = {
+    site: config.site,
+    gatewayId: gateway.id,
+    instruments,
+    onReadings: (listener) => pipeline.onReadings(listener),
+    counters: (id) => pipeline.counters.get(id),
+    instrumentState: (id) => pipeline.instrumentState(id),
+    driverStats: () => gateway.drivers.flatMap((d) => d.stats()),
+    lastCycleMs: (id) => statsOf(id)?.lastCycleMs,
+    sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected() })),
+    ingest: () => {
+      const ingest = gateway.ingest;
+      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats } : null;
+    },
+    calibration: gateway.calibration,
+    phase: opts.phase,
+  };
+  if (opts.spools) deps.spools = opts.spools;
+  return deps;
+}

@@ -1,0 +1,108 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApiDeps } from './api-deps.js';
+import type { SseStats } from './sse-hub.js';
+
+type Labels = Record<string, string>;
+type Samples = Iterable<[Labels, number]>;
+
+/**
+ * A counter whose values live elsewhere (pipeline, drivers, ingest): read at scrape time, so the
+ * hot path keeps its plain integer counters and pays nothing for Prometheus.
+ */
+function sourced(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
+  new Counter({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.inc(labels, v);
+    },
+  });
+}
+
+function sourcedGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.set(labels, v);
+    },
+  });
+}
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Stops observing live batches. */
+  close(): void;
+}
+
+/** Cycle durations range from a fast LAN device (ms) to a slow serial bus (s). */
+const CYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The gateway's own registry (never prom-client's global one, so two gateways in a process never meet). */
+export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const ids = deps.instruments.map((i) => i.id);
+  const perInstrument = (pick: (id: string) => number | undefined): Samples =>
+    ids.flatMap((id): [Labels, number][] => {
+      const v = pick(id);
+      return v === undefined ? [] : [[{ instrument: id }, v]];
+    });
+  const perSink = (pick: 'delivered' | 'dropped'): Samples =>
+    ids.flatMap((id) => Object.entries(deps.counters(id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: id, sink }, v]));
+  const driver = (pick: 'polls' | 'errors' | 'timeouts' | 'skippedCycles'): Samples =>
+    deps.driverStats().map((s): [Labels, number] => [{ instrument: s.instrument }, s[pick]]);
+
+  sourced(registry, 'metrogate_readings_polled_total', 'Readings produced by the drivers (good and bad).', ['instrument'], () => perInstrument((id) => deps.counters(id)?.polled));
+  sourced(registry, 'metrogate_readings_not_good_total', 'Polled readings whose quality was not good.', ['instrument'], () => perInstrument((id) => deps.counters(id)?.notGood));
+  sourced(registry, 'metrogate_readings_published_total', 'Readings acknowledged by a sink (MQTT: PUBACK).', ['instrument', 'sink'], () => perSink('delivered'));
+  sourced(registry, 'metrogate_readings_dropped_total', 'Readings a sink could not take.', ['instrument', 'sink'], () => perSink('dropped'));
+  sourced(registry, 'metrogate_polls_total', 'Poll cycles started.', ['instrument'], () => driver('polls'));
+  sourced(registry, 'metrogate_poll_errors_total', 'Failed device reads (timeouts, exceptions, disconnections).', ['instrument'], () => driver('errors'));
+  sourced(registry, 'metrogate_poll_timeouts_total', 'Device reads that timed out.', ['instrument'], () => driver('timeouts'));
+  sourced(registry, 'metrogate_poll_skipped_cycles_total', 'Poll cycles skipped because the previous one overran.', ['instrument'], () => driver('skippedCycles'));
+  sourcedGauge(registry, 'metrogate_instrument_online', '1 while the device answers, 0 while not; absent before the first attempt.', ['instrument'], () =>
+    perInstrument((id) => {
+      const s = deps.instrumentState(id);
+      return s === undefined ? undefined : s.online ? 1 : 0;
+    }),
+  );
+  sourcedGauge(registry, 'metrogate_sink_connected', '1 while the sink reaches its destination.', ['sink'], () =>
+    deps.sinks().map((s): [Labels, number] => [{ sink: s.name }, s.connected ? 1 : 0]),
+  );
+
+  const ingest = (pick: (s: NonNullable<ReturnType<ApiDeps['ingest']>>['stats']) => number) => (): Samples => {
+    const i = deps.ingest();
+    return i ? [[{ database: i.database }, pick(i.stats)]] : [];
+  };
+  sourced(registry, 'metrogate_ingest_messages_total', 'Data messages the ingest role received.', ['database'], ingest((s) => s.messages));
+  sourced(registry, 'metrogate_ingest_points_written_total', 'Readings the ingest role wrote to InfluxDB (204).', ['database'], ingest((s) => s.points));
+  sourced(registry, 'metrogate_ingest_write_errors_total', 'InfluxDB writes that failed and were retried.', ['database'], ingest((s) => s.writeErrors));
+  sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages dropped as not metrogate data.', ['database'], ingest((s) => s.rejectedMessages));
+  sourced(registry, 'metrogate_ingest_rejected_points_total', 'Points InfluxDB refused (not retried).', ['database'], ingest((s) => s.rejectedPoints));
+
+  const spools = () => deps.spools?.() ?? [];
+  sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));
+  sourcedGauge(registry, 'metrogate_spool_oldest_age_seconds', 'Age of the oldest unacknowledged reading (0 when empty).', ['sink'], () =>
+    spools().map((s): [Labels, number] => [{ sink: s.sink }, (s.oldestAgeMs ?? 0) / 1000]),
+  );
+  sourced(registry, 'metrogate_spool_dropped_total', 'Readings dropped because the spool reached its disk quota.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.dropped]));
+
+  sourcedGauge(registry, 'metrogate_api_stream_clients', 'Connected live-stream (SSE) clients.', [], () => [[{}, sse().clients]]);
+  sourced(registry, 'metrogate_api_stream_clients_dropped_total', 'Stream clients dropped for reading too slowly.', [], () => [[{}, sse().dropped]]);
+
+  const cycle = new Histogram({
+    name: 'metrogate_poll_cycle_duration_seconds',
+    help: 'Duration of each completed poll cycle, all instruments.',
+    buckets: CYCLE_BUCKETS,
+    registers: [registry],
+  });
+  // A driver sets lastCycleMs just before it hands the cycle's batch over, so reading it here
+  // observes every cycle exactly once.
+  const unsubscribe = deps.onReadings((batch) => {
+    const ms = deps.lastCycleMs(batch.instrument);
+    if (ms !== undefined) cycle.observe(ms / 1000);
+  });
+
+  return { registry, close: unsubscribe };
+}

@@ -1,0 +1,177 @@
+/**
+ * JSON Schemas of the API's requests and responses (TypeBox: one definition gives the types, the
+ * validator, the serialiser and the OpenAPI document).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Id, IsoDate } from '../../config/common.js';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const CAL_STATUSES = [
+  'valid', 'due_soon', 'expired', 'out_of_tolerance', 'limited', 'out_of_service', 'quarantined', 'uncalibrated',
+] as const;
+
+export const ValueSchema = Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]);
+
+export const CalTagSchema = Type.Object({
+  status: Type.Union(CAL_STATUSES.map((s) => Type.Literal(s))),
+  certificate: Nullable(Type.String()),
+  due: Nullable(Type.String({ description: 'YYYY-MM-DD, local date' })),
+  daysToDue: Nullable(Type.Integer({ description: 'negative once expired' })),
+  traceable: Type.Boolean(),
+});
+
+export const LatestReadingSchema = Type.Object({
+  value: ValueSchema,
+  raw: ValueSchema,
+  unit: Type.String(),
+  u: Nullable(Type.Number({ description: 'combined standard uncertainty, in unit' })),
+  k: Nullable(Type.Number({ description: 'coverage factor: U = k·u' })),
+  quality: Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]),
+  reason: Nullable(Type.String()),
+  ts: Type.Integer({ description: 'source timestamp, ms since the epoch' }),
+  seq: Type.Integer(),
+});
+
+export const ChannelViewSchema = Type.Object({
+  id: Type.String(),
+  quantity: Type.String(),
+  unit: Type.String(),
+  latest: Nullable(LatestReadingSchema),
+  trend: Type.Array(Type.Number(), { description: 'the last numeric values, oldest first' }),
+});
+
+export const InstrumentViewSchema = Type.Object({
+  id: Type.String(),
+  name: Nullable(Type.String()),
+  lab: Nullable(Type.String()),
+  protocol: Type.String(),
+  online: Nullable(Type.Boolean({ description: 'null until the driver first reached (or failed to reach) the device' })),
+  since: Nullable(Type.Integer({ description: 'ms since the epoch of the last online/offline change' })),
+  error: Nullable(Type.String()),
+  calibration: CalTagSchema,
+  channels: Type.Array(ChannelViewSchema),
+});
+export type InstrumentView = Static<typeof InstrumentViewSchema>;
+
+export const InstrumentListSchema = Type.Object({
+  site: Type.String(),
+  gateway: Type.String(),
+  instruments: Type.Array(InstrumentViewSchema),
+});
+
+export const InstrumentParams = Type.Object({ id: Id });
+export type InstrumentParams = Static<typeof InstrumentParams>;
+
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  code: Type.Optional(Type.String()),
+});
+
+export const HealthSchema = Type.Object({
+  status: Type.Literal('ok'),
+  version: Type.String(),
+  uptimeSeconds: Type.Number(),
+});
+
+export const ReadinessSchema = Type.Object({
+  ready: Type.Boolean(),
+  phase: Type.Union([Type.Literal('starting'), Type.Literal('running'), Type.Literal('stopping')]),
+  components: Type.Array(
+    Type.Object({
+      name: Type.String({ description: 'config, drivers, sink:<name>, ingest' }),
+      ready: Type.Boolean(),
+      detail: Type.String(),
+    }),
+  ),
+});
+export type Readiness = Static<typeof ReadinessSchema>;
+
+const Point = Type.Object({
+  reference: Type.Number(),
+  indication: Type.Number(),
+  error: Type.Number(),
+  U: Type.Optional(Type.Number({ minimum: 0 })),
+  k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+}, { additionalProperties: false });
+const Range = Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false });
+
+const recordFields = {
+  certificate: Type.String({ minLength: 1 }),
+  instrument: Id,
+  channel: Type.Optional(Id),
+  kind: Type.Union([Type.Literal('calibration'), Type.Literal('verification')]),
+  calibrated: IsoDate,
+  issued: Type.Optional(IsoDate),
+  due: IsoDate,
+  laboratory: Type.Optional(Type.String()),
+  unit: Type.String(),
+  range: Type.Optional(Range),
+  errorTable: Type.Array(Point),
+  asFound: Type.Optional(Type.Array(Point)),
+  mpe: Type.Optional(Type.Number({ minimum: 0 })),
+  conformity: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not_stated')])),
+  limitedTo: Type.Optional(Type.Array(Range)),
+  resolution: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  traceability: Type.Array(
+    Type.Object(
+      { standard: Type.String({ minLength: 1 }), certificate: Type.String({ minLength: 1 }), laboratory: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+  ),
+  dueSoonDays: Type.Optional(Type.Integer({ minimum: 0 })),
+  dueSoonShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+  extraUncertainty: Type.Optional(
+    Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), u: Type.Number({ minimum: 0 }) }, { additionalProperties: false }), {
+      description: 'further standard uncertainty components (GUM type B), in the unit',
+    }),
+  ),
+};
+
+/** A record as posted: the API sets `source` itself. */
+export const RecordBodySchema = Type.Object(recordFields, { additionalProperties: false });
+export type RecordBody = Static<typeof RecordBodySchema>;
+
+export const RecordSchema = Type.Object({
+  ...recordFields,
+  source: Type.Union([Type.Literal('config'), Type.Literal('dcc'), Type.Literal('api')]),
+  sourceFile: Type.Optional(Type.String()),
+});
+
+export const CalibrationListSchema = Type.Object({
+  instruments: Type.Array(
+    Type.Object({ instrument: Type.String(), name: Nullable(Type.String()), lab: Nullable(Type.String()), calibration: CalTagSchema }),
+  ),
+  records: Type.Array(RecordSchema),
+});
+
+export const CalibrationQuery = Type.Object({ instrument: Type.Optional(Id) }, { additionalProperties: false });
+export type CalibrationQuery = Static<typeof CalibrationQuery>;
+
+export const QuarantineBodySchema = Type.Object(
+  {
+    reason: Type.String({ minLength: 1 }),
+    status: Type.Optional(Type.Union([Type.Literal('quarantined'), Type.Literal('out_of_service')], { default: 'quarantined' })),
+    by: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type QuarantineBody = Static<typeof QuarantineBodySchema>;
+
+export const ReleaseBodySchema = Type.Object(
+  { reason: Type.String({ minLength: 1 }), by: Type.Optional(Type.String({ minLength: 1 })) },
+  { additionalProperties: false },
+);
+export type ReleaseBody = Static<typeof ReleaseBodySchema>;
+
+export const StatusChangeSchema = Type.Object({ instrument: Type.String(), calibration: CalTagSchema });
+
+export const StreamQuery = Type.Object(
+  { instrument: Type.Optional(Type.String({ description: 'comma-separated instrument ids; absent: every instrument' })) },
+  { additionalProperties: false },
+);
+export type StreamQuery = Static<typeof StreamQuery>;
+
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorSchema]));
