@@ -9,6 +9,7 @@ import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
+import type { DeliveryTarget } from './spool/spool-delivery.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -40,17 +41,21 @@ const CALENDAR_TICK_MS = 30_000;
 export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles): Gateway {
   const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
   const instruments = roles.drivers ? config.instruments : [];
-  const sinks: Sink[] = [];
+  // Every sink reads from the spool; the edge broker gets live data first (dashboards stay live
+  // while an outage is replayed), its window bounded by mqtt.maxInFlight.
+  const targets: DeliveryTarget[] = [];
   if (instruments.length > 0) {
-    sinks.push(new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log }));
+    const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
+    targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
   }
+  const sinks: Sink[] = targets.map((t) => t.sink);
   const calibration = new CalibrationEngine({
     site: config.site,
     instruments,
     policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
     log: log.child({ part: 'calibration' }),
   });
-  const pipeline = new Pipeline(config.site, instruments, calibration, sinks, log);
+  const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
   const drivers: Driver[] = createDrivers(config.site, instruments, log);
   const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
@@ -83,7 +88,8 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
         // Ingest first, so that the first readings published already have a subscriber.
         await ingest.start();
       }
-      await Promise.all(sinks.map((s) => s.start()));
+      // Opens the spool and connects the sinks; before the drivers, whose seqs continue the spool's.
+      await pipeline.start();
       for (const d of drivers) d.start(pipeline);
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
@@ -108,7 +114,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
     },
     async stop() {
       await this.stopPolling();
-      await Promise.all(sinks.map((s) => s.stop()));
+      await pipeline.stop();
       await ingest?.stop();
       log.info({ gateway: id }, 'metrogate stopped');
     },

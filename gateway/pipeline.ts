@@ -4,51 +4,81 @@ import type { CalibrationEngine } from './calibration/calibration-engine.js';
 import type { Logger } from './log.js';
 import type { Reading, ReadingBatch } from './reading.js';
 import type { InstrumentState, Sink } from './sinks/sink.js';
+import { DEFAULT_SPOOL, type SpoolConfig } from './spool/spool-config.js';
+import { SpoolDelivery, type DeliveryTarget } from './spool/spool-delivery.js';
+import type { SpoolStats } from './spool/spool.js';
 
 export interface InstrumentCounters {
   /** Readings produced by the driver (good and bad). */
   polled: number;
   /** Of those, readings whose quality was not good. */
   notGood: number;
-  /** Readings acknowledged, per sink name. */
+  /** Readings acknowledged, per sink name (including those replayed from the spool). */
   delivered: Record<string, number>;
-  /** Readings a sink could not take (queue full or write failed), per sink name. */
+  /** Readings a sink will never get, per sink name: dropped by the spool's quota or refused as malformed. */
   dropped: Record<string, number>;
 }
 
 export type ReadingListener = (batch: ReadingBatch) => void;
 
 /**
- * Until the durable spool lands, a sink that cannot keep up holds at most this many batches in
- * memory; beyond it new batches are dropped and counted, never silently.
- */
-const MAX_PENDING_BATCHES = 10_000;
-
-/**
- * Driver → calibration tagging → sinks. Drivers call readings()/status(); the pipeline tags every
- * reading in place, fans the batch out to every sink and keeps the counters the API and the demo
- * summary report.
+ * Driver → calibration tagging → spool → sinks. Drivers call readings()/status(); the pipeline
+ * tags every reading in place, stores the batch in the spool and offers it to every sink (see
+ * gateway/spool/), and keeps the counters the API and the demo summary report.
+ *
+ * Sequence numbers continue across restarts: a driver numbers its readings from 1 each time it
+ * starts, and the pipeline adds the highest seq the spool holds for the instrument, so a gap in
+ * seq always means lost readings, also across a crash.
  */
 export class Pipeline implements DriverOutput {
   readonly counters = new Map<string, InstrumentCounters>();
   private readonly states = new Map<string, InstrumentState>();
-  private readonly pending = new Map<Sink, number>();
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<ReadingListener>();
+  private readonly sinks: readonly Sink[];
+  private readonly delivery: SpoolDelivery;
+  private readonly seqBase = new Map<string, number>();
 
   constructor(
     private readonly site: string,
     instruments: readonly { id: string }[],
     private readonly calibration: CalibrationEngine,
-    private readonly sinks: readonly Sink[],
+    targets: readonly DeliveryTarget[],
     private readonly log: Logger,
+    spool: SpoolConfig = DEFAULT_SPOOL,
   ) {
+    this.sinks = targets.map((t) => t.sink);
     for (const inst of instruments) {
-      const zero = () => Object.fromEntries(sinks.map((s) => [s.name, 0]));
+      const zero = () => Object.fromEntries(this.sinks.map((s) => [s.name, 0]));
       this.counters.set(inst.id, { polled: 0, notGood: 0, delivered: zero(), dropped: zero() });
     }
-    for (const s of sinks) this.pending.set(s, 0);
+    this.delivery = new SpoolDelivery({
+      config: spool,
+      site,
+      targets,
+      log,
+      hooks: {
+        delivered: (sink, instrument, n) => {
+          const c = this.counters.get(instrument);
+          if (c) c.delivered[sink] = (c.delivered[sink] ?? 0) + n;
+        },
+        dropped: (sink, instrument, n) => {
+          const c = this.counters.get(instrument);
+          if (c) c.dropped[sink] = (c.dropped[sink] ?? 0) + n;
+        },
+      },
+    });
     calibration.onEvent((e) => this.onCalEvent(e));
+  }
+
+  /**
+   * Opens the spool, connects the sinks and starts replaying what earlier runs left in the
+   * spool. Call before the drivers start: their sequence numbers continue the stored ones.
+   */
+  async start(): Promise<void> {
+    if (this.sinks.length === 0) return;
+    this.delivery.open();
+    for (const id of this.counters.keys()) this.seqBase.set(id, this.delivery.lastSeq(id));
+    await this.delivery.start();
   }
 
   /** Live readings for the API and the demo; listeners must not keep the batch. */
@@ -61,14 +91,16 @@ export class Pipeline implements DriverOutput {
     const counters = this.counters.get(instrument);
     if (!counters) throw new Error(`readings from unknown instrument ${instrument}`);
     const calibration = this.calibration;
+    const base = this.seqBase.get(instrument) ?? 0;
     for (const r of readings) {
+      r.seq += base;
       calibration.tag(r);
       if (r.quality !== 'good') counters.notGood++;
     }
     counters.polled += readings.length;
     const batch: ReadingBatch = { site: this.site, instrument, readings };
     for (const l of this.listeners) l(batch);
-    for (const sink of this.sinks) this.deliver(sink, batch, counters);
+    if (this.sinks.length > 0) this.delivery.accept(batch);
   }
 
   status(status: DeviceStatus): void {
@@ -82,34 +114,23 @@ export class Pipeline implements DriverOutput {
     return this.states.get(instrument);
   }
 
-  /** Resolves once every batch handed to a sink so far was acknowledged or dropped. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Per sink: what waits in the spool, what the quota dropped, whether it is replaying. */
+  spoolStats(): SpoolStats[] {
+    return this.delivery.stats();
   }
 
-  private deliver(sink: Sink, batch: ReadingBatch, counters: InstrumentCounters): void {
-    const n = batch.readings.length;
-    const pending = this.pending.get(sink)!;
-    if (pending >= MAX_PENDING_BATCHES) {
-      counters.dropped[sink.name]! += n;
-      this.log.warn({ sink: sink.name, instrument: batch.instrument, readings: n }, 'sink backlog full: batch dropped');
-      return;
-    }
-    this.pending.set(sink, pending + 1);
-    const p = sink.write(batch).then(
-      () => {
-        counters.delivered[sink.name]! += n;
-      },
-      (err: Error) => {
-        counters.dropped[sink.name]! += n;
-        this.log.error({ sink: sink.name, instrument: batch.instrument, err: err.message }, 'sink write failed: batch dropped');
-      },
-    );
-    this.inFlight.add(p);
-    void p.finally(() => {
-      this.inFlight.delete(p);
-      this.pending.set(sink, this.pending.get(sink)! - 1);
-    });
+  /**
+   * Resolves once every sink acknowledged everything stored, or after spool.drainTimeoutMs
+   * (what is left stays in the spool for the next start); true when everything was taken.
+   */
+  async drain(timeoutMs?: number): Promise<boolean> {
+    if (this.sinks.length === 0) return true;
+    return this.delivery.drain(timeoutMs);
+  }
+
+  /** Stops the sinks and closes the spool (call drain() first to deliver what is pending). */
+  async stop(): Promise<void> {
+    if (this.sinks.length > 0) await this.delivery.stop();
   }
 
   /** A transition changes the retained state; every event also goes to sinks that record events. */

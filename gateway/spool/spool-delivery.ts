@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import type { ReadingBatch } from '../reading.js';
+import type { Sink } from '../sinks/sink.js';
+import { encodeBatch } from './batch-codec.js';
+import type { SpoolConfig } from './spool-config.js';
+import type { Dropped, Spool, SpoolInput, SpoolStats } from './spool.js';
+import { SpooledSink } from './spooled-sink.js';
+import { SqliteSpool } from './sqlite-spool.js';
+
+/** A sink and how it wants to be fed. */
+export interface DeliveryTarget {
+  sink: Sink;
+  /** Batches in flight at most (memory bound during a replay). */
+  maxInFlight: number;
+  /** Strictly oldest first (the cloud platform) or live first (the edge broker's dashboards). */
+  inOrder: boolean;
+}
+
+export interface DeliveryHooks {
+  delivered(sink: string, instrument: string, readings: number): void;
+  /** Dropped by the quota, refused as malformed, or not stored because the disk failed. */
+  dropped(sink: string, instrument: string, readings: number): void;
+}
+
+export interface SpoolDeliveryOptions {
+  config: SpoolConfig;
+  site: string;
+  targets: readonly DeliveryTarget[];
+  log: Logger;
+  hooks: DeliveryHooks;
+}
+
+/** Cursors are persisted and fully delivered batches removed this often. */
+const MAINTAIN_MS = 250;
+
+/**
+ * Every reading batch goes to disk first, then to each sink through its SpooledSink; the spool
+ * (one file per site under spool.dir) holds what a sink has not acknowledged across outages and
+ * restarts. With commitIntervalMs > 0, batches of that window share one transaction.
+ */
+export class SpoolDelivery {
+  private spool: Spool | null = null;
+  private readonly sinks: SpooledSink[] = [];
+  private pending: { batch: ReadingBatch; input: SpoolInput }[] = [];
+  private commitTimer: NodeJS.Timeout | null = null;
+  private maintainTimer: NodeJS.Timeout | null = null;
+  private appendFailed = false;
+
+  constructor(private readonly opts: SpoolDeliveryOptions) {}
+
+  get dir(): string {
+    return join(this.opts.config.dir, this.opts.site);
+  }
+
+  /** Opens the spool (synchronous I/O); throws with the path when it cannot. */
+  open(): void {
+    const { config, targets, log, hooks } = this.opts;
+    const spool = new SqliteSpool({
+      dir: this.dir,
+      consumers: targets.map((t) => t.sink.name),
+      maxBytes: config.maxBytes,
+      maxAgeMs: config.maxAgeHours === undefined ? undefined : config.maxAgeHours * 3_600_000,
+      synchronous: config.synchronous,
+    });
+    this.spool = spool;
+    spool.onDrop((d) => this.onDrop(d));
+    for (const t of targets) {
+      this.sinks.push(new SpooledSink({
+        spool, sink: t.sink, maxInFlight: t.maxInFlight, inOrder: t.inOrder, log,
+        onDelivered: (instrument, n) => hooks.delivered(t.sink.name, instrument, n),
+        onRejected: (instrument, n) => hooks.dropped(t.sink.name, instrument, n),
+      }));
+    }
+    const waiting = this.sinks.map((s) => ({ sink: s.name, readings: spool.position(s.name).depth })).filter((w) => w.readings > 0);
+    log.info({ dir: this.dir, bytes: spool.bytes(), waiting }, 'spool opened');
+  }
+
+  /** The highest reading seq stored for the instrument by earlier runs (0 when none). */
+  lastSeq(instrument: string): number {
+    return this.spool?.lastSeq(instrument) ?? 0;
+  }
+
+  /** Starts the sinks (connecting) and their replay of what the spool holds. */
+  async start(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.sink.start()));
+    for (const s of this.sinks) s.start();
+    this.maintainTimer = setInterval(() => this.maintain(), MAINTAIN_MS);
+    this.maintainTimer.unref();
+  }
+
+  /** Stores the batch, then offers it to every sink. */
+  accept(batch: ReadingBatch): void {
+    const rs = batch.readings;
+    if (rs.length === 0) return;
+    let lastSeq = 0;
+    for (const r of rs) if (r.seq > lastSeq) lastSeq = r.seq;
+    const input: SpoolInput = { instrument: batch.instrument, count: rs.length, lastSeq, payload: encodeBatch(batch) };
+    this.pending.push({ batch, input });
+    if (this.opts.config.commitIntervalMs === 0) this.commit();
+    else this.commitTimer ??= setTimeout(() => this.commit(), this.opts.config.commitIntervalMs);
+  }
+
+  /** Waits until every sink has taken everything stored, at most timeoutMs; true when it did. */
+  async drain(timeoutMs = this.opts.config.drainTimeoutMs): Promise<boolean> {
+    this.commit();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.sinks.every((s) => s.idle())) {
+      if (Date.now() >= deadline) {
+        const waiting = this.stats().filter((s) => s.depth > 0).map((s) => ({ sink: s.sink, readings: s.depth }));
+        this.opts.log.warn({ waiting, dir: this.dir }, 'stopping with readings in the spool: they are sent on the next start');
+        return false;
+      }
+      await sleep(20);
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.commit();
+    for (const s of this.sinks) s.stop();
+    if (this.maintainTimer) clearInterval(this.maintainTimer);
+    this.maintainTimer = null;
+    await Promise.all(this.sinks.map((s) => s.sink.stop()));
+    this.spool?.close();
+    this.spool = null;
+  }
+
+  stats(): SpoolStats[] {
+    return this.spool ? this.sinks.map((s) => s.stats(this.opts.config.maxBytes)) : [];
+  }
+
+  private commit(): void {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    const spool = this.spool;
+    if (this.pending.length === 0 || !spool) return;
+    const batches = this.pending;
+    this.pending = [];
+    let first: number;
+    try {
+      first = spool.append(batches.map((b) => b.input));
+      if (this.appendFailed) this.opts.log.info({ dir: this.dir }, 'spool writes again');
+      this.appendFailed = false;
+    } catch (err) {
+      this.notStored(batches.map((b) => b.batch), err as Error);
+      return;
+    }
+    batches.forEach((b, i) => {
+      for (const s of this.sinks) s.offer(first + i, b.batch, b.input.count);
+    });
+  }
+
+  /**
+   * The disk failed (full, read-only, I/O error): the readings still go to sinks that are up,
+   * without a second chance; what a sink cannot take now is dropped, counted and logged.
+   */
+  private notStored(batches: ReadingBatch[], err: Error): void {
+    if (!this.appendFailed) this.opts.log.error({ dir: this.dir, err: err.message }, 'spool cannot store readings: sending them without a spool until it can');
+    this.appendFailed = true;
+    for (const b of batches) {
+      for (const s of this.sinks) if (!s.sendUnspooled(b)) this.opts.hooks.dropped(s.name, b.instrument, b.readings.length);
+    }
+  }
+
+  private maintain(): void {
+    try {
+      this.spool?.maintain();
+    } catch (err) {
+      this.opts.log.error({ dir: this.dir, err: (err as Error).message }, 'spool maintenance failed');
+    }
+    for (const s of this.sinks) s.pump();
+  }
+
+  private onDrop(d: Dropped): void {
+    const readings = d.entries.reduce((n, e) => n + e.count, 0);
+    const byInstrument = new Map<string, number>();
+    for (const e of d.entries) byInstrument.set(e.instrument, (byInstrument.get(e.instrument) ?? 0) + e.count);
+    for (const [instrument, n] of byInstrument) this.opts.hooks.dropped(d.consumer, instrument, n);
+    this.opts.log.warn(
+      { sink: d.consumer, reason: d.reason, readings, batches: d.entries.length, firstId: d.entries[0]?.id, lastId: d.entries.at(-1)?.id, maxBytes: this.opts.config.maxBytes, maxAgeHours: this.opts.config.maxAgeHours },
+      'spool quota reached: oldest readings dropped',
+    );
+  }
+}
