@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { packageRoot } from '../../config/write-json-schema.js';
 import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { serveGatewayApi, type GatewayApi } from '../api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../gateway.js';
 import { influxClient } from '../ingest/ensure-database.js';
 import { createLogger } from '../log.js';
@@ -34,6 +35,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   const started: { stop(): Promise<void> }[] = [];
   let gateway: Gateway | undefined;
+  let api: GatewayApi | null = null;
   try {
     const [mosquitto, influx] = await Promise.all([startMosquitto(), startInfluxDB()]);
     started.push(mosquitto, influx);
@@ -42,17 +44,26 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     started.push(sim);
     const live = wireDemo(config, mosquitto, influx, sim);
     gateway = buildGateway(live, log, { drivers: true, ingest: true });
+    // A free port, like the broker and database: the demo never collides with a running gateway.
+    api = await serveGatewayApi(gateway, live, log, { port: 0 });
+    if (api) console.log(`Live page: ${api.url}`);
     await gateway.start();
+    api?.running();
 
     const ended = opts.seconds === undefined ? untilInterrupted() : Promise.race([sleep(opts.seconds * 1000), untilInterrupted()]);
     await ended;
     log.info('demo ending: stopping the pollers and delivering what they read');
+    api?.stopping();
     await gateway.stopPolling();
     const published = sumDelivered(gateway, 'mqtt');
     await waitForIngest(gateway, published, 15_000);
     await gateway.stop();
+    await api?.close();
     const rows = await summarise(live, gateway, influx);
-    printSummary(live, rows, { mqttUrl: mosquitto.url, influxUrl: influx.url, seconds: opts.seconds });
+    // Built apart from the call so that it fits printSummary with or without the gateway field.
+    const where = { mqttUrl: mosquitto.url, influxUrl: influx.url, seconds: opts.seconds, gateway: gateway.id };
+    printSummary(live, rows, where);
+    if (api) console.log(`  Live page        ${api.url}  (HTTP API, /metrics, /openapi.json; while the demo ran)`);
     if (opts.keep) {
       console.log(`\nLeft running (--keep): Mosquitto ${mosquitto.url} (pid ${mosquitto.pid}), InfluxDB ${influx.url} (pid ${influx.pid}).`);
       started.splice(0, 2);
@@ -60,6 +71,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const mismatch = rows.some((r) => r.polled !== r.published || r.published !== r.written);
     return mismatch ? 1 : 0;
   } finally {
+    await api?.close().catch(() => undefined);
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
   }
 }
