@@ -34,9 +34,6 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
   instruments.forEach((inst, i) => {
     if (!inst) return;
     const first = firstIndex.get(inst.id);
-    if (inst.id === 'gateway') {
-      problems.push({ at: ['instruments', i, 'id'], message: 'the id "gateway" is reserved: its topics <prefix>/<site>/gateway/... belong to the gateway itself' });
-    }
     if (first === undefined) firstIndex.set(inst.id, i);
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
     if (inst.protocol === 'modbus-tcp') problems.push(...checkModbusChannels(inst, ['instruments', i]));

@@ -82,6 +82,10 @@ export const IngestSchema = Type.Object(
     enabled: Type.Boolean({ default: false }),
     /** Sites to take in; default every site under the topic prefix. */
     sites: Type.Array(Type.String(), { default: ['+'] }),
+    /** MQTT 5 shared subscription group: ingesters in one group split the messages between them. */
+    group: Type.Optional(Type.String({ pattern: '^[^/#+]+$', description: 'a topic level without "/", "#" or "+"' })),
+    /** How long the broker keeps an ingester's session (and its unacknowledged messages) while it is away. */
+    sessionExpirySeconds: Type.Integer({ minimum: 0, default: 3600 }),
   },
   { additionalProperties: false },
 );

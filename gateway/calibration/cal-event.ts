@@ -3,7 +3,7 @@ import type { CalStatus } from '../reading.js';
 /**
  * A calibration event: a status transition (by time, by a new record, by hand), or a finding that
  * past readings are suspect (a new certificate's as-found data failed). Published on
- * `<prefix>/<site>/<instrument>/event`, written to InfluxDB (`cal_event`) for Grafana annotations.
+ * `<prefix>/<site>/<gateway>/<instrument>/event`, written to InfluxDB (`cal_event`) for Grafana annotations.
  * Schema: gateway/schemas/cal-event.schema.json.
  */
 export interface CalEvent {

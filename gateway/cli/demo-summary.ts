@@ -21,9 +21,10 @@ function table(rows: string[][]): string {
 export function printSummary(
   config: MetrogateConfig,
   rows: InstrumentSummary[],
-  where: { mqttUrl: string; influxUrl: string; seconds: number | undefined },
+  where: { mqttUrl: string; influxUrl: string; seconds: number | undefined; gateway?: string },
 ): void {
   const prefix = config.mqtt.topicPrefix;
+  const gw = where.gateway ?? config.gateway?.id ?? '<gateway>';
   const total = (k: 'polled' | 'published' | 'written' | 'notGood') => rows.reduce((n, r) => n + r[k], 0);
   const header = ['instrument', 'polled', 'published (MQTT)', 'written (InfluxDB)', 'not good', 'calibration', 'certificate', 'due'];
   const body = rows.map((r) => [
@@ -50,9 +51,9 @@ ${ok ? 'OK: every polled reading was published to MQTT and written to InfluxDB.'
 
 Where to look:
   MQTT broker      ${where.mqttUrl}
-    data           ${dataTopic(prefix, config.site, first)}   (one JSON batch per poll; schema gateway/schemas/reading-batch.schema.json)
-    status         ${statusTopic(prefix, config.site, first)} (retained)
-    gateway state  ${gatewayStateTopic(prefix, config.site)}  (retained, last will)
+    data           ${dataTopic(prefix, config.site, gw, first)}   (one JSON batch per poll; schema gateway/schemas/reading-batch.schema.json)
+    status         ${statusTopic(prefix, config.site, gw, first)} (retained)
+    gateway state  ${gatewayStateTopic(prefix, config.site, gw)}  (retained, last will)
   InfluxDB         ${where.influxUrl}  database "${db}", measurement "${measurement}"
     sample query   SELECT mean("value"), max("u") FROM "${measurement}" WHERE "instrument" = '${first}' AND time > now() - 5m GROUP BY "channel", "cal_status", time(10s)`);
 }

@@ -1,7 +1,7 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import { dataSubscription, eventTopic, gatewayStatsTopic } from '../sinks/mqtt/topics.js';
+import { dataSubscription, eventSubscription, shared, statsSubscription } from '../sinks/mqtt/topics.js';
 import { calEventLine, gatewayStatsLine, isCalEvent, isGatewayStats, type WireCalEvent } from './event-lines.js';
 import { writeImpactReport } from './impact-report.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
@@ -78,7 +78,7 @@ export class Ingest {
       password: mqtt.password,
       // A persistent session: what arrives while we are away waits for us at the broker.
       clean: false,
-      properties: { sessionExpiryInterval: 3600, receiveMaximum: RECEIVE_MAXIMUM },
+      properties: { sessionExpiryInterval: ingest.sessionExpirySeconds, receiveMaximum: RECEIVE_MAXIMUM },
       reconnectPeriod: 1000,
     });
     this.client = client;
@@ -88,11 +88,9 @@ export class Ingest {
       callback();
     };
     client.on('error', (err) => log.warn({ err: err.message }, 'ingest mqtt error'));
-    const topics = ingest.sites.flatMap((site) => [
-      dataSubscription(mqtt.topicPrefix, site),
-      eventTopic(mqtt.topicPrefix, site, '+'),
-      gatewayStatsTopic(mqtt.topicPrefix, site),
-    ]);
+    const topics = ingest.sites.flatMap((site) =>
+      [dataSubscription, eventSubscription, statsSubscription].map((filter) => shared(ingest.group, filter(mqtt.topicPrefix, site))),
+    );
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => {
         client.subscribeAsync(topics, { qos: 1 }).then(() => resolve(), reject);
@@ -135,7 +133,7 @@ export class Ingest {
       this.lines.push(calEventLine(doc));
       this.stats.events++;
       if (doc.kind === 'suspect') this.suspects.push(doc);
-    } else if (packet.topic.endsWith('/gateway/stats') && isGatewayStats(doc)) {
+    } else if (packet.topic.endsWith('/stats') && isGatewayStats(doc)) {
       this.lines.push(gatewayStatsLine(doc));
     } else {
       this.stats.rejectedMessages++;

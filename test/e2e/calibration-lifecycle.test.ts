@@ -71,7 +71,7 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const topic = (instrument: string, leaf: string) => `${config.mqtt.topicPrefix}/${config.site}/${instrument}/${leaf}`;
+  const topic = (instrument: string, leaf: string) => `${config.mqtt.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
   const db = () => influxClient(config.influx!);
 
   it('the bath turns from valid to expired at midnight in its readings, its retained status and an event', async () => {

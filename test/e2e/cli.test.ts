@@ -68,7 +68,7 @@ describe('metrogate CLI', () => {
       const watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
       const states: string[] = [];
       watcher.on('message', (_t, p) => states.push((JSON.parse(p.toString()) as { state: string }).state));
-      await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/${config.site}/gateway/state`, { qos: 1 });
+      await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/${config.site}/lwt-gw/state`, { qos: 1 });
       const deadline = Date.now() + 10_000;
       while (!states.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       gw.child.kill('SIGKILL');

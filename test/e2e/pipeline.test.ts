@@ -58,7 +58,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     await sim?.stop();
   });
 
-  const prefix = () => `${config.mqtt.topicPrefix}/${config.site}`;
+  const prefix = () => `${config.mqtt.topicPrefix}/${config.site}/e2e-gw`;
   const db = () => influxClient(config.influx!);
 
   it('polled = published = written to InfluxDB, per instrument, and every reading was good', async () => {
@@ -124,7 +124,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
       expect(statuses[0]).toMatchObject({ instrument: inst.id, online: true, gateway: 'e2e-gw' });
     }
     expect((messages.get(`${prefix()}/balance-01/status`)![0] as { cal: { status: string } }).cal.status).toBe('expired');
-    const states = messages.get(`${prefix()}/gateway/state`) as { state: string }[];
+    const states = messages.get(`${prefix()}/state`) as { state: string }[];
     for (const s of states) expect(validateState(s), JSON.stringify(validateState.errors)).toBe(true);
     expect(states.map((s) => s.state)).toEqual(['online', 'offline']);
 
@@ -135,10 +135,10 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
       if (packet.retain) retained.set(t, JSON.parse(p.toString()));
     });
     await late.subscribeAsync(`${prefix()}/+/status`);
-    await late.subscribeAsync(`${prefix()}/gateway/state`);
+    await late.subscribeAsync(`${prefix()}/state`);
     await new Promise((r) => setTimeout(r, 300));
     await late.endAsync();
-    expect(retained.get(`${prefix()}/gateway/state`)?.state).toBe('offline');
+    expect(retained.get(`${prefix()}/state`)?.state).toBe('offline');
     expect(retained.get(`${prefix()}/bath-01/status`)?.online).toBe(true);
   });
 });

@@ -57,15 +57,15 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'] },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
     });
     await ingest.start();
     try {
-      await publisher.publishAsync(`${prefix}/lab/x/data`, 'not json', { qos: 1 });
-      await publisher.publishAsync(`${prefix}/lab/x/data`, JSON.stringify({ v: 9 }), { qos: 1 });
-      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), serialiseBatch(batch('lab', 'x', 1, 3, Date.now()), 'g'), { qos: 1 });
+      await publisher.publishAsync(`${prefix}/lab/g/x/data`, 'not json', { qos: 1 });
+      await publisher.publishAsync(`${prefix}/lab/g/x/data`, JSON.stringify({ v: 9 }), { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), serialiseBatch(batch('lab', 'x', 1, 3, Date.now()), 'g'), { qos: 1 });
       await eventually(async () => (await count(influxUrl, database)) === 3, 'three points');
       expect(ingest.stats).toMatchObject({ messages: 3, rejectedMessages: 2, points: 3 });
     } finally {
@@ -79,16 +79,16 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'] },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
     });
     await ingest.start();
     try {
       const payload = serialiseBatch(batch('lab', 'x', 1, 50, 1_790_000_000_000), 'g');
-      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), payload, { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), payload, { qos: 1 });
       await eventually(async () => ingest.stats.points === 50, 'first copy written');
-      await publisher.publishAsync(dataTopic(prefix, 'lab', 'x'), payload, { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), payload, { qos: 1 });
       await eventually(async () => ingest.stats.points === 100, 'replay written');
       expect(await count(influxUrl, database)).toBe(50);
     } finally {
@@ -121,7 +121,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     await eventually(async () => first.output().includes('ingest subscribed'), 'the first ingester to subscribe');
     const ts0 = Date.now();
     for (let i = 0; i < 5; i++) {
-      await publisher.publishAsync(dataTopic(prefix, site, 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'g'), { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, site, 'ingest-a', 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'g'), { qos: 1 });
     }
     await new Promise((r) => setTimeout(r, 1000));
     first.child.kill('SIGKILL');

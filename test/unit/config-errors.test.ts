@@ -69,13 +69,6 @@ describe('schema errors', () => {
     expect(messages(text)).toEqual([`${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line 17)`]);
   });
 
-  it('the reserved instrument id "gateway"', () => {
-    const text = edit(BASE, '  - id: scale', '  - id: gateway');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].id: the id "gateway" is reserved: its topics <prefix>/<site>/gateway/... belong to the gateway itself (line 14)`,
-    ]);
-  });
-
   it('out-of-range numbers', () => {
     const text = edit(BASE, '  - id: scale', '  - id: scale\n    pollIntervalMs: 5\n    maxRegistersPerRead: 126');
     expect(messages(text)).toEqual([

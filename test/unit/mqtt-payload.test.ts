@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
-import { dataTopic, parseDataTopic, statusTopic, gatewayStateTopic } from '../../gateway/sinks/mqtt/topics.js';
+import { dataSubscription, dataTopic, gatewayStateTopic, parseDataTopic, shared, statusTopic } from '../../gateway/sinks/mqtt/topics.js';
 import type { CalTag, Reading } from '../../gateway/reading.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../gateway/schemas/reading-batch.schema.json', import.meta.url), 'utf8'));
@@ -57,16 +57,21 @@ describe('reading batch payload', () => {
 });
 
 describe('topics', () => {
-  it('lays data, status and gateway state out under prefix/site', () => {
-    expect(dataTopic('metrogate', 'lab', 'bath-01')).toBe('metrogate/lab/bath-01/data');
-    expect(statusTopic('metrogate', 'lab', 'bath-01')).toBe('metrogate/lab/bath-01/status');
-    expect(gatewayStateTopic('metrogate', 'lab')).toBe('metrogate/lab/gateway/state');
+  it('puts everything a gateway publishes under <prefix>/<site>/<gateway>', () => {
+    expect(dataTopic('metrogate', 'lab', 'edge-1', 'bath-01')).toBe('metrogate/lab/edge-1/bath-01/data');
+    expect(statusTopic('metrogate', 'lab', 'edge-1', 'bath-01')).toBe('metrogate/lab/edge-1/bath-01/status');
+    expect(gatewayStateTopic('metrogate', 'lab', 'edge-1')).toBe('metrogate/lab/edge-1/state');
   });
 
   it('parses a data topic back, also under a multi-level prefix, and refuses other topics', () => {
-    expect(parseDataTopic('a/b', 'a/b/lab/bath-01/data')).toEqual({ site: 'lab', instrument: 'bath-01' });
-    expect(parseDataTopic('metrogate', 'metrogate/lab/bath-01/status')).toBeNull();
-    expect(parseDataTopic('metrogate', 'other/lab/bath-01/data')).toBeNull();
-    expect(parseDataTopic('metrogate', 'metrogate/lab/x/y/data')).toBeNull();
+    expect(parseDataTopic('a/b', 'a/b/lab/edge-1/bath-01/data')).toEqual({ site: 'lab', gateway: 'edge-1', instrument: 'bath-01' });
+    expect(parseDataTopic('metrogate', 'metrogate/lab/edge-1/bath-01/status')).toBeNull();
+    expect(parseDataTopic('metrogate', 'other/lab/edge-1/bath-01/data')).toBeNull();
+    expect(parseDataTopic('metrogate', 'metrogate/lab/bath-01/data')).toBeNull();
+  });
+
+  it('wraps a filter in an MQTT 5 shared subscription only when a group is set', () => {
+    expect(shared('ingest', dataSubscription('metrogate', '+'))).toBe('$share/ingest/metrogate/+/+/+/data');
+    expect(shared(undefined, dataSubscription('metrogate', 'lab'))).toBe('metrogate/lab/+/+/data');
   });
 });

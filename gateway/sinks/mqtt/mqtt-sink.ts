@@ -31,7 +31,7 @@ export class MqttSink implements Sink {
 
   async start(): Promise<void> {
     const { mqtt, site, gateway, log } = this.opts;
-    const stateTopic = gatewayStateTopic(this.prefix, site);
+    const stateTopic = gatewayStateTopic(this.prefix, site, gateway);
     const options: IClientOptions = {
       protocolVersion: 5,
       clientId: mqtt.clientId ?? `metrogate-${site}-${gateway}`,
@@ -76,7 +76,7 @@ export class MqttSink implements Sink {
     if (wait) await wait;
     try {
       await client.publishAsync(
-        dataTopic(this.prefix, batch.site, batch.instrument),
+        dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument),
         serialiseBatch(batch, this.opts.gateway),
         { qos: this.opts.mqtt.qos },
       );
@@ -97,18 +97,18 @@ export class MqttSink implements Sink {
       ts: Date.now(),
       cal: state.cal,
     });
-    this.client?.publish(statusTopic(this.prefix, this.opts.site, state.instrument), payload, { qos: 1, retain: true });
+    this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
   }
 
   event(event: CalEvent): void {
     const { site, ...rest } = event;
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
-    this.client?.publish(eventTopic(this.prefix, site, event.instrument), payload, { qos: 1 });
+    this.client?.publish(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, { qos: 1 });
   }
 
   stats(stats: GatewayStats): void {
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.opts.site, gateway: this.opts.gateway, ...stats });
-    this.client?.publish(gatewayStatsTopic(this.prefix, this.opts.site), payload, { qos: 0 });
+    this.client?.publish(gatewayStatsTopic(this.prefix, this.opts.site, this.opts.gateway), payload, { qos: 0 });
   }
 
   async stop(): Promise<void> {
@@ -117,7 +117,7 @@ export class MqttSink implements Sink {
     this.client = null;
     if (client.connected) {
       await client
-        .publishAsync(gatewayStateTopic(this.prefix, this.opts.site), this.gatewayState('offline'), { qos: 1, retain: true })
+        .publishAsync(gatewayStateTopic(this.prefix, this.opts.site, this.opts.gateway), this.gatewayState('offline'), { qos: 1, retain: true })
         .catch(() => undefined);
     }
     await client.endAsync();

@@ -1,34 +1,40 @@
 /**
- * Topic layout. Site and instrument ids are restricted by the config schema to characters that
- * are safe in topic levels (no `/`, `+`, `#`), so they are used as they are.
- *   <prefix>/<site>/<instrument>/data     one JSON batch per poll cycle (QoS 1)
- *   <prefix>/<site>/<instrument>/status   retained: online/offline and calibration state
- *   <prefix>/<site>/<instrument>/event    calibration events (QoS 1)
- *   <prefix>/<site>/gateway/state          retained, with last will (`gateway` is reserved)
- *   <prefix>/<site>/gateway/stats          gateway statistics every statsIntervalMs
+ * Topic layout: everything a gateway publishes lives under its own `<prefix>/<site>/<gateway>`,
+ * so a broker ACL can confine each gateway to its prefix (config/deploy/mosquitto.acl). Site,
+ * gateway and instrument ids are restricted by the config schema to characters that are safe
+ * in topic levels (no `/`, `+`, `#`).
+ *   <prefix>/<site>/<gateway>/<instrument>/data     one JSON batch per poll cycle (QoS 1)
+ *   <prefix>/<site>/<gateway>/<instrument>/status   retained: online/offline and calibration state
+ *   <prefix>/<site>/<gateway>/<instrument>/event    calibration events (QoS 1)
+ *   <prefix>/<site>/<gateway>/state                 retained, with last will
+ *   <prefix>/<site>/<gateway>/stats                 gateway statistics every statsIntervalMs
+ * Gateway topics have one level fewer than instrument topics, so no id can collide with them.
  */
-export const dataTopic = (prefix: string, site: string, instrument: string): string =>
-  `${prefix}/${site}/${instrument}/data`;
+export const dataTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
+  `${prefix}/${site}/${gateway}/${instrument}/data`;
 
-export const statusTopic = (prefix: string, site: string, instrument: string): string =>
-  `${prefix}/${site}/${instrument}/status`;
+export const statusTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
+  `${prefix}/${site}/${gateway}/${instrument}/status`;
 
-export const gatewayStateTopic = (prefix: string, site: string): string => `${prefix}/${site}/gateway/state`;
+export const eventTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
+  `${prefix}/${site}/${gateway}/${instrument}/event`;
 
-/** Calibration events of one instrument (QoS 1, not retained). */
-export const eventTopic = (prefix: string, site: string, instrument: string): string =>
-  `${prefix}/${site}/${instrument}/event`;
+export const gatewayStateTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/state`;
 
-/** Periodic statistics of one gateway. */
-export const gatewayStatsTopic = (prefix: string, site: string): string => `${prefix}/${site}/gateway/stats`;
+export const gatewayStatsTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/stats`;
 
-/** Subscription for the ingest role: data of every instrument of the given site (`+` = all). */
-export const dataSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/data`;
+/** The ingest role's subscriptions for one site (`+` = every site). */
+export const dataSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/data`;
+export const eventSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/event`;
+export const statsSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/stats`;
 
-/** Parses a data topic back into site and instrument; null when it is not one. */
-export function parseDataTopic(prefix: string, topic: string): { site: string; instrument: string } | null {
+/** An MQTT 5 shared subscription: the broker gives each message to one member of the group. */
+export const shared = (group: string | undefined, filter: string): string => (group ? `$share/${group}/${filter}` : filter);
+
+/** Parses a data topic back into its ids; null when it is not one. */
+export function parseDataTopic(prefix: string, topic: string): { site: string; gateway: string; instrument: string } | null {
   if (!topic.startsWith(prefix + '/')) return null;
   const rest = topic.slice(prefix.length + 1).split('/');
-  if (rest.length !== 3 || rest[2] !== 'data' || !rest[0] || !rest[1]) return null;
-  return { site: rest[0], instrument: rest[1] };
+  if (rest.length !== 4 || rest[3] !== 'data' || !rest[0] || !rest[1] || !rest[2]) return null;
+  return { site: rest[0], gateway: rest[1], instrument: rest[2] };
 }
