@@ -49,6 +49,14 @@ describe('D-SI value forms', () => {
     );
   });
 
+  it('a coverage-interval uncertainty is refused rather than dropped', () => {
+    const q = quantity(`<si:real><si:value>1</si:value><si:unit>\\kelvin</si:unit>
+      <si:measurementUncertaintyUnivariate><si:coverageIntervalMU><si:valueStandardMU>0.1</si:valueStandardMU></si:coverageIntervalMU></si:measurementUncertaintyUnivariate></si:real>`);
+    expect(() => readValues(q, parseSymbolUnit('K'), 'difference')).toThrow(
+      'si:measurementUncertaintyUnivariate/si:coverageIntervalMU: uncertainty given as a coverage interval: only an expanded or a standard uncertainty can be imported',
+    );
+  });
+
   it('one unit per list: mixed units are named', () => {
     const q = quantity(`<si:realListXMLList><si:valueXMLList>1 2</si:valueXMLList><si:unitXMLList>\\kelvin \\degreecelsius</si:unitXMLList></si:realListXMLList>`);
     expect(() => readValues(q, parseSymbolUnit('K'), 'absolute')).toThrow('si:unitXMLList: one unit per list is supported, found \\kelvin, \\degreecelsius');

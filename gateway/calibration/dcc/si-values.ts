@@ -81,6 +81,11 @@ function readUncertainty(el: XmlElement, list: boolean): { U: number[]; k: numbe
     if (!k) throw new DccError(expanded.path, `expanded uncertainty without its coverage factor (si:coverageFactor${L})`);
     return { U, k };
   }
+  const interval = childOf(el, SI_NS, `coverageInterval${L}`) ?? childOf(mu, SI_NS, `coverageIntervalMU${L}`);
+  if (interval) {
+    // Dropping it would leave the reading without the certificate's share of its uncertainty.
+    throw new DccError(interval.path, 'uncertainty given as a coverage interval: only an expanded or a standard uncertainty can be imported');
+  }
   const standard = childOf(mu, SI_NS, `standardMU${L}`);
   if (standard) {
     const u = numbersOf(standard, `valueStandardMU${L}`);
