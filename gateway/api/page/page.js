@@ -73,6 +73,7 @@ function renderBadge(card, cal) {
 function renderOnline(card, view) {
   const o = card.online;
   o.classList.toggle('is-offline', view.online === false);
+  o.classList.toggle('not-yet', view.online === null);
   o.textContent = view.online === true ? 'online' : view.online === false ? `offline${view.error ? `: ${view.error}` : ''}` : 'not polled yet';
 }
 
@@ -102,8 +103,8 @@ function renderReading(card, channel, r) {
     row.quality.className = r ? `quality-${r.quality}` : '';
   }
   if (channel === card.primaryChannel) {
-    card.value.firstChild.textContent = r ? formatValue(r.value) : '—';
-    card.value.dataset.seq = r ? String(r.seq) : '';
+    card.number.textContent = r ? formatValue(r.value) : '—';
+    card.number.dataset.seq = r ? String(r.seq) : '';
     card.detail.textContent = r
       ? `${formatUncertainty(r)} · ${r.quality === 'good' ? 'good' : `${r.quality}: ${r.reason || ''}`} · ${new Date(r.ts).toLocaleTimeString()}`
       : 'no reading yet';
@@ -118,7 +119,8 @@ function buildCard(view) {
   const due = el('span');
   const traceable = el('span');
   const online = el('span', { class: 'online' });
-  const value = el('span', { class: 'value' }, document.createTextNode('—'), el('span', { class: 'unit' }, primary ? primary.unit : ''));
+  const number = el('span', { class: 'number' }, '—');
+  const value = el('span', { class: 'value' }, number, el('span', { class: 'unit' }, primary ? primary.unit : ''));
   const detail = el('span', { class: 'detail' });
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('class', 'trend');
@@ -135,14 +137,14 @@ function buildCard(view) {
   const article = el(
     'article',
     { class: 'instrument', 'data-instrument': view.id, 'aria-labelledby': headingId },
-    el('header', {}, el('h3', { id: headingId }, view.name || view.id), el('span', { class: 'id' }, view.id), online),
+    el('header', {}, el('h3', { id: headingId }, view.name || view.id), el('div', { class: 'meta' }, el('span', { class: 'id' }, view.id), online)),
     el('div', { class: 'cal' }, badge, certificate, due, traceable),
     el('div', { class: 'primary' }, el('div', { class: 'reading' }, value, detail), svg),
     el('table', { class: 'channels', 'aria-label': `Channels of ${view.name || view.id}` },
       el('thead', {}, el('tr', {}, ...['channel', 'value', 'unit', 'U', 'quality'].map((h) => el('th', { scope: 'col' }, h)))),
       tbody),
   );
-  return { article, badge, certificate, due, traceable, online, value, detail, svg, rows, primaryChannel: primary ? primary.id : null };
+  return { article, badge, certificate, due, traceable, online, number, detail, svg, rows, primaryChannel: primary ? primary.id : null };
 }
 
 function renderAll(list) {
