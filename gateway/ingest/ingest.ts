@@ -9,6 +9,7 @@ import { ensureDatabase } from './ensure-database.js';
 import { InfluxRejected, InfluxWriter } from './influx-writer.js';
 import { LineProtocolRenderer } from './line-protocol.js';
 import { parseWireBatch } from './parse-batch.js';
+import { SeqTracker } from './seq-tracker.js';
 
 export interface IngestOptions {
   mqtt: MqttConfig;
@@ -34,6 +35,15 @@ export interface IngestStats {
   impactReports: number;
 }
 
+export interface SequenceStats {
+  /** Instrument streams (site/gateway/instrument) seen. */
+  streams: number;
+  /** Sequence numbers below the highest seen that have not arrived (exact only without a shared group). */
+  gaps: number;
+  /** Readings seen twice: redeliveries and replays (stored once: InfluxDB keys by series and time). */
+  duplicates: number;
+}
+
 /** How many unacknowledged messages we let the broker send us (MQTT 5 Receive Maximum). */
 const RECEIVE_MAXIMUM = 1000;
 /** With the broker's window full, no more messages come: write what we have after this pause. */
@@ -50,6 +60,7 @@ export class Ingest {
   private client: MqttClient | null = null;
   private acks: DeferredPubacks | null = null;
   private readonly writer: InfluxWriter;
+  private readonly seqs = new SeqTracker();
   private readonly renderer: LineProtocolRenderer;
   private lines: string[] = [];
   private messageIds: number[] = [];
@@ -100,6 +111,10 @@ export class Ingest {
     log.info({ topics, database: this.opts.influx.database }, 'ingest subscribed');
   }
 
+  sequences(): SequenceStats {
+    return this.seqs.totals();
+  }
+
   private async ensureDatabase(): Promise<void> {
     await ensureDatabase(this.opts.influx);
     this.databaseReady = true;
@@ -116,6 +131,8 @@ export class Ingest {
       if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
       return;
     }
+    const stream = `${batch.site}/${batch.gateway}/${batch.instrument}`;
+    for (const r of batch.readings) this.seqs.note(stream, r.seq);
     this.renderer.render(batch, this.lines);
     if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
     this.schedule();
@@ -225,6 +242,7 @@ export class Ingest {
     clearTimeout(grace);
     this.stopping = true;
     this.client = null;
+    this.opts.log.info({ ...this.stats, ...this.sequences() }, 'ingest totals');
     await client.endAsync();
     this.writer.close();
   }
