@@ -1,6 +1,8 @@
 /**
- * Calibration records on disk: one JSON file per record, `<recordsDir>/<instrument>/<certificate>.json`.
- * One file per record keeps history append-only and readable by hand or by git; a write goes to a
+ * Calibration records on disk: one JSON file per record, `<recordsDir>/<instrument>/<certificate>.json`,
+ * or `<certificate>@<channel>.json` for a record of one channel (one certificate often covers several
+ * channels of an instrument, each imported in its own unit). One file per record keeps history
+ * append-only and readable by hand or by git; a write goes to a
  * temporary file first and is then renamed (or hard-linked, to refuse an existing one atomically),
  * so a crash never leaves half a record.
  */
@@ -74,8 +76,10 @@ export function safeName(id: string): string {
   return name;
 }
 
-export function recordPath(dir: string, instrument: string, certificate: string): string {
-  return join(dir, safeName(instrument), `${safeName(certificate)}.json`);
+/** `@` separates the channel: safeName encodes every `@` inside an id, so the split is unambiguous. */
+export function recordPath(dir: string, instrument: string, certificate: string, channel?: string): string {
+  const name = channel === undefined ? safeName(certificate) : `${safeName(certificate)}@${safeName(channel)}`;
+  return join(dir, safeName(instrument), `${name}.json`);
 }
 
 /** The records dir of a config: relative paths are taken from the config file's folder, like a service would. */
@@ -101,14 +105,14 @@ function sameRecord(a: CalibrationRecord, b: CalibrationRecord): boolean {
 /** What saving would do, without writing: for dry runs and for checking a batch before any write. */
 export function planSave(dir: string, record: CalibrationRecord, opts: SaveOptions = {}): { file: string; outcome: SaveOutcome } {
   checkRecord(record, '(new record)');
-  const file = recordPath(dir, record.instrument, record.certificate);
+  const file = recordPath(dir, record.instrument, record.certificate, record.channel);
   if (!existsSync(file)) return { file, outcome: 'created' };
   const existing = readRecord(file);
   if (sameRecord(existing, record)) return { file, outcome: 'unchanged' };
   if (!opts.replace) {
     throw new RecordStoreError(
       file,
-      `already holds a different record for certificate ${record.certificate}${existing.sourceFile ? ` (imported from ${existing.sourceFile})` : ''}; use --replace to overwrite it`,
+      `already holds a different record for certificate ${record.certificate}${record.channel === undefined ? '' : ` (channel ${record.channel})`}${existing.sourceFile ? ` (imported from ${existing.sourceFile})` : ''}; use --replace to overwrite it`,
     );
   }
   return { file, outcome: 'replaced' };
@@ -183,6 +187,7 @@ export interface RecordEntry {
   file: string;
   instrument: string;
   certificate: string;
+  channel?: string;
 }
 
 function decodeName(name: string): string {
@@ -201,11 +206,13 @@ export function listRecords(dir: string): RecordEntry[] {
     if (!inst.isDirectory() || inst.name.startsWith('.')) continue;
     for (const f of readdirSync(join(dir, inst.name), { withFileTypes: true })) {
       if (!f.isFile() || !f.name.endsWith('.json') || f.name.startsWith('.')) continue;
-      const certificate = decodeName(f.name.slice(0, -'.json'.length));
-      out.push({ file: join(dir, inst.name, f.name), instrument: decodeName(inst.name), certificate });
+      const [cert, channel] = f.name.slice(0, -'.json'.length).split('@', 2) as [string, string | undefined];
+      const entry: RecordEntry = { file: join(dir, inst.name, f.name), instrument: decodeName(inst.name), certificate: decodeName(cert) };
+      if (channel !== undefined) entry.channel = decodeName(channel);
+      out.push(entry);
     }
   }
-  return out.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.certificate.localeCompare(b.certificate));
+  return out.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.certificate.localeCompare(b.certificate) || (a.channel ?? '').localeCompare(b.channel ?? ''));
 }
 
 /**
@@ -219,9 +226,9 @@ export function loadRecords(dir: string): CalibrationRecord[] {
   for (const entry of listRecords(dir)) {
     try {
       const record = readRecord(entry.file);
-      if (record.instrument !== entry.instrument || record.certificate !== entry.certificate) {
-        throw new RecordStoreError(entry.file, `holds instrument "${record.instrument}" certificate "${record.certificate}", but its path says instrument "${entry.instrument}" certificate "${entry.certificate}"`);
-      }
+      const said = (x: { instrument: string; certificate: string; channel?: string }) =>
+        `instrument "${x.instrument}" certificate "${x.certificate}"${x.channel === undefined ? '' : ` channel "${x.channel}"`}`;
+      if (said(record) !== said(entry)) throw new RecordStoreError(entry.file, `holds ${said(record)}, but its path says ${said(entry)}`);
       records.push(record);
     } catch (err) {
       problems.push(err instanceof RecordStoreError ? err : new RecordStoreError(entry.file, String(err)));

@@ -9,8 +9,10 @@ import { ROOT } from '../support/e2e-fixture.js';
 const fixture = (name: string) => join(ROOT, 'test', 'fixtures', 'dcc', name);
 const PT100 = fixture('pt100-adjustment.xml');
 const PRESSURE = fixture('pressure-gauge-dsi2.xml');
+/** Channel records are `<certificate>@<channel>.json`; instrument-wide ones `<certificate>.json`. */
 const PT100_JSON = 'MT-2026-0318%2FA.json';
-const PRESSURE_JSON = 'DKL-P%200042%202026.json';
+const pt100Json = (channel: string) => `MT-2026-0318%2FA@${channel}.json`;
+const PRESSURE_JSON = 'DKL-P%200042%202026@pressure.json';
 
 const tmp = mkdtempSync(join(tmpdir(), 'metrogate-dcc-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -61,10 +63,10 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     const res = await dcc('import', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature_k');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain(
-      `[1/1] ${PT100}: certificate MT-2026-0318/A, calibrated 2026-03-18, due 2027-03-18 (recalibration period P12M in the certificate), 4 points in K, as-found 4 points → ${join(records, 'bath-01', PT100_JSON)} (new)`,
+      `[1/1] ${PT100}: certificate MT-2026-0318/A, calibrated 2026-03-18, due 2027-03-18 (recalibration period P12M in the certificate), 4 points in K, as-found 4 points → ${join(records, 'bath-01', pt100Json('temperature_k'))} (new)`,
     );
     expect(res.stdout).toContain(`imported 1 record into ${records}`);
-    const r = stored('bath-01', PT100_JSON);
+    const r = stored('bath-01', pt100Json('temperature_k'));
     expect(r).toMatchObject({
       certificate: 'MT-2026-0318/A',
       instrument: 'bath-01',
@@ -86,14 +88,23 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     expect(r.asFound?.map((p) => p.error)).toEqual([0.079, 0.116, 0.155, 0.242]);
   });
 
-  it('imports several files, each into its own instrument folder; a certificate without a due date takes --due', async () => {
+  it('imports into several instruments and channels, one file each; a certificate without a due date takes --due', async () => {
     const bath = await dcc('import', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature');
     expect(bath.code, bath.stderr).toBe(0);
+    // The same certificate for the bath's kelvin channel is a record of its own, beside the °C one.
+    const bathK = await dcc('import', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature_k');
+    expect(bathK.code, bathK.stderr).toBe(0);
     const gauge = await dcc('import', PRESSURE, '--config', config, '--instrument', 'pressure-01', '--due', '2027-02-05');
     expect(gauge.code, gauge.stderr).toBe(0);
     expect(gauge.stdout).toContain('due 2027-02-05 (--due), 6 points in kPa');
-    expect(storedFiles()).toEqual(['bath-01', join('bath-01', PT100_JSON), 'pressure-01', join('pressure-01', PRESSURE_JSON)]);
-    expect(stored('bath-01', PT100_JSON).errorTable[0]).toEqual({ reference: 0.012, indication: 0.02, error: 0.008, U: 0.025, k: 2 });
+    expect(storedFiles()).toEqual([
+      'bath-01',
+      join('bath-01', pt100Json('temperature')),
+      join('bath-01', pt100Json('temperature_k')),
+      'pressure-01',
+      join('pressure-01', PRESSURE_JSON),
+    ]);
+    expect(stored('bath-01', pt100Json('temperature')).errorTable[0]).toEqual({ reference: 0.012, indication: 0.02, error: 0.008, U: 0.025, k: 2 });
     const p = stored('pressure-01', PRESSURE_JSON);
     expect(p).toMatchObject({ channel: 'pressure', unit: 'kPa', due: '2027-02-05', range: { min: 0, max: 1000 }, mpe: 0.6 });
     expect(p.errorTable[5]).toEqual({ reference: 1000, indication: 1000.42, error: 0.42, U: 0.1, k: 2 });
@@ -161,7 +172,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     expect(again.stdout).toContain('(already stored, unchanged)');
     const other = await dcc('import', ...args, '--due', '2026-12-01');
     expect(other.code).toBe(2);
-    expect(other.stderr).toContain(`${join(records, 'pressure-01', PRESSURE_JSON)}: already holds a different record for certificate DKL-P 0042 2026 (imported from ${PRESSURE}); use --replace to overwrite it`);
+    expect(other.stderr).toContain(`${join(records, 'pressure-01', PRESSURE_JSON)}: already holds a different record for certificate DKL-P 0042 2026 (channel pressure) (imported from ${PRESSURE}); use --replace to overwrite it`);
     expect(stored('pressure-01', PRESSURE_JSON).due).toBe('2027-02-05');
     const replaced = await dcc('import', ...args, '--due', '2026-12-01', '--replace');
     expect(replaced.code, replaced.stderr).toBe(0);

@@ -43,6 +43,19 @@ describe('record store: one JSON file per record', () => {
     expect(recordPath(dir, '../etc', 'passwd')).toBe(join(dir, '%2E.%2Fetc', 'passwd.json'));
   });
 
+  it('keeps one file per channel when a certificate covers several channels of an instrument', () => {
+    const rh = record({ channel: 'humidity', unit: '%RH' });
+    const t = record({ channel: 'temperature' });
+    expect(saveRecord(dir, rh).file).toBe(join(dir, 'bath-01', 'CNAS-T%202026%2F0042@humidity.json'));
+    expect(saveRecord(dir, t).outcome).toBe('created');
+    expect(recordPath(dir, 'bath-01', 'a@b', 'c')).toBe(join(dir, 'bath-01', 'a%40b@c.json'));
+    expect(listRecords(dir).map((e) => [e.certificate, e.channel])).toEqual([
+      ['CNAS-T 2026/0042', 'humidity'],
+      ['CNAS-T 2026/0042', 'temperature'],
+    ]);
+    expect(loadRecords(dir)).toEqual([rh, t]);
+  });
+
   it('saving the same record again changes nothing; a different record under the same id is refused without replace', () => {
     saveRecord(dir, record({ sourceFile: '/a.xml' }));
     expect(saveRecord(dir, record({ sourceFile: '/copy/a.xml' })).outcome).toBe('unchanged');
