@@ -2,6 +2,7 @@ import type { InstrumentConfig } from '../config/schema.js';
 import type { Logger } from '../gateway/log.js';
 import type { Driver } from './driver.js';
 import { ModbusTcpDriver } from './modbus/modbus-tcp-driver.js';
+import { OpcuaDriver } from './opcua/opcua-driver.js';
 
 /**
  * One line per protocol: how the gateway turns the configured instruments into drivers.
@@ -18,9 +19,8 @@ const FACTORIES: Record<InstrumentConfig['protocol'], DriverFactory> = {
   'modbus-rtu-tcp': () => {
     throw new Error('the modbus-rtu-tcp driver is being built (issue 4)');
   },
-  opcua: () => {
-    throw new Error('the opcua driver is not built yet (issue 3)');
-  },
+  opcua: (site, instruments, log) =>
+    [new OpcuaDriver(site, instruments.filter((i) => i.protocol === 'opcua'), log)],
 };
 
 export function createDrivers(site: string, instruments: readonly InstrumentConfig[], log: Logger): Driver[] {
