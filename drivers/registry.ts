@@ -2,6 +2,8 @@ import type { InstrumentConfig } from '../config/schema.js';
 import type { Logger } from '../gateway/log.js';
 import type { Driver } from './driver.js';
 import { ModbusTcpDriver } from './modbus/modbus-tcp-driver.js';
+import { ModbusRtuDriver } from './modbus/modbus-rtu-driver.js';
+import { isRtu } from './modbus/rtu-lines.js';
 import { OpcuaDriver } from './opcua/opcua-driver.js';
 
 /**
@@ -13,12 +15,8 @@ type DriverFactory = (site: string, instruments: InstrumentConfig[], log: Logger
 const FACTORIES: Record<InstrumentConfig['protocol'], DriverFactory> = {
   'modbus-tcp': (site, instruments, log) =>
     [new ModbusTcpDriver(site, instruments.filter((i) => i.protocol === 'modbus-tcp'), log)],
-  'modbus-rtu': () => {
-    throw new Error('the modbus-rtu driver is being built (issue 4)');
-  },
-  'modbus-rtu-tcp': () => {
-    throw new Error('the modbus-rtu-tcp driver is being built (issue 4)');
-  },
+  'modbus-rtu': (site, instruments, log) => [new ModbusRtuDriver('modbus-rtu', site, instruments.filter(isRtu), log)],
+  'modbus-rtu-tcp': (site, instruments, log) => [new ModbusRtuDriver('modbus-rtu-tcp', site, instruments.filter(isRtu), log)],
   opcua: (site, instruments, log) =>
     [new OpcuaDriver(site, instruments.filter((i) => i.protocol === 'opcua'), log)],
 };

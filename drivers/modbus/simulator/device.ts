@@ -29,10 +29,19 @@ export interface Faults {
    * are not even MBAP (protocol id ≠ 0), which forces a client to drop the connection.
    */
   garbage: boolean | 'stream';
+  /** RTU only: answer with a CRC that does not hold. */
+  crcError: boolean;
+  /** RTU only: answer as unit id + 1 (a valid frame from the wrong slave). */
+  wrongUnit: boolean;
+  /** RTU only: send the first half of the answer and stop. */
+  truncate: boolean;
 }
 
 export function noFaults(): Faults {
-  return { mute: false, delayMs: 0, exception: null, dropConnection: false, garbage: false };
+  return {
+    mute: false, delayMs: 0, exception: null, dropConnection: false, garbage: false,
+    crcError: false, wrongUnit: false, truncate: false,
+  };
 }
 
 /** Callbacks that let a signal model refresh memory just before it is read. */
@@ -49,6 +58,11 @@ export class ModbusDevice {
   /** Answers sent (normal, exception or garbage). */
   served = 0;
   hooks: DeviceHooks = {};
+  /**
+   * Readable ranges per table, [start, end) pairs; a read touching anything else answers
+   * exception 2, as most real devices do. Null (default): all 65536 addresses of every table.
+   */
+  map: Partial<Record<RegisterFunction, Array<[number, number]>>> | null = null;
 
   setFaults(faults: Partial<Faults>): void {
     this.faults = { ...this.faults, ...faults };
@@ -56,6 +70,19 @@ export class ModbusDevice {
 
   clearFaults(): void {
     this.faults = noFaults();
+  }
+
+  /** True when the device has a map and [address, address + quantity) is not wholly inside it. */
+  outsideMap(fn: RegisterFunction, address: number, quantity: number): boolean {
+    if (!this.map) return false;
+    const end = address + quantity;
+    // Adjacent ranges join: a read may span two points that sit back to back.
+    let covered = address;
+    for (const [from, to] of [...(this.map[fn] ?? [])].sort((a, b) => a[0] - b[0])) {
+      if (from <= covered && to > covered) covered = to;
+      if (covered >= end) return false;
+    }
+    return true;
   }
 
   /** The code of an injected exception that covers this request, or 0. */

@@ -25,6 +25,8 @@ export interface SimulatedDeviceOptions {
   refreshMs?: number;
   /** Time source in ms (tests may freeze it); default Date.now. */
   clock?: () => number;
+  /** Only the profile's points are readable; other addresses answer exception 2 (for scans). */
+  strictMap?: boolean;
 }
 
 interface LivePoint {
@@ -71,6 +73,10 @@ export class SimulatedDevice {
       this.byFunction[point.function].push(live);
       this.store(live, this.frozen ? nominalValue(point.signal) : live.signal(now));
       live.updatedAt = now;
+    }
+    if (options.strictMap) {
+      modbus.map = {};
+      for (const live of this.points.values()) (modbus.map[live.fn] ??= []).push([live.address, live.end]);
     }
     modbus.hooks = {
       beforeRead: (fn, address, quantity) => this.refresh(fn, address, quantity),
