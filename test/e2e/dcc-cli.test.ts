@@ -231,7 +231,7 @@ describe('metrogate dcc show (built CLI)', { timeout: 120_000 }, () => {
     expect(lines).toContain('certificate: MT-2026-0318/A (DCC schema 3.2.1)');
     expect(lines).toContain('laboratory: Musterlabor Temperatur GmbH (D-K-99999-01-00)');
     expect(lines).toContain('calibrated: 2026-03-18 (performed 2026-03-16 to 2026-03-18)');
-    expect(lines).toContain('due: period P12M');
+    expect(lines).toContain('due: 2027-03-18 (recalibration period P12M)');
     expect(lines).toContain('validity range: 273.15 to 423.15 K');
     expect(lines).toContain('conformity: fail (tolerance ±0.15 K)');
     expect(lines).toContain('SPRT 5187, certificate PTB-2025-1234');

@@ -2,6 +2,7 @@
 import type { ErrorTablePoint } from '../record.js';
 import type { ParsedDcc } from './parse-dcc.js';
 import type { DccTable } from './read-tables.js';
+import { addToDate, parsePeriod } from './to-record.js';
 
 function table(title: string, t: DccTable, unit: string): string[] {
   const header = ['reference', 'indication', 'error', 'U', 'k'];
@@ -17,6 +18,20 @@ function table(title: string, t: DccTable, unit: string): string[] {
   ];
 }
 
+function due(dcc: ParsedDcc): string {
+  const r = dcc.recalibration;
+  if (r?.date) return `${r.date} (recalibration date)`;
+  if (r?.period) {
+    try {
+      const { months, days } = parsePeriod(r.period);
+      return `${addToDate(dcc.performance.end, months, days)} (recalibration period ${r.period})`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return 'not stated (import needs --due or --interval-months)';
+}
+
 export function formatDcc(dcc: ParsedDcc, file: string): string {
   const u = dcc.unit;
   const items = dcc.items.map((item) => {
@@ -24,9 +39,6 @@ export function formatDcc(dcc: ParsedDcc, file: string): string {
     const ids = item.identifications.map((id) => `${id.name ?? 'id'} ${id.value} (${id.issuer})`).join('; ');
     return `  item: ${what}${ids ? ` (${ids})` : ''}`;
   });
-  const recal = dcc.recalibration
-    ? [dcc.recalibration.date && `recalibration date ${dcc.recalibration.date}`, dcc.recalibration.period && `period ${dcc.recalibration.period}`].filter(Boolean).join(', ')
-    : 'none stated (import needs --due or --interval-months)';
   const lines = [
     `${file}`,
     `  certificate: ${dcc.certificate}${dcc.schemaVersion ? ` (DCC schema ${dcc.schemaVersion})` : ''}`,
@@ -35,7 +47,7 @@ export function formatDcc(dcc: ParsedDcc, file: string): string {
     ...items,
     `  calibrated: ${dcc.performance.end}${dcc.performance.begin && dcc.performance.begin !== dcc.performance.end ? ` (performed ${dcc.performance.begin} to ${dcc.performance.end})` : ''}`,
     `  issued: ${dcc.issued ?? '-'}`,
-    `  due: ${recal}`,
+    `  due: ${due(dcc)}`,
     `  validity range: ${dcc.range ? `${dcc.range.min} to ${dcc.range.max} ${u}` : '-'}`,
     `  conformity: ${dcc.conformity}${dcc.mpe !== undefined ? ` (tolerance ±${dcc.mpe} ${u})` : ''}`,
     `  resolution: ${dcc.resolution !== undefined ? `${dcc.resolution} ${u}` : '-'}`,
