@@ -52,6 +52,9 @@ export async function describeFailure(err: unknown, ctx: FailureContext): Promis
     const own = pkiPaths(ctx.pkiDir).ownCertificate;
     return new SessionFailure(`${ctx.endpoint} refused the connection (${refused[0]}): the server may not trust this gateway's certificate ${own}; trust it on the server`, 'refused-client');
   }
+  if (/connection cannot be established/i.test(text)) {
+    return new SessionFailure(`cannot connect to ${ctx.endpoint}: nothing answers there (server down, wrong port or host unreachable)`, 'connection');
+  }
   return new SessionFailure(`cannot connect to ${ctx.endpoint}: ${firstLine(text)}`, 'connection');
 }
 
