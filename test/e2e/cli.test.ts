@@ -63,7 +63,7 @@ describe('metrogate CLI', () => {
   it('a gateway killed with SIGKILL is announced offline by its retained last will', async () => {
     const { config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
     try {
-      const path = file('lwt.yaml', stringify({ ...config, gateway: { id: 'lwt-gw', logLevel: 'info' }, ingest: { enabled: false } }));
+      const path = file('lwt.yaml', stringify({ ...config, gateway: { id: 'lwt-gw', logLevel: 'info' }, ingest: { enabled: false }, api: { enabled: false }, spool: { dir: join(dir, 'lwt-spool') } }));
       const gw = startCli(['run', '--config', path]);
       const watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
       const states: string[] = [];

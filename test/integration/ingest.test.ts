@@ -106,6 +106,8 @@ describe('ingest role (MQTT → InfluxDB)', () => {
       writeFileSync(file, stringify({
         site,
         gateway: { id: 'ingest-a', logLevel: 'info' },
+        api: { enabled: false },
+        spool: { dir: join(dir, uniqueName('spool')) },
         mqtt: { url: mqttUrl, topicPrefix: prefix },
         influx: { url: influx, database, flushIntervalMs: 100 },
         ingest: { enabled: true, sites: [site] },
