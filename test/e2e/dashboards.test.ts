@@ -1,0 +1,361 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import type { MetrogateConfig } from '../../config/schema.js';
+import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import { buildGateway, type Gateway } from '../../gateway/gateway.js';
+import { silentLogger } from '../../gateway/log.js';
+import { gatewayStatsTopic } from '../../gateway/sinks/mqtt/topics.js';
+import type { CalibrationRecord } from '../../gateway/calibration/record.js';
+import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
+import {
+  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, variableQuery,
+  type Dashboard, type Panel, type VariableValues,
+} from '../support/grafana-dashboards.js';
+import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
+
+interface ProvisionedDatasource {
+  name: string;
+  uid: string;
+  type: string;
+  jsonData?: { dbName?: string; version?: string; timeInterval?: string };
+}
+
+const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
+const datasourceDir = join(ROOT, 'dashboards/provisioning/datasources');
+const datasources: ProvisionedDatasource[] = readdirSync(datasourceDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .flatMap((f) => (parse(readFileSync(join(datasourceDir, f), 'utf8')) as { datasources: ProvisionedDatasource[] }).datasources);
+const influxDs = datasources.find((d) => d.type === 'influxdb')!;
+
+/**
+ * Where Grafana would take a variable's first value, the test picks what a user looking at the
+ * calibrated bath would: its temperature channel, the one whose certificate gives an uncertainty.
+ * Everything else is Grafana's default: "All" where a variable offers it, else the first value.
+ */
+const SELECTED: Record<string, Record<string, string[]>> = {
+  'metrogate-instrument-detail': { instrument: ['bath-01'], channel: ['temperature'] },
+};
+
+/** bath-01's certificate in this test: a constant error of +0.015 °C, U = 0.02 °C (k = 2), 1 mK resolution. */
+const BATH_ERROR = 0.015;
+const BATH_U = Math.sqrt(0.01 ** 2 + (0.001 / (2 * Math.sqrt(3))) ** 2);
+const BATH_SERVED = 25;
+
+/** Imported while the gateway runs (as by the API or a DCC import): the bath turns from uncalibrated to valid. */
+function bathCertificate(): CalibrationRecord {
+  return {
+    certificate: 'E2E-BATH', instrument: 'bath-01', kind: 'calibration', calibrated: localDate(-100), due: localDate(200), unit: '°C',
+    errorTable: [
+      { reference: 20, indication: 20 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
+      { reference: 30, indication: 30 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
+    ],
+    resolution: 0.001, traceability: [{ standard: 'SPRT E2E', certificate: 'E2E-SPRT' }], source: 'api',
+  };
+}
+
+describe('Grafana dashboards: the files', () => {
+  it('are four dashboards, each with its own uid, title and panel ids', () => {
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
+      'metrogate-calibration-board', 'metrogate-gateway-health', 'metrogate-instrument-detail', 'metrogate-site-overview',
+    ]);
+    expect(new Set(dashboards.map((d) => d.json.title)).size).toBe(dashboards.length);
+    for (const { file, json } of dashboards) {
+      const ids = panelsOf(json).map((p) => p.id);
+      expect(new Set(ids).size, `${file}: panel ids`).toBe(ids.length);
+      expect(json.templating.list.map((v) => v.name), file).toEqual(expect.arrayContaining(['site']));
+    }
+  });
+
+  it('refer to no datasource but the provisioned InfluxDB (InfluxQL)', () => {
+    expect(datasources).toHaveLength(1);
+    expect(influxDs).toMatchObject({ uid: 'metrogate-influxdb', jsonData: { version: 'InfluxQL', dbName: 'metrogate' } });
+    const wrong = dashboards.flatMap(({ file, json }) =>
+      datasourceRefs(json)
+        .filter(({ ref }) => typeof ref !== 'object' || ref.uid !== influxDs.uid || ref.type !== influxDs.type)
+        .map(({ where, ref }) => `${file}: ${where} → ${JSON.stringify(ref)}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('hold raw InfluxQL in every target, so what this test runs is what Grafana sends', () => {
+    const notRaw = dashboards.flatMap(({ file, json }) =>
+      panelsOf(json).flatMap((p) =>
+        (p.targets ?? []).filter((t) => t.rawQuery !== true || !t.query || t.hide).map((t) => `${file}: "${p.title}" ${t.refId}`),
+      ),
+    );
+    expect(notRaw).toEqual([]);
+  });
+});
+
+interface Run {
+  /** Dashboard / panel title / refId, for the failure message. */
+  where: string;
+  query: string;
+  series: InfluxSeries[];
+  error?: string;
+  /** The panel and target alias it ran for (not for variables and annotations). */
+  panel?: Panel;
+  alias?: string;
+}
+
+describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
+  let config: MetrogateConfig;
+  let sim: Simulator;
+  let gateway: Gateway;
+  const runs = new Map<string, Run[]>();
+  const panelRuns = new Map<string, Run>();
+  /** Readings the gateway tagged not traceable, per instrument: what the calibration board must count. */
+  const notTraceable = new Map<string, number>();
+
+  beforeAll(async () => {
+    ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
+    const bath = config.instruments.find((i) => i.id === 'bath-01')!;
+    delete bath.calibration;
+    sim.device('bath-01').set('temperature', BATH_SERVED);
+    gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
+    gateway.pipeline.onReadings((batch) => {
+      const n = batch.readings.filter((r) => !r.cal.traceable).length;
+      notTraceable.set(batch.instrument, (notTraceable.get(batch.instrument) ?? 0) + n);
+    });
+    const startedAt = Date.now();
+    await gateway.start();
+    await sleep(2500);
+    await gateway.calibration.addRecord(bathCertificate());
+    await sleep(2500);
+    // A device that answers an exception for a while: bad readings for the quality panels.
+    sim.device('bath-01').setFaults({ exception: { code: 4, function: 'input', address: 0, quantity: 2 } });
+    await sleep(1000);
+    sim.device('bath-01').clearFaults();
+    // Long enough for gateway_stats (every second here) to fill two of the health panels' 10 s buckets.
+    await sleep(7000);
+    // until the gateway writes gateway_stats.spool_depth (lead): one report of that exact shape,
+    // from before this run, through the real path (stats topic → ingest → InfluxDB).
+    const mqtt = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
+    await mqtt.publishAsync(
+      gatewayStatsTopic(config.mqtt.topicPrefix, config.site, 'e2e-gw'),
+      JSON.stringify({ v: 1, site: config.site, gateway: 'e2e-gw', ts: startedAt - 30_000, polled: 0, published: 0, errors: 0, timeouts: 0, skippedCycles: 0, spoolDepth: 0, rssMB: 80, cpuShare: 0 }),
+      { qos: 1 },
+    );
+    await mqtt.endAsync();
+    await gateway.stopPolling();
+    const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
+    const deadline = Date.now() + 10_000;
+    while (gateway.ingest!.stats.points < published && Date.now() < deadline) await sleep(50);
+    await gateway.stop();
+
+    for (const { json } of dashboards) runs.set(json.uid, await runDashboard(json));
+    for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
+  }, 60_000);
+
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  const db = () => config.influx!.database;
+  const url = () => config.influx!.url;
+
+  async function execute(where: string, query: string): Promise<Run> {
+    try {
+      return { where, query, series: await influxSeries(url(), db(), query) };
+    } catch (err) {
+      return { where, query, series: [], error: (err as Error).message };
+    }
+  }
+
+  /** Every variable, annotation and panel query of one dashboard, interpolated as Grafana does. */
+  async function runDashboard(d: Dashboard): Promise<Run[]> {
+    const out: Run[] = [];
+    const now = Date.now();
+    const vars: VariableValues = new Map();
+    const dashRange = panelRange(d, null, now);
+    const dashInterval = intervalMs(dashRange, null, influxDs.jsonData?.timeInterval);
+    const interpolated = (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval): Run | string => {
+      try {
+        return interpolate(q, scoped, range, iv);
+      } catch (err) {
+        return { where, query: q, series: [], error: (err as Error).message };
+      }
+    };
+    const run = async (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval, extra: Partial<Run> = {}): Promise<Run> => {
+      const text = interpolated(where, q, scoped, range, iv);
+      const r = { ...(typeof text === 'string' ? await execute(where, text) : text), ...extra };
+      out.push(r);
+      return r;
+    };
+
+    for (const v of d.templating.list) {
+      const r = await run(`${d.title} / variable $${v.name}`, variableQuery(v), vars);
+      const values = rowsOf(r.series).map((row) => String(row.value));
+      const chosen = SELECTED[d.uid]?.[v.name] ?? (v.includeAll ? values : values.slice(0, 1));
+      vars.set(v.name, { values: chosen.filter((c) => values.includes(c)), multi: v.multi === true || v.includeAll === true });
+    }
+    for (const a of d.annotations.list) {
+      if (a.builtIn) continue;
+      await run(`${d.title} / annotation "${a.name}"`, a.target?.query ?? '', vars);
+    }
+    for (const p of panelsOf(d)) {
+      if (!p.targets) continue;
+      const range = panelRange(d, p, now);
+      const iv = intervalMs(range, p, influxDs.jsonData?.timeInterval);
+      // A repeated panel is one copy per selected value, each with the variable set to that value.
+      const copies = p.repeat ? (vars.get(p.repeat)?.values ?? []).map((value) => ({ value })) : [null];
+      for (const copy of copies) {
+        const scoped: VariableValues = copy && p.repeat ? new Map(vars).set(p.repeat, { values: [copy.value], multi: false }) : vars;
+        const title = copy && p.repeat ? p.title.replaceAll(`$${p.repeat}`, copy.value) : p.title;
+        for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
+      }
+    }
+    return out;
+  }
+
+  const allRuns = () => [...runs.values()].flat();
+  const rows = (where: string) => {
+    const r = panelRuns.get(where);
+    if (!r) throw new Error(`no query ran for ${where}; ran: ${[...panelRuns.keys()].join(', ')}`);
+    return rowsOf(r.series);
+  };
+  const counter = (id: string) => gateway.pipeline.counters.get(id)!;
+
+  it('every panel, variable and annotation query runs without error and returns data', () => {
+    const failures = allRuns()
+      .filter((r) => r.error !== undefined || !hasData(r.series))
+      .map((r) => `${r.where}: ${r.error ?? 'no data'}\n    ${r.query}`);
+    expect(failures).toEqual([]);
+    expect(allRuns().length).toBeGreaterThan(40);
+  });
+
+  it('the variables offer the demo lab: its site, its four instruments, the bath\'s channels', () => {
+    const values = (where: string) => rows(where).map((r) => r.value);
+    expect(values('metrogate: site overview / variable $site')).toEqual([config.site]);
+    expect(values('metrogate: site overview / variable $instrument')).toEqual(['balance-01', 'bath-01', 'dmm-01', 'pressure-01']);
+    expect(values('metrogate: instrument detail / variable $channel')).toEqual(['circulating', 'heater_power', 'setpoint', 'temperature']);
+    expect(values('metrogate: gateway health / variable $gateway')).toEqual(['e2e-gw']);
+  });
+
+  it('legends name real tags: every $tag_x of an alias is a tag the query groups by', () => {
+    const missing = allRuns().flatMap((r) =>
+      aliasTags(r.alias ?? '')
+        .filter((tag) => r.series.some((s) => s.tags?.[tag] === undefined))
+        .map((tag) => `${r.where}: alias ${r.alias} needs GROUP BY "${tag}"`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('table overrides and renames name columns the queries return', () => {
+    const problems: string[] = [];
+    for (const { json } of dashboards) {
+      for (const p of panelsOf(json).filter((x) => x.type === 'table')) {
+        const columns = new Set(
+          allRuns()
+            .filter((r) => r.panel === p)
+            .flatMap((r) => r.series.flatMap((s) => [...s.columns.map((c) => (c === 'time' ? 'Time' : c)), ...Object.keys(s.tags ?? {})])),
+        );
+        const renames = Object.assign({}, ...(p.transformations ?? []).map((t) => t.options.renameByName ?? {})) as Record<string, string>;
+        for (const from of Object.keys(renames)) if (!columns.has(from)) problems.push(`${json.title} / "${p.title}": renames missing column ${from}`);
+        const shown = new Set([...columns].map((c) => renames[c] ?? c));
+        for (const o of p.fieldConfig?.overrides ?? []) {
+          if (o.matcher.id === 'byName' && !shown.has(o.matcher.options)) problems.push(`${json.title} / "${p.title}": override for missing column ${o.matcher.options}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('site overview: four instruments, each counted under every calibration status it reported, quality as the gateway counted it', () => {
+    expect(rows('metrogate: site overview / "Instruments reporting" / A')[0]!.instruments).toBe(4);
+    // The bath reported uncalibrated until its certificate came, then valid: it counts under both.
+    const byStatus = Object.fromEntries(rows('metrogate: site overview / "Instruments by calibration status" / A').map((r) => [r.cal_status, r.count]));
+    expect(byStatus).toEqual({ valid: 1, due_soon: 1, expired: 1, uncalibrated: 2 });
+
+    const polled = config.instruments.reduce((n, i) => n + counter(i.id).polled, 0);
+    const notGood = config.instruments.reduce((n, i) => n + counter(i.id).notGood, 0);
+    expect(notGood).toBeGreaterThan(0);
+    const share = Object.fromEntries(rows('metrogate: site overview / "Quality share" / A').map((r) => [r.quality, r.count]));
+    expect(share).toEqual({ good: polled - notGood, bad: notGood });
+
+    const live = rows('metrogate: site overview / "Live values" / A');
+    expect(live).toHaveLength(config.instruments.reduce((n, i) => n + i.channels.length, 0));
+    const temperature = live.find((r) => r.instrument === 'bath-01' && r.channel === 'temperature')!;
+    expect(temperature).toMatchObject({ quality: 'good', cal_status: 'valid', certificate: 'E2E-BATH', k: 2 });
+    expect(temperature.value).toBeCloseTo(BATH_SERVED - BATH_ERROR, 9);
+    expect(temperature.u).toBeCloseTo(BATH_U, 9);
+    expect(live.find((r) => r.instrument === 'dmm-01' && r.channel === 'serial')!.text).toEqual(expect.any(String));
+  });
+
+  it('instrument detail: the bath\'s corrected temperature inside a band of U = k·u once its certificate came, and the correction', () => {
+    const value = new Map(rows('metrogate: instrument detail / "temperature: value ± U" / A').map((r) => [r.time, r.value as number]));
+    const band = rows('metrogate: instrument detail / "temperature: value ± U" / B').filter((r) => r['value - U'] !== null);
+    expect(band.length).toBeGreaterThan(0);
+    for (const b of band) {
+      const v = value.get(b.time)!;
+      expect(v - (b['value - U'] as number)).toBeCloseTo(2 * BATH_U, 9);
+      expect((b['value + U'] as number) - v).toBeCloseTo(2 * BATH_U, 9);
+    }
+    expect([...value.values()].at(-1)).toBeCloseTo(BATH_SERVED - BATH_ERROR, 9);
+
+    // Uncalibrated at first (value = raw), corrected by −E once the certificate is in force.
+    const corrections = rows('metrogate: instrument detail / "temperature: raw vs corrected" / A');
+    for (const r of corrections) expect(r.raw).toBe(BATH_SERVED);
+    expect(corrections[0]!.correction as number).toBeGreaterThan(-BATH_ERROR + 1e-6);
+    expect(corrections.at(-1)!.correction).toBeCloseTo(-BATH_ERROR, 9);
+  });
+
+  it('instrument detail: every bad reading of the bath\'s temperature, with its reason', async () => {
+    const notGood = rows('metrogate: instrument detail / "Readings that were not good" / A');
+    const [bad] = await influxSeries(url(), db(), `SELECT count("seq") FROM "reading" WHERE "instrument" = 'bath-01' AND "channel" = 'temperature' AND "quality" = 'bad'`);
+    expect(notGood.length).toBe(Math.min(100, rowsOf([bad!])[0]!.count as number));
+    for (const r of notGood) expect(r).toMatchObject({ channel: 'temperature', quality: 'bad', reason: expect.stringMatching(/^exception:4 /) });
+  });
+
+  it('instrument detail: the certificate\'s arrival as an annotation, with the transition as text and tags', () => {
+    const anno = dashboards.find((d) => d.json.uid === 'metrogate-instrument-detail')!.json.annotations.list.find((a) => !a.builtIn)!;
+    const events = rows('metrogate: instrument detail / annotation "Calibration events"');
+    expect(events).toEqual([expect.objectContaining({ instrument: 'bath-01', from_status: 'uncalibrated', to_status: 'valid' })]);
+    expect(events[0]![anno.target!.textColumn!]).toEqual(expect.stringMatching(/bath-01.*uncalibrated.*valid.*E2E-BATH/));
+    for (const tag of anno.target!.tagsColumn!.split(',')) expect(events[0]![tag], `tags column ${tag}`).toEqual(expect.any(String));
+  });
+
+  it('calibration board: days to due per certificate, the not-traceable readings the gateway tagged, the certificate events', () => {
+    const days = Object.fromEntries(rows('metrogate: calibration board / "Days to due" / A').map((r) => [r.instrument, r.last]));
+    expect(days).toEqual({ 'bath-01': 200, 'pressure-01': 10, 'balance-01': -5 });
+    const tagged = [...notTraceable.values()].reduce((a, b) => a + b, 0);
+    expect(notTraceable.get('bath-01')).toBeGreaterThan(0);
+    expect(rows('metrogate: calibration board / "Readings from not-traceable instruments" / A')[0]!.readings).toBe(tagged);
+    expect(rows('metrogate: calibration board / "Readings from expired instruments" / A')[0]!.readings).toBe(counter('balance-01').polled);
+    const perInstrument = rows('metrogate: calibration board / "Not-traceable readings by instrument and status" / A');
+    expect(Object.fromEntries(perInstrument.map((r) => [`${r.instrument} ${r.cal_status}`, r.readings]))).toEqual({
+      'balance-01 expired': notTraceable.get('balance-01'),
+      'bath-01 uncalibrated': notTraceable.get('bath-01'),
+      'dmm-01 uncalibrated': notTraceable.get('dmm-01'),
+    });
+    const table = rows('metrogate: calibration board / "Calibration status by instrument and channel" / A');
+    expect(table.find((r) => r.instrument === 'bath-01' && r.channel === 'temperature')).toMatchObject({ cal_status: 'valid', certificate: 'E2E-BATH', traceable: true });
+    expect(table.find((r) => r.instrument === 'balance-01' && r.channel === 'mass')).toMatchObject({ cal_status: 'expired', certificate: 'E2E-EXPIRED', traceable: false });
+    expect(table.find((r) => r.instrument === 'dmm-01' && r.channel === 'voltage')).toMatchObject({ cal_status: 'uncalibrated', traceable: false });
+    const events = rows('metrogate: calibration board / "Certificates and calibration events (last 400 days)" / A');
+    expect(events).toEqual([expect.objectContaining({ instrument: 'bath-01', to_status: 'valid', certificate: 'E2E-BATH', due: localDate(200) })]);
+  });
+
+  it('gateway health: the gateway\'s latest totals, and its rates', () => {
+    const latest = rows('metrogate: gateway health / "Gateways: latest report" / A');
+    expect(latest.map((r) => r.gateway)).toEqual(['e2e-gw']);
+    const polled = config.instruments.reduce((n, i) => n + counter(i.id).polled, 0);
+    const errors = gateway.drivers.flatMap((d) => d.stats()).reduce((n, st) => n + st.errors, 0);
+    expect(latest[0]!.polled).toBeGreaterThan(0);
+    expect(latest[0]!.polled).toBeLessThanOrEqual(polled);
+    expect(latest[0]!.published).toBeLessThanOrEqual(latest[0]!.polled as number);
+    // The device's exceptions ended seconds before the last report: it carries them all.
+    expect(errors).toBeGreaterThan(0);
+    expect(latest[0]!.errors).toBe(errors);
+    const rates = rows('metrogate: gateway health / "Readings per second: polled, published, written" / A');
+    expect(rates.length).toBeGreaterThan(0);
+    for (const r of rates) expect(r.polled).toBeGreaterThan(0);
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
