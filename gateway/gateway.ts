@@ -10,6 +10,7 @@ import { StatsPublisher } from './stats-publisher.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
+import { createCloudTarget } from './sinks/cloud/create-cloud-sink.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -41,20 +42,23 @@ const CALENDAR_TICK_MS = 30_000;
 export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles): Gateway {
   const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
   const instruments = roles.drivers ? config.instruments : [];
-  // Every sink reads from the spool; the edge broker gets live data first (dashboards stay live
-  // while an outage is replayed), its window bounded by mqtt.maxInFlight.
-  const targets: DeliveryTarget[] = [];
-  if (instruments.length > 0) {
-    const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
-    targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
-  }
-  const sinks: Sink[] = targets.map((t) => t.sink);
   const calibration = new CalibrationEngine({
     site: config.site,
     instruments,
     policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
     log: log.child({ part: 'calibration' }),
   });
+  // Every sink reads from the spool. The edge broker gets live data first (dashboards stay live
+  // while an outage is replayed), its window bounded by mqtt.maxInFlight; the cloud uplink gets
+  // each instrument's readings in order (cloud.inOrder).
+  const targets: DeliveryTarget[] = [];
+  if (instruments.length > 0) {
+    const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
+    targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
+    const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway: id, instruments, calibration, log });
+    if (cloud) targets.push(cloud);
+  }
+  const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
   const drivers: Driver[] = createDrivers(config.site, instruments, log);

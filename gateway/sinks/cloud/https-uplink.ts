@@ -1,0 +1,178 @@
+import https from 'node:https';
+import type { CalEvent } from '../../calibration/cal-event.js';
+import type { Logger } from '../../log.js';
+import type { ReadingBatch } from '../../reading.js';
+import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { serialiseBatch } from '../mqtt/payload.js';
+import type { InstrumentState, Sink } from '../sink.js';
+import type { CloudConfig } from './cloud-config.js';
+import { sendGzipJson } from './https-post.js';
+import type { RosterTracker } from './roster.js';
+import { explainConnectError, readTlsFiles } from './tls-files.js';
+
+export interface HttpsUplinkOptions {
+  cloud: CloudConfig;
+  site: string;
+  gateway: string;
+  roster: RosterTracker;
+  log: Logger;
+}
+
+interface Queued {
+  json: string;
+  count: number;
+  /** Sent alone: it was part of a request the platform refused, and may be the culprit. */
+  alone: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const ROSTER_CHECK_MS = 60_000;
+const ROSTER_RETRY_MS = 5_000;
+
+/**
+ * The cloud platform over HTTPS: reading batches are grouped into one gzip JSON POST (cloud-batch
+ * schema) of at most batchMaxReadings, one request at a time so the platform receives them in
+ * order; each write() resolves when the request holding its batch got a 2xx. A failed request
+ * fails everything queued behind it too, so the spool sends them again in the same order.
+ * The roster is PUT at start and whenever it changes.
+ */
+export class HttpsUplink implements Sink {
+  readonly name = 'cloud';
+  private agent: https.Agent | null = null;
+  private readonly readingsUrl: URL;
+  private readonly rosterUrl: URL;
+  private queue: Queued[] = [];
+  private sending = false;
+  private ok = false;
+  private stopped = false;
+  private rosterTimer: NodeJS.Timeout | null = null;
+  private rosterPending = false;
+  private rosterSending = false;
+
+  constructor(private readonly opts: HttpsUplinkOptions) {
+    const base = opts.cloud.url.replace(/\/+$/, '');
+    this.readingsUrl = new URL(`${base}/readings`);
+    this.rosterUrl = new URL(`${base}/roster`);
+  }
+
+  async start(): Promise<void> {
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 2, ...(await readTlsFiles(this.opts.cloud)) });
+    this.rosterPending = true;
+    void this.sendRoster();
+    this.rosterTimer = setInterval(() => this.rosterChanged(), ROSTER_CHECK_MS);
+    this.rosterTimer.unref();
+  }
+
+  connected(): boolean {
+    return this.ok;
+  }
+
+  write(batch: ReadingBatch): Promise<void> {
+    if (this.stopped || !this.agent) return Promise.reject(new Error('cloud uplink not running'));
+    this.opts.roster.noteReadings(batch);
+    const json = serialiseBatch(batch, this.opts.gateway);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ json, count: batch.readings.length, alone: false, resolve, reject });
+      if (!this.sending) void this.sendQueued();
+    });
+  }
+
+  state(state: InstrumentState): void {
+    this.opts.roster.noteState(state);
+    this.rosterChanged();
+  }
+
+  event(_event: CalEvent): void {
+    this.rosterChanged();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.rosterTimer) clearInterval(this.rosterTimer);
+    for (const q of this.queue.splice(0)) q.reject(new Error('cloud uplink stopped'));
+    this.agent?.destroy();
+  }
+
+  private async sendQueued(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length > 0 && !this.stopped) {
+        const group = this.takeGroup();
+        const body = `{"v":1,"site":${JSON.stringify(this.opts.site)},"gateway":${JSON.stringify(this.opts.gateway)},"batches":[${group.map((q) => q.json).join(',')}]}`;
+        try {
+          await sendGzipJson(body, { method: 'POST', url: this.readingsUrl, token: this.opts.cloud.token ?? '', agent: this.agent!, timeoutMs: this.opts.cloud.timeoutMs });
+          this.ok = true;
+          for (const q of group) q.resolve();
+        } catch (err) {
+          this.failed(group, err as Error);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Batches from the head of the queue up to batchMaxReadings (at least one). */
+  private takeGroup(): Queued[] {
+    const first = this.queue[0]!;
+    if (first.alone) return this.queue.splice(0, 1);
+    let n = 0;
+    let readings = 0;
+    for (const q of this.queue) {
+      if (q.alone || (n > 0 && readings + q.count > this.opts.cloud.batchMaxReadings)) break;
+      readings += q.count;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private failed(group: Queued[], err: Error): void {
+    if (err instanceof RejectedBatchError) {
+      this.ok = true;
+      if (group.length === 1) {
+        group[0]!.reject(err);
+        return;
+      }
+      // One bad batch must not condemn the rest: send them one by one to find it.
+      for (const q of group) q.alone = true;
+      this.queue.unshift(...group);
+      this.opts.log.warn({ batches: group.length, err: err.message }, 'cloud platform refused a request; sending its batches one by one');
+      return;
+    }
+    this.ok = false;
+    const reason = new Error(explainConnectError(err, this.opts.cloud));
+    // Order matters to the platform: what was queued behind fails too and is sent again after it.
+    const behind = this.queue.splice(0);
+    for (const q of [...group, ...behind]) q.reject(reason);
+  }
+
+  private rosterChanged(): void {
+    this.rosterPending = true;
+    if (!this.rosterSending) void this.sendRoster();
+  }
+
+  /** PUTs the latest roster when it changed; retries until the platform took it. */
+  private async sendRoster(): Promise<void> {
+    if (this.stopped || !this.rosterPending) return;
+    const roster = this.opts.roster.changed();
+    this.rosterPending = false;
+    if (!roster) return;
+    this.rosterSending = true;
+    try {
+      await sendGzipJson(JSON.stringify(roster), { method: 'PUT', url: this.rosterUrl, token: this.opts.cloud.token ?? '', agent: this.agent!, timeoutMs: this.opts.cloud.timeoutMs });
+      this.opts.log.info({ instruments: roster.instruments.length }, 'roster sent to the cloud platform');
+    } catch (err) {
+      if (err instanceof RejectedBatchError) {
+        this.opts.log.error({ err: err.message }, 'cloud platform refused the roster; it is sent again when it changes');
+      } else {
+        this.opts.log.warn({ err: explainConnectError(err as Error, this.opts.cloud) }, 'roster not sent; retrying');
+        this.opts.roster.reset();
+        setTimeout(() => this.rosterChanged(), ROSTER_RETRY_MS).unref();
+      }
+    } finally {
+      this.rosterSending = false;
+    }
+    if (this.rosterPending) void this.sendRoster();
+  }
+}

@@ -1,0 +1,58 @@
+import type { ReadingBatch } from '../../reading.js';
+import { VERSION } from '../../version.js';
+import { PAYLOAD_VERSION, serialiseBatch } from '../mqtt/payload.js';
+import type { InstrumentState } from '../sink.js';
+import type { Roster } from './roster.js';
+import { cloudTopics, type UplinkFormat, type UplinkMessage } from './uplink-format.js';
+
+export interface JsonFormatOptions {
+  prefix: string;
+  site: string;
+  gateway: string;
+  instruments: string[];
+}
+
+/**
+ * The JSON uplink: reading batches as on the edge broker (reading-batch schema), the roster
+ * retained (site-roster schema), the gateway state retained with a last will (gateway-state).
+ */
+export class JsonFormat implements UplinkFormat {
+  constructor(private readonly o: JsonFormatOptions) {}
+
+  will(): UplinkMessage {
+    return this.gatewayState('offline');
+  }
+
+  births(): UplinkMessage[] {
+    return [this.gatewayState('online')];
+  }
+
+  data(batch: ReadingBatch): UplinkMessage {
+    return { topic: cloudTopics.data(this.o.prefix, batch.site, this.o.gateway, batch.instrument), payload: serialiseBatch(batch, this.o.gateway), retain: false };
+  }
+
+  state(_state: InstrumentState): UplinkMessage[] {
+    return []; // carried by the roster
+  }
+
+  roster(roster: Roster): UplinkMessage {
+    return { topic: cloudTopics.roster(this.o.prefix, this.o.site, this.o.gateway), payload: JSON.stringify(roster), retain: true };
+  }
+
+  goodbye(): UplinkMessage {
+    return this.gatewayState('offline');
+  }
+
+  subscriptions(): string[] {
+    return [];
+  }
+
+  command(): UplinkMessage[] {
+    return [];
+  }
+
+  private gatewayState(state: 'online' | 'offline'): UplinkMessage {
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.o.site, gateway: this.o.gateway, state, ts: Date.now(), version: VERSION, instruments: this.o.instruments });
+    return { topic: cloudTopics.state(this.o.prefix, this.o.site, this.o.gateway), payload, retain: true };
+  }
+}

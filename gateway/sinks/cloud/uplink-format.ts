@@ -1,0 +1,37 @@
+import type { ReadingBatch } from '../../reading.js';
+import type { InstrumentState } from '../sink.js';
+import type { Roster } from './roster.js';
+
+export interface UplinkMessage {
+  topic: string;
+  payload: string | Buffer;
+  retain: boolean;
+}
+
+/**
+ * What goes on the wire of the MQTT uplink, per payload format (json-format.ts,
+ * ../sparkplug/sparkplug-format.ts); the session and the spool handling are shared.
+ */
+export interface UplinkFormat {
+  /** The last will of the next connection (asked once per connection attempt). */
+  will(): UplinkMessage;
+  /** Published right after connecting, in order, before any data. */
+  births(): UplinkMessage[];
+  data(batch: ReadingBatch): UplinkMessage;
+  /** A changed instrument state (connection, calibration); [] when the format has nothing to say. */
+  state(state: InstrumentState): UplinkMessage[];
+  roster(roster: Roster): UplinkMessage;
+  /** Published on a clean stop: what the will would have said. */
+  goodbye(): UplinkMessage;
+  /** Topics to subscribe to after connecting. */
+  subscriptions(): string[];
+  /** An incoming message on one of them; returns what to publish in answer. */
+  command(topic: string, payload: Buffer): UplinkMessage[];
+}
+
+/** Topic layout of the JSON uplink, like the edge broker's: <prefix>/<site>/<gateway>/... */
+export const cloudTopics = {
+  data: (prefix: string, site: string, gateway: string, instrument: string) => `${prefix}/${site}/${gateway}/${instrument}/data`,
+  roster: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/roster`,
+  state: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/state`,
+};
