@@ -39,6 +39,10 @@ export async function describeFailure(err: unknown, ctx: FailureContext): Promis
     const file = der ? rejectedFileOf(ctx.pkiDir, der) : undefined;
     return new SessionFailure(untrustedServerMessage(ctx.endpoint, ctx.pkiDir, file), 'untrusted-server');
   }
+  const policy = /Cannot find (\w+) user token policy/i.exec(text);
+  if (policy) {
+    return new SessionFailure(`${ctx.endpoint} does not accept ${policy[1]!.toLowerCase()} login on this endpoint: check the instrument's auth settings`, 'auth');
+  }
   const auth = AUTH_CODES.exec(text);
   if (auth) {
     const who = ctx.auth?.type === 'username' ? `user "${ctx.auth.username}"` : ctx.auth?.type === 'certificate' ? `user certificate ${ctx.auth.certificate}` : 'anonymous access';
