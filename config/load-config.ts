@@ -5,6 +5,7 @@
  * one round instead of one error per run.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { ConfigSchema, type InstrumentConfig, type MetrogateConfig } from './schema.js';
@@ -87,6 +88,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const found: PathProblem[] = [];
   // Substitution runs on parsed values, so a secret holding YAML syntax stays one string.
   const data = substituteEnv(toPlain(doc, file), env, [], found);
+  withPathSections(data);
   const validate = validator();
   if (!validate(data)) found.push(...ajvProblems(validate.errors ?? [], data));
   found.push(...checkInstruments(instrumentsWithoutErrors(data, found)));
@@ -99,7 +101,30 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     });
     throw new ConfigError(file, sortByLine(problems));
   }
-  return data as MetrogateConfig;
+  return resolvePaths(data as MetrogateConfig, file);
+}
+
+/** Sections whose defaults are paths are always present, so those paths resolve like the rest. */
+function withPathSections(data: unknown): void {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
+  const d = data as Record<string, unknown>;
+  d.calibration ??= {};
+  d.spool ??= {};
+}
+
+/**
+ * Relative paths in the config are taken from the config file's folder, as a service manager
+ * would expect, never from wherever the process happened to be started.
+ */
+function resolvePaths(config: MetrogateConfig, file: string): MetrogateConfig {
+  const base = dirname(resolve(file));
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  if (config.calibration) {
+    config.calibration.recordsDir = at(config.calibration.recordsDir);
+    config.calibration.reportsDir = at(config.calibration.reportsDir);
+  }
+  if (config.spool) config.spool.dir = at(config.spool.dir);
+  return config;
 }
 
 function toPlain(doc: Document, file: string): unknown {

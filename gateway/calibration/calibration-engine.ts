@@ -57,6 +57,21 @@ export class CalibrationEngine implements CalibrationService {
     }
   }
 
+  /** Records kept on disk, loaded at start: history, not news (no events, not persisted again). */
+  load(records: readonly CalibrationRecord[]): void {
+    const touched = new Set<string>();
+    for (const r of records) {
+      if (!this.instruments.has(r.instrument)) {
+        this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate }, 'calibration record for an instrument not in this config: kept, not used');
+        continue;
+      }
+      if (this.allRecords.some((x) => x.instrument === r.instrument && x.certificate === r.certificate && x.channel === r.channel)) continue;
+      this.allRecords.push(r);
+      touched.add(r.instrument);
+    }
+    for (const id of touched) this.rebuild(id);
+  }
+
   onEvent(listener: CalEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { VERSION } from '../version.js';
+import { runDccCommand } from './dcc-command.js';
 import { runDemo } from './demo.js';
+import { runAudit } from './audit.js';
 import { runGateway } from './run.js';
 
 const USAGE = `metrogate ${VERSION}: calibration-aware gateway for metrology instruments
@@ -16,6 +18,13 @@ Usage:
   metrogate demo [--for SECONDS] [--keep]
       Start a private Mosquitto and InfluxDB, simulated instruments and the gateway; with --for,
       stop after SECONDS and print a summary (polled = published = written).
+  metrogate dcc import FILE.xml... --instrument ID [--channel ID] [--config FILE]
+                       [--due YYYY-MM-DD | --interval-months N] [--replace] [--dry-run]
+      Import PTB Digital Calibration Certificates (DCC 3.x) as calibration records.
+  metrogate dcc show FILE.xml [--config FILE --instrument ID [--channel ID] | --unit UNIT]
+      Print what a DCC would import, in the channel's unit (metrogate dcc --help for all options).
+  metrogate audit --config FILE [--since MINUTES]
+      Per instrument, the readings stored in InfluxDB and the sequence numbers missing among them.
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
@@ -57,6 +66,13 @@ async function main(argv: string[]): Promise<number> {
       const seconds = values.for === undefined ? undefined : Number(values.for);
       if (seconds !== undefined && !(seconds > 0)) return usageError('--for takes a number of seconds > 0');
       return runDemo({ seconds, keep: values.keep });
+    }
+    case 'dcc':
+      return runDccCommand(rest);
+    case 'audit': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
+      if (!values.config) return usageError('audit needs --config FILE');
+      return runAudit(loadConfig(values.config), values.since === undefined ? undefined : Number(values.since));
     }
     case 'version':
     case '--version':
