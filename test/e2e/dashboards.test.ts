@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,6 +9,7 @@ import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { gatewayStatsTopic } from '../../gateway/sinks/mqtt/topics.js';
+import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import {
@@ -107,11 +109,15 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
   let gateway: Gateway;
   const runs = new Map<string, Run[]>();
   const panelRuns = new Map<string, Run>();
+  const scratch = mkdtempSync(join(tmpdir(), 'metrogate-dashboards-'));
   /** Readings the gateway tagged not traceable, per instrument: what the calibration board must count. */
   const notTraceable = new Map<string, number>();
 
   beforeAll(async () => {
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
+    // The spool, the calibration records the gateway keeps and its reports go to a scratch folder.
+    config.spool = { ...(config.spool ?? DEFAULT_SPOOL), dir: join(scratch, 'spool') };
+    config.calibration = { ...config.calibration, recordsDir: join(scratch, 'records'), reportsDir: join(scratch, 'reports') };
     const bath = config.instruments.find((i) => i.id === 'bath-01')!;
     delete bath.calibration;
     sim.device('bath-01').set('temperature', BATH_SERVED);
@@ -152,6 +158,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
 
   afterAll(async () => {
     await sim?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   const db = () => config.influx!.database;
@@ -190,7 +197,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
       const r = await run(`${d.title} / variable $${v.name}`, variableQuery(v), vars);
       const values = rowsOf(r.series).map((row) => String(row.value));
       const chosen = SELECTED[d.uid]?.[v.name] ?? (v.includeAll ? values : values.slice(0, 1));
-      vars.set(v.name, { values: chosen.filter((c) => values.includes(c)), multi: v.multi === true || v.includeAll === true });
+      vars.set(v.name, { values: chosen.filter((c) => values.includes(c)) });
     }
     for (const a of d.annotations.list) {
       if (a.builtIn) continue;
@@ -203,7 +210,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
       // A repeated panel is one copy per selected value, each with the variable set to that value.
       const copies = p.repeat ? (vars.get(p.repeat)?.values ?? []).map((value) => ({ value })) : [null];
       for (const copy of copies) {
-        const scoped: VariableValues = copy && p.repeat ? new Map(vars).set(p.repeat, { values: [copy.value], multi: false }) : vars;
+        const scoped: VariableValues = copy && p.repeat ? new Map(vars).set(p.repeat, { values: [copy.value] }) : vars;
         const title = copy && p.repeat ? p.title.replaceAll(`$${p.repeat}`, copy.value) : p.title;
         for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
       }

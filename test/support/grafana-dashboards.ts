@@ -108,7 +108,7 @@ export function variableQuery(v: Variable): string {
 }
 
 /** Current values of the template variables: several for multi-value and "All". */
-export type VariableValues = Map<string, { values: string[]; multi: boolean }>;
+export type VariableValues = Map<string, { values: string[] }>;
 
 export interface TimeRange {
   from: number;
