@@ -22,6 +22,7 @@ import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
 import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';
 import { compareWritePaths } from './influx-write-paths.js';
+import { fanIn, printFanIn } from './fan-in-bench.js';
 import { ProcessMeter } from './process-meter.js';
 
 const { values: args } = parseArgs({
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '60' },
     interval: { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '5' },
+    scenario: { type: 'string', default: 'all', description: 'modbus | fan-in | influx | all' },
   },
 });
 const root = packageRoot();
@@ -177,13 +179,21 @@ async function main(): Promise<void> {
   await ensureInstalled(['mosquitto', 'influxd']);
   const registers = Number(args.registers);
   const seconds = Number(args.seconds);
-  const counts = args.devices ? [Number(args.devices)] : [200, 1000];
-  const results: Result[] = [];
-  for (const n of counts) {
-    console.error(`bench: ${n} devices, ${seconds} s ...`);
-    results.push(await scenario(n, registers, seconds, Number(args.interval), Number(args.warmup)));
+  const run = (name: string) => args.scenario === 'all' || args.scenario === name;
+  if (run('modbus')) {
+    const counts = args.devices ? [Number(args.devices)] : [200, 1000];
+    const results: Result[] = [];
+    for (const n of counts) {
+      console.error(`bench: ${n} devices, ${seconds} s ...`);
+      results.push(await scenario(n, registers, seconds, Number(args.interval), Number(args.warmup)));
+    }
+    print(results, registers, seconds);
   }
-  print(results, registers, seconds);
+  if (run('fan-in')) {
+    console.error(`bench: fan-in, 3 gateways × 100 devices → 2 ingesters, ${Math.min(seconds, 30)} s ...`);
+    printFanIn(await fanIn(dist, 3, 100, 2, registers, Math.min(seconds, 30)), Math.min(seconds, 30));
+  }
+  if (!run('influx')) return;
 
   const influx = await startInfluxDB();
   try {

@@ -1,0 +1,99 @@
+/**
+ * Fan-in: K gateway processes (D simulated devices × R registers at 1 Hz each) → one Mosquitto →
+ * M ingest processes in one shared subscription group → InfluxDB. Reports end-to-end readings/s
+ * into InfluxDB, each ingester's share, and ingest CPU per 10k readings/s.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
+import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
+import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { startNode, type Child } from './children.js';
+import { ProcessMeter } from './process-meter.js';
+
+export interface FanInResult {
+  gateways: number;
+  devicesPerGateway: number;
+  ingesters: number;
+  offeredPerS: number;
+  storedPerS: number;
+  perIngester: { readingsPerS: number; core: number; corePer10k: number; peakRssMB: number }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function fanIn(dist: (p: string) => string, k: number, devices: number, m: number, registers: number, seconds: number): Promise<FanInResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-fanin-'));
+  const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 1000'] }), startInfluxDB()]);
+  const children: Child[] = [];
+  try {
+    const sim = startNode(dist('drivers/modbus/simulator/main.js'), ['--bench', String(k * devices), '--base-port', '0', '--registers', String(registers)]);
+    children.push(sim);
+    const ready = (await sim.waitFor((l) => l.ready === true)) as { devices: { id: string; port: number; unitId: number }[] };
+    const channels = channelsFor(benchProfile(registers));
+    const base = { site: 'fanin', api: { enabled: false }, mqtt: { url: mosquitto.url }, influx: { url: influx.url, database: 'fanin' } };
+    const write = (name: string, body: object) => {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, stringify({ ...base, ...body, spool: { dir: join(dir, `spool-${name}`) } }));
+      return file;
+    };
+    const ingesters: Child[] = [];
+    for (let j = 0; j < m; j++) {
+      const c = startNode(dist('gateway/cli/main.js'), ['run', '--config', write(`ingest-${j}`, { gateway: { id: `ingest-${j}`, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest' }, instruments: [] })]);
+      children.push(c);
+      ingesters.push(c);
+      await c.waitFor((l) => l.msg === 'ingest subscribed');
+    }
+    for (let g = 0; g < k; g++) {
+      const mine = ready.devices.slice(g * devices, (g + 1) * devices);
+      const c = startNode(dist('gateway/cli/main.js'), ['run', '--no-ingest', '--config', write(`gw-${g}`, {
+        gateway: { id: `gw-${g}`, logLevel: 'info' },
+        instruments: mine.map((d) => ({ id: d.id, protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId }, channels })),
+      })]);
+      children.push(c);
+      await c.waitFor((l) => l.msg === 'metrogate started');
+    }
+    await sleep(5000);
+    const db = influxClient({ url: influx.url, database: 'fanin' });
+    const count = async () => Number((await db.query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"'))[0]?.n ?? 0);
+    const meters = ingesters.map((c) => new ProcessMeter(c.pid));
+    meters.forEach((mt) => mt.begin());
+    const n0 = await count();
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const n1 = await count();
+    const window = (performance.now() - t0) / 1000;
+    const uses = meters.map((mt) => mt.end());
+    for (const c of children.slice(1 + m)) await c.stop('SIGTERM');
+    for (const c of ingesters) await c.stop('SIGTERM');
+    const totals = ingesters.map((c) => (c.logs.find((l) => l.msg === 'ingest totals') as { points?: number } | undefined)?.points ?? 0);
+    const all = totals.reduce((a, b) => a + b, 0) || 1;
+    const storedPerS = (n1 - n0) / window;
+    return {
+      gateways: k, devicesPerGateway: devices, ingesters: m,
+      offeredPerS: k * devices * registers,
+      storedPerS,
+      perIngester: uses.map((u, j) => {
+        const readingsPerS = storedPerS * (totals[j]! / all);
+        return { readingsPerS, core: u.coreShare, corePer10k: u.coreShare / Math.max(readingsPerS / 10_000, 1e-9), peakRssMB: u.peakRssMB };
+      }),
+    };
+  } finally {
+    for (const c of children.reverse()) await c.stop('SIGTERM');
+    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function printFanIn(r: FanInResult, seconds: number): void {
+  const f = (n: number, d = 0) => n.toFixed(d);
+  console.log(`\nfan-in: ${r.gateways} gateways × ${r.devicesPerGateway} devices → Mosquitto → ${r.ingesters} ingesters ($share) → InfluxDB, ${seconds} s`);
+  console.log(`  offered ${f(r.offeredPerS)} readings/s, stored ${f(r.storedPerS)} readings/s end to end`);
+  console.log('| ingester | readings/s (share) | core | core per 10k readings/s | peak RSS |');
+  console.log('|---:|---:|---:|---:|---:|');
+  r.perIngester.forEach((p, j) => console.log(`| ${j} | ${f(p.readingsPerS)} | ${f(p.core, 3)} | ${f(p.corePer10k, 3)} | ${f(p.peakRssMB)} MB |`));
+  console.log(JSON.stringify({ bench: 'fan-in', seconds, ...r }));
+}
