@@ -13,7 +13,7 @@ import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import {
-  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, variableQuery,
+  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, repeatOf, variableQuery,
   type Dashboard, type Panel, type VariableValues,
 } from '../support/grafana-dashboards.js';
 import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
@@ -207,11 +207,12 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
       if (!p.targets) continue;
       const range = panelRange(d, p, now);
       const iv = intervalMs(range, p, influxDs.jsonData?.timeInterval);
-      // A repeated panel is one copy per selected value, each with the variable set to that value.
-      const copies = p.repeat ? (vars.get(p.repeat)?.values ?? []).map((value) => ({ value })) : [null];
+      // A repeated panel (or row) is one copy per selected value, each with the variable set to it.
+      const repeat = repeatOf(d, p);
+      const copies = repeat ? (vars.get(repeat)?.values ?? []).map((value) => ({ value })) : [null];
       for (const copy of copies) {
-        const scoped: VariableValues = copy && p.repeat ? new Map(vars).set(p.repeat, { values: [copy.value] }) : vars;
-        const title = copy && p.repeat ? p.title.replaceAll(`$${p.repeat}`, copy.value) : p.title;
+        const scoped: VariableValues = copy && repeat ? new Map(vars).set(repeat, { values: [copy.value] }) : vars;
+        const title = copy && repeat ? p.title.replaceAll(`$${repeat}`, copy.value) : p.title;
         for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
       }
     }

@@ -90,6 +90,24 @@ export function panelsOf(d: Dashboard): Panel[] {
   return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 }
 
+/**
+ * The variable a panel is repeated over: its own `repeat`, or its row's. A row's panels are
+ * nested in it when collapsed, else they are the panels after it up to the next row.
+ */
+export function repeatOf(d: Dashboard, panel: Panel): string | undefined {
+  if (panel.repeat) return panel.repeat;
+  let row: Panel | undefined;
+  for (const p of d.panels) {
+    if (p.type === 'row') {
+      if (p.panels?.includes(panel)) return p.repeat;
+      row = p;
+    } else if (p === panel) {
+      return row?.repeat;
+    }
+  }
+  return undefined;
+}
+
 /** Every datasource reference anywhere in a dashboard, with where it was found. */
 export function datasourceRefs(d: Dashboard): { where: string; ref: DatasourceRef | string | undefined }[] {
   const refs: { where: string; ref: DatasourceRef | string | undefined }[] = [];
