@@ -50,9 +50,11 @@ export class ModbusTcpLink {
     });
   }
 
-  async read(fn: RegisterFunction, address: number, count: number): Promise<ReadResult> {
+  /** `unitId`: another unit behind the same endpoint (a gateway), for `metrogate scan`. */
+  async read(fn: RegisterFunction, address: number, count: number, unitId?: number): Promise<ReadResult> {
     const c = this.client;
     if (!c || !c.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
+    if (unitId !== undefined) c.setID(unitId);
     switch (fn) {
       case 'coil':
         return { bits: (await c.readCoils(address, count)).data };

@@ -26,6 +26,8 @@ export interface DeviceSpec {
   seed?: number;
   static?: boolean;
   refreshMs?: number;
+  /** Only the profile's registers are readable; elsewhere exception 2 (for `metrogate scan`). */
+  strictMap?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -69,7 +71,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       servers.set(key, server);
     }
     const device = new SimulatedDevice(profile, {
-      id, seed: spec.seed, static: spec.static, refreshMs: spec.refreshMs,
+      id, seed: spec.seed, static: spec.static, refreshMs: spec.refreshMs, strictMap: spec.strictMap,
     });
     device.host = host;
     device.unitId = spec.unitId ?? 1;
