@@ -31,14 +31,14 @@ export interface SinkHealth {
   connected: boolean;
 }
 
-/** A durable spool behind one sink (issue 6); optional until the spool lands. */
+/** What the API reads of the durable spool behind one sink. */
 export interface SpoolStats {
   sink: string;
   /** Readings stored and not yet acknowledged by the sink. */
   depth: number;
-  /** Age of the oldest unacknowledged reading, ms; null when empty. */
-  oldestAgeMs: number | null;
-  /** Readings dropped because the spool hit its disk quota. */
+  /** Age of the oldest unacknowledged reading, ms (0 when none waits). */
+  oldestAgeMs: number;
+  /** Readings dropped because the spool hit its quota. */
   dropped: number;
 }
 
@@ -62,8 +62,8 @@ export interface ApiDeps {
   sinks(): SinkHealth[];
   /** The ingest role's counters, null when this process does not run it (or it has not started). */
   ingest(): IngestHealth | null;
-  /** Absent until the durable spool exists. */
-  spools?(): SpoolStats[];
+  /** One per sink once the spool is open; empty before. */
+  spools(): SpoolStats[];
   readonly calibration: CalibrationService;
   phase(): Phase;
 }

@@ -1,11 +1,10 @@
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { DriverStats } from '../../drivers/driver.js';
 import type { Gateway } from '../gateway.js';
-import type { ApiDeps, Phase, SpoolStats } from './api-deps.js';
+import type { ApiDeps, Phase } from './api-deps.js';
 
 export interface GatewayDepsOptions {
   phase: () => Phase;
-  spools?: () => SpoolStats[];
 }
 
 /** Adapts a built Gateway (and its config) to what the API needs. */
@@ -34,7 +33,7 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     return s;
   };
 
-  const deps: ApiDeps = {
+  return {
     site: config.site,
     gatewayId: gateway.id,
     instruments,
@@ -48,9 +47,8 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
       const ingest = gateway.ingest;
       return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats } : null;
     },
+    spools: () => pipeline.spoolStats(),
     calibration: gateway.calibration,
     phase: opts.phase,
   };
-  if (opts.spools) deps.spools = opts.spools;
-  return deps;
 }

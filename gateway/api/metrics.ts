@@ -81,10 +81,10 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages dropped as not metrogate data.', ['database'], ingest((s) => s.rejectedMessages));
   sourced(registry, 'metrogate_ingest_rejected_points_total', 'Points InfluxDB refused (not retried).', ['database'], ingest((s) => s.rejectedPoints));
 
-  const spools = () => deps.spools?.() ?? [];
+  const spools = () => deps.spools();
   sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));
   sourcedGauge(registry, 'metrogate_spool_oldest_age_seconds', 'Age of the oldest unacknowledged reading (0 when empty).', ['sink'], () =>
-    spools().map((s): [Labels, number] => [{ sink: s.sink }, (s.oldestAgeMs ?? 0) / 1000]),
+    spools().map((s): [Labels, number] => [{ sink: s.sink }, s.oldestAgeMs / 1000]),
   );
   sourced(registry, 'metrogate_spool_dropped_total', 'Readings dropped because the spool reached its disk quota.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.dropped]));
 

@@ -2,7 +2,7 @@ import type { MetrogateConfig } from '../../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../log.js';
 import { resolveApiConfig } from './api-config.js';
-import type { Phase, SpoolStats } from './api-deps.js';
+import type { Phase } from './api-deps.js';
 import { buildApi } from './build-api.js';
 import { apiDepsFromGateway } from './gateway-deps.js';
 
@@ -19,7 +19,6 @@ export interface GatewayApi {
 export interface ServeOptions {
   /** Overrides api.port (the demo takes a free port with 0). */
   port?: number;
-  spools?: () => SpoolStats[];
 }
 
 /**
@@ -31,10 +30,7 @@ export async function serveGatewayApi(gateway: Gateway, config: MetrogateConfig,
   const api = resolveApiConfig(config.api);
   if (!api.enabled) return null;
   let phase: Phase = 'starting';
-  const deps = apiDepsFromGateway(gateway, config, {
-    phase: () => phase,
-    ...(opts.spools ? { spools: opts.spools } : {}),
-  });
+  const deps = apiDepsFromGateway(gateway, config, { phase: () => phase });
   const app = buildApi(deps, api, log);
   const port = opts.port ?? api.port;
   try {

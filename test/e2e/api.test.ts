@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -10,6 +11,7 @@ import { parseConfig } from '../../config/load-config.js';
 import { benchProfile, channelsFor, startSimulator } from '../../drivers/modbus/simulator/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
+import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { influxClient } from '../../gateway/ingest/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
@@ -48,6 +50,7 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
   let gateway: Gateway;
   let api: GatewayApi;
   let readyWhileStarting: Json;
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-api-'));
   const url = (path: string) => new URL(path, api.url).href;
   const get = async (path: string, headers: Record<string, string> = {}): Promise<Json> => {
     const res = await fetch(url(path), { headers });
@@ -66,6 +69,9 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     config = {
       ...config,
       api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 5, stream: { heartbeatMs: 200, maxClientBufferBytes: 16_384, maxClients: 4 } },
+      // Records posted here and the spool stay in this test's own folder.
+      calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
+      spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
     };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     api = (await serveGatewayApi(gateway, config, silentLogger()))!;
@@ -80,6 +86,7 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     await gateway?.stop();
     await api?.close();
     await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('GET /healthz: the process is up', async () => {
@@ -95,7 +102,7 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     expect(byName(readyWhileStarting)).toMatchObject({
       config: { ready: true },
       drivers: { ready: false, detail: 'starting' },
-      'sink:mqtt': { ready: false, detail: 'disconnected, no spool' },
+      'sink:mqtt': { ready: false, detail: 'disconnected' },
     });
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
@@ -262,6 +269,14 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     }
   });
 
+  it('closing the API ends its open streams instead of waiting for them', async () => {
+    const second = (await serveGatewayApi(gateway, config, silentLogger()))!;
+    const stream = await openStream(new URL('/api/readings/stream', second.url).href);
+    await stream.waitFor((evs) => evs.some((e) => e.event === 'readings'));
+    await second.close();
+    await expect(stream.waitFor(() => false, 5000)).rejects.toThrow(/the stream ended/);
+  });
+
   it('GET /api/readings/stream: live batches as SSE, filtered by instrument, with heartbeats', async () => {
     const one = await openStream(url('/api/readings/stream?instrument=pressure-01'));
     const all = await openStream(url('/api/readings/stream'));
@@ -327,17 +342,20 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     await new Promise((r) => setTimeout(r, 500));
 
     await gateway.stopPolling();
-    const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
-    const ingestDeadline = Date.now() + 15_000;
-    while (gateway.ingest!.stats.points < published && Date.now() < ingestDeadline) await new Promise((r) => setTimeout(r, 50));
     api.stopping();
-
+    const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
     const db = influxClient(config.influx!);
     const counted = async (where = '') => {
       const rows = await db.query<{ count: number }>(`SELECT count("seq") AS "count" FROM "reading" ${where} GROUP BY "instrument"`);
       return new Map(rows.groups().map((g) => [g.tags.instrument!, Number(g.rows[0]!.count)]));
     };
-    const written = await counted();
+    // Published is not yet stored: wait (bounded) until InfluxDB holds as many readings.
+    let written = await counted();
+    const ingestDeadline = Date.now() + 15_000;
+    while ([...written.values()].reduce((a, b) => a + b, 0) < published && Date.now() < ingestDeadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      written = await counted();
+    }
     const bad = await counted(`WHERE "quality" = 'bad'`);
     const m = await metrics();
     expect(m.get('metrogate_readings_polled_total')!.type).toBe('counter');
@@ -369,7 +387,10 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     expect(sampleValue(m, 'metrogate_poll_cycle_duration_seconds_bucket', { le: '+Inf' })).toBe(polls);
     expect(sampleValue(m, 'metrogate_instrument_online', { instrument: 'bath-01' })).toBe(1);
     expect(sampleValue(m, 'metrogate_sink_connected', { sink: 'mqtt' })).toBe(1);
-    expect(m.get('metrogate_spool_depth')!.samples).toEqual([]);
+    // Everything polled was acknowledged: nothing waits in the spool, nothing was dropped.
+    expect(sampleValue(m, 'metrogate_spool_depth', { sink: 'mqtt' })).toBe(0);
+    expect(sampleValue(m, 'metrogate_spool_oldest_age_seconds', { sink: 'mqtt' })).toBe(0);
+    expect(sampleValue(m, 'metrogate_spool_dropped_total', { sink: 'mqtt' })).toBe(0);
     expect(sampleValue(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(sampleValue(m, 'process_resident_memory_bytes')).toBeGreaterThan(10e6);
 
@@ -383,6 +404,7 @@ describe('HTTP API: a slow stream client', () => {
   let sim: Simulator;
   let gateway: Gateway;
   let api: GatewayApi;
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-api-slow-'));
 
   beforeAll(async () => {
     // One wide, fast instrument (125 registers every 20 ms, ~1 MB/s of events): enough to fill a
@@ -394,6 +416,8 @@ describe('HTTP API: a slow stream client', () => {
         gateway: { id: 'slow-gw', logLevel: 'silent' },
         mqtt: { url: inject('mqttUrl'), topicPrefix: uniqueName('mg'), qos: 0 },
         api: { port: 0, stream: { heartbeatMs: 1000, maxClientBufferBytes: 65_536, maxClients: 4 } },
+        calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
+        spool: { dir: join(dir, 'spool') },
         instruments: [
           {
             id: 'wide-1', lab: 'bench', protocol: 'modbus-tcp', pollIntervalMs: 20,
@@ -414,6 +438,7 @@ describe('HTTP API: a slow stream client', () => {
     await gateway?.stop();
     await api?.close();
     await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const metrics = async () => parsePrometheusText(await (await fetch(new URL('/metrics', api.url))).text());

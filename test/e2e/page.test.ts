@@ -1,12 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
+import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 
 const TOKEN = 'page-test-token-0123456789';
@@ -28,6 +30,12 @@ const SERVED: Record<string, [string, number, string]> = {
   'dmm-01': ['voltage', 10.0000123, '10.0000123'],
 };
 
+/** The colour the browser paints (runs in the page; the tests' tsconfig has no DOM types). */
+type Styles = { getComputedStyle(el: unknown): { backgroundColor: string } };
+function backgroundOf(element: Locator): Promise<string> {
+  return element.evaluate((el) => (globalThis as unknown as Styles).getComputedStyle(el).backgroundColor);
+}
+
 describe('the live page in a real browser (Debian chromium)', () => {
   let config: MetrogateConfig;
   let sim: Simulator;
@@ -35,11 +43,17 @@ describe('the live page in a real browser (Debian chromium)', () => {
   let api: GatewayApi;
   let browser: Browser;
   let page: Page;
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-page-'));
 
   beforeAll(async () => {
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
     for (const [id, [channel, value]] of Object.entries(SERVED)) sim.device(id).set(channel, value);
-    config = { ...config, api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 60 } };
+    config = {
+      ...config,
+      api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 60 },
+      calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
+      spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
+    };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
     api = (await serveGatewayApi(gateway, config, silentLogger()))!;
     await gateway.start();
@@ -64,6 +78,7 @@ describe('the live page in a real browser (Debian chromium)', () => {
     await gateway?.stop();
     await api?.close();
     await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows every instrument under its lab with the right calibration badge (colour and text), certificate and due date', async () => {
@@ -74,7 +89,7 @@ describe('the live page in a real browser (Debian chromium)', () => {
       expect(await section.locator('h2').textContent(), e.id).toBe(e.lab);
       const badge = card.locator('.cal .badge');
       expect(await badge.textContent(), e.id).toBe(e.badge);
-      expect(await badge.evaluate((el) => getComputedStyle(el).backgroundColor), e.id).toBe(e.colour);
+      expect(await backgroundOf(badge), e.id).toBe(e.colour);
       const cal = (await card.locator('.cal').innerText()).replace(/\s+/g, ' ');
       expect(cal, e.id).toContain(e.certificate);
       expect(cal, e.id).toContain(e.due);
@@ -126,7 +141,7 @@ describe('the live page in a real browser (Debian chromium)', () => {
     };
     await change('quarantine', { reason: 'dropped during transport' });
     await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('Quarantined');
-    expect(await badge.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(198, 40, 40)');
+    expect(await backgroundOf(badge)).toBe('rgb(198, 40, 40)');
     await change('release', { reason: 'recheck passed' });
     await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('Due soon');
   });

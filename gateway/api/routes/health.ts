@@ -16,10 +16,10 @@ export function readiness(deps: ApiDeps): Readiness {
   const driverDetail =
     phase === 'starting' ? 'starting' : phase === 'stopping' ? 'stopping' : `started: ${online} of ${deps.instruments.length} instruments online`;
   components.push({ name: 'drivers', ready: phase === 'running', detail: driverDetail });
-  const spooling = new Set((deps.spools?.() ?? []).map((s) => s.sink));
+  const spooling = new Set(deps.spools().map((s) => s.sink));
   for (const sink of deps.sinks()) {
     const ready = sink.connected || spooling.has(sink.name);
-    const detail = sink.connected ? 'connected' : spooling.has(sink.name) ? 'disconnected, spooling to disk' : 'disconnected, no spool';
+    const detail = sink.connected ? 'connected' : spooling.has(sink.name) ? 'disconnected, spooling to disk' : 'disconnected';
     components.push({ name: `sink:${sink.name}`, ready, detail });
   }
   const ingest = deps.ingest();
