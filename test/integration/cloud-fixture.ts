@@ -162,8 +162,11 @@ export interface TlsBroker {
   tlsPort: number;
 }
 
-/** A second Mosquitto as the cloud broker: TLS listener with the test CA, a password file. */
-export async function startTlsBroker(certs: TestCerts, users: Record<string, string>): Promise<TlsBroker> {
+/**
+ * A second Mosquitto as the cloud broker: a TLS listener with the test CA and a password file
+ * (anonymous access off), plus any listeners `more` adds.
+ */
+export async function startTlsBroker(certs: TestCerts, users: Record<string, string>, more: string[] = []): Promise<TlsBroker> {
   const passwords = join(certs.dir, 'mosquitto.passwd');
   writeFileSync(passwords, '');
   for (const [user, password] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
@@ -177,6 +180,7 @@ export async function startTlsBroker(certs: TestCerts, users: Record<string, str
       `certfile ${certs.serverCert}`,
       `keyfile ${certs.serverKey}`,
       'require_certificate false',
+      ...more,
     ],
   });
   return { broker, tlsUrl: `mqtts://127.0.0.1:${tlsPort}`, tlsPort };

@@ -34,6 +34,7 @@ export class MqttSession {
   private backoffMs = RECONNECT_MIN_MS;
   private timer: NodeJS.Timeout | null = null;
   private loggedError: string | null = null;
+  private closes = 0;
   lastError: string | null = null;
 
   constructor(private readonly o: MqttSessionOptions) {}
@@ -42,11 +43,14 @@ export class MqttSession {
     return this.isReady;
   }
 
-  /** Starts connecting; resolves on the first connection or after `waitMs`, never blocking on an outage. */
+  /**
+   * Starts connecting; resolves once the first attempt connected or failed (at most `waitMs`):
+   * the gateway never waits for an outage to end before it polls.
+   */
   async start(waitMs = 5000): Promise<void> {
     this.connect();
     const deadline = Date.now() + waitMs;
-    while (!this.isReady && Date.now() < deadline && !this.stopping) await new Promise((r) => setTimeout(r, 25));
+    while (!this.isReady && this.closes === 0 && Date.now() < deadline && !this.stopping) await new Promise((r) => setTimeout(r, 25));
   }
 
   /** Resolves on the broker's PUBACK; rejects at once when not connected. */
@@ -114,6 +118,7 @@ export class MqttSession {
 
   private closed(client: MqttClient): void {
     if (this.client !== client) return;
+    this.closes++;
     const wasReady = this.isReady;
     this.isReady = false;
     this.client = null;

@@ -173,8 +173,9 @@ export class SparkplugFormat implements UplinkFormat {
       'Calibration/daysToDue': cal?.daysToDue ?? null,
       'Calibration/traceable': cal?.traceable ?? null,
       'Status/online': s.online,
-      'Readings/lastSeq': s.lastSeq,
     };
+    // The last reading seq belongs to data messages; a birth states where the device stands.
+    if (named) values['Readings/lastSeq'] = s.lastSeq;
     return Object.entries(values).map(([name, value]) => {
       const def = this.table.get(device, name)!;
       return { ...(named ? { name } : {}), alias: def.alias, timestamp: ts, datatype: def.datatype, value };
