@@ -1,6 +1,12 @@
 import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../../gateway/log.js';
 import type { DriverOutput, DriverStats } from '../driver.js';
+
+/** A Modbus TCP instrument's counters. */
+export interface ModbusTcpStats extends DriverStats {
+  /** Late answers to requests that had timed out, matched by transaction id and dropped. */
+  staleAnswers: number;
+}
 import { ModbusTcpLink } from './modbus-tcp-link.js';
 import { OnlineStatus } from './online-status.js';
 import { InstrumentPoll } from './poll-cycle.js';
@@ -43,8 +49,8 @@ export class DevicePoller {
     this.status = new OnlineStatus(cfg.id, output, log);
   }
 
-  get stats(): DriverStats {
-    return this.poll.stats;
+  get stats(): ModbusTcpStats {
+    return { ...this.poll.stats, staleAnswers: this.link.staleAnswers };
   }
 
   /** `phaseMs` spreads instruments over the interval so a thousand devices do not poll in one burst. */

@@ -1,7 +1,7 @@
 import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../../gateway/log.js';
-import type { Driver, DriverOutput, DriverStats } from '../driver.js';
-import { DevicePoller } from './device-poller.js';
+import type { Driver, DriverOutput } from '../driver.js';
+import { DevicePoller, type ModbusTcpStats } from './device-poller.js';
 
 /** All Modbus TCP instruments of a gateway: one independent poller (and connection) each. */
 export class ModbusTcpDriver implements Driver {
@@ -24,7 +24,7 @@ export class ModbusTcpDriver implements Driver {
     await Promise.all(this.pollers.map((p) => p.stop()));
   }
 
-  stats(): DriverStats[] {
+  stats(): ModbusTcpStats[] {
     return this.pollers.map((p) => p.stats);
   }
 }

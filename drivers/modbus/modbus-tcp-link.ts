@@ -12,6 +12,8 @@ const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unkn
  */
 export class ModbusTcpLink {
   private client: ModbusClient | null = null;
+  /** Answers whose transaction id belongs to a request that had already timed out. */
+  staleAnswers = 0;
 
   constructor(
     private readonly host: string,
@@ -45,6 +47,7 @@ export class ModbusTcpLink {
     }
     client.setID(this.unitId);
     client.setTimeout(this.timeoutMs);
+    onStaleAnswer(client, () => this.staleAnswers++);
     client.on('close', () => {
       if (this.client === client) onClose();
     });
@@ -74,4 +77,25 @@ export class ModbusTcpLink {
       c.destroy(() => undefined);
     }
   }
+}
+
+/**
+ * A late answer arrives with the transaction id of the request that timed out. modbus-serial
+ * matches answers to requests by that id and drops this one (so a reading never takes the value
+ * of an earlier request, the failure of Telegraf #14317), but silently: this counts it. It reads
+ * two private fields of modbus-serial 8; without them nothing is counted and nothing breaks.
+ */
+function onStaleAnswer(client: ModbusClient, count: () => void): void {
+  const c = client as unknown as {
+    _port?: { on?: (event: 'data', fn: () => void) => void; _transactionIdRead?: number };
+    _transactions?: Record<number, { _timeoutFired?: boolean } | undefined>;
+  };
+  const port = c._port;
+  if (typeof port?.on !== 'function' || c._transactions === undefined) return;
+  // Registered after modbus-serial's own handler, so the id read is the answer's.
+  port.on('data', () => {
+    const id = port._transactionIdRead;
+    const tx = id === undefined ? undefined : c._transactions?.[id];
+    if (tx?._timeoutFired === true) count();
+  });
 }

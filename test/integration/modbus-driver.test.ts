@@ -141,6 +141,32 @@ describe('Modbus TCP driver against the simulator', () => {
     await out.until(() => out.of('t').length > n + 1 && out.of('t').at(-1)!.readings.every((r) => r.quality === 'good'), 'recovery', 5000);
   });
 
+  it('drops a late answer by its transaction id, counts it, and never gives one read the value of another', async () => {
+    const sim = await simulate([{ id: 'slow', profile: 'bench' }]);
+    const device = sim.device('slow');
+    device.setRegisters('holding', 0, [1111, 2222, 3333, 4444]);
+    // Two reads of the same shape: an answer taken by order instead of by id would swap them.
+    const channel = (id: string, address: number) => ({
+      id, function: 'holding' as const, address, type: 'uint32', order: 'ABCD' as const, scale: 1, offset: 0, quantity: 'x', unit: '',
+    });
+    const driver = new ModbusTcpDriver('lab', [
+      instrument('slow', 'bench', device.port, { channels: [channel('first', 0), channel('second', 2)], maxGap: 0, maxRegistersPerRead: 2 }),
+    ], silentLogger());
+    const out = new CollectOutput();
+    driver.start(out);
+    cleanups.push(() => driver.stop());
+    await out.until(() => out.of('slow').length >= 1, 'first cycle');
+    device.setFaults({ delayMs: 400 });
+    await out.until(() => driver.stats()[0]!.staleAnswers >= 1, 'a late answer counted');
+    device.clearFaults();
+    const cleared = out.of('slow').length;
+    await out.until(() => out.of('slow').length > cleared + 1 && out.of('slow').at(-1)!.readings.every((r) => r.quality === 'good'), 'good again', 8000);
+    const expected = { first: 1111 * 65536 + 2222, second: 3333 * 65536 + 4444 };
+    const readings = out.of('slow').flatMap((b) => b.readings);
+    expect(readings.map((r) => r.reason ?? 'good')).toContain('timeout');
+    for (const r of readings.filter((r) => r.quality === 'good')) expect(r.raw, `${r.channel} seq ${r.seq}`).toBe(expected[r.channel as 'first' | 'second']);
+  });
+
   it('an unreachable device gives bad "disconnected" readings every cycle and connects once it appears', async () => {
     const sim = await simulate([{ id: 'late', profile: 'balance' }]);
     const port = sim.device('late').port;
