@@ -3,7 +3,7 @@ import { calendarDaysBetween, localMidnight, startOfLocalDay, startOfNextLocalDa
 import { certificateUAt, errorAt, prepareTable, type PreparedTable } from './error-table.js';
 import type { CalibrationRecord } from './record.js';
 import { segmentAt, type StatusSegment } from './status-timeline.js';
-import { combine, REPORTED_K, resolutionU } from './uncertainty.js';
+import { REPORTED_K, resolutionU } from './uncertainty.js';
 
 const TRACEABLE: ReadonlySet<CalStatus> = new Set(['valid', 'due_soon', 'limited']);
 
@@ -22,8 +22,9 @@ interface Prepared {
   min: number;
   max: number;
   limitedTo: { min: number; max: number }[] | null;
-  /** Components that do not depend on the value: resolution and configured extras. */
-  fixedU: number[];
+  /** Sum of squares of the components that do not depend on the value: resolution and extras. */
+  fixedU2: number;
+  hasFixedU: boolean;
   hasU: boolean;
 }
 
@@ -36,7 +37,8 @@ function prepare(r: CalibrationRecord): Prepared {
     min: r.range?.min ?? table?.min ?? -Infinity,
     max: r.range?.max ?? table?.max ?? Infinity,
     limitedTo: r.limitedTo?.length ? r.limitedTo : null,
-    fixedU,
+    fixedU2: fixedU.reduce((sum, u) => sum + u * u, 0),
+    hasFixedU: fixedU.length > 0,
     hasU: fixedU.length > 0 || r.errorTable.some((p) => p.U !== undefined),
   };
 }
@@ -98,9 +100,11 @@ export class ChannelCalibration {
     r.cal = tag;
     if (p.table) r.value = raw - errorAt(p.table, raw);
     if (p.hasU) {
+      // Root sum of squares (GUM), with the fixed components summed once per record.
       const uCert = p.table ? certificateUAt(p.table, raw) : Number.NaN;
-      if (Number.isFinite(uCert) || p.fixedU.length > 0) {
-        r.u = combine([uCert, ...p.fixedU]);
+      const certKnown = Number.isFinite(uCert);
+      if (certKnown || p.hasFixedU) {
+        r.u = Math.sqrt((certKnown ? uCert * uCert : 0) + p.fixedU2);
         r.k = REPORTED_K;
       }
     }

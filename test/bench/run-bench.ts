@@ -23,6 +23,7 @@ import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';
 import { compareWritePaths } from './influx-write-paths.js';
 import { fanIn, printFanIn } from './fan-in-bench.js';
+import { printTagging, taggingCost } from './tagging-bench.js';
 import { ProcessMeter } from './process-meter.js';
 
 const { values: args } = parseArgs({
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '60' },
     interval: { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '5' },
-    scenario: { type: 'string', default: 'all', description: 'modbus | fan-in | influx | all' },
+    scenario: { type: 'string', default: 'all', description: 'tagging | modbus | fan-in | influx | all' },
   },
 });
 const root = packageRoot();
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
   const registers = Number(args.registers);
   const seconds = Number(args.seconds);
   const run = (name: string) => args.scenario === 'all' || args.scenario === name;
+  if (run('tagging')) printTagging(taggingCost());
   if (run('modbus')) {
     const counts = args.devices ? [Number(args.devices)] : [200, 1000];
     const results: Result[] = [];

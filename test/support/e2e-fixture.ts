@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
 import { asModbusTcp, type CalibrationConfig, type MetrogateConfig } from '../../config/schema.js';
@@ -33,8 +35,12 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
     'balance-01': { certificate: 'E2E-EXPIRED', calibrated: localDate(-400), due: localDate(-5) },
     'dmm-01': undefined,
   };
+  // Paths resolve beside the config file: keep this run's state out of the source tree.
+  const state = mkdtempSync(join(tmpdir(), 'metrogate-e2e-'));
   const config: MetrogateConfig = {
     ...base,
+    spool: { ...base.spool!, dir: join(state, 'spool') },
+    calibration: { ...base.calibration!, recordsDir: join(state, 'records'), reportsDir: join(state, 'reports') },
     site: uniqueName('site'),
     gateway: { id: 'e2e-gw', logLevel: 'silent', statsIntervalMs: 1000 },
     mqtt: { ...base.mqtt, url: mqttUrl, topicPrefix: uniqueName('mg') },
