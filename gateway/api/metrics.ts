@@ -76,7 +76,7 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
     return i ? [[{ database: i.database }, pick(i.stats)]] : [];
   };
   sourced(registry, 'metrogate_ingest_messages_total', 'Data messages the ingest role received.', ['database'], ingest((s) => s.messages));
-  sourced(registry, 'metrogate_ingest_points_written_total', 'Readings the ingest role wrote to InfluxDB (204).', ['database'], ingest((s) => s.points));
+  sourced(registry, 'metrogate_ingest_points_written_total', 'Points the ingest role wrote to InfluxDB (readings, calibration events, gateway statistics; a message the broker redelivers counts again).', ['database'], ingest((s) => s.points));
   sourced(registry, 'metrogate_ingest_write_errors_total', 'InfluxDB writes that failed and were retried.', ['database'], ingest((s) => s.writeErrors));
   sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages dropped as not metrogate data.', ['database'], ingest((s) => s.rejectedMessages));
   sourced(registry, 'metrogate_ingest_rejected_points_total', 'Points InfluxDB refused (not retried).', ['database'], ingest((s) => s.rejectedPoints));
