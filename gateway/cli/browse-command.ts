@@ -1,0 +1,127 @@
+/**
+ * `metrogate browse <endpoint>`: what an OPC UA server offers, as a tree, or as a config block
+ * ready to paste under `instruments:`. Passwords come from the environment, never the command line.
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { SECURITY_MODES, SECURITY_POLICIES, type SecurityMode, type SecurityPolicyName } from '../../drivers/opcua/config.js';
+import type { BrowsedNode } from '../../drivers/opcua/browse.js';
+
+export const BROWSE_USAGE = `Usage: metrogate browse <opc.tcp://host:port/path> [options]
+  --node ID            start at this node (default: the Objects folder)
+  --depth N            levels below it (default 3)
+  --mode M             None | Sign | SignAndEncrypt (default None)
+  --policy P           ${SECURITY_POLICIES.join(' | ')} (default Basic256Sha256)
+  --pki DIR            the gateway's certificate store (default ./pki)
+  --username U         log in as U; the password is read from $OPCUA_PASSWORD
+  --password-env VAR   read the password from $VAR instead
+  --config-block       print a config block for the variables found (or those picked)
+  --pick ID            with --config-block: only this variable, or the variables under this object (repeatable)
+  --id NAME            the instrument id in the config block`;
+
+export async function runBrowseCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        node: { type: 'string' },
+        depth: { type: 'string', default: '3' },
+        mode: { type: 'string', default: 'None' },
+        policy: { type: 'string', default: 'Basic256Sha256' },
+        pki: { type: 'string', default: './pki' },
+        username: { type: 'string' },
+        'password-env': { type: 'string', default: 'OPCUA_PASSWORD' },
+        'config-block': { type: 'boolean', default: false },
+        pick: { type: 'string', multiple: true, default: [] },
+        id: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const { values: o, positionals } = parsed;
+  const endpoint = positionals[0];
+  if (!endpoint || positionals.length > 1) return usage('give exactly one endpoint');
+  if (!/^opc\.tcp:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(endpoint)) return usage(`expected opc.tcp://host:port/path, got "${endpoint}"`);
+  const depth = Number(o.depth);
+  if (!Number.isInteger(depth) || depth < 1 || depth > 20) return usage(`--depth takes a whole number from 1 to 20, got "${o.depth}"`);
+  if (!SECURITY_MODES.includes(o.mode as SecurityMode)) return usage(`--mode takes ${SECURITY_MODES.join(', ')}, got "${o.mode}"`);
+  if (!SECURITY_POLICIES.includes(o.policy as SecurityPolicyName)) return usage(`--policy takes ${SECURITY_POLICIES.join(', ')}, got "${o.policy}"`);
+  const passwordEnv = o['password-env'];
+  const password = o.username === undefined ? undefined : process.env[passwordEnv];
+  if (o.username !== undefined && password === undefined) return usage(`--username needs the password in the environment variable ${passwordEnv}`);
+  const security = { mode: o.mode as SecurityMode, policy: o.policy as SecurityPolicyName, pkiDir: o.pki };
+
+  // node-opcua prints to the console unless told otherwise; stdout must hold only our output.
+  const { routeNodeOpcuaLogs } = await import('../../drivers/opcua/node-opcua-logs.js');
+  routeNodeOpcuaLogs(pino({ level: 'silent' }));
+  const { browseServer } = await import('../../drivers/opcua/browse.js');
+  const { renderConfigBlock, renderTree } = await import('../../drivers/opcua/browse-format.js');
+  let nodes: BrowsedNode[];
+  try {
+    nodes = await browseServer({
+      endpoint,
+      security,
+      auth: o.username === undefined ? undefined : { type: 'username', username: o.username, password: password ?? '' },
+      timeoutMs: 10_000,
+      depth,
+      ...(o.node === undefined ? {} : { start: o.node }),
+    });
+  } catch (err) {
+    console.error(`metrogate browse: ${(err as Error).message}`);
+    return 1;
+  }
+
+  if (!o['config-block']) {
+    console.log(`${endpoint} (${o.node ?? 'Objects'}, ${depth} level${depth === 1 ? '' : 's'})`);
+    console.log(nodes.length === 0 ? '(no objects or variables)' : renderTree(nodes));
+    return 0;
+  }
+  const chosen = pick(nodes, o.pick);
+  if ('missing' in chosen) {
+    console.error(`metrogate browse: not found within ${depth} levels: ${chosen.missing.join(', ')}`);
+    return 1;
+  }
+  const block = renderConfigBlock(chosen.nodes, {
+    id: o.id ?? instrumentName(nodes, chosen.nodes) ?? 'opcua-instrument',
+    endpoint,
+    security,
+    ...(o.username === undefined ? {} : { username: o.username, passwordEnv }),
+  });
+  process.stdout.write(block.yaml);
+  for (const s of block.skipped) console.error(`skipped ${s}`);
+  return 0;
+}
+
+/** The picked variables, and every variable under a picked object; all variables when none is picked. */
+function pick(nodes: readonly BrowsedNode[], picks: readonly string[]): { nodes: BrowsedNode[] } | { missing: string[] } {
+  if (picks.length === 0) return { nodes: nodes.filter((n) => n.nodeClass === 'Variable') };
+  const missing = picks.filter((p) => !nodes.some((n) => n.nodeId === p));
+  if (missing.length > 0) return { missing };
+  const chosen = new Set<BrowsedNode>();
+  nodes.forEach((n, i) => {
+    if (!picks.includes(n.nodeId)) return;
+    chosen.add(n);
+    for (let j = i + 1; j < nodes.length && nodes[j]!.depth > n.depth; j++) chosen.add(nodes[j]!);
+  });
+  return { nodes: nodes.filter((n) => chosen.has(n) && n.nodeClass === 'Variable') };
+}
+
+/** The top-level object all chosen variables sit under, when there is one: a natural instrument id. */
+function instrumentName(all: readonly BrowsedNode[], chosen: readonly BrowsedNode[]): string | undefined {
+  const tops = new Set<string>();
+  let top: BrowsedNode | undefined;
+  for (const n of all) {
+    if (n.depth === 0) top = n;
+    if (chosen.includes(n)) tops.add(top && top !== n ? top.browseName : '');
+  }
+  const [only] = tops;
+  return tops.size === 1 && only ? only : undefined;
+}
+
+function usage(message: string): number {
+  console.error(`metrogate browse: ${message}\n\n${BROWSE_USAGE}`);
+  return 64;
+}
