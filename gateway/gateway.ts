@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
@@ -6,6 +7,7 @@ import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { CalibrationEngine } from './calibration/calibration-engine.js';
+import { loadRecords, saveRecord } from './calibration/record-store.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
@@ -47,6 +49,9 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
     instruments,
     policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
     log: log.child({ part: 'calibration' }),
+    persist: async (record) => {
+      if (config.calibration) saveRecord(config.calibration.recordsDir, record);
+    },
   });
   // Every sink reads from the spool. The edge broker gets live data first (dashboards stay live
   // while an outage is replayed), its window bounded by mqtt.maxInFlight; the cloud uplink gets
@@ -78,13 +83,15 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
       return ingest;
     },
     async start() {
+      // Imported certificates and records added through the API, kept beside the config.
+      if (config.calibration && existsSync(config.calibration.recordsDir)) calibration.load(loadRecords(config.calibration.recordsDir));
       if (roles.ingest && influx) {
         // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
         const { Ingest } = await import('./ingest/ingest.js');
         ingest = new Ingest({
           mqtt: config.mqtt,
           influx,
-          ingest: config.ingest ?? { enabled: true, sites: ['+'] },
+          ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
           log: log.child({ role: 'ingest' }),
           clientId: `metrogate-ingest-${config.site}-${id}`,
           reportsDir: config.calibration?.reportsDir ?? './calibration-reports',

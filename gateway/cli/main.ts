@@ -13,6 +13,8 @@ Usage:
   metrogate run --config FILE [--no-drivers] [--no-ingest]
       Poll the configured instruments, tag readings with calibration status, publish to MQTT;
       with ingest.enabled (or --ingest), also write the broker's data topics to InfluxDB.
+      Serves the HTTP API (health, instruments, live page, /metrics) on api.host:api.port,
+      default 127.0.0.1:8080.
   metrogate validate --config FILE
       Check a config file; prints every problem with its path. Exit 2 when invalid.
   metrogate demo [--for SECONDS] [--keep]

@@ -39,6 +39,8 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
   const state = mkdtempSync(join(tmpdir(), 'metrogate-e2e-'));
   const config: MetrogateConfig = {
     ...base,
+    // In-process gateways: the API on a free port if a test builds one, never the default 8080.
+    api: { ...base.api, enabled: true, host: '127.0.0.1', port: 0 } as MetrogateConfig['api'],
     spool: { ...base.spool!, dir: join(state, 'spool') },
     calibration: { ...base.calibration!, recordsDir: join(state, 'records'), reportsDir: join(state, 'reports') },
     site: uniqueName('site'),
