@@ -417,5 +417,11 @@ describe('demo config and CLI', () => {
     expect(() => parseCliArgs(['--port', '1'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--profile', 'oven'])).toThrow(/unknown profile/);
     expect(() => parseCliArgs(['--bench', '10'])).toThrow(/base-port/);
+    expect(parseCliArgs(['--rtu-pty', '--baud', '115200', '--parity', 'none', '--profile', 'dmm', '--unit', '7'])).toMatchObject({
+      rtu: { kind: 'pty' }, baudRate: 115200, parity: 'none', profiles: [{ profile: 'dmm', unitId: 7 }],
+    });
+    expect(parseCliArgs(['--rtu-tcp', '4001', '--profile', 'balance']).rtu).toEqual({ kind: 'tcp', port: 4001 });
+    expect(() => parseCliArgs(['--rtu-pty', '--bench', '10', '--base-port', '0'])).toThrow(/RTU line takes --profile/);
+    expect(() => parseCliArgs(['--rtu-pty', '--rtu-tcp', '1', '--profile', 'dmm'])).toThrow(/one of --rtu-pty/);
   });
 });

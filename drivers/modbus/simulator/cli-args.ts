@@ -17,6 +17,13 @@ export const USAGE = `usage: modbus-simulator [options]
     --base-port <P>         ... on ports P, P+1, ... (0: ephemeral)
     --units-per-port <K>    ... K unit ids (1..K) per port (default 1)
   --registers <n>           registers of the bench profile (default 50)
+  --rtu-pty                 serve the --profile devices as Modbus RTU slaves on a new socat pty pair;
+                            the ready line names the end for the gateway ("rtu":{"serial":...})
+  --rtu-serial <path>       ... on this serial port instead (a real RS-485 adapter, or a pty)
+  --rtu-tcp <port>          ... behind a TCP port speaking raw RTU frames (a serial-to-Ethernet
+                            converter in transparent mode; 0: ephemeral)
+    --baud <n>              the RTU line's baud rate (default 19200; timing is emulated on a pty)
+    --parity <p>            none, even (default) or odd
   --host <addr>             listen address (default 127.0.0.1)
   --unknown-unit <policy>   ignore (default: no answer) or exception (0x0B)
   --static                  nominal values, no noise or drift
@@ -41,6 +48,10 @@ export interface CliOptions {
   unknownUnit: UnknownUnitPolicy;
   static: boolean;
   seed?: number;
+  /** Serve the profiles as RTU slaves on one line instead of Modbus TCP servers. */
+  rtu?: { kind: 'pty' } | { kind: 'serial'; path: string } | { kind: 'tcp'; port: number };
+  baudRate: number;
+  parity: 'none' | 'even' | 'odd';
 }
 
 export class UsageError extends Error {
@@ -58,6 +69,11 @@ function integer(flag: string, text: string | undefined, min: number, max: numbe
 export function parseCliArgs(argv: readonly string[]): CliOptions {
   const options: CliOptions = {
     help: false, ephemeral: false, profiles: [], host: '127.0.0.1', unknownUnit: 'ignore', static: false,
+    baudRate: 19200, parity: 'even',
+  };
+  const rtu = (choice: NonNullable<CliOptions['rtu']>): void => {
+    if (options.rtu) throw new UsageError('give one of --rtu-pty, --rtu-serial or --rtu-tcp');
+    options.rtu = choice;
   };
   let bench: { count?: number; basePort?: number; unitsPerPort: number } | undefined;
   const lastProfile = (flag: string): ProfileArg => {
@@ -99,6 +115,16 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--static': options.static = true; break;
+      case '--rtu-pty': rtu({ kind: 'pty' }); break;
+      case '--rtu-serial': rtu({ kind: 'serial', path: value() }); break;
+      case '--rtu-tcp': rtu({ kind: 'tcp', port: integer(flag, value(), 0, 65535) }); break;
+      case '--baud': options.baudRate = integer(flag, value(), 300, 4_000_000); break;
+      case '--parity': {
+        const parity = value();
+        if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError(`--parity is none, even or odd, got "${parity}"`);
+        options.parity = parity;
+        break;
+      }
       case '--seed': options.seed = integer(flag, value(), 0, 2 ** 32 - 1); break;
       default: throw new UsageError(`unknown argument "${flag}"`);
     }
@@ -111,6 +137,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     options.bench = { count: bench.count, basePort: bench.basePort, unitsPerPort: bench.unitsPerPort };
   }
   if (options.ephemeral && !options.config) throw new UsageError('--ephemeral applies to --config only');
+  if (options.rtu && (options.config || options.bench || options.profiles.length === 0)) {
+    throw new UsageError('an RTU line takes --profile devices (with --unit 1..247), not --config or --bench');
+  }
   if (!options.help && !options.config && options.profiles.length === 0 && !options.bench) {
     throw new UsageError('nothing to simulate: give --config, --profile or --bench');
   }

@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../../../config/load-config.js';
 import { parseCliArgs, USAGE, UsageError, type CliOptions } from './cli-args.js';
 import { devicesFromConfig } from './config-devices.js';
+import { openPtyPair } from './pty-pair.js';
+import { startRtuSimulator, type RtuLineSpec } from './rtu-simulator.js';
 import { benchDevices, startSimulator, type DeviceSpec } from './simulator.js';
 
 const log = pino({ name: 'modbus-simulator', base: { pid: process.pid } }, pino.destination(2));
@@ -41,6 +43,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (options.rtu) {
+    await serveRtu(options);
+    return;
+  }
   const specs = deviceSpecs(options);
   if (specs.length === 0) throw new UsageError('nothing to simulate: no instrument of the config matches a profile');
   const simulator = await startSimulator({ devices: specs, host: options.host, unknownUnit: options.unknownUnit });
@@ -63,6 +69,34 @@ async function main(): Promise<void> {
         process.exitCode = 1;
       },
     );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** The --profile devices as RTU slaves on one line; the ready line says where the gateway connects. */
+async function serveRtu(options: CliOptions): Promise<void> {
+  const rtu = options.rtu!;
+  const pty = rtu.kind === 'pty' ? await openPtyPair() : null;
+  const format = { baudRate: options.baudRate, parity: options.parity };
+  const line: RtuLineSpec = rtu.kind === 'tcp'
+    ? { tcp: { host: options.host, port: rtu.port } }
+    : { serial: pty ? pty.devices : (rtu as { path: string }).path, ...format };
+  const simulator = await startRtuSimulator({
+    line,
+    devices: options.profiles.map((p, i) => ({
+      profile: p.profile, id: p.id ?? `${p.profile}-${i}`, unitId: p.unitId, registers: options.registers, static: options.static,
+      strictMap: true, seed: options.seed === undefined ? undefined : options.seed + i,
+    })),
+  });
+  const where = rtu.kind === 'tcp'
+    ? { tcp: { host: options.host, port: simulator.port } }
+    : { serial: pty ? pty.gateway : (rtu as { path: string }).path, ...format };
+  const devices = simulator.devices.map((d) => ({ id: d.id, profile: d.profile.name, unitId: d.unitId }));
+  process.stdout.write(`${JSON.stringify({ ready: true, rtu: where, devices })}\n`);
+  log.info({ devices: devices.length, line: where }, 'RTU simulator ready');
+  const stop = (signal: NodeJS.Signals): void => {
+    void simulator.stop().then(() => pty?.close()).then(() => log.info({ signal }, 'simulator stopped'));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
