@@ -50,6 +50,7 @@ export class StatsPublisher {
     this.lastAt = now;
     return {
       ts: Date.now(), polled, published, errors, timeouts, skippedCycles,
+      spoolDepth: this.pipeline.spoolStats().reduce((n, s) => n + s.depth, 0),
       rssMB: Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10,
       cpuShare: Math.round(cpuShare * 10000) / 10000,
     };

@@ -1,14 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { gatewayStatsTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
@@ -126,7 +124,6 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
       const n = batch.readings.filter((r) => !r.cal.traceable).length;
       notTraceable.set(batch.instrument, (notTraceable.get(batch.instrument) ?? 0) + n);
     });
-    const startedAt = Date.now();
     await gateway.start();
     await sleep(2500);
     await gateway.calibration.addRecord(bathCertificate());
@@ -137,15 +134,6 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     sim.device('bath-01').clearFaults();
     // Long enough for gateway_stats (every second here) to fill two of the health panels' 10 s buckets.
     await sleep(7000);
-    // until the gateway writes gateway_stats.spool_depth (lead): one report of that exact shape,
-    // from before this run, through the real path (stats topic → ingest → InfluxDB).
-    const mqtt = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
-    await mqtt.publishAsync(
-      gatewayStatsTopic(config.mqtt.topicPrefix, config.site, 'e2e-gw'),
-      JSON.stringify({ v: 1, site: config.site, gateway: 'e2e-gw', ts: startedAt - 30_000, polled: 0, published: 0, errors: 0, timeouts: 0, skippedCycles: 0, spoolDepth: 0, rssMB: 80, cpuShare: 0 }),
-      { qos: 1 },
-    );
-    await mqtt.endAsync();
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
     const deadline = Date.now() + 10_000;
