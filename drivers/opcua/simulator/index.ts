@@ -20,6 +20,21 @@ export async function startOpcuaSimulatorFor(config: MetrogateConfig, opts: { pk
   return startOpcuaSimulator({ pkiDir: opts.pkiDir, instruments, port: opts.port ?? 0, static: opts.static ?? false });
 }
 
+/**
+ * `config` with every OPC UA instrument the simulator serves pointed at it, the gateway's
+ * certificate store in `clientPkiDir` (the demo's temporary folder, never $HOME).
+ */
+export function wireToSimulator(config: MetrogateConfig, sim: OpcuaSimulator, clientPkiDir: string): MetrogateConfig {
+  return {
+    ...config,
+    instruments: config.instruments.map((inst) =>
+      inst.protocol === 'opcua' && sim.serves(inst.id)
+        ? { ...inst, endpoint: sim.endpoint, security: { ...inst.security, pkiDir: clientPkiDir } }
+        : inst,
+    ),
+  };
+}
+
 /** Puts the simulator's certificate in a client store's trust list, as a user would by hand. */
 export function trustSimulator(sim: OpcuaSimulator, clientPkiDir: string): void {
   const trusted = join(resolve(clientPkiDir), 'trusted', 'certs');

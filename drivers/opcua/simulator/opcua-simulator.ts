@@ -85,6 +85,10 @@ export class OpcuaSimulator {
     return this.server !== null;
   }
 
+  serves(id: string): boolean {
+    return this.instruments.has(id);
+  }
+
   instrument(id: string): SimInstrument {
     const inst = this.instruments.get(id);
     if (!inst) throw new Error(`no simulated instrument ${id} (have ${[...this.instruments.keys()].join(', ')})`);
