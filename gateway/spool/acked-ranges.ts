@@ -46,15 +46,6 @@ export class AckedRanges {
     return true;
   }
 
-  /** Everything ≤ id is gone (dropped): the cursor moves there. */
-  advanceTo(id: number): void {
-    if (id <= this.cursorId) return;
-    this.cursorId = id;
-    while (this.ranges.length > 0 && this.ranges[0]![1] <= id) this.ranges.shift();
-    if (this.ranges.length > 0 && this.ranges[0]![0] <= id) this.ranges[0]![0] = id + 1;
-    this.absorb();
-  }
-
   /** The smallest id ≥ from that is not acknowledged. */
   nextUnacked(from: number): number {
     let id = Math.max(from, this.cursorId + 1);
@@ -67,16 +58,6 @@ export class AckedRanges {
   nextAckedAbove(from: number): number {
     const i = this.indexAfter(from);
     return i < this.ranges.length ? this.ranges[i]![0] : Infinity;
-  }
-
-  /** Ids in (cursor, upTo] that are acknowledged, for exact accounting of drops. */
-  ackedUpTo(upTo: number): number {
-    let n = 0;
-    for (const [lo, hi] of this.ranges) {
-      if (lo > upTo) break;
-      n += Math.min(hi, upTo) - lo + 1;
-    }
-    return n;
   }
 
   /** Index of the first range with lo > id. */

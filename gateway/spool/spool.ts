@@ -60,6 +60,14 @@ export interface Spool {
   append(inputs: readonly SpoolInput[], at?: number): number;
   /** Up to `limit` batches this consumer has not acknowledged, with id > afterId, oldest first. */
   read(consumer: string, afterId: number, limit: number): SpoolEntry[];
+  /**
+   * The batch was handed to the consumer's destination, which may still acknowledge it: the quota
+   * must not drop it (it drops the next oldest instead), or a drop would be counted for a batch
+   * that arrives after all. ack() or release() ends the hold.
+   */
+  hold(consumer: string, id: number): void;
+  /** The destination did not take it (the write failed): the quota may drop it again. */
+  release(consumer: string, id: number): void;
   /** Acknowledges one batch (as read() or append() gave it: id and readings count); idempotent. */
   ack(consumer: string, entry: { id: number; count: number }): void;
   isAcked(consumer: string, id: number): boolean;

@@ -166,6 +166,7 @@ export class SpooledSink {
 
   private dispatch(id: number, batch: ReadingBatch, count: number): void {
     this.inFlight.set(id, count);
+    this.opts.spool.hold(this.name, id);
     this.opts.sink.write(batch).then(
       () => this.acknowledged(id, batch.instrument, count),
       (err: unknown) => this.failed(id, batch.instrument, count, err),
@@ -189,6 +190,7 @@ export class SpooledSink {
 
   private failed(id: number, instrument: string, count: number, err: unknown): void {
     this.inFlight.delete(id);
+    this.opts.spool.release(this.name, id);
     if (err instanceof RejectedBatchError) {
       this.reject(id, instrument, count, err.message);
       this.pump();

@@ -16,6 +16,8 @@ interface ConsumerState {
   /** Readings and batches above the cursor not yet acknowledged. */
   depth: number;
   batches: number;
+  /** Handed to the destination, not yet acknowledged: the quota leaves these alone. */
+  held: Set<number>;
 }
 
 type Victim = EntrySize & { at: number };
@@ -69,7 +71,7 @@ export class SqliteSpool implements Spool {
       const depth = this.sql.depth.get(c.cursor) ?? { n: 0, batches: 0 };
       this.state.set(name, {
         acked: new AckedRanges(c.cursor), savedCursor: stored.has(name) ? c.cursor : -1,
-        dropped: c.dropped, savedDropped: c.dropped, depth: depth.n, batches: depth.batches,
+        dropped: c.dropped, savedDropped: c.dropped, depth: depth.n, batches: depth.batches, held: new Set(),
       });
     }
     for (const name of stored.keys()) if (!this.consumers.includes(name)) this.sql.deleteConsumer.run(name);
@@ -87,6 +89,7 @@ export class SqliteSpool implements Spool {
       oldest: db.prepare<Victim>('SELECT id, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?'),
       firstAt: db.prepare<number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
       deleteUpTo: db.prepare('DELETE FROM entry WHERE id <= ?'),
+      deleteRange: db.prepare('DELETE FROM entry WHERE id >= ? AND id <= ?'),
       sizeUpTo: db.prepare<{ size: number; batches: number }>('SELECT total(size) AS size, count(*) AS batches FROM entry WHERE id <= ?'),
       maxId: db.prepare<number>('SELECT max(id) FROM entry').pluck(),
       depth: db.prepare<{ n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
@@ -143,8 +146,17 @@ export class SqliteSpool implements Spool {
     return out;
   }
 
+  hold(consumer: string, id: number): void {
+    this.consumer(consumer).held.add(id);
+  }
+
+  release(consumer: string, id: number): void {
+    this.consumer(consumer).held.delete(id);
+  }
+
   ack(consumer: string, entry: { id: number; count: number }): void {
     const s = this.consumer(consumer);
+    s.held.delete(entry.id);
     if (entry.id > this.head || !s.acked.add(entry.id)) return;
     s.depth -= entry.count;
     s.batches -= 1;
@@ -214,30 +226,41 @@ export class SqliteSpool implements Spool {
     }
   }
 
-  /** Removes the oldest batches while `more` says so; counts, per consumer, what it had not taken. */
+  /**
+   * Removes the oldest batches while `more` says so, except those a consumer holds (in flight);
+   * counts, per consumer, what it had not taken, and marks it taken (it is gone for good).
+   */
   private dropOldest(reason: DropReason, more: (e: Victim) => boolean): void {
+    const held = new Set<number>();
+    for (const s of this.state.values()) for (const id of s.held) held.add(id);
     const victims: Victim[] = [];
     let after = 0;
     scan: for (;;) {
       const rows = this.sql.oldest.all(after, 256);
       if (rows.length === 0) break;
       for (const row of rows) {
+        after = row.id;
+        if (held.has(row.id)) continue;
         if (!more(row)) break scan;
         victims.push(row);
         this.quota.removed(row.size);
-        after = row.id;
       }
     }
     if (victims.length === 0) return;
-    this.sql.deleteUpTo.run(after);
+    // Victims are runs of consecutive ids between held batches: one DELETE per run.
+    let lo = victims[0]!.id;
+    for (let i = 1; i <= victims.length; i++) {
+      if (i < victims.length && victims[i]!.id === victims[i - 1]!.id + 1) continue;
+      this.sql.deleteRange.run(lo, victims[i - 1]!.id);
+      if (i < victims.length) lo = victims[i]!.id;
+    }
     for (const [name, s] of this.state) {
-      const lost = victims.filter((v) => !s.acked.has(v.id));
+      const lost = victims.filter((v) => s.acked.add(v.id));
       for (const v of lost) {
         s.depth -= v.count;
         s.batches -= 1;
         s.dropped += v.count;
       }
-      s.acked.advanceTo(after);
       this.saveConsumer(name, s);
       if (lost.length > 0) this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, instrument, count }) => ({ id, instrument, count })) });
     }

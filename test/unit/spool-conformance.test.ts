@@ -151,6 +151,29 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
       expect(ids(again, 'b')).toEqual(kept);
     });
 
+    it('never drops a batch a consumer holds (in flight): the quota takes the next oldest instead', () => {
+      const s = spool({ dir: newDir(), maxBytes: 5_000 });
+      for (let i = 1; i <= 4; i++) s.append([input('x', i, 3, 980)]);
+      s.hold('a', 1);
+      s.hold('b', 2);
+      s.append([input('x', 5, 3, 980)]);
+      s.append([input('x', 6, 3, 980)]);
+      // #1 and #2 are held, so #3 and #4 went first.
+      expect(ids(s, 'a')).toEqual([1, 2, 5, 6]);
+      expect(s.position('a')).toMatchObject({ dropped: 6, cursor: 0 });
+      // 'a' took #1; 'b' released #2 without an ack (its write failed): both may go now.
+      s.ack('a', { id: 1, count: 3 });
+      s.release('b', 2);
+      s.append([input('x', 7, 3, 980)]);
+      expect(ids(s, 'b')).toEqual([2, 5, 6, 7]);
+      expect(s.position('b')).toMatchObject({ dropped: 9, cursor: 1 });
+      expect(s.position('a')).toMatchObject({ dropped: 6, cursor: 1 });
+      s.append([input('x', 8, 3, 980)]);
+      expect(ids(s, 'b')).toEqual([5, 6, 7, 8]);
+      expect(s.position('b')).toMatchObject({ dropped: 12, cursor: 4 });
+      expect(s.position('a')).toMatchObject({ dropped: 9, cursor: 4 });
+    });
+
     it('drops batches older than the age quota on maintain()', () => {
       const s = spool({ dir: newDir(), maxAgeMs: 60_000 });
       const drops: Dropped[] = [];
