@@ -10,13 +10,12 @@ export interface ModbusTcpStats extends DriverStats {
 import { ModbusTcpLink } from './modbus-tcp-link.js';
 import { OnlineStatus } from './online-status.js';
 import { InstrumentPoll } from './poll-cycle.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { PollGrid } from './poll-grid.js';
 import { classifyError } from './read-failure.js';
 
 /** Consecutive timeouts after which the connection is presumed stale and rebuilt. */
 const TIMEOUTS_BEFORE_RECONNECT = 3;
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 
 /**
  * Polls one Modbus TCP instrument on its own schedule over its own connection, so a slow or dead
@@ -31,8 +30,7 @@ export class DevicePoller {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private consecutiveTimeouts = 0;
-  private backoffMs = BACKOFF_MIN_MS;
-  private nextConnectAt = 0;
+  private readonly reconnect = new ReconnectBackoff();
   private lastError: string | undefined;
   private cycle: Promise<void> | null = null;
 
@@ -116,21 +114,19 @@ export class DevicePoller {
   }
 
   private async tryConnect(now: number): Promise<void> {
-    if (now < this.nextConnectAt) return;
+    if (!this.reconnect.mayTry(now)) return;
     const { host, port, unitId } = this.cfg.connection;
     try {
       await this.link.connect(() => {
         this.lastError = 'connection closed by peer';
         this.status.set(false, this.lastError);
       });
-      this.backoffMs = BACKOFF_MIN_MS;
+      this.reconnect.succeeded();
       this.consecutiveTimeouts = 0;
       this.log.info({ instrument: this.cfg.id, host, port, unitId }, 'modbus connected');
     } catch (err) {
       this.lastError = (err as Error).message;
-      // Jitter keeps a rack of devices that failed together from retrying in lockstep.
-      this.nextConnectAt = now + this.backoffMs * (0.8 + Math.random() * 0.4);
-      this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+      this.reconnect.failed(now);
       this.status.set(false, this.lastError);
     }
   }

@@ -15,13 +15,11 @@ import { InstrumentPoll, type PollCycle, type PolledInstrument } from './poll-cy
 import { PollGrid } from './poll-grid.js';
 import type { PlannedRead } from './plan.js';
 import { classifyError, type ReadFailure } from './read-failure.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { RtuMaster, type RtuCounters } from './rtu-master.js';
 import type { LineTiming } from './rtu-timing.js';
 import { SlaveHealth } from './slave-health.js';
 import type { LineStats, RtuInstrumentStats } from './rtu-stats.js';
-
-const OPEN_BACKOFF_MIN_MS = 500;
-const OPEN_BACKOFF_MAX_MS = 30_000;
 
 /** One instrument on a line, as the scheduler needs it. */
 export interface LineSlave extends PolledInstrument {
@@ -58,8 +56,7 @@ export class RtuLine {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
-  private openBackoffMs = OPEN_BACKOFF_MIN_MS;
-  private nextOpenAt = 0;
+  private readonly reopen = new ReconnectBackoff();
   private lineError = 'not opened yet';
   private startedAt = 0;
 
@@ -135,7 +132,7 @@ export class RtuLine {
         await this.open(now);
         if (!this.master.isOpen) {
           this.settleDue(`disconnected: ${this.lineError}`, Date.now());
-          await this.sleepUntil(Math.min(this.nextOpenAt, this.earliestDue()));
+          await this.sleepUntil(Math.min(this.reopen.nextAttemptAt, this.earliestDue()));
           continue;
         }
       }
@@ -245,19 +242,18 @@ export class RtuLine {
       m.status.set(false, this.lineError);
     }
     void this.endpoint.stream.close();
-    this.nextOpenAt = now + this.openBackoffMs;
+    this.reopen.failed(now);
   }
 
   private async open(now: number): Promise<void> {
-    if (now < this.nextOpenAt) return;
+    if (!this.reopen.mayTry(now)) return;
     try {
       await this.endpoint.stream.open();
-      this.openBackoffMs = OPEN_BACKOFF_MIN_MS;
+      this.reopen.succeeded();
       this.log.info({ instruments: this.members.map((m) => `${m.cfg.id}@${m.cfg.unitId}`) }, 'modbus line open');
     } catch (err) {
       this.lineError = (err as Error).message;
-      this.nextOpenAt = now + this.openBackoffMs * (0.8 + Math.random() * 0.4);
-      this.openBackoffMs = Math.min(this.openBackoffMs * 2, OPEN_BACKOFF_MAX_MS);
+      this.reopen.failed(now);
       for (const m of this.members) m.status.set(false, this.lineError);
     }
   }
