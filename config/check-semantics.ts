@@ -4,6 +4,7 @@
  * (host, port, unit id) are legal and not checked.
  */
 import { parseRegisterType } from '../drivers/modbus/register-type.js';
+import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
@@ -36,10 +37,12 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     const first = firstIndex.get(inst.id);
     if (first === undefined) firstIndex.set(inst.id, i);
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
-    if (inst.protocol === 'modbus-tcp') problems.push(...checkModbusChannels(inst, ['instruments', i]));
+    if (inst.protocol === 'modbus-tcp' || isRtu(inst)) problems.push(...checkModbusChannels(inst, ['instruments', i]));
     else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
     if (inst.calibration) problems.push(...checkCalibration(inst.calibration, ['instruments', i, 'calibration']));
   });
+  // Instruments sharing a serial line (or RTU-over-TCP converter port) must agree on its settings.
+  problems.push(...checkRtuLines(instruments));
   return problems;
 }
 
@@ -54,7 +57,7 @@ function checkChannelIds(channels: readonly { id: string }[], at: PathSegment[])
   return problems;
 }
 
-function checkModbusChannels(inst: ModbusTcpInstrumentConfig, at: PathSegment[]): PathProblem[] {
+function checkModbusChannels(inst: Pick<ModbusTcpInstrumentConfig, 'channels'>, at: PathSegment[]): PathProblem[] {
   const problems: PathProblem[] = [];
   const firstIndex = new Map<string, number>();
   inst.channels.forEach((ch, j) => {

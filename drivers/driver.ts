@@ -27,6 +27,11 @@ export interface DriverStats {
   skippedCycles: number;
   /** Duration of the last completed poll cycle, ms. */
   lastCycleMs: number;
+  /** Shared lines (Modbus RTU): the line's load; above 1 it is over capacity. */
+  lineLoad?: number;
+  overCapacity?: boolean;
+  /** A dead slave being probed instead of polled. */
+  backedOff?: boolean;
 }
 
 /**

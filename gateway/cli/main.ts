@@ -6,6 +6,7 @@ import { runDccCommand } from './dcc-command.js';
 import { runDemo } from './demo.js';
 import { runAudit } from './audit.js';
 import { runGateway } from './run.js';
+import { runScanCommand } from './scan-command.js';
 
 const USAGE = `metrogate ${VERSION}: calibration-aware gateway for metrology instruments
 
@@ -27,6 +28,10 @@ Usage:
       Print what a DCC would import, in the channel's unit (metrogate dcc --help for all options).
   metrogate audit --config FILE [--since MINUTES]
       Per instrument, the readings stored in InfluxDB and the sequence numbers missing among them.
+  metrogate scan (--serial PATH [--baud N] [--parity P] | --rtu-tcp HOST:PORT | --tcp HOST[:PORT])
+                 [--units 1-247] [--timeout MS]
+      Find the Modbus slaves that answer and their readable registers; print a config skeleton
+      that validates (metrogate scan --help for all options).
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
@@ -71,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dcc':
       return runDccCommand(rest);
+    case 'scan':
+      return runScanCommand(rest);
     case 'audit': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
       if (!values.config) return usageError('audit needs --config FILE');

@@ -14,7 +14,7 @@ describe('loading a valid config', () => {
     expect(config.site).toBe('nim-east-lab');
     expect(config.mqtt.url).toBe('mqtt://localhost:1883');
     expect(config.mqtt.password).toBe('');
-    expect(config.instruments.map((i) => i.id)).toEqual(['climate-chamber-1', 'balance-1', 'pressure-gauge-7']);
+    expect(config.instruments.map((i) => i.id)).toEqual(['climate-chamber-1', 'balance-1', 'pressure-gauge-7', 'climate-chamber-2', 'pressure-controller-3', 'thermometer-4', 'hygrometer-5', 'flow-rig-1']);
   });
 
   it('sets every option of the schema at least once, so the example documents them all', () => {
