@@ -111,7 +111,8 @@ export const PollingSchema = Type.Object(
 export const ReconnectSchema = Type.Object(
   {
     minDelayMs: Millis(500, 10),
-    maxDelayMs: Millis(5000, 10),
+    /** Also the longest a server that is back waits for the gateway to return. */
+    maxDelayMs: Millis(3000, 10),
   },
   { additionalProperties: false },
 );

@@ -99,6 +99,7 @@ export class OpcuaInstrument {
         reason = await Promise.race([session.lost, this.stopped]);
       } catch (err) {
         reason = err instanceof Error ? err.message : String(err);
+        this.log.debug({ instrument: this.cfg.id, err: reason }, 'opcua connect attempt failed');
       } finally {
         this.session = null;
         if (this.calibrationTimer) clearInterval(this.calibrationTimer);
@@ -107,8 +108,9 @@ export class OpcuaInstrument {
       if (!this.running) break;
       this.goOffline(reason);
       this.startPolling();
-      // Jitter keeps instruments that failed together from retrying in lockstep.
-      const delay = backoff * (0.8 + Math.random() * 0.4);
+      // Jitter keeps instruments that failed together from retrying in lockstep; the cap bounds
+      // how long a server that is back waits for the gateway.
+      const delay = Math.min(backoff * (0.8 + Math.random() * 0.4), this.cfg.reconnect.maxDelayMs);
       backoff = Math.min(backoff * 2, this.cfg.reconnect.maxDelayMs);
       await Promise.race([new Promise((r) => setTimeout(r, delay).unref()), this.stopped]);
     }
@@ -162,8 +164,11 @@ export class OpcuaInstrument {
     const changed = reason !== this.lastError;
     this.lastError = reason;
     this.stats.lastError = reason;
-    if (wasOnline || changed) this.log.warn({ instrument: this.cfg.id, endpoint: this.cfg.endpoint, err: reason }, 'opcua instrument unreachable');
-    if (!wasOnline) return;
+    if (!wasOnline) {
+      // Retries fail every few seconds while a server is down: log only what changes.
+      if (changed) this.log.warn({ instrument: this.cfg.id, endpoint: this.cfg.endpoint, err: reason }, 'opcua instrument still unreachable');
+      return;
+    }
     const now = Date.now();
     const gap = this.plan.subscriptions.flatMap((s) => s.channels).sort((a, b) => a - b);
     this.emit(gap.map((ch) => badReading(this.site, this.cfg.id, this.cfg.channels[ch]!, now, `disconnected: ${reason}`)));

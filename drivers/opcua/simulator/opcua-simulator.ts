@@ -4,6 +4,7 @@
  * which is how the tests prove the driver survives a server restart.
  */
 import { join, resolve } from 'node:path';
+import './quiet-node-opcua.js';
 import {
   MessageSecurityMode,
   nodesets,

@@ -3,6 +3,7 @@
  * Calibration object. Its state (values, pinned values, status codes) lives here, not in the
  * address space, so it survives a server restart.
  */
+import './quiet-node-opcua.js';
 import { DataType, makeEUInformation, StatusCodes, type Namespace, type StatusCode, type UAObject, type UAVariable } from 'node-opcua';
 import { nodeIdOf, type Profile, type SimDataType, type SimPoint, type SimSignal } from './profiles.js';
 
