@@ -17,7 +17,8 @@ export const BROWSE_USAGE = `Usage: metrogate browse <opc.tcp://host:port/path> 
   --password-env VAR   read the password from $VAR instead
   --config-block       print a config block for the variables found (or those picked)
   --pick ID            with --config-block: only this variable, or the variables under this object (repeatable)
-  --id NAME            the instrument id in the config block`;
+  --id NAME            the instrument id in the config block
+Exit status: 0 done, 1 cannot connect or browse (the message says why), 64 bad command line.`;
 
 export async function runBrowseCommand(args: string[]): Promise<number> {
   let parsed;
@@ -36,12 +37,17 @@ export async function runBrowseCommand(args: string[]): Promise<number> {
         'config-block': { type: 'boolean', default: false },
         pick: { type: 'string', multiple: true, default: [] },
         id: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (err) {
     return usage((err as Error).message);
   }
   const { values: o, positionals } = parsed;
+  if (o.help) {
+    console.log(BROWSE_USAGE);
+    return 0;
+  }
   const endpoint = positionals[0];
   if (!endpoint || positionals.length > 1) return usage('give exactly one endpoint');
   if (!/^opc\.tcp:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(endpoint)) return usage(`expected opc.tcp://host:port/path, got "${endpoint}"`);

@@ -123,6 +123,7 @@ describe('metrogate browse', () => {
     expect(closed.stderr).toContain(`cannot connect to opc.tcp://127.0.0.1:${sim.port + 1}/nowhere`);
 
     expect((await browse('http://example.com')).code).toBe(64);
+    expect(await browse('--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: metrogate browse <opc.tcp://host:port/path>') });
     expect((await browse(sim.endpoint, '--depth', '0')).code).toBe(64);
     const noPassword = await browse(sim.endpoint, '--username', 'operator', '--password-env', 'MG_TEST_UNSET_PASSWORD');
     expect(noPassword.code).toBe(64);
