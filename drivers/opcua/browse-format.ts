@@ -11,15 +11,15 @@ const READABLE = new Set([
 
 export function renderTree(nodes: readonly BrowsedNode[]): string {
   const name = (n: BrowsedNode) => `${'  '.repeat(n.depth)}${n.browseName}${n.nodeClass === 'Object' ? '/' : ''}`;
-  const width = Math.max(0, ...nodes.map((n) => name(n).length)) + 2;
+  const nameWidth = Math.max(0, ...nodes.map((n) => name(n).length)) + 2;
+  const idWidth = Math.max(0, ...nodes.filter((n) => n.nodeClass === 'Variable').map((n) => n.nodeId.length)) + 2;
   return nodes
     .map((n) => {
-      const parts = [name(n).padEnd(width), n.nodeId];
-      if (n.nodeClass === 'Variable') {
-        parts.push(`  ${n.dataType ?? 'unknown'}${n.scalar === false ? '[]' : ''}`);
-        if (n.unit) parts.push(`  ${n.unit}`);
-        if (n.range) parts.push(`  [${n.range.low} .. ${n.range.high}]`);
-      }
+      if (n.nodeClass === 'Object') return `${name(n).padEnd(nameWidth)}${n.nodeId}`;
+      const type = `${n.dataType ?? 'unknown'}${n.scalar === false ? '[]' : ''}`;
+      const parts = [name(n).padEnd(nameWidth), n.nodeId.padEnd(idWidth), type];
+      if (n.unit) parts.push(`  ${n.unit}`);
+      if (n.range) parts.push(`  [${n.range.low} .. ${n.range.high}]`);
       return parts.join('').trimEnd();
     })
     .join('\n');

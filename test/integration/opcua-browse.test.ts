@@ -56,10 +56,10 @@ describe('metrogate browse', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toBe(`${sim.endpoint} (Objects, 3 levels)`);
     expect(lines[1]).toMatch(/^chamber\/\s+ns=1;s=chamber$/);
-    expect(stdout).toMatch(/\n {2}temperature\s+ns=1;s=chamber\.temperature {2}Double {2}°C {2}\[-40 \.\. 180\]\n/);
-    expect(stdout).toMatch(/\n {2}humidity\s+ns=1;s=chamber\.humidity {2}Double {2}%RH {2}\[0 \.\. 100\]\n/);
-    expect(stdout).toMatch(/\n {2}door_open\s+ns=1;s=chamber\.door_open {2}Boolean\n/);
-    expect(stdout).toMatch(/\n {2}Calibration\/\s+ns=1;s=chamber\.Calibration\n {4}LastCalibrationDate\s+ns=1;s=chamber\.Calibration\.LastCalibrationDate {2}DateTime\n/);
+    expect(stdout).toMatch(/\n {2}temperature\s+ns=1;s=chamber\.temperature\s+Double {2}°C {2}\[-40 \.\. 180\]\n/);
+    expect(stdout).toMatch(/\n {2}humidity\s+ns=1;s=chamber\.humidity\s+Double {2}%RH {2}\[0 \.\. 100\]\n/);
+    expect(stdout).toMatch(/\n {2}door_open\s+ns=1;s=chamber\.door_open\s+Boolean\n/);
+    expect(stdout).toMatch(/\n {2}Calibration\/\s+ns=1;s=chamber\.Calibration\n {4}LastCalibrationDate\s+ns=1;s=chamber\.Calibration\.LastCalibrationDate\s+DateTime\n/);
     for (const p of CHAMBER.points) expect(stdout).toContain(`ns=1;s=chamber.${p.channel}`);
     // The standard's own objects (Server diagnostics, …) are not instruments; properties (EURange…) are not nodes.
     expect(stdout).not.toMatch(/^(Server|Locations)\//m);
