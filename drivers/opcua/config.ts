@@ -112,7 +112,7 @@ export const ReconnectSchema = Type.Object(
   {
     minDelayMs: Millis(500, 10),
     /** Also the longest a server that is back waits for the gateway to return. */
-    maxDelayMs: Millis(3000, 10),
+    maxDelayMs: Millis(2000, 10),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,8 @@ import type { UaSession } from './ua-session.js';
 
 export type UaModule = typeof import('./ua-session.js');
 
+const REFUSED_LOGIN_RETRY_MS = 30_000;
+
 /** DriverStats plus what an OPC UA connection adds; `polls` counts poll cycles and publish responses. */
 export interface OpcuaInstrumentStats extends DriverStats {
   online: boolean;
@@ -85,6 +87,7 @@ export class OpcuaInstrument {
     let backoff = this.cfg.reconnect.minDelayMs;
     while (this.running) {
       let reason: string;
+      let refusedLogin = false;
       let session: UaSession | null = null;
       try {
         session = await ua.openSession({ endpoint: this.cfg.endpoint, security: this.cfg.security, auth: this.cfg.auth, timeoutMs: this.cfg.timeoutMs });
@@ -99,6 +102,7 @@ export class OpcuaInstrument {
         reason = await Promise.race([session.lost, this.stopped]);
       } catch (err) {
         reason = err instanceof Error ? err.message : String(err);
+        refusedLogin = (err as { kind?: string }).kind === 'auth';
         this.log.debug({ instrument: this.cfg.id, err: reason }, 'opcua connect attempt failed');
       } finally {
         this.session = null;
@@ -110,7 +114,9 @@ export class OpcuaInstrument {
       this.startPolling();
       // Jitter keeps instruments that failed together from retrying in lockstep; the cap bounds
       // how long a server that is back waits for the gateway.
-      const delay = Math.min(backoff * (0.8 + Math.random() * 0.4), this.cfg.reconnect.maxDelayMs);
+      let delay = Math.min(backoff * (0.8 + Math.random() * 0.4), this.cfg.reconnect.maxDelayMs);
+      // A refused login repeated every few seconds can lock the account on servers that count failures.
+      if (refusedLogin) delay = Math.max(delay, REFUSED_LOGIN_RETRY_MS);
       backoff = Math.min(backoff * 2, this.cfg.reconnect.maxDelayMs);
       await Promise.race([new Promise((r) => setTimeout(r, delay).unref()), this.stopped]);
     }
