@@ -58,7 +58,8 @@ export async function connectClient(opts: SessionOptions, onLost: (reason: strin
   } catch (err) {
     await client.disconnect().catch(() => undefined);
     const failure = await describeFailure(err, { endpoint: opts.endpoint, pkiDir: opts.security.pkiDir, auth: opts.auth, certificates, timeoutMs: opts.timeoutMs });
-    // The user may have moved the certificate into trusted/ by the next attempt.
+    // The user may have moved the certificate into trusted/ by the next attempt; re-reading the
+    // folder does not depend on node-opcua's file watcher (missed events on network or container volumes).
     if (failure.kind === 'untrusted-server') await rereadTrustList(opts.security.pkiDir).catch(() => undefined);
     throw failure;
   }

@@ -51,10 +51,10 @@ export async function describeFailure(err: unknown, ctx: FailureContext): Promis
   if (/cannot find endpoint/i.test(text)) {
     return new SessionFailure(`${ctx.endpoint} offers no endpoint with this security mode and policy (${firstLine(text)})`, 'no-endpoint');
   }
-  const refused = REFUSED_CLIENT.exec(text);
-  if (refused) {
+  if (REFUSED_CLIENT.test(text)) {
+    const code = /Bad\w+/.exec(text)?.[0] ?? 'rejected by server';
     const own = pkiPaths(ctx.pkiDir).ownCertificate;
-    return new SessionFailure(`${ctx.endpoint} refused the connection (${refused[0]}): the server may not trust this gateway's certificate ${own}; trust it on the server`, 'refused-client');
+    return new SessionFailure(`${ctx.endpoint} refused the connection (${code}): the server may not trust this gateway's certificate ${own}; trust it on the server`, 'refused-client');
   }
   if (/connection cannot be established/i.test(text)) {
     return new SessionFailure(`cannot connect to ${ctx.endpoint}: nothing answers there (server down, wrong port or host unreachable)`, 'connection');

@@ -136,6 +136,24 @@ describe('OPC UA security', () => {
     await out.until(() => goodTemperature(out, 'x509'), 'a good reading as the X.509 user');
   });
 
+  it('a server that does not trust the gateway certificate: a message naming the certificate to trust there', async () => {
+    const strict = await startOpcuaSimulator({
+      pkiDir: join(dir, 'strict-server-pki'),
+      static: true,
+      instruments: [{ id: 'chamber', profile: 'climate-chamber' }],
+      securityModes: ['Sign', 'SignAndEncrypt'],
+      trustClients: false,
+    });
+    cleanups.push(() => strict.stop());
+    const pki = join(dir, 'strict-client-pki');
+    trustSimulator(strict, pki);
+    const { out } = run([{ ...instrument('not-trusted', { pkiDir: pki }, { type: 'anonymous' }), endpoint: strict.endpoint }]);
+    await out.until(() => lastStatus(out, 'not-trusted')?.online === false, 'the refusal');
+    expect(lastStatus(out, 'not-trusted')!.error).toMatch(
+      new RegExp(`^${strict.endpoint} refused the connection \\(Bad\\w+\\): the server may not trust this gateway's certificate ${join(pki, 'own', 'certs', 'client_certificate.pem')}; trust it on the server$`),
+    );
+  });
+
   it('an anonymous client is refused by a server that requires a user', async () => {
     const { out } = run([instrument('anonymous', {}, { type: 'anonymous' })]);
     await out.until(() => lastStatus(out, 'anonymous')?.online === false, 'the refusal');
