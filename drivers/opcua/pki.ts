@@ -10,6 +10,15 @@ import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 
 const stores = new Map<string, Promise<OPCUACertificateManager>>();
 
+/**
+ * node-opcua-crypto saves and restores OPENSSL_CONF around reading a private key; when it was
+ * unset, "restoring" writes the string "undefined", which every process this one starts later
+ * (an openssl, a broker) would inherit. Called after the places that read keys.
+ */
+export function undoOpensslConfLeak(): void {
+  if (process.env.OPENSSL_CONF === 'undefined') delete process.env.OPENSSL_CONF;
+}
+
 export function certificateStore(dir: string): Promise<OPCUACertificateManager> {
   const root = resolve(dir);
   let store = stores.get(root);
@@ -17,6 +26,7 @@ export function certificateStore(dir: string): Promise<OPCUACertificateManager> 
     store = (async () => {
       const cm = new OPCUACertificateManager({ rootFolder: root, automaticallyAcceptUnknownCertificate: false });
       await cm.initialize();
+      undoOpensslConfLeak();
       return cm;
     })();
     stores.set(root, store);

@@ -13,7 +13,7 @@ import {
   type UserIdentityInfo,
 } from 'node-opcua-client';
 import type { OpcuaAuthConfig, OpcuaSecurityConfig } from './config.js';
-import { certificateStore, derOf, rereadTrustList } from './pki.js';
+import { certificateStore, derOf, rereadTrustList, undoOpensslConfLeak } from './pki.js';
 import { describeFailure, SessionFailure } from './ua-failure.js';
 
 export interface SessionOptions {
@@ -62,6 +62,8 @@ export async function connectClient(opts: SessionOptions, onLost: (reason: strin
     // folder does not depend on node-opcua's file watcher (missed events on network or container volumes).
     if (failure.kind === 'untrusted-server') await rereadTrustList(opts.security.pkiDir).catch(() => undefined);
     throw failure;
+  } finally {
+    undoOpensslConfLeak();
   }
 }
 

@@ -13,6 +13,7 @@ import {
   SecurityPolicy,
 } from 'node-opcua';
 import type { SecurityMode, SecurityPolicyName } from '../config.js';
+import { undoOpensslConfLeak } from '../pki.js';
 import { profileByName, type ProfileName } from './profiles.js';
 import { SimInstrument, type SimCalibration } from './sim-instrument.js';
 
@@ -123,6 +124,7 @@ export class OpcuaSimulator {
     const ns = addressSpace.getOwnNamespace();
     for (const inst of this.instruments.values()) inst.mount(ns, addressSpace.rootFolder.objects);
     await server.start();
+    undoOpensslConfLeak();
     this.boundPort = server.endpoints[0]!.port;
     this.server = server;
     const interval = this.opts.updateIntervalMs ?? 200;
