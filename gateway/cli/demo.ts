@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../config/load-config.js';
@@ -42,7 +44,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     log.info({ mqtt: mosquitto.url, influx: influx.url }, 'private Mosquitto and InfluxDB started');
     const sim = await startSimulator({ devices: devicesFromConfig(config, { ephemeralPorts: true }).devices });
     started.push(sim);
-    const live = wireDemo(config, mosquitto, influx, sim);
+    // The demo's spool, records and reports live in a temp dir: each demo starts clean and
+    // leaves nothing in the source tree.
+    const state = mkdtempSync(join(tmpdir(), 'metrogate-demo-'));
+    started.push({ stop: async () => rmSync(state, { recursive: true, force: true }) });
+    const live = wireDemo(config, mosquitto, influx, sim, state);
     gateway = buildGateway(live, log, { drivers: true, ingest: true });
     // A free port, like the broker and database: the demo never collides with a running gateway.
     api = await serveGatewayApi(gateway, live, log, { port: 0 });
@@ -76,9 +82,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
 }
 
-function wireDemo(config: MetrogateConfig, mosquitto: PrivateService, influx: PrivateService, sim: Simulator): MetrogateConfig {
+function wireDemo(config: MetrogateConfig, mosquitto: PrivateService, influx: PrivateService, sim: Simulator, state: string): MetrogateConfig {
   return {
     ...config,
+    spool: { ...config.spool!, dir: join(state, 'spool') },
+    calibration: { ...config.calibration!, recordsDir: join(state, 'records'), reportsDir: join(state, 'reports') },
     mqtt: { ...config.mqtt, url: mosquitto.url },
     influx: { ...config.influx!, url: influx.url },
     instruments: config.instruments.map((inst) =>

@@ -39,6 +39,11 @@ is filled from the environment (secrets stay out of the file).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Commands with their own help answer it themselves; the rest show the overall usage.
+  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan'].includes(command ?? '')) {
+    console.log(USAGE);
+    return 0;
+  }
   switch (command) {
     case 'run': {
       const { values } = parseArgs({
