@@ -36,12 +36,19 @@ export async function openSession(opts: SessionOptions): Promise<UaSession> {
   };
   const { client, session } = await connectClient(opts, markLost);
   const subscriptions: UaSubscription[] = [];
+  // node-opcua times its requests out, but a request caught in a dying connection must not hold
+  // a poll cycle or a reconnection forever: whatever is pending fails once the session is lost.
+  const failOnLost = lost.then((reason) => {
+    throw new Error(reason);
+  });
+  failOnLost.catch(() => undefined);
+  const orLost = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failOnLost]);
 
   return {
     lost,
     abandon: markLost,
     async read(nodeIds) {
-      const values = await session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+      const values = await orLost(session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value }))));
       return values.map(toSample);
     },
     async readCalibration(node) {
@@ -49,10 +56,10 @@ export async function openSession(opts: SessionOptions): Promise<UaSession> {
         startingNode: node,
         relativePath: { elements: [{ includeSubtypes: true, isInverse: false, targetName: { namespaceIndex: namespaceOf(node), name } }] },
       }));
-      const found = await session.translateBrowsePath(paths);
+      const found = await orLost(session.translateBrowsePath(paths));
       const ids = found.map((r) => (r.statusCode.isGood() ? r.targets?.[0]?.targetId.toString() : undefined));
       const present = ids.filter((id): id is string => id !== undefined);
-      const values = present.length > 0 ? await session.read(present.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value }))) : [];
+      const values = present.length > 0 ? await orLost(session.read(present.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })))) : [];
       const dateOf = (id: string | undefined) => {
         if (id === undefined) return null;
         const v: unknown = values[present.indexOf(id)]?.value.value;
@@ -61,15 +68,22 @@ export async function openSession(opts: SessionOptions): Promise<UaSession> {
       return { last: dateOf(ids[0]), next: dateOf(ids[1]) };
     },
     async subscribe(spec, onData) {
-      const sub = await createSubscription(session, spec, onData, markLost);
-      subscriptions.push(sub);
-      return sub;
+      const pending = createSubscription(session, spec, onData, markLost);
+      // Kept even when the session is lost first, so that its watchdog is stopped with the rest.
+      void pending.then((sub) => (closing ? sub.dispose() : subscriptions.push(sub)), () => undefined);
+      return orLost(pending);
     },
     async close() {
       closing = true;
       for (const s of subscriptions) s.dispose();
-      await session.close(true).catch(() => undefined);
-      await client.disconnect().catch(() => undefined);
+      // Closing talks to the server (DeleteSubscriptions, CloseSession), which may be gone.
+      const closed = (async () => {
+        await session.close(true).catch(() => undefined);
+        await client.disconnect().catch(() => undefined);
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, opts.timeoutMs)))]);
+      clearTimeout(timer);
     },
   };
 }

@@ -41,8 +41,14 @@ export interface UaSubscription {
   dispose(): void;
 }
 
-/** Keep-alives when idle: a dead server is noticed within a few of these. */
-const KEEPALIVE_TARGET_MS = 5_000;
+interface Group {
+  group: ClientMonitoredItemGroup;
+  /** Item index (in the spec) of each of the group's monitored items. */
+  indices: number[];
+}
+
+/** Keep-alives when idle: a server that silently stopped answering is noticed after three. */
+const KEEPALIVE_TARGET_MS = 2_000;
 
 export async function createSubscription(
   session: ClientSession,
@@ -64,7 +70,7 @@ export async function createSubscription(
   });
   const watchdog = watchPublishing(sub, spec.publishingIntervalMs * keepAliveCount, markLost);
 
-  const groups: { group: ClientMonitoredItemGroup; indices: number[] }[] = [];
+  const groups: Group[] = [];
   const itemOfHandle = new Map<number, number>();
   const mapHandles = () => {
     for (const { group, indices } of groups) {
@@ -92,6 +98,24 @@ export async function createSubscription(
     }
   });
 
+  try {
+    await monitorAll(sub, spec, groups);
+  } catch (err) {
+    clearInterval(watchdog);
+    throw err;
+  }
+  mapHandles();
+  const items: ItemStatus[] = new Array(spec.items.length);
+  for (const { group, indices } of groups) {
+    group.monitoredItems.forEach((mi, j) => {
+      const status = mi.statusCode;
+      items[indices[j]!] = status.isGood() ? { ok: true } : { ok: false, status: status.name };
+    });
+  }
+  return { items, dispose: () => clearInterval(watchdog) };
+}
+
+async function monitorAll(sub: ClientSubscription, spec: SubscriptionSpec, groups: Group[]): Promise<void> {
   for (const indices of groupByParameters(spec.items)) {
     const first = spec.items[indices[0]!]!;
     // Created synchronously and registered before its request goes out: the first publish
@@ -108,15 +132,6 @@ export async function createSubscription(
       group.once('err', (message: string) => reject(new Error(`cannot create monitored items: ${message}`)));
     });
   }
-  mapHandles();
-  const items: ItemStatus[] = new Array(spec.items.length);
-  for (const { group, indices } of groups) {
-    group.monitoredItems.forEach((mi, j) => {
-      const status = mi.statusCode;
-      items[indices[j]!] = status.isGood() ? { ok: true } : { ok: false, status: status.name };
-    });
-  }
-  return { items, dispose: () => clearInterval(watchdog) };
 }
 
 /** node-opcua's publish engine does not notice a server that silently stopped answering. */
@@ -128,7 +143,7 @@ function watchPublishing(sub: ClientSubscription, keepAliveMs: number, markLost:
   const limit = keepAliveMs * 3;
   const timer = setInterval(() => {
     if (Date.now() - heard > limit) markLost(`no publish response for ${Math.round((Date.now() - heard) / 1000)} s`);
-  }, Math.min(limit, 5_000));
+  }, Math.min(limit, 1_000));
   timer.unref();
   return timer;
 }

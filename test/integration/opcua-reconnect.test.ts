@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,4 +88,57 @@ describe('OPC UA server restart', () => {
       await driver.stop();
     }
   });
+
+  it('a network that silently drops everything (no reset, no close) is noticed, and collection resumes when it is back', async () => {
+    const proxy = await blackholeProxy(sim.port);
+    const out = new CollectOutput();
+    const config = { ...instrument('behind-proxy', 'subscribe'), endpoint: sim.endpoint.replace(`:${sim.port}/`, `:${proxy.port}/`), timeoutMs: 1000 };
+    const driver = new OpcuaDriver('lab', [config], silentLogger());
+    driver.start(out);
+    try {
+      const chamber = sim.instrument('chamber');
+      const temperature = () => out.of('behind-proxy').flatMap((b) => b.readings).filter((r) => r.channel === 'temperature');
+      chamber.set('temperature', 30.5);
+      await out.until(() => temperature().at(-1)?.raw === 30.5, 'readings through the proxy');
+
+      proxy.drop(true);
+      await out.until(() => out.statuses.at(-1)?.online === false, 'offline while the network drops everything', 20_000);
+      expect(out.statuses.at(-1)!.error).toMatch(/no publish response|keep-alive|timed out|connection/i);
+
+      proxy.drop(false);
+      chamber.set('temperature', 31.25);
+      await out.until(() => temperature().at(-1)?.raw === 31.25, 'readings once the network is back', 20_000);
+      expect(out.statuses.map((s) => s.online)).toEqual([true, false, true]);
+    } finally {
+      await driver.stop();
+      await proxy.close();
+    }
+  });
 });
+
+/** A TCP proxy that can swallow every byte in both directions while keeping the sockets open. */
+async function blackholeProxy(target: number): Promise<{ port: number; drop(on: boolean): void; close(): Promise<void> }> {
+  let dropping = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => dropping || upstream.write(d));
+    upstream.on('data', (d) => dropping || client.write(d));
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    drop: (on) => (dropping = on),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
