@@ -66,6 +66,7 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
+  let pollingStopped: Promise<void> | undefined;
   const drivers: Driver[] = createDrivers(config.site, instruments, log);
   const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
 
@@ -108,20 +109,9 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
       if (drivers.length > 0) stats.start();
       log.info({ gateway: id, site: config.site, instruments: instruments.length, ingest: ingest !== null }, 'metrogate started');
     },
-    async stopPolling() {
-      clearInterval(calendarTimer);
-      stats.stop();
-      await Promise.all(drivers.map((d) => d.stop()));
-      await pipeline.drain();
-      const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };
-      for (const s of drivers.flatMap((d) => d.stats())) {
-        totals.polls += s.polls;
-        totals.readings += s.readings;
-        totals.errors += s.errors;
-        totals.timeouts += s.timeouts;
-        totals.skippedCycles += s.skippedCycles;
-      }
-      if (drivers.length > 0) log.info(totals, 'driver totals');
+    stopPolling() {
+      pollingStopped ??= stopPollingOnce();
+      return pollingStopped;
     },
     async stop() {
       await this.stopPolling();
@@ -130,4 +120,21 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
       log.info({ gateway: id }, 'metrogate stopped');
     },
   };
+
+  /** Once, whoever asks first (the demo, then stop()). */
+  async function stopPollingOnce(): Promise<void> {
+    clearInterval(calendarTimer);
+    stats.stop();
+    await Promise.all(drivers.map((d) => d.stop()));
+    await pipeline.drain();
+    const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };
+    for (const s of drivers.flatMap((d) => d.stats())) {
+      totals.polls += s.polls;
+      totals.readings += s.readings;
+      totals.errors += s.errors;
+      totals.timeouts += s.timeouts;
+      totals.skippedCycles += s.skippedCycles;
+    }
+    if (drivers.length > 0) log.info(totals, 'driver totals');
+  }
 }

@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { packageRoot } from '../../config/write-json-schema.js';
 import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { startOpcuaSimulatorFor, wireToSimulator } from '../../drivers/opcua/simulator/index.js';
 import { serveGatewayApi, type GatewayApi } from '../api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../gateway.js';
 import { influxClient } from '../ingest/ensure-database.js';
@@ -48,7 +49,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // leaves nothing in the source tree.
     const state = mkdtempSync(join(tmpdir(), 'metrogate-demo-'));
     started.push({ stop: async () => rmSync(state, { recursive: true, force: true }) });
-    const live = wireDemo(config, mosquitto, influx, sim, state);
+    const opcua = await startOpcuaSimulatorFor(config, { pkiDir: join(state, 'opcua-simulator-pki') });
+    started.push(opcua);
+    const live = wireToSimulator(wireDemo(config, mosquitto, influx, sim, state), opcua, join(state, 'opcua-gateway-pki'));
     gateway = buildGateway(live, log, { drivers: true, ingest: true });
     // A free port, like the broker and database: the demo never collides with a running gateway.
     api = await serveGatewayApi(gateway, live, log, { port: 0 });

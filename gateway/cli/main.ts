@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { runDccCommand } from './dcc-command.js';
 import { runDemo } from './demo.js';
 import { runAudit } from './audit.js';
+import { runBrowseCommand } from './browse-command.js';
 import { runGateway } from './run.js';
 import { runScanCommand } from './scan-command.js';
 
@@ -26,6 +27,9 @@ Usage:
       Import PTB Digital Calibration Certificates (DCC 3.x) as calibration records.
   metrogate dcc show FILE.xml [--config FILE --instrument ID [--channel ID] | --unit UNIT]
       Print what a DCC would import, in the channel's unit (metrogate dcc --help for all options).
+  metrogate browse <opc.tcp://host:port/path> [--node ID] [--depth N] [--mode M] [--username U] [--config-block [--pick ID]...]
+      List an OPC UA server's variables with data type, unit and range, or print a config block
+      for chosen nodes (metrogate browse --help for all options).
   metrogate audit --config FILE [--since MINUTES]
       Per instrument, the readings stored in InfluxDB and the sequence numbers missing among them.
   metrogate scan (--serial PATH [--baud N] [--parity P] | --rtu-tcp HOST:PORT | --tcp HOST[:PORT])
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dcc':
       return runDccCommand(rest);
+    case 'browse':
+      return runBrowseCommand(rest);
     case 'scan':
       return runScanCommand(rest);
     case 'audit': {

@@ -34,7 +34,7 @@ describe('metrogate CLI', () => {
   it('validate accepts the demo config and says what it holds', async () => {
     const res = await runCli(['validate', '--config', join(ROOT, 'config/examples/demo.yaml')]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/demo\.yaml: valid \(4 instruments, \d+ channels\)/);
+    expect(res.stdout).toMatch(/demo\.yaml: valid \(5 instruments, \d+ channels\)/);
   });
 
   it('validate and run reject a broken config with exit 2, one line per problem with file and path, starting nothing', async () => {

@@ -395,17 +395,19 @@ describe('demo config and CLI', () => {
 
   it('demo.yaml is valid and each instrument reads exactly its simulator profile', () => {
     const config = loadConfig(DEMO, {});
-    expect(config.instruments.map((i) => i.id)).toEqual(Object.keys(expected));
-    for (const inst of config.instruments.map(asModbusTcp)) {
+    const modbus = config.instruments.filter((i) => i.protocol === 'modbus-tcp');
+    expect(modbus.map((i) => i.id)).toEqual(Object.keys(expected));
+    for (const inst of modbus.map(asModbusTcp)) {
       const profile = profileByName(expected[inst.id]!);
       const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
       expect([...inst.channels].sort(byId), inst.id).toEqual(channelsFor(profile).sort(byId));
       expect(matchProfile(inst.channels)?.name).toBe(profile.name);
     }
-    expect(config.instruments.map(asModbusTcp).map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs]))
+    expect(modbus.map(asModbusTcp).map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs]))
       .toEqual([[15020, 1, 1000], [15021, 1, 1000], [15022, 1, 500], [15023, 1, 1000]]);
     const { devices, skipped } = devicesFromConfig(config, { ephemeralPorts: true });
-    expect(skipped).toEqual([]);
+    // The OPC UA instrument is served by the OPC UA simulator, not this one.
+    expect(skipped).toEqual([{ instrument: 'chamber-01', reason: 'protocol opcua is not simulated' }]);
     expect(devices.map((d) => d.id)).toEqual(Object.keys(expected));
   });
 

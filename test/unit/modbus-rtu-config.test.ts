@@ -48,17 +48,22 @@ describe('modbus-rtu config: several instruments on one line', () => {
     expect(groupLines(config.instruments).lines[0]!.line).toMatchObject({ baudRate: 9600, parity: 'odd', dataBits: 7 });
   });
 
-  it('names every instrument whose line setting disagrees with the one given first', () => {
-    const config = parseConfig(
+  it('names every instrument whose line setting disagrees with the one given first, when the config loads', () => {
+    const text =
       HEAD +
-        rtu('a', 1, '{ port: /dev/ttyUSB0, baudRate: 19200 }') +
-        rtu('b', 2, '{ port: /dev/ttyUSB0, baudRate: 9600, parity: odd }') +
-        rtu('c', 3, '{ port: /dev/ttyUSB0, parity: even }'),
-      FILE, {},
-    );
-    expect(checkRtuLines(config.instruments).map((p) => [p.at.join('.'), p.message])).toEqual([
-      ['instruments.1.line.baudRate', 'baudRate 9600 differs from 19200 given by instruments[0] (a) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
-      ['instruments.2.line.parity', 'parity even differs from odd given by instruments[1] (b) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
+      rtu('a', 1, '{ port: /dev/ttyUSB0, baudRate: 19200 }') +
+      rtu('b', 2, '{ port: /dev/ttyUSB0, baudRate: 9600, parity: odd }') +
+      rtu('c', 3, '{ port: /dev/ttyUSB0, parity: even }');
+    let error: unknown;
+    try {
+      parseConfig(text, FILE, {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => [p.path, p.message])).toEqual([
+      ['instruments[1].line.baudRate', 'baudRate 9600 differs from 19200 given by instruments[0] (a) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
+      ['instruments[2].line.parity', 'parity even differs from odd given by instruments[1] (b) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
     ]);
   });
 
