@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { MetrogateConfig } from '../config/schema.js';
+import type { InstrumentConfig, MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
 import { createDrivers } from '../drivers/registry.js';
 import type { Ingest } from './ingest/ingest.js';
@@ -9,6 +9,7 @@ import { Pipeline } from './pipeline.js';
 import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { loadRecords, saveRecord } from './calibration/record-store.js';
 import { StatsPublisher } from './stats-publisher.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
 import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
@@ -33,6 +34,12 @@ export interface Gateway {
   stopPolling(): Promise<void>;
   /** stopPolling(), then stops sinks and ingest (which writes what it holds first). */
   stop(): Promise<void>;
+  /**
+   * Applies a new, validated config's instruments without losing readings: added instruments
+   * start, removed ones stop, changed ones restart (with their protocol's driver); sequence
+   * numbers continue. Other sections take effect at the next start (listed in the plan).
+   */
+  reload(next: MetrogateConfig): Promise<ReloadPlan>;
 }
 
 /**
@@ -41,7 +48,8 @@ export interface Gateway {
  */
 const CALENDAR_TICK_MS = 30_000;
 
-export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles): Gateway {
+export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles): Gateway {
+  let config = initial;
   const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
   const instruments = roles.drivers ? config.instruments : [];
   const calibration = new CalibrationEngine({
@@ -112,6 +120,29 @@ export function buildGateway(config: MetrogateConfig, log: Logger, roles: Roles)
     stopPolling() {
       pollingStopped ??= stopPollingOnce();
       return pollingStopped;
+    },
+    async reload(next) {
+      const plan = planReload(config, next);
+      if (!roles.drivers) plan.added.length = plan.removed.length = plan.changed.length = plan.protocols.length = 0;
+      if (plan.needsRestart.length > 0) log.warn({ sections: plan.needsRestart }, 'config changes that take effect at the next start');
+      if (plan.protocols.length === 0) return plan;
+      if (sinks.length === 0 && next.instruments.length > 0) {
+        plan.needsRestart.push('instruments (this gateway started without any, so it has no sinks)');
+        return plan;
+      }
+      const restarting = drivers.filter((d) => plan.protocols.includes(d.protocol as InstrumentConfig['protocol']));
+      await Promise.all(restarting.map((d) => d.stop()));
+      for (const d of restarting) drivers.splice(drivers.indexOf(d), 1);
+      config = next;
+      calibration.setInstruments(next.instruments);
+      pipeline.setInstruments(next.instruments.map((i) => i.id));
+      const restarted = next.instruments.filter((i) => plan.protocols.includes(i.protocol));
+      for (const inst of restarted) pipeline.rebase(inst.id);
+      const fresh = createDrivers(config.site, restarted, log);
+      drivers.push(...fresh);
+      for (const d of fresh) d.start(pipeline);
+      log.info({ added: plan.added, removed: plan.removed, changed: plan.changed, restarted: restarted.map((i) => i.id) }, 'config reloaded');
+      return plan;
     },
     async stop() {
       await this.stopPolling();

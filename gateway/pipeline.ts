@@ -37,6 +37,8 @@ export class Pipeline implements DriverOutput {
   private readonly sinks: readonly Sink[];
   private readonly delivery: SpoolDelivery;
   private readonly seqBase = new Map<string, number>();
+  /** The last seq passed on per instrument: where a restarted driver's numbering continues. */
+  private readonly lastSeq = new Map<string, number>();
 
   constructor(
     private readonly site: string,
@@ -98,6 +100,7 @@ export class Pipeline implements DriverOutput {
       if (r.quality !== 'good') counters.notGood++;
     }
     counters.polled += readings.length;
+    if (readings.length > 0) this.lastSeq.set(instrument, readings[readings.length - 1]!.seq);
     const batch: ReadingBatch = { site: this.site, instrument, readings };
     for (const l of this.listeners) l(batch);
     if (this.sinks.length > 0) this.delivery.accept(batch);
@@ -108,6 +111,26 @@ export class Pipeline implements DriverOutput {
     const state: InstrumentState = { ...status, cal: this.calibration.statusOf(status.instrument) };
     this.states.set(status.instrument, state);
     for (const sink of this.sinks) sink.state?.(state);
+  }
+
+  /**
+   * Hot reload: the instruments now configured. New ones get counters, removed ones stop counting
+   * (what they produced stays in the spool and is delivered).
+   */
+  setInstruments(ids: readonly string[]): void {
+    const keep = new Set(ids);
+    for (const id of [...this.counters.keys()]) if (!keep.has(id)) this.counters.delete(id);
+    for (const id of ids) {
+      if (!this.counters.has(id)) {
+        const zero = () => Object.fromEntries(this.sinks.map((s) => [s.name, 0]));
+        this.counters.set(id, { polled: 0, notGood: 0, delivered: zero(), dropped: zero() });
+      }
+    }
+  }
+
+  /** A driver restarted for this instrument numbers from 1 again: continue after what was passed on. */
+  rebase(instrument: string): void {
+    this.seqBase.set(instrument, Math.max(this.lastSeq.get(instrument) ?? 0, this.seqBase.get(instrument) ?? 0));
   }
 
   instrumentState(instrument: string): InstrumentState | undefined {

@@ -57,6 +57,26 @@ export class CalibrationEngine implements CalibrationService {
     }
   }
 
+  /**
+   * Hot reload: the instruments now configured. A changed instrument's config record replaces its
+   * old one; records from files and the API stay; removed instruments are forgotten (their
+   * records stay on disk).
+   */
+  setInstruments(instruments: readonly InstrumentConfig[]): void {
+    const ids = new Set(instruments.map((i) => i.id));
+    for (const id of [...this.instruments.keys()]) if (!ids.has(id)) this.instruments.delete(id);
+    for (let i = this.allRecords.length - 1; i >= 0; i--) if (this.allRecords[i]!.source === 'config') this.allRecords.splice(i, 1);
+    for (const inst of instruments) {
+      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
+    }
+    for (const inst of instruments) {
+      const known = this.instruments.get(inst.id);
+      if (known) known.config = inst;
+      else this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      this.rebuild(inst.id);
+    }
+  }
+
   /** Records kept on disk, loaded at start: history, not news (no events, not persisted again). */
   load(records: readonly CalibrationRecord[]): void {
     const touched = new Set<string>();

@@ -12,11 +12,13 @@ import { runScanCommand } from './scan-command.js';
 const USAGE = `metrogate ${VERSION}: calibration-aware gateway for metrology instruments
 
 Usage:
-  metrogate run --config FILE [--no-drivers] [--no-ingest]
+  metrogate run --config FILE [--no-drivers] [--no-ingest] [--watch]
       Poll the configured instruments, tag readings with calibration status, publish to MQTT;
       with ingest.enabled (or --ingest), also write the broker's data topics to InfluxDB.
       Serves the HTTP API (health, instruments, live page, /metrics) on api.host:api.port,
-      default 127.0.0.1:8080.
+      default 127.0.0.1:8080. SIGHUP reloads the config (--watch: also when the file changes):
+      added instruments start, removed ones stop, changed ones restart; an invalid file is
+      rejected with its errors and the running config stays.
   metrogate validate --config FILE
       Check a config file; prints every problem with its path. Exit 2 when invalid.
   metrogate demo [--for SECONDS] [--keep]
@@ -57,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
           'no-drivers': { type: 'boolean', default: false },
           'no-ingest': { type: 'boolean', default: false },
           ingest: { type: 'boolean', default: false },
+          watch: { type: 'boolean', default: false },
         },
       });
       if (!values.config) return usageError('run needs --config FILE');
@@ -64,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
       return runGateway(config, {
         drivers: !values['no-drivers'],
         ingest: !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true),
-      });
+      }, { file: values.config, watch: values.watch });
     }
     case 'validate': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });

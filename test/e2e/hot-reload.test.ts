@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { MetrogateConfig } from '../../config/schema.js';
+import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { buildGateway } from '../../gateway/gateway.js';
+import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
+import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { silentLogger } from '../../gateway/log.js';
+import { planReload } from '../../gateway/reload-plan.js';
+import { startCli } from '../support/cli.js';
+import { demoLab } from '../support/e2e-fixture.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('hot reload', () => {
+  const sims: Simulator[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'metrogate-reload-'));
+  afterAll(async () => {
+    for (const s of sims) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adds and removes an instrument under load; the survivors\' sequence numbers run on without a gap', async () => {
+    const lab = await demoLab(inject('mqttUrl'), inject('influxUrl'));
+    sims.push(lab.sim);
+    const extraSim = await startSimulator({ devices: [{ id: 'extra-01', profile: 'balance', static: true }] });
+    sims.push(extraSim);
+    const config = lab.config;
+    const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
+    await gateway.start();
+    await sleep(1500);
+
+    const next: MetrogateConfig = {
+      ...config,
+      instruments: [
+        ...config.instruments.filter((i) => i.id !== 'balance-01'),
+        {
+          id: 'extra-01', protocol: 'modbus-tcp', pollIntervalMs: 200, maxGap: 8, maxRegistersPerRead: 125,
+          connection: { host: '127.0.0.1', port: extraSim.device('extra-01').port, unitId: 1, timeoutMs: 1000 },
+          channels: channelsFor(profileByName('balance')),
+        },
+      ],
+    };
+    const plan = await gateway.reload(next);
+    const reloadedAt = Date.now();
+    expect(plan).toMatchObject({ added: ['extra-01'], removed: ['balance-01'], changed: [], needsRestart: [] });
+    await sleep(1500);
+    await gateway.stopPolling();
+    const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
+    for (let t = 0; gateway.ingest!.stats.points < published && t < 200; t++) await sleep(50);
+    await gateway.stop();
+
+    const audit = new Map((await auditSequences(config.influx!)).map((a) => [a.instrument, a]));
+    for (const id of ['bath-01', 'pressure-01', 'dmm-01']) {
+      expect(audit.get(id), id).toMatchObject({ first: 1, missing: 0 });
+      expect(audit.get(id)!.stored, id).toBeGreaterThan(20);
+    }
+    expect(audit.get('extra-01')).toMatchObject({ first: 1, missing: 0 });
+    expect(audit.get('extra-01')!.stored).toBeGreaterThan(5);
+    // The removed balance stopped at the reload.
+    const [last] = await influxClient(config.influx!).query<{ time: Date }>(`SELECT last("seq") FROM "reading" WHERE "instrument" = 'balance-01'`);
+    expect(last!.time.getTime()).toBeLessThanOrEqual(reloadedAt);
+  });
+
+  it('plans a reload: changed instruments and sections that need a restart are named', async () => {
+    const { config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
+    sims.push(sim);
+    const next: MetrogateConfig = {
+      ...config,
+      mqtt: { ...config.mqtt, qos: 0 },
+      instruments: config.instruments.map((i) => (i.id === 'dmm-01' ? { ...i, pollIntervalMs: 500 } : i)),
+    };
+    expect(planReload(config, next)).toEqual({ added: [], removed: [], changed: ['dmm-01'], protocols: ['modbus-tcp'], needsRestart: ['mqtt'] });
+  });
+
+  it('metrogate run: SIGHUP with a broken file is rejected and the gateway runs on; a valid file is applied', async () => {
+    const { config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
+    sims.push(sim);
+    const file = join(dir, 'site.yaml');
+    const base = { ...config, gateway: { id: 'reload-gw', logLevel: 'info' }, api: { enabled: false }, ingest: { enabled: false } };
+    writeFileSync(file, stringify({ ...base, instruments: config.instruments.slice(0, 2) }));
+    const gw = startCli(['run', '--config', file]);
+    try {
+      for (let t = 0; !gw.output().includes('metrogate started') && t < 200; t++) await sleep(50);
+      writeFileSync(file, 'site: [broken\n');
+      gw.child.kill('SIGHUP');
+      for (let t = 0; !gw.output().includes('config reload rejected') && t < 100; t++) await sleep(50);
+      expect(gw.output()).toContain('config reload rejected: the running config stays');
+      expect(gw.output()).toContain('YAML syntax error');
+      expect(gw.child.exitCode).toBeNull();
+
+      writeFileSync(file, stringify({ ...base, instruments: config.instruments.slice(0, 3) }));
+      gw.child.kill('SIGHUP');
+      for (let t = 0; !gw.output().includes('config reloaded') && t < 100; t++) await sleep(50);
+      const line = gw.output().split('\n').find((l) => l.includes('config reloaded'))!;
+      expect(JSON.parse(line)).toMatchObject({ added: [config.instruments[2]!.id], removed: [], changed: [] });
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.done;
+    }
+  });
+});
