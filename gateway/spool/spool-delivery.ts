@@ -34,6 +34,8 @@ export interface SpoolDeliveryOptions {
 
 /** Cursors are persisted and fully delivered batches removed this often. */
 const MAINTAIN_MS = 250;
+/** How long stop() waits for each sink to close its connection. */
+const SINK_STOP_MS = 5000;
 
 /**
  * Every reading batch goes to disk first, then to each sink through its SpooledSink; the spool
@@ -122,7 +124,13 @@ export class SpoolDelivery {
     for (const s of this.sinks) s.stop();
     if (this.maintainTimer) clearInterval(this.maintainTimer);
     this.maintainTimer = null;
-    await Promise.all(this.sinks.map((s) => s.sink.stop()));
+    // A sink that cannot say goodbye (its destination is down) must not keep the spool open:
+    // what it did not acknowledge is on disk for the next start.
+    await Promise.all(this.sinks.map(async (s) => {
+      const stopped = await Promise.race([s.sink.stop().then(() => true, () => true), sleep(SINK_STOP_MS, false)]);
+      if (!stopped) this.opts.log.warn({ sink: s.name, waitedMs: SINK_STOP_MS }, 'sink did not stop in time; closing the spool anyway');
+    }));
+    for (const s of this.sinks) s.detach();
     this.spool?.close();
     this.spool = null;
   }

@@ -43,6 +43,7 @@ export class SpooledSink {
   private unspooled = 0;
   private started = false;
   private stopped = false;
+  private detached = false;
   private pausedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private backoffMs = RETRY_MIN_MS;
@@ -135,6 +136,15 @@ export class SpooledSink {
     this.retryTimer = null;
   }
 
+  /**
+   * The spool is about to close: an acknowledgement that still comes is ignored, so that batch is
+   * sent again on the next start (at least once).
+   */
+  detach(): void {
+    this.stop();
+    this.detached = true;
+  }
+
   /** Sends from disk while there is room: the replay keeps a quarter of the room for live data. */
   pump(): void {
     if (!this.started || this.stopped || this.isPaused()) return;
@@ -175,6 +185,7 @@ export class SpooledSink {
 
   private acknowledged(id: number, instrument: string, count: number): void {
     this.inFlight.delete(id);
+    if (this.detached) return;
     this.opts.spool.ack(this.name, { id, count });
     this.delivered += count;
     this.opts.onDelivered(instrument, count);
@@ -190,6 +201,7 @@ export class SpooledSink {
 
   private failed(id: number, instrument: string, count: number, err: unknown): void {
     this.inFlight.delete(id);
+    if (this.detached) return;
     this.opts.spool.release(this.name, id);
     if (err instanceof RejectedBatchError) {
       this.reject(id, instrument, count, err.message);
