@@ -128,9 +128,13 @@ export class Pipeline implements DriverOutput {
     }
   }
 
-  /** A driver restarted for this instrument numbers from 1 again: continue after what was passed on. */
+  /**
+   * A driver restarted for this instrument numbers from 1 again: continue after what was passed on,
+   * in this run or (for an instrument added back by a reload) in an earlier one the spool remembers.
+   */
   rebase(instrument: string): void {
-    this.seqBase.set(instrument, Math.max(this.lastSeq.get(instrument) ?? 0, this.seqBase.get(instrument) ?? 0));
+    const stored = this.sinks.length > 0 ? this.delivery.lastSeq(instrument) : 0;
+    this.seqBase.set(instrument, Math.max(this.lastSeq.get(instrument) ?? 0, this.seqBase.get(instrument) ?? 0, stored));
   }
 
   instrumentState(instrument: string): InstrumentState | undefined {
