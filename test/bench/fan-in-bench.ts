@@ -21,6 +21,10 @@ export interface FanInResult {
   offeredPerS: number;
   storedPerS: number;
   perIngester: { readingsPerS: number; core: number; corePer10k: number; peakRssMB: number }[];
+  /** Mosquitto's and InfluxDB's own CPU over the window, for the capacity model. */
+  brokerCore: number;
+  brokerMsgsPerS: number;
+  influxCore: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,12 +65,18 @@ export async function fanIn(dist: (p: string) => string, k: number, devices: num
     const count = async () => Number((await db.query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"'))[0]?.n ?? 0);
     const meters = ingesters.map((c) => new ProcessMeter(c.pid));
     meters.forEach((mt) => mt.begin());
+    const brokerMeter = new ProcessMeter(mosquitto.pid);
+    const influxMeter = new ProcessMeter(influx.pid);
+    brokerMeter.begin();
+    influxMeter.begin();
     const n0 = await count();
     const t0 = performance.now();
     await sleep(seconds * 1000);
     const n1 = await count();
     const window = (performance.now() - t0) / 1000;
     const uses = meters.map((mt) => mt.end());
+    const broker = brokerMeter.end();
+    const influxUse = influxMeter.end();
     for (const c of children.slice(1 + m)) await c.stop('SIGTERM');
     for (const c of ingesters) await c.stop('SIGTERM');
     const totals = ingesters.map((c) => (c.logs.find((l) => l.msg === 'ingest totals') as { points?: number } | undefined)?.points ?? 0);
@@ -76,6 +86,10 @@ export async function fanIn(dist: (p: string) => string, k: number, devices: num
       gateways: k, devicesPerGateway: devices, ingesters: m,
       offeredPerS: k * devices * registers,
       storedPerS,
+      // Every batch of `registers` readings passes the broker twice: in from a gateway, out to an ingester.
+      brokerCore: broker.coreShare,
+      brokerMsgsPerS: (2 * storedPerS) / registers,
+      influxCore: influxUse.coreShare,
       perIngester: uses.map((u, j) => {
         const readingsPerS = storedPerS * (totals[j]! / all);
         return { readingsPerS, core: u.coreShare, corePer10k: u.coreShare / Math.max(readingsPerS / 10_000, 1e-9), peakRssMB: u.peakRssMB };
@@ -92,6 +106,7 @@ export function printFanIn(r: FanInResult, seconds: number): void {
   const f = (n: number, d = 0) => n.toFixed(d);
   console.log(`\nfan-in: ${r.gateways} gateways × ${r.devicesPerGateway} devices → Mosquitto → ${r.ingesters} ingesters ($share) → InfluxDB, ${seconds} s`);
   console.log(`  offered ${f(r.offeredPerS)} readings/s, stored ${f(r.storedPerS)} readings/s end to end`);
+  console.log(`  Mosquitto ${f(r.brokerCore, 3)} core for ${f(r.brokerMsgsPerS)} messages/s (in + out); InfluxDB ${f(r.influxCore, 3)} core`);
   console.log('| ingester | readings/s (share) | core | core per 10k readings/s | peak RSS |');
   console.log('|---:|---:|---:|---:|---:|');
   r.perIngester.forEach((p, j) => console.log(`| ${j} | ${f(p.readingsPerS)} | ${f(p.core, 3)} | ${f(p.corePer10k, 3)} | ${f(p.peakRssMB)} MB |`));
