@@ -4,6 +4,7 @@
  * (host, port, unit id) are legal and not checked.
  */
 import { parseRegisterType } from '../drivers/modbus/register-type.js';
+import { checkCloudConfig } from '../gateway/sinks/cloud/cloud-config.js';
 import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
@@ -25,7 +26,14 @@ const ADDRESS_SPACE = 65536;
  * so the rest of the gateway reads only `due`.
  */
 export function checkSemantics(config: MetrogateConfig): PathProblem[] {
-  return checkInstruments(config.instruments);
+  return [...checkInstruments(config.instruments), ...checkSections(config)];
+}
+
+/** Checks of whole sections, run once the schema accepted the file. */
+export function checkSections(config: MetrogateConfig): PathProblem[] {
+  const problems: PathProblem[] = [];
+  if (config.cloud) for (const p of checkCloudConfig(config.cloud)) problems.push({ at: ['cloud', ...p.at], message: p.message });
+  return problems;
 }
 
 /** `undefined` entries (instruments that failed the schema) keep their index but are skipped. */

@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { ConfigSchema, type InstrumentConfig, type MetrogateConfig } from './schema.js';
-import { checkInstruments, type PathSegment, type PathProblem } from './check-semantics.js';
+import { checkInstruments, checkSections, type PathSegment, type PathProblem } from './check-semantics.js';
 import { ajvProblems } from './ajv-problems.js';
 
 export interface ConfigProblem {
@@ -90,8 +90,10 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const data = substituteEnv(toPlain(doc, file), env, [], found);
   withPathSections(data);
   const validate = validator();
-  if (!validate(data)) found.push(...ajvProblems(validate.errors ?? [], data));
+  const valid = validate(data);
+  if (!valid) found.push(...ajvProblems(validate.errors ?? [], data));
   found.push(...checkInstruments(instrumentsWithoutErrors(data, found)));
+  if (valid) found.push(...checkSections(data as MetrogateConfig));
 
   if (found.length > 0) {
     const problems = found.map((p): ConfigProblem => {

@@ -190,6 +190,25 @@ export class Ingest {
 
   /** Retries until InfluxDB takes the points: nothing is acknowledged before that. */
   private async writeUntilStored(lines: string[], ids: number[], suspects: WireCalEvent[]): Promise<void> {
+    // What accumulated while earlier writes were under way can be far more than one request may
+    // carry: write it in chunks of batchSize, and acknowledge only once every chunk is stored.
+    let size = this.opts.influx.batchSize;
+    for (let at = 0; at < lines.length; ) {
+      const chunk = lines.slice(at, at + size);
+      const outcome = await this.writeChunk(chunk);
+      if (outcome === 'stopped') return;
+      if (outcome === 'too-large' && size > 1) {
+        size = Math.max(1, Math.floor(size / 2));
+        continue;
+      }
+      at += chunk.length;
+    }
+    for (const e of suspects) await this.reportImpact(e);
+    this.acks?.release(ids);
+  }
+
+  /** Retries until InfluxDB takes the chunk: nothing is acknowledged before that. */
+  private async writeChunk(lines: string[]): Promise<'stored' | 'rejected' | 'too-large' | 'stopped'> {
     let backoff = 250;
     for (;;) {
       try {
@@ -197,25 +216,27 @@ export class Ingest {
         await this.writer.write(lines);
         this.stats.writes++;
         this.stats.points += lines.length;
-        break;
+        return 'stored';
       } catch (err) {
+        if (err instanceof InfluxRejected && err.status === 413) {
+          this.opts.log.warn({ points: lines.length }, 'InfluxDB: request too large; writing it in smaller parts');
+          return 'too-large';
+        }
         if (err instanceof InfluxRejected && err.status === 404) {
           // The database went away (dropped, or a fresh InfluxDB): create it again, keep the points.
           this.databaseReady = false;
         } else if (err instanceof InfluxRejected) {
           this.stats.rejectedPoints += lines.length;
           this.opts.log.error({ err: err.message, points: lines.length }, 'InfluxDB rejected points; they are dropped');
-          break;
+          return 'rejected';
         }
         this.stats.writeErrors++;
-        if (this.stopping) return;
+        if (this.stopping) return 'stopped';
         this.opts.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'InfluxDB write failed; retrying');
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 5000);
       }
     }
-    for (const e of suspects) await this.reportImpact(e);
-    this.acks?.release(ids);
   }
 
   private async reportImpact(e: WireCalEvent): Promise<void> {

@@ -24,6 +24,7 @@ import { startNode, type Child } from './children.js';
 import { compareWritePaths } from './influx-write-paths.js';
 import { fanIn, printFanIn } from './fan-in-bench.js';
 import { printTagging, taggingCost } from './tagging-bench.js';
+import { printReplay, replayBench } from './replay-bench.js';
 import { ProcessMeter } from './process-meter.js';
 
 const { values: args } = parseArgs({
@@ -33,7 +34,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '60' },
     interval: { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '5' },
-    scenario: { type: 'string', default: 'all', description: 'tagging | modbus | fan-in | influx | all' },
+    scenario: { type: 'string', default: 'all', description: 'tagging | modbus | fan-in | replay | influx | all' },
   },
 });
 const root = packageRoot();
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
     console.error(`bench: fan-in, 3 gateways × 100 devices → 2 ingesters, ${Math.min(seconds, 30)} s ...`);
     printFanIn(await fanIn(dist, 3, 100, 2, registers, Math.min(seconds, 30)), Math.min(seconds, 30));
   }
+  if (run('replay')) printReplay(await replayBench({ dist: join(root, 'dist') }));
   if (!run('influx')) return;
 
   const influx = await startInfluxDB();

@@ -73,6 +73,28 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     }
   });
 
+  it('writes more than batchSize points as several requests and acknowledges only when all are stored', async () => {
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const ingest = new Ingest({
+      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 7, flushIntervalMs: 100, writeConcurrency: 2 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+      log: silentLogger(),
+      clientId: uniqueName('ingest'),
+    });
+    await ingest.start();
+    try {
+      await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), serialiseBatch(batch('lab', 'x', 1, 50, Date.now()), 'g'), { qos: 1 });
+      await eventually(async () => (await count(influxUrl, database)) === 50, 'fifty points');
+      // 50 points at most 7 per request: at least 8 requests.
+      expect(ingest.stats.writes).toBeGreaterThanOrEqual(8);
+      expect(ingest.stats.points).toBe(50);
+    } finally {
+      await ingest.stop();
+    }
+  });
+
   it('stores a replayed batch once: same series and timestamps are the same points', async () => {
     const prefix = uniqueName('mg');
     const database = uniqueName('db');

@@ -69,6 +69,14 @@ describe('schema errors', () => {
     expect(messages(text)).toEqual([`${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line 17)`]);
   });
 
+  it('cloud options that belong together are checked when the config loads', () => {
+    const text = `${BASE}cloud:\n  enabled: true\n  url: https://cloud.example/ingest\n  format: sparkplug\n`;
+    expect(messages(text)).toEqual([
+      `${FILE}: cloud.token: the HTTPS uplink needs a bearer token (e.g. token: \${CLOUD_TOKEN}) (line ${lineOf(text, 'cloud:')})`,
+      `${FILE}: cloud.format: sparkplug needs an MQTT url (mqtts://…), not https:// (line ${lineOf(text, 'format: sparkplug')})`,
+    ]);
+  });
+
   it('out-of-range numbers', () => {
     const text = edit(BASE, '  - id: scale', '  - id: scale\n    pollIntervalMs: 5\n    maxRegistersPerRead: 126');
     expect(messages(text)).toEqual([

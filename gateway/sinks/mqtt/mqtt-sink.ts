@@ -120,7 +120,10 @@ export class MqttSink implements Sink {
         .publishAsync(gatewayStateTopic(this.prefix, this.opts.site, this.opts.gateway), this.gatewayState('offline'), { qos: 1, retain: true })
         .catch(() => undefined);
     }
-    await client.endAsync();
+    // With the broker gone, a graceful end would wait forever for acknowledgements that cannot
+    // come; what was not acknowledged is still in the spool for the next start.
+    await Promise.race([client.endAsync(!client.connected), new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (!client.disconnected) await client.endAsync(true).catch(() => undefined);
   }
 
   private gatewayState(state: 'online' | 'offline'): string {
