@@ -71,7 +71,8 @@ async function scenario(devices: number, registers: number, seconds: number, int
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { ports: number[]; devices: { id: string; port: number; unitId: number }[] };
     const channels = channelsFor(benchProfile(registers));
-    const base = { site: 'bench', mqtt: { url: mosquitto.url }, influx: { url: influx.url, database: 'bench' } };
+    // Two metrogate processes on one box: no HTTP API (its default port would clash).
+    const base = { site: 'bench', api: { enabled: false }, mqtt: { url: mosquitto.url }, influx: { url: influx.url, database: 'bench' } };
     const gwFile = join(dir, 'gateway.yaml');
     writeFileSync(gwFile, stringify({
       ...base,
