@@ -109,7 +109,7 @@ async function scenario(devices: number, registers: number, seconds: number, int
       readings += registers;
       latencies.push(now - Number(tsPattern.exec(payload.toString('latin1'))?.[1] ?? now));
     });
-    await watcher.subscribeAsync('metrogate/bench/+/data', { qos: 0 });
+    await watcher.subscribeAsync('metrogate/bench/+/+/data', { qos: 0 });
 
     await sleep(warmupS * 1000);
     const meters = { gw: new ProcessMeter(gw.pid), ingest: new ProcessMeter(ingest.pid), sim: new ProcessMeter(sim.pid) };
