@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { join } from 'node:path';
 import { ROOT } from './e2e-fixture.js';
 
@@ -19,6 +20,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Every CLI a test file started: killed when the file ends, whatever its tests did. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
@@ -33,8 +43,12 @@ export function startCli(
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  running.add(child);
   const done = new Promise<CliResult>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   return { child, done, output: () => stdout + stderr };
 }
