@@ -1,40 +1,12 @@
 import { escape } from 'influx';
+import type { CalEvent } from '../calibration/cal-event.js';
+import type { GatewayStats } from '../sinks/sink.js';
 
 /** A calibration event as it arrives on the event topic (gateway/schemas/cal-event.schema.json). */
-export interface WireCalEvent {
-  v: number;
-  site: string;
-  gateway: string;
-  instrument: string;
-  channel?: string;
-  kind: 'transition' | 'suspect';
-  ts: number;
-  from: string | null;
-  to: string;
-  certificate: string | null;
-  due: string | null;
-  reason: string;
-  suspectFrom?: number;
-  suspectTo?: number;
-  asFoundError?: number;
-  mpe?: number;
-}
+export type WireCalEvent = CalEvent & { v: number; gateway: string };
 
 /** Gateway statistics as they arrive on the stats topic (gateway/schemas/gateway-stats.schema.json). */
-export interface WireGatewayStats {
-  v: number;
-  site: string;
-  gateway: string;
-  ts: number;
-  polled: number;
-  published: number;
-  errors: number;
-  timeouts: number;
-  skippedCycles: number;
-  spoolDepth?: number;
-  rssMB: number;
-  cpuShare: number;
-}
+export type WireGatewayStats = GatewayStats & { v: number; site: string; gateway: string };
 
 function tags(pairs: [string, string | undefined | null][]): string {
   return pairs

@@ -46,22 +46,28 @@ describe('ingest role (MQTT → InfluxDB)', () => {
   beforeAll(async () => {
     publisher = await connectAsync(mqttUrl, { protocolVersion: 5 });
   });
+  /** An ingester on its own topic prefix and database, so the tests never meet. */
+  async function startIngest(batchSize: number) {
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const ingest = new Ingest({
+      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize, flushIntervalMs: 100, writeConcurrency: 2 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+      log: silentLogger(),
+      clientId: uniqueName('ingest'),
+    });
+    await ingest.start();
+    return { ingest, prefix, database };
+  }
+
   afterAll(async () => {
     await publisher.endAsync();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('acknowledges and skips a message that is not a reading batch, and goes on with the next', async () => {
-    const prefix = uniqueName('mg');
-    const database = uniqueName('db');
-    const ingest = new Ingest({
-      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
-      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
-      log: silentLogger(),
-      clientId: uniqueName('ingest'),
-    });
-    await ingest.start();
+    const { ingest, prefix, database } = await startIngest(5000);
     try {
       await publisher.publishAsync(`${prefix}/lab/g/x/data`, 'not json', { qos: 1 });
       await publisher.publishAsync(`${prefix}/lab/g/x/data`, JSON.stringify({ v: 9 }), { qos: 1 });
@@ -74,16 +80,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
   });
 
   it('writes more than batchSize points as several requests and acknowledges only when all are stored', async () => {
-    const prefix = uniqueName('mg');
-    const database = uniqueName('db');
-    const ingest = new Ingest({
-      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
-      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 7, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
-      log: silentLogger(),
-      clientId: uniqueName('ingest'),
-    });
-    await ingest.start();
+    const { ingest, prefix, database } = await startIngest(7);
     try {
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), serialiseBatch(batch('lab', 'x', 1, 50, Date.now()), 'g'), { qos: 1 });
       await eventually(async () => (await count(influxUrl, database)) === 50, 'fifty points');
@@ -96,16 +93,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
   });
 
   it('stores a replayed batch once: same series and timestamps are the same points', async () => {
-    const prefix = uniqueName('mg');
-    const database = uniqueName('db');
-    const ingest = new Ingest({
-      mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
-      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
-      log: silentLogger(),
-      clientId: uniqueName('ingest'),
-    });
-    await ingest.start();
+    const { ingest, prefix, database } = await startIngest(5000);
     try {
       const payload = serialiseBatch(batch('lab', 'x', 1, 50, 1_790_000_000_000), 'g');
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), payload, { qos: 1 });
