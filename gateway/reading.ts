@@ -68,3 +68,28 @@ export interface ReadingBatch {
   instrument: string;
   readings: Reading[];
 }
+
+/** What a driver knows of the channel a reading comes from. */
+export interface ChannelIdentity {
+  id: string;
+  quantity: string;
+  unit: string;
+}
+
+/**
+ * A fresh reading as every driver produces it: `value === raw`, untagged, `seq` 0 (the driver
+ * numbers a cycle's readings once they are all made, the pipeline continues the numbering).
+ */
+export function newReading(
+  site: string,
+  instrument: string,
+  ch: ChannelIdentity,
+  ts: number,
+  raw: ReadingValue,
+  quality: Quality,
+  reason?: string,
+): Reading {
+  const r: Reading = { site, instrument, channel: ch.id, quantity: ch.quantity, unit: ch.unit, ts, seq: 0, raw, value: raw, quality, cal: UNTAGGED };
+  if (reason !== undefined) r.reason = reason;
+  return r;
+}

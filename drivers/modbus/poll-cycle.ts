@@ -6,7 +6,7 @@
  * channel, good or bad with a reason, numbered gap-free in channel order.
  */
 import type { ModbusChannelConfig } from '../../config/schema.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import { newReading, type Reading } from '../../gateway/reading.js';
 import type { DriverStats } from '../driver.js';
 import { applyScale, decodeBit, decodeRegisters } from './decode.js';
 import type { ReadFailure } from './read-failure.js';
@@ -49,22 +49,7 @@ export class InstrumentPoll {
   }
 
   reading(index: number, ts: number, raw: Reading['raw'], quality: Reading['quality'], reason?: string): Reading {
-    const ch = this.cfg.channels[index]!;
-    const r: Reading = {
-      site: this.site,
-      instrument: this.cfg.id,
-      channel: ch.id,
-      quantity: ch.quantity,
-      unit: ch.unit,
-      ts,
-      seq: 0,
-      raw,
-      value: raw,
-      quality,
-      cal: UNTAGGED,
-    };
-    if (reason !== undefined) r.reason = reason;
-    return r;
+    return newReading(this.site, this.cfg.id, this.cfg.channels[index]!, ts, raw, quality, reason);
   }
 }
 

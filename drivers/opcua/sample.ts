@@ -2,7 +2,7 @@
  * What the driver keeps of an OPC UA DataValue, in plain types, and how it becomes a Reading.
  * Nothing here knows node-opcua: ua-values.ts converts its DataValues into UaSamples.
  */
-import { UNTAGGED, type Quality, type Reading, type ReadingValue } from '../../gateway/reading.js';
+import { newReading, type Quality, type Reading, type ReadingValue } from '../../gateway/reading.js';
 import type { TimestampSource } from './config.js';
 
 export interface UaSample {
@@ -61,36 +61,11 @@ export function sampleToReading(
     quality = 'bad';
     reason = reason === undefined ? 'empty value' : `${reason}, empty value`;
   }
-  return readingOf(site, instrument, ch, timestampOf(sample, timestamps, receivedAt), raw, quality, reason);
+  return newReading(site, instrument, ch, timestampOf(sample, timestamps, receivedAt), raw, quality, reason);
 }
 
 /** A reading that carries no value, e.g. `disconnected: …` or a monitored item the server refused. */
 export function badReading(site: string, instrument: string, ch: ChannelLabel, ts: number, reason: string): Reading {
-  return readingOf(site, instrument, ch, ts, null, 'bad', reason);
+  return newReading(site, instrument, ch, ts, null, 'bad', reason);
 }
 
-function readingOf(
-  site: string,
-  instrument: string,
-  ch: ChannelLabel,
-  ts: number,
-  raw: ReadingValue,
-  quality: Quality,
-  reason: string | undefined,
-): Reading {
-  const r: Reading = {
-    site,
-    instrument,
-    channel: ch.id,
-    quantity: ch.quantity,
-    unit: ch.unit,
-    ts,
-    seq: 0,
-    raw,
-    value: raw,
-    quality,
-    cal: UNTAGGED,
-  };
-  if (reason !== undefined) r.reason = reason;
-  return r;
-}
