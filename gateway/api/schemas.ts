@@ -3,7 +3,8 @@
  * validator, the serialiser and the OpenAPI document).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Id, IsoDate } from '../../config/common.js';
+import { Id } from '../../config/common.js';
+import { CalibrationRecordSchema, recordFields } from '../calibration/record-schema.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -89,56 +90,11 @@ export const ReadinessSchema = Type.Object({
 });
 export type Readiness = Static<typeof ReadinessSchema>;
 
-const Point = Type.Object({
-  reference: Type.Number(),
-  indication: Type.Number(),
-  error: Type.Number(),
-  U: Type.Optional(Type.Number({ minimum: 0 })),
-  k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-}, { additionalProperties: false });
-const Range = Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false });
-
-const recordFields = {
-  certificate: Type.String({ minLength: 1 }),
-  instrument: Id,
-  channel: Type.Optional(Id),
-  kind: Type.Union([Type.Literal('calibration'), Type.Literal('verification')]),
-  calibrated: IsoDate,
-  issued: Type.Optional(IsoDate),
-  due: IsoDate,
-  laboratory: Type.Optional(Type.String()),
-  unit: Type.String(),
-  range: Type.Optional(Range),
-  errorTable: Type.Array(Point),
-  asFound: Type.Optional(Type.Array(Point)),
-  mpe: Type.Optional(Type.Number({ minimum: 0 })),
-  conformity: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not_stated')])),
-  limitedTo: Type.Optional(Type.Array(Range)),
-  resolution: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  traceability: Type.Array(
-    Type.Object(
-      { standard: Type.String({ minLength: 1 }), certificate: Type.String({ minLength: 1 }), laboratory: Type.Optional(Type.String()) },
-      { additionalProperties: false },
-    ),
-  ),
-  dueSoonDays: Type.Optional(Type.Integer({ minimum: 0 })),
-  dueSoonShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
-  extraUncertainty: Type.Optional(
-    Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), u: Type.Number({ minimum: 0 }) }, { additionalProperties: false }), {
-      description: 'further standard uncertainty components (GUM type B), in the unit',
-    }),
-  ),
-};
-
 /** A record as posted: the API sets `source` itself. */
 export const RecordBodySchema = Type.Object(recordFields, { additionalProperties: false });
 export type RecordBody = Static<typeof RecordBodySchema>;
 
-export const RecordSchema = Type.Object({
-  ...recordFields,
-  source: Type.Union([Type.Literal('config'), Type.Literal('dcc'), Type.Literal('api')]),
-  sourceFile: Type.Optional(Type.String()),
-});
+export const RecordSchema = CalibrationRecordSchema;
 
 export const CalibrationListSchema = Type.Object({
   instruments: Type.Array(

@@ -9,45 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { CalibrationRecord } from './record.js';
+import { CalibrationRecordSchema } from './record-schema.js';
 
 export const DEFAULT_RECORDS_DIR = './calibration-records';
 
-const Point = Type.Object(
-  { reference: Type.Number(), indication: Type.Number(), error: Type.Number(), U: Type.Optional(Type.Number({ minimum: 0 })), k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
-  { additionalProperties: false },
-);
-const Range = Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false });
-const Date_ = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
-const RecordSchema = Type.Object(
-  {
-    certificate: Type.String({ minLength: 1 }),
-    instrument: Type.String({ minLength: 1 }),
-    channel: Type.Optional(Type.String({ minLength: 1 })),
-    kind: Type.Union([Type.Literal('calibration'), Type.Literal('verification')]),
-    calibrated: Date_,
-    issued: Type.Optional(Date_),
-    due: Date_,
-    laboratory: Type.Optional(Type.String()),
-    unit: Type.String(),
-    range: Type.Optional(Range),
-    errorTable: Type.Array(Point),
-    asFound: Type.Optional(Type.Array(Point)),
-    mpe: Type.Optional(Type.Number({ minimum: 0 })),
-    conformity: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not_stated')])),
-    limitedTo: Type.Optional(Type.Array(Range)),
-    resolution: Type.Optional(Type.Number({ minimum: 0 })),
-    traceability: Type.Array(
-      Type.Object({ standard: Type.String(), certificate: Type.String(), laboratory: Type.Optional(Type.String()) }, { additionalProperties: false }),
-    ),
-    source: Type.Union([Type.Literal('config'), Type.Literal('dcc'), Type.Literal('api')]),
-    sourceFile: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-const validate = new Ajv({ allErrors: true }).compile<CalibrationRecord>(RecordSchema);
+const validate = new Ajv({ allErrors: true }).compile<CalibrationRecord>(CalibrationRecordSchema);
 
 /** A record file that cannot be read, or a write that was refused; `file` says which. */
 export class RecordStoreError extends Error {
