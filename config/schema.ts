@@ -12,6 +12,7 @@ import { CalibrationSchema, CalibrationSettingsSchema } from '../gateway/calibra
 import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
 import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
+import { InfluxSinkSchema } from '../gateway/sinks/influx/influx-sink-config.js';
 import { Id, Millis } from './common.js';
 
 export {
@@ -73,6 +74,8 @@ export const InfluxSchema = Type.Object(
     flushIntervalMs: Millis(1000),
     /** Batches written at once: InfluxDB uses more than one core, and order does not matter. */
     writeConcurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    /** The gateway's own path into this InfluxDB, behind the spool (the ingest role's is MQTT → InfluxDB). */
+    sink: Type.Optional(InfluxSinkSchema),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,7 @@ import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
 import { createCloudTarget } from './sinks/cloud/create-cloud-sink.js';
+import { createInfluxTarget } from './sinks/influx/influx-sink.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -63,13 +64,16 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   });
   // Every sink reads from the spool. The edge broker gets live data first (dashboards stay live
   // while an outage is replayed), its window bounded by mqtt.maxInFlight; the cloud uplink gets
-  // each instrument's readings in order (cloud.inOrder).
+  // each instrument's readings in order (cloud.inOrder); the direct InfluxDB sink (influx.sink)
+  // stores them without a broker on the way.
   const targets: DeliveryTarget[] = [];
   if (instruments.length > 0) {
     const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
     targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
     const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway: id, instruments, calibration, log });
     if (cloud) targets.push(cloud);
+    const influxTarget = createInfluxTarget(config.influx, log);
+    if (influxTarget) targets.push(influxTarget);
   }
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);

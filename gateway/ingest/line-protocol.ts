@@ -1,5 +1,15 @@
 import { escape } from 'influx';
-import type { WireBatch, WireReading } from '../sinks/mqtt/payload.js';
+import type { WireReading } from '../sinks/mqtt/payload.js';
+
+/**
+ * What the renderer reads: the fields a gateway-side ReadingBatch and a parsed wire message
+ * (WireBatch) both have, so the direct InfluxDB sink and the ingest role write the same points.
+ */
+export interface RenderableBatch {
+  site: string;
+  instrument: string;
+  readings: readonly WireReading[];
+}
 
 /**
  * Renders readings as InfluxDB line protocol, one `reading` point per reading:
@@ -16,7 +26,7 @@ export class LineProtocolRenderer {
 
   constructor(private readonly measurement: string) {}
 
-  render(batch: WireBatch, out: string[]): number {
+  render(batch: RenderableBatch, out: string[]): number {
     const head = escape.measurement(this.measurement) + ',';
     let n = 0;
     for (const r of batch.readings) {
@@ -26,7 +36,7 @@ export class LineProtocolRenderer {
     return n;
   }
 
-  private series(batch: WireBatch, r: WireReading): string {
+  private series(batch: RenderableBatch, r: WireReading): string {
     const key = `${batch.site}\u0000${batch.instrument}\u0000${r.channel}\u0000${r.quantity}\u0000${r.unit}\u0000${r.cal.status}\u0000${r.quality}`;
     let s = this.seriesCache.get(key);
     if (s === undefined) {

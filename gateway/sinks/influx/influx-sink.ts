@@ -1,0 +1,46 @@
+import type { InfluxConfig } from '../../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { ReadingBatch } from '../../reading.js';
+import type { DeliveryTarget } from '../../spool/spool-delivery.js';
+import type { Sink } from '../sink.js';
+import type { InfluxSinkConfig } from './influx-sink-config.js';
+import type { InfluxWrites } from './influx-writes.js';
+
+/**
+ * Readings from the spool straight into InfluxDB, as the ingest role would write them, for a
+ * box that runs gateway, InfluxDB and Grafana together (no broker needed for storage). write()
+ * resolves when the request holding the batch got 204, so the spool's cursor moves only then.
+ */
+export class InfluxSink implements Sink {
+  readonly name = 'influx';
+  private writes: InfluxWrites | null = null;
+
+  constructor(private readonly influx: InfluxConfig, private readonly config: InfluxSinkConfig, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    const { InfluxWrites } = await import('./influx-writes.js');
+    this.writes = new InfluxWrites(this.influx, this.config, this.log);
+    this.writes.start();
+  }
+
+  write(batch: ReadingBatch): Promise<void> {
+    return this.writes ? this.writes.write(batch) : Promise.reject(new Error('influx sink not started'));
+  }
+
+  connected(): boolean {
+    return this.writes?.connected() ?? false;
+  }
+
+  async stop(): Promise<void> {
+    const writes = this.writes;
+    this.writes = null;
+    await writes?.stop();
+  }
+}
+
+/** The direct InfluxDB sink as a spool target, or null when influx.sink is absent or not enabled. No I/O here. */
+export function createInfluxTarget(influx: InfluxConfig | undefined, log: Logger): DeliveryTarget | null {
+  const config = influx?.sink;
+  if (!influx || !config?.enabled) return null;
+  return { sink: new InfluxSink(influx, config, log.child({ sink: 'influx' })), maxInFlight: config.maxInFlight, inOrder: config.inOrder };
+}

@@ -1,0 +1,80 @@
+import type { InfluxConfig } from '../../../config/schema.js';
+import { ensureDatabase } from '../../ingest/ensure-database.js';
+import { InfluxRejected, InfluxWriter } from '../../ingest/influx-writer.js';
+import { LineProtocolRenderer } from '../../ingest/line-protocol.js';
+import type { Logger } from '../../log.js';
+import type { ReadingBatch } from '../../reading.js';
+import { BatchCoalescer } from './batch-coalescer.js';
+import { deliverGroup } from './deliver-group.js';
+import type { InfluxSinkConfig } from './influx-sink-config.js';
+
+/**
+ * The InfluxDB side of the direct sink: renders a batch with the ingest's renderer (the same
+ * points, whichever path wrote them), gathers batches into requests and tracks whether InfluxDB
+ * answers. Loaded only when the sink is enabled (the `influx` package weighs ~9 MB).
+ */
+export class InfluxWrites {
+  private readonly writer: InfluxWriter;
+  private readonly renderer: LineProtocolRenderer;
+  private readonly coalescer: BatchCoalescer;
+  private databaseReady: Promise<void> | null = null;
+  private answering = false;
+
+  constructor(private readonly influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger) {
+    this.writer = new InfluxWriter(influx, influx.writeConcurrency);
+    this.renderer = new LineProtocolRenderer(influx.measurement);
+    this.coalescer = new BatchCoalescer({
+      batchSize: influx.batchSize,
+      concurrency: influx.writeConcurrency,
+      lingerMs: sink.lingerMs,
+      deliver: (group) => deliverGroup(group, (lines) => this.post(lines), influx.batchSize),
+    });
+  }
+
+  /** Creates the database if missing, without waiting on a down InfluxDB: the spool holds the readings. */
+  start(): void {
+    this.ensureDatabase().catch((err: Error) => this.log.warn({ url: this.influx.url, err: err.message }, 'InfluxDB not reachable at start; readings wait in the spool'));
+  }
+
+  write(batch: ReadingBatch): Promise<void> {
+    const lines: string[] = [];
+    this.renderer.render(batch, lines);
+    return this.coalescer.add(lines);
+  }
+
+  connected(): boolean {
+    return this.answering;
+  }
+
+  async stop(): Promise<void> {
+    await this.coalescer.flush();
+    this.writer.close();
+  }
+
+  private ensureDatabase(): Promise<void> {
+    this.databaseReady ??= ensureDatabase(this.influx).then(
+      () => {
+        this.answering = true;
+      },
+      (err: unknown) => {
+        this.databaseReady = null;
+        this.answering = false;
+        throw err;
+      },
+    );
+    return this.databaseReady;
+  }
+
+  private async post(lines: string[]): Promise<void> {
+    await this.ensureDatabase();
+    try {
+      await this.writer.write(lines);
+      this.answering = true;
+    } catch (err) {
+      // A 4xx is an answer (InfluxDB is there); a 404 means the database went away: create it again.
+      this.answering = err instanceof InfluxRejected;
+      if (err instanceof InfluxRejected && err.status === 404) this.databaseReady = null;
+      throw err;
+    }
+  }
+}
