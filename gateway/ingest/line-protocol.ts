@@ -21,40 +21,75 @@ export interface RenderableBatch {
  * channel's writes fail. Strings go to a separate `text` field for the same reason.
  * The timestamp is the reading's source timestamp, so a replayed reading lands on the same point.
  */
+/** The tag set last rendered for one channel, and what it was rendered from. */
+interface ChannelSeries {
+  quantity: string;
+  unit: string;
+  status: string;
+  quality: string;
+  tags: string;
+}
+
+/** Channels remembered at most (the cache starts over beyond it). */
+const MAX_CACHED_CHANNELS = 100_000;
+
 export class LineProtocolRenderer {
-  private readonly seriesCache = new Map<string, string>();
+  private readonly head: string;
+  /** Per `site\0instrument`, per channel: compared field by field, no key string per reading. */
+  private readonly seriesCache = new Map<string, Map<string, ChannelSeries>>();
+  private cachedChannels = 0;
 
-  constructor(private readonly measurement: string) {}
-
-  render(batch: RenderableBatch, out: string[]): number {
-    const head = escape.measurement(this.measurement) + ',';
-    let n = 0;
-    for (const r of batch.readings) {
-      out.push(head + this.series(batch, r) + ' ' + fields(r) + ' ' + r.ts);
-      n++;
-    }
-    return n;
+  constructor(measurement: string) {
+    this.head = escape.measurement(measurement) + ',';
   }
 
-  private series(batch: RenderableBatch, r: WireReading): string {
-    const key = `${batch.site}\u0000${batch.instrument}\u0000${r.channel}\u0000${r.quantity}\u0000${r.unit}\u0000${r.cal.status}\u0000${r.quality}`;
-    let s = this.seriesCache.get(key);
-    if (s === undefined) {
-      const tags: [string, string][] = [
-        ['cal_status', r.cal.status],
-        ['channel', r.channel],
-        ['instrument', batch.instrument],
-        ['quality', r.quality],
-        ['quantity', r.quantity],
-        ['site', batch.site],
-        ['unit', r.unit],
-      ];
-      // An empty tag value is not allowed in line protocol: leave the tag out.
-      s = tags.filter(([, v]) => v !== '').map(([k, v]) => `${k}=${escape.tag(v)}`).join(',');
-      if (this.seriesCache.size > 100_000) this.seriesCache.clear();
-      this.seriesCache.set(key, s);
+  render(batch: RenderableBatch, out: string[]): number {
+    const channels = this.channelsOf(batch);
+    const rs = batch.readings;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      let c = channels.get(r.channel);
+      if (c === undefined || c.quantity !== r.quantity || c.unit !== r.unit || c.status !== r.cal.status || c.quality !== r.quality) {
+        c = this.remember(channels, batch, r);
+      }
+      out.push(this.head + c.tags + ' ' + fields(r) + ' ' + r.ts);
     }
-    return s;
+    return rs.length;
+  }
+
+  private channelsOf(batch: RenderableBatch): Map<string, ChannelSeries> {
+    const key = `${batch.site}\u0000${batch.instrument}`;
+    let channels = this.seriesCache.get(key);
+    if (channels === undefined) {
+      channels = new Map();
+      this.seriesCache.set(key, channels);
+    }
+    return channels;
+  }
+
+  private remember(channels: Map<string, ChannelSeries>, batch: RenderableBatch, r: WireReading): ChannelSeries {
+    const tags: [string, string][] = [
+      ['cal_status', r.cal.status],
+      ['channel', r.channel],
+      ['instrument', batch.instrument],
+      ['quality', r.quality],
+      ['quantity', r.quantity],
+      ['site', batch.site],
+      ['unit', r.unit],
+    ];
+    const c: ChannelSeries = {
+      quantity: r.quantity, unit: r.unit, status: r.cal.status, quality: r.quality,
+      // An empty tag value is not allowed in line protocol: leave the tag out.
+      tags: tags.filter(([, v]) => v !== '').map(([k, v]) => `${k}=${escape.tag(v)}`).join(','),
+    };
+    if (this.cachedChannels >= MAX_CACHED_CHANNELS) {
+      this.seriesCache.clear();
+      this.cachedChannels = 0;
+      channels = this.channelsOf(batch);
+    }
+    if (!channels.has(r.channel)) this.cachedChannels++;
+    channels.set(r.channel, c);
+    return c;
   }
 }
 

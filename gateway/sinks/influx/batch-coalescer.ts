@@ -1,6 +1,8 @@
 /** Batches waiting to be written, each settled on its own once the request that holds it was answered. */
 export interface PendingBatch {
-  lines: string[];
+  /** The batch's lines of line protocol, joined by newlines. */
+  text: string;
+  lines: number;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -31,10 +33,10 @@ export class BatchCoalescer {
 
   constructor(private readonly opts: CoalescerOptions) {}
 
-  add(lines: string[]): Promise<void> {
+  add(text: string, lines: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ lines, resolve, reject });
-      this.queuedLines += lines.length;
+      this.queue.push({ text, lines, resolve, reject });
+      this.queuedLines += lines;
       this.schedule();
     });
   }
@@ -73,8 +75,8 @@ export class BatchCoalescer {
   private take(): PendingBatch[] {
     let n = 0;
     let lines = 0;
-    while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines.length <= this.opts.batchSize)) {
-      lines += this.queue[n]!.lines.length;
+    while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= this.opts.batchSize)) {
+      lines += this.queue[n]!.lines;
       n++;
     }
     this.queuedLines -= lines;

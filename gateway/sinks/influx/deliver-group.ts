@@ -2,7 +2,7 @@ import { InfluxRejected, InfluxUnavailable } from '../../ingest/influx-writer.js
 import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
 import type { PendingBatch } from './batch-coalescer.js';
 
-/** Posts lines; resolves on 204 (InfluxWriter.write's contract). */
+/** Posts texts of one or more lines, joined by newlines; resolves on 204 (InfluxWriter.write's contract). */
 export type PostLines = (lines: string[]) => Promise<void>;
 
 /**
@@ -17,9 +17,9 @@ export type PostLines = (lines: string[]) => Promise<void>;
  *   spool keeps it and retries after a backoff (RetryLaterError when InfluxDB sent Retry-After).
  */
 export async function deliverGroup(group: PendingBatch[], post: PostLines, batchSize: number): Promise<void> {
-  if (group.length === 1 && group[0]!.lines.length > batchSize) return deliverInParts(group[0]!, post, batchSize);
+  if (group.length === 1 && group[0]!.lines > batchSize) return deliverInParts(group[0]!, post, batchSize);
   try {
-    await post(group.length === 1 ? group[0]!.lines : group.flatMap((b) => b.lines));
+    await post(group.map((b) => b.text));
     for (const b of group) b.resolve();
   } catch (err) {
     const status = err instanceof InfluxRejected ? err.status : 0;
@@ -28,7 +28,7 @@ export async function deliverGroup(group: PendingBatch[], post: PostLines, batch
       await deliverGroup(group.slice(0, half), post, batchSize);
       await deliverGroup(group.slice(half), post, batchSize);
     } else if (status === 413) {
-      await deliverInParts(group[0]!, post, Math.max(1, Math.floor(group[0]!.lines.length / 2)));
+      await deliverInParts(group[0]!, post, Math.max(1, Math.floor(group[0]!.lines / 2)));
     } else {
       const failure = asSpoolError(err);
       for (const b of group) b.reject(failure);
@@ -38,7 +38,7 @@ export async function deliverGroup(group: PendingBatch[], post: PostLines, batch
 
 /** One batch in requests of at most `size` lines, halved on 413; settled once every part is stored. */
 async function deliverInParts(batch: PendingBatch, post: PostLines, size: number): Promise<void> {
-  const { lines } = batch;
+  const lines = batch.text.split('\n');
   for (let at = 0; at < lines.length; ) {
     const part = lines.slice(at, at + size);
     try {

@@ -39,7 +39,7 @@ export class InfluxWrites {
   write(batch: ReadingBatch): Promise<void> {
     const lines: string[] = [];
     this.renderer.render(batch, lines);
-    return this.coalescer.add(lines);
+    return this.coalescer.add(lines.join('\n'), lines.length);
   }
 
   connected(): boolean {
