@@ -1,8 +1,12 @@
 /**
  * Replay scenario: 1,000,000 readings wait in the spool (a long outage of 20 instruments × 50
- * channels); the gateway starts, replays them through the broker and the ingest role into
- * InfluxDB while it keeps polling live instruments. Reported next to a baseline measured in the
- * same run: pre-built line-protocol batches posted to the same InfluxDB in a tight loop.
+ * channels); the gateway starts and replays them into InfluxDB while it keeps polling live
+ * instruments, along one of two paths:
+ *   direct  spool → influx sink (influx.sink) → InfluxDB, in the gateway process;
+ *   mqtt    spool → MQTT sink → Mosquitto → ingest role → InfluxDB.
+ * Each is reported next to baselines measured in the same run, just before it, on the same
+ * InfluxDB: the same points pre-rendered and posted 5,000 per request in a tight loop, one request
+ * at a time (the issue's baseline) and writeConcurrency at a time (the direct sink's shape).
  *
  *   import { replayBench, printReplay } from './replay-bench.js';
  *   printReplay(await replayBench({ dist }));
@@ -19,14 +23,16 @@ import { ensureDatabase, influxClient } from '../../gateway/ingest/ensure-databa
 import { InfluxWriter } from '../../gateway/ingest/influx-writer.js';
 import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
 import { createLogger } from '../../gateway/log.js';
+import type { PrivateService } from '../../gateway/private-services/daemon.js';
 import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
 import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
-import { serialiseBatch, type WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { encodeBatch } from '../../gateway/spool/batch-codec.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
 import { startNode, type Child } from './children.js';
 import { memoryMB, ProcessMeter } from './process-meter.js';
+
+export type ReplayPath = 'direct' | 'mqtt';
 
 export interface ReplayOptions {
   /** Root of the build (…/dist): the gateway and the simulator run from there. */
@@ -35,18 +41,28 @@ export interface ReplayOptions {
   readings?: number;
   /** Live instruments polled meanwhile (50 registers at 1 Hz each). Default 20. */
   liveDevices?: number;
+  /** Paths to measure, in this order. Default: both, direct first. */
+  paths?: ReplayPath[];
+  /** Node options of the gateway process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  gatewayNodeArgs?: string[];
 }
 
-export interface ReplayResult {
+export interface PathResult {
+  path: ReplayPath;
   readings: number;
   replaySeconds: number;
-  /** When the gateway had everything acknowledged by the broker (the rest is the ingest's). */
-  publishedSeconds: number;
+  /** When the gateway had sent everything from the spool (mqtt: acknowledged by the broker; direct: the last requests under way). */
+  dispatchedSeconds: number;
   replayPerS: number;
+  /** Pre-built 5,000-line requests, one at a time (the issue's baseline). */
   baselinePerS: number;
+  /** The same, writeConcurrency requests at a time (what the direct sink does). */
+  baselineConcurrentPerS: number;
+  writeConcurrency: number;
   /** replayPerS / baselinePerS; the target is ≥ 0.8. */
   ratio: number;
-  /** Live readings written per second during the replay (expected: liveDevices × 50). */
+  ratioConcurrent: number;
+  /** Live readings stored per second during the replay (expected: liveDevices × 50). */
   livePerS: number;
   liveExpectedPerS: number;
   gatewayCore: number;
@@ -60,13 +76,15 @@ export interface ReplayResult {
   /** The spool file's size before the replay. */
   spoolMB: number;
   stored: number;
-  /** Points InfluxDB refused (so the ingest dropped them); anything but 0 is a loss to fix. */
-  ingestRejected: number;
+  /** Readings refused by InfluxDB (dropped by the ingest or rejected by the sink); anything but 0 is a loss to fix. */
+  rejected: number;
 }
 
 const ARCHIVE_SITE = 'archive';
 const INSTRUMENTS = 20;
 const CHANNELS = 50;
+const LINES_PER_REQUEST = 5000;
+const WRITE_CONCURRENCY = 2;
 const cal = Object.freeze({ status: 'valid' as const, certificate: 'BENCH-CAL', due: '2027-01-01', daysToDue: 30, traceable: true });
 
 /** Poll cycle `i` of the archive: instrument i % 20, one second apart per instrument, two days ago. */
@@ -81,32 +99,37 @@ function archiveBatch(i: number, t0: number): ReadingBatch {
   return { site: ARCHIVE_SITE, instrument, readings };
 }
 
-/** Baseline: the same shape of points, rendered beforehand, posted 5,000 at a time, one request at a time. */
-async function baseline(url: string, readings: number, t0: number): Promise<number> {
-  const database = 'baseline';
+/**
+ * Baseline: the same points, rendered beforehand (the renderer is the one both paths use), posted
+ * 5,000 per request in a tight loop, `concurrency` requests at a time, into a fresh database.
+ */
+async function baseline(url: string, database: string, readings: number, t0: number, concurrency: number): Promise<number> {
   await ensureDatabase({ url, database });
   const renderer = new LineProtocolRenderer('reading');
   const chunks: string[][] = [];
   let lines: string[] = [];
   for (let i = 0; i * CHANNELS < readings; i++) {
-    renderer.render(JSON.parse(serialiseBatch(archiveBatch(i, t0), 'bench')) as WireBatch, lines);
-    if (lines.length >= 5000) {
+    renderer.render(archiveBatch(i, t0), lines);
+    if (lines.length >= LINES_PER_REQUEST) {
       chunks.push(lines);
       lines = [];
     }
   }
   if (lines.length > 0) chunks.push(lines);
-  const writer = new InfluxWriter({ url, database });
+  const writer = new InfluxWriter({ url, database }, concurrency);
+  let next = 0;
   const start = performance.now();
-  for (const c of chunks) await writer.write(c);
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < chunks.length) await writer.write(chunks[next++]!);
+  }));
   const perS = readings / ((performance.now() - start) / 1000);
   writer.close();
   return perS;
 }
 
-/** Fills the spool the gateway will open, as an outage of readings/50 poll cycles would have. */
-function fillSpool(dir: string, readings: number, t0: number): void {
-  const spool = new SqliteSpool({ dir, consumers: ['mqtt'] });
+/** Fills the spool the gateway will open, as an outage of readings/50 poll cycles would have, for `consumer` only. */
+function fillSpool(dir: string, consumer: string, readings: number, t0: number): void {
+  const spool = new SqliteSpool({ dir, consumers: [consumer] });
   const batches = Math.ceil(readings / CHANNELS);
   for (let i = 0; i < batches; i += 500) {
     const inputs = [];
@@ -119,44 +142,60 @@ function fillSpool(dir: string, readings: number, t0: number): void {
   spool.close();
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`replay bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
-export async function replayBench(opts: ReplayOptions): Promise<ReplayResult> {
-  const readings = opts.readings ?? 1_000_000;
-  const liveDevices = opts.liveDevices ?? 20;
-  const dir = mkdtempSync(join(tmpdir(), 'metrogate-replay-bench-'));
-  const t0 = Date.now() - 2 * 86_400_000;
+async function countPoints(url: string, database: string, where: string): Promise<number> {
+  const rows = await influxClient({ url, database }).query<{ n: number }>(`SELECT count("seq") AS "n" FROM "reading" WHERE ${where}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+interface Servers {
+  mosquitto: PrivateService;
+  influx: PrivateService;
+}
+
+async function measurePath(path: ReplayPath, servers: Servers, opts: Required<ReplayOptions>, t0: number): Promise<PathResult> {
+  const { readings, liveDevices, dist } = opts;
+  const { mosquitto, influx } = servers;
+  const database = `replay_${path}`;
+  const dir = mkdtempSync(join(tmpdir(), `metrogate-replay-bench-${path}-`));
   const log = createLogger('warn', { pretty: false });
-  const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 100', 'max_queued_messages 0'] }), startInfluxDB()]);
   const children: Child[] = [];
   const ingests: Gateway[] = [];
   try {
-    const baselinePerS = await baseline(influx.url, readings, t0);
+    console.error(`replay bench (${path}): baselines ...`);
+    const baselinePerS = await baseline(influx.url, `baseline_${path}`, readings, t0, 1);
+    const baselineConcurrentPerS = await baseline(influx.url, `baseline_${path}_c`, readings, t0, WRITE_CONCURRENCY);
+    // Gone before the replay, so that InfluxDB is not compacting their 2,000,000 points meanwhile.
+    for (const db of [`baseline_${path}`, `baseline_${path}_c`]) await influxClient({ url: influx.url, database: db }).dropDatabase(db);
 
     const spoolRoot = join(dir, 'spool');
     mkdirSync(join(spoolRoot, 'bench'), { recursive: true });
-    fillSpool(join(spoolRoot, 'bench'), readings, t0);
+    fillSpool(join(spoolRoot, 'bench'), path === 'direct' ? 'influx' : 'mqtt', readings, t0);
     const spoolMB = statSync(join(spoolRoot, 'bench', 'spool.sqlite')).size / 1048576;
+    await ensureDatabase({ url: influx.url, database });
 
-    // Two ingesters in this process: one takes the replayed site (measured), one the live site.
-    const ingestConfig = (site: string, id: string): MetrogateConfig => parseConfig(stringify({
-      site, gateway: { id, logLevel: 'warn' }, mqtt: { url: mosquitto.url },
-      influx: { url: influx.url, database: 'replay' }, ingest: { enabled: true, sites: [site] },
-    }), join(dir, `${id}.yaml`), {});
-    for (const [site, id] of [[ARCHIVE_SITE, 'replay-ingest'], ['bench', 'live-ingest']] as const) {
-      const g = buildGateway(ingestConfig(site, id), log, { drivers: false, ingest: true });
-      await g.start();
-      ingests.push(g);
+    if (path === 'mqtt') {
+      // Two ingesters in this process: one takes the replayed site (measured), one the live site.
+      const ingestConfig = (site: string, id: string): MetrogateConfig => parseConfig(stringify({
+        site, gateway: { id, logLevel: 'warn' }, mqtt: { url: mosquitto.url },
+        influx: { url: influx.url, database }, ingest: { enabled: true, sites: [site] },
+      }), join(dir, `${id}.yaml`), {});
+      for (const [site, id] of [[ARCHIVE_SITE, 'replay-ingest'], ['bench', 'live-ingest']] as const) {
+        const g = buildGateway(ingestConfig(site, id), log, { drivers: false, ingest: true });
+        await g.start();
+        ingests.push(g);
+      }
     }
-    const [archive, live] = ingests.map((g) => g.ingest!.stats);
+    const archive = ingests[0]?.ingest?.stats;
 
-    const sim = startNode(join(opts.dist, 'drivers/modbus/simulator/main.js'), ['--bench', String(liveDevices), '--base-port', '0', '--registers', String(CHANNELS)]);
+    const sim = startNode(join(dist, 'drivers/modbus/simulator/main.js'), ['--bench', String(liveDevices), '--base-port', '0', '--registers', String(CHANNELS)]);
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { devices: { id: string; port: number; unitId: number }[] };
     const gwFile = join(dir, 'gateway.yaml');
@@ -164,6 +203,7 @@ export async function replayBench(opts: ReplayOptions): Promise<ReplayResult> {
       site: 'bench',
       gateway: { id: 'replay-gw', logLevel: 'info' },
       mqtt: { url: mosquitto.url },
+      ...(path === 'direct' ? { influx: { url: influx.url, database, batchSize: LINES_PER_REQUEST, writeConcurrency: WRITE_CONCURRENCY, sink: { enabled: true } } } : {}),
       api: { enabled: false },
       spool: { dir: spoolRoot },
       instruments: ready.devices.map((d) => ({
@@ -171,23 +211,36 @@ export async function replayBench(opts: ReplayOptions): Promise<ReplayResult> {
         pollIntervalMs: 1000, channels: channelsFor(benchProfile(CHANNELS)),
       })),
     }));
-    const gw = startNode(join(opts.dist, 'gateway/cli/main.js'), ['run', '--config', gwFile]);
+    const gw = startNode(join(dist, 'gateway/cli/main.js'), ['run', '--config', gwFile], opts.gatewayNodeArgs);
     children.push(gw);
+    const sinkName = path === 'direct' ? 'influx' : 'mqtt';
     const meter = new ProcessMeter(gw.pid);
     const others = { ingest: new ProcessMeter(process.pid), influx: new ProcessMeter(influx.pid), broker: new ProcessMeter(mosquitto.pid) };
     meter.begin();
     for (const m of Object.values(others)) m.begin();
     // From the gateway's own "replaying" log line (its pino time), not from the process start.
-    const replaying = await gw.waitFor((l) => l.msg === 'replaying the spool', 60_000);
+    const replaying = await gw.waitFor((l) => l.msg === 'replaying the spool' && l.sink === sinkName, 60_000);
     const start = Number(replaying.time);
-    const live0 = live!.points;
-    const liveFrom = Date.now();
     const rssTimeline: number[] = [];
     const rssTimer = setInterval(() => rssTimeline.push(Math.round(memoryMB(gw.pid).rss)), 2000);
-    const progress = setInterval(() => console.error(`replay bench: ${archive!.points} of ${readings} replayed readings in InfluxDB`), 5000);
+    const archiveWhere = `"site" = '${ARCHIVE_SITE}'`;
+    let end = 0;
+    const stored = async (): Promise<boolean> => {
+      if (archive) {
+        if (archive.points + archive.rejectedPoints < readings) return false;
+        end = Date.now();
+        return true;
+      }
+      // Direct: the gateway says when it has sent everything; then InfluxDB is asked (a count costs it CPU).
+      if (!gw.logs.some((l) => l.msg === 'spool replay caught up' && l.sink === sinkName)) return false;
+      const asked = Date.now();
+      if ((await countPoints(influx.url, database, archiveWhere)) < readings) return false;
+      end = asked;
+      return true;
+    };
+    const progress = setInterval(() => console.error(`replay bench (${path}): ${archive ? `${archive.points} of ${readings} replayed readings in InfluxDB` : 'replaying'}`), 5000);
     try {
-      // Points the ingest gave up on count too: the bench reports them instead of waiting forever.
-      await waitFor(() => archive!.points + archive!.rejectedPoints >= readings, 30 * 60_000, `${readings} replayed readings in InfluxDB`);
+      await waitFor(stored, 30 * 60_000, `${readings} replayed readings in InfluxDB`);
     } catch (err) {
       console.error(gw.logs.slice(-20).map((l) => JSON.stringify(l)).join('\n'));
       throw err;
@@ -195,37 +248,70 @@ export async function replayBench(opts: ReplayOptions): Promise<ReplayResult> {
       clearInterval(progress);
       clearInterval(rssTimer);
     }
-    const replaySeconds = (Date.now() - start) / 1000;
-    const livePerS = (live!.points - live0) / ((Date.now() - liveFrom) / 1000);
+    const replaySeconds = (end - start) / 1000;
     const use = meter.end();
-    const caughtUp = gw.logs.find((l) => l.msg === 'spool replay caught up' && l.sink === 'mqtt');
-    const publishedSeconds = caughtUp ? (Number(caughtUp.time) - start) / 1000 : NaN;
     const [ingestUse, influxUse, brokerUse] = [others.ingest.end(), others.influx.end(), others.broker.end()];
+    // Live readings of the replay's window that were stored by its end.
+    const live = await countPoints(influx.url, database, `"site" = 'bench' AND time >= ${start}ms AND time <= ${end}ms`);
+    const caughtUp = gw.logs.find((l) => l.msg === 'spool replay caught up' && l.sink === sinkName);
+    const dispatchedSeconds = caughtUp ? (Number(caughtUp.time) - start) / 1000 : NaN;
     await gw.stop('SIGTERM');
+    const storedArchive = await countPoints(influx.url, database, archiveWhere);
+    await influxClient({ url: influx.url, database }).dropDatabase(database);
+    const rejectedLog = gw.logs.filter((l) => l.msg === 'sink refused a batch as malformed: dropped, not retried').reduce((n, l) => n + Number(l.readings ?? 0), 0);
 
-    const rows = await influxClient({ url: influx.url, database: 'replay' }).query<{ n: number }>(`SELECT count("seq") AS "n" FROM "reading" WHERE "site" = '${ARCHIVE_SITE}'`);
     const replayPerS = readings / replaySeconds;
     return {
-      readings, replaySeconds, publishedSeconds, replayPerS, baselinePerS, ratio: replayPerS / baselinePerS,
-      livePerS, liveExpectedPerS: liveDevices * CHANNELS, gatewayCore: use.coreShare, gatewayPeakRssMB: use.peakRssMB, gatewayRssMB: rssTimeline,
-      ingestCore: ingestUse.coreShare, influxCore: influxUse.coreShare, brokerCore: brokerUse.coreShare,
-      spoolMB, stored: Number(rows[0]?.n ?? 0), ingestRejected: archive!.rejectedPoints,
+      path, readings, replaySeconds, dispatchedSeconds, replayPerS, baselinePerS, baselineConcurrentPerS, writeConcurrency: WRITE_CONCURRENCY,
+      ratio: replayPerS / baselinePerS, ratioConcurrent: replayPerS / baselineConcurrentPerS,
+      livePerS: live / replaySeconds, liveExpectedPerS: liveDevices * CHANNELS,
+      gatewayCore: use.coreShare, gatewayPeakRssMB: use.peakRssMB, gatewayRssMB: rssTimeline,
+      ingestCore: path === 'mqtt' ? ingestUse.coreShare : 0, influxCore: influxUse.coreShare, brokerCore: brokerUse.coreShare,
+      spoolMB, stored: storedArchive, rejected: archive ? archive.rejectedPoints : rejectedLog,
     };
   } finally {
     for (const c of children.reverse()) await c.stop('SIGTERM');
     for (const g of ingests) await g.stop();
-    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export function printReplay(r: ReplayResult): void {
+export async function replayBench(opts: ReplayOptions): Promise<PathResult[]> {
+  const full: Required<ReplayOptions> = {
+    dist: opts.dist, readings: opts.readings ?? 1_000_000, liveDevices: opts.liveDevices ?? 20,
+    paths: opts.paths ?? ['direct', 'mqtt'], gatewayNodeArgs: opts.gatewayNodeArgs ?? [],
+  };
+  const t0 = Date.now() - 2 * 86_400_000;
+  const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 100', 'max_queued_messages 0'] }), startInfluxDB()]);
+  try {
+    const results: PathResult[] = [];
+    for (const path of full.paths) results.push(await measurePath(path, { mosquitto, influx }, full, t0));
+    return results;
+  } finally {
+    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
+  }
+}
+
+const ROUTE: Record<ReplayPath, string> = {
+  direct: 'spool → influx sink → InfluxDB',
+  mqtt: 'spool → MQTT → Mosquitto → ingest → InfluxDB',
+};
+
+export function printReplay(results: PathResult[]): void {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log(`\nSpool replay: ${r.readings.toLocaleString('en')} spooled readings (${f(r.spoolMB)} MB of spool) → MQTT → ingest → InfluxDB, live polling meanwhile`);
-  console.log('| replay readings/s | baseline (pre-built batches, tight loop) | ratio | replay time | live readings/s during replay (expected) | gateway core | gateway peak RSS | stored |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  console.log(`| ${f(r.replayPerS)} | ${f(r.baselinePerS)} | ${f(r.ratio * 100)} % | ${f(r.replaySeconds, 1)} s (published in ${f(r.publishedSeconds, 1)} s) | ${f(r.livePerS)} (${f(r.liveExpectedPerS)}) | ${f(r.gatewayCore, 2)} | ${f(r.gatewayPeakRssMB)} MB | ${r.stored === r.readings ? 'all' : `${r.stored} of ${r.readings} (the ingest dropped ${r.ingestRejected} refused by InfluxDB)`} |`);
-  console.log(`core shares during the replay (2 cores in all): gateway ${f(r.gatewayCore, 2)}, ingest ${f(r.ingestCore, 2)}, InfluxDB ${f(r.influxCore, 2)}, Mosquitto ${f(r.brokerCore, 2)}`);
-  console.log(`gateway RSS every 2 s during the replay: ${r.gatewayRssMB.join(', ')} MB`);
-  console.log(JSON.stringify({ bench: 'spool-replay', ...r }));
+  const r0 = results[0];
+  if (!r0) return;
+  console.log(`\nSpool replay: ${r0.readings.toLocaleString('en')} spooled readings (${f(r0.spoolMB)} MB of spool) into InfluxDB, ${r0.liveExpectedPerS} live readings/s polled meanwhile`);
+  console.log(`baselines (same run, just before each path, no gateway running): pre-built 5,000-line requests in a tight loop, 1 at a time | ${r0.writeConcurrency} at a time (the direct sink's writeConcurrency)`);
+  console.log('| path | replay readings/s | baseline 1 at a time | ratio | baseline ' + r0.writeConcurrency + ' at a time | ratio | replay time | live readings/s (expected) | gateway core | gateway peak RSS | stored |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const stored = r.stored === r.readings ? 'all' : `${r.stored} of ${r.readings} (${r.rejected} refused by InfluxDB)`;
+    console.log(`| ${ROUTE[r.path]} | ${f(r.replayPerS)} | ${f(r.baselinePerS)} | ${f(r.ratio * 100)} % | ${f(r.baselineConcurrentPerS)} | ${f(r.ratioConcurrent * 100)} % | ${f(r.replaySeconds, 1)} s (dispatched in ${f(r.dispatchedSeconds, 1)} s) | ${f(r.livePerS)} (${f(r.liveExpectedPerS)}) | ${f(r.gatewayCore, 2)} | ${f(r.gatewayPeakRssMB)} MB | ${stored} |`);
+  }
+  for (const r of results) {
+    console.log(`${r.path}: core shares during the replay (2 cores in all): gateway ${f(r.gatewayCore, 2)}, ingest ${f(r.ingestCore, 2)}, InfluxDB ${f(r.influxCore, 2)}, Mosquitto ${f(r.brokerCore, 2)}`);
+    console.log(`${r.path}: gateway RSS every 2 s during the replay: ${r.gatewayRssMB.join(', ')} MB`);
+  }
+  console.log(JSON.stringify({ bench: 'spool-replay', results }));
 }

@@ -24,7 +24,7 @@ import { startNode, type Child } from './children.js';
 import { compareWritePaths } from './influx-write-paths.js';
 import { fanIn, printFanIn } from './fan-in-bench.js';
 import { printTagging, taggingCost } from './tagging-bench.js';
-import { printReplay, replayBench } from './replay-bench.js';
+import { printReplay, replayBench, type ReplayPath } from './replay-bench.js';
 import { ProcessMeter } from './process-meter.js';
 
 const { values: args } = parseArgs({
@@ -35,6 +35,9 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '5' },
     scenario: { type: 'string', default: 'all', description: 'tagging | modbus | fan-in | replay | influx | all' },
+    /** Replay scenario: which paths (direct = influx sink, mqtt = broker + ingest), and how many spooled readings. */
+    'replay-paths': { type: 'string', default: 'direct,mqtt' },
+    'replay-readings': { type: 'string', default: '1000000' },
   },
 });
 const root = packageRoot();
@@ -197,7 +200,18 @@ async function main(): Promise<void> {
     console.error(`bench: fan-in, 3 gateways × 100 devices → 2 ingesters, ${Math.min(seconds, 30)} s ...`);
     printFanIn(await fanIn(dist, 3, 100, 2, registers, Math.min(seconds, 30)), Math.min(seconds, 30));
   }
-  if (run('replay')) printReplay(await replayBench({ dist: join(root, 'dist') }));
+  if (run('replay')) {
+    const paths = args['replay-paths'].split(',').map((p) => p.trim());
+    const bad = paths.filter((p) => p !== 'direct' && p !== 'mqtt');
+    if (bad.length > 0) throw new Error(`--replay-paths: expected direct and/or mqtt, got ${bad.join(', ')}`);
+    printReplay(await replayBench({
+      dist: join(root, 'dist'),
+      readings: Number(args['replay-readings']),
+      paths: paths as ReplayPath[],
+      // BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the replaying gateway too.
+      gatewayNodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+    }));
+  }
   if (!run('influx')) return;
 
   const influx = await startInfluxDB();
