@@ -3,8 +3,6 @@ import type { Gateway } from '../gateway.js';
 import type { Logger } from '../log.js';
 import { resolveApiConfig } from './api-config.js';
 import type { Phase } from './api-deps.js';
-import { buildApi } from './build-api.js';
-import { apiDepsFromGateway } from './gateway-deps.js';
 
 export interface GatewayApi {
   /** http://host:port/ of the live page. */
@@ -29,6 +27,9 @@ export interface ServeOptions {
 export async function serveGatewayApi(gateway: Gateway, config: MetrogateConfig, log: Logger, opts: ServeOptions = {}): Promise<GatewayApi | null> {
   const api = resolveApiConfig(config.api);
   if (!api.enabled) return null;
+  // Loaded only when serving: Fastify, its schemas and prom-client are ~20 MB resident that a
+  // gateway with `api.enabled: false` should not carry.
+  const [{ buildApi }, { apiDepsFromGateway }] = await Promise.all([import('./build-api.js'), import('./gateway-deps.js')]);
   let phase: Phase = 'starting';
   const deps = apiDepsFromGateway(gateway, config, { phase: () => phase });
   const app = buildApi(deps, api, log);
