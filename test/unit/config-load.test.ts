@@ -149,7 +149,14 @@ describe('the file itself', () => {
 
   it('reports a duplicate key as a YAML error with its line', () => {
     const text = edit(BASE, '  url: mqtt://localhost:1883', '  url: mqtt://localhost:1883\n  url: mqtt://other');
-    expect(messages(text)).toEqual([`${FILE}: YAML syntax error: Map keys must be unique (line ${lineOf(text, 'other')})`]);
+    expect(messages(text)).toEqual([`${FILE}: YAML syntax error: duplicated mapping key (line ${lineOf(text, 'other')})`]);
+  });
+
+  it('refuses aliases nested to blow up memory', () => {
+    let text = 'l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i <= 9; i++) text += `l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(', ')}]\n`;
+    // 10^10 values if expanded; the budget stops it after 5M copies.
+    expect(messages(text)).toEqual([`${FILE}: the config expands to more than 5,000,000 values: aliases nested to blow up memory?`]);
   });
 
   it('reports an empty file', () => {
