@@ -10,6 +10,7 @@ import { InfluxRejected, InfluxWriter } from './influx-writer.js';
 import { LineProtocolRenderer } from './line-protocol.js';
 import { parseWireBatch } from './parse-batch.js';
 import { SeqTracker } from './seq-tracker.js';
+import { MQTT_CLIENT_DEFAULTS } from '../sinks/mqtt/client-defaults.js';
 
 export interface IngestOptions {
   mqtt: MqttConfig;
@@ -83,7 +84,7 @@ export class Ingest {
     // InfluxDB may be down at start: subscribe anyway and hold the messages unacknowledged.
     await this.ensureDatabase().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable at start; will retry'));
     const client = connect(mqtt.url, {
-      protocolVersion: 5,
+      ...MQTT_CLIENT_DEFAULTS,
       clientId: this.opts.clientId,
       username: mqtt.username,
       password: mqtt.password,

@@ -3,6 +3,7 @@ import type { Logger } from '../../log.js';
 import type { CloudConfig } from './cloud-config.js';
 import { explainConnectError, type TlsMaterial } from './tls-files.js';
 import type { UplinkMessage } from './uplink-format.js';
+import { MQTT_CLIENT_DEFAULTS } from '../mqtt/client-defaults.js';
 
 export interface MqttSessionOptions {
   cloud: CloudConfig;
@@ -80,7 +81,7 @@ export class MqttSession {
     const { cloud, tls } = this.o;
     const will = this.o.will();
     const options: IClientOptions = {
-      protocolVersion: 5,
+      ...MQTT_CLIENT_DEFAULTS,
       clientId: this.o.clientId,
       username: cloud.username,
       password: cloud.password,

@@ -8,6 +8,7 @@ import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
 import { dataTopic, eventTopic, gatewayStateTopic, gatewayStatsTopic, statusTopic } from './topics.js';
 import { VERSION } from '../../version.js';
+import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
 
 export interface MqttSinkOptions {
   site: string;
@@ -33,7 +34,7 @@ export class MqttSink implements Sink {
     const { mqtt, site, gateway, log } = this.opts;
     const stateTopic = gatewayStateTopic(this.prefix, site, gateway);
     const options: IClientOptions = {
-      protocolVersion: 5,
+      ...MQTT_CLIENT_DEFAULTS,
       clientId: mqtt.clientId ?? `metrogate-${site}-${gateway}`,
       username: mqtt.username,
       password: mqtt.password,
