@@ -47,7 +47,7 @@ export class ModbusTcpLink {
     }
     client.setID(this.unitId);
     client.setTimeout(this.timeoutMs);
-    onStaleAnswer(client, () => this.staleAnswers++);
+    watchTransactions(client, () => this.staleAnswers++);
     client.on('close', () => {
       if (this.client === client) onClose();
     });
@@ -80,22 +80,30 @@ export class ModbusTcpLink {
 }
 
 /**
- * A late answer arrives with the transaction id of the request that timed out. modbus-serial
- * matches answers to requests by that id and drops this one (so a reading never takes the value
- * of an earlier request, the failure of Telegraf #14317), but silently: this counts it. It reads
- * two private fields of modbus-serial 8; without them nothing is counted and nothing breaks.
+ * Two jobs on modbus-serial's transaction table, through two private fields of modbus-serial 8
+ * (without them nothing is counted or freed, and nothing breaks):
+ * - A late answer arrives with the transaction id of the request that timed out. modbus-serial
+ *   matches answers to requests by that id and drops this one (so a reading never takes the value
+ *   of an earlier request, the failure of Telegraf #14317), but silently: this counts it.
+ * - modbus-serial keeps every transaction until its id comes round again, 256 requests later: at
+ *   one poll a second that is four minutes of request state per device, all of it promoted to
+ *   V8's old generation (at 200 devices the heap grew by ~25 MB before the first id repeated).
+ *   An answered transaction is finished, so it is removed.
  */
-function onStaleAnswer(client: ModbusClient, count: () => void): void {
+function watchTransactions(client: ModbusClient, countStale: () => void): void {
   const c = client as unknown as {
     _port?: { on?: (event: 'data', fn: () => void) => void; _transactionIdRead?: number };
     _transactions?: Record<number, { _timeoutFired?: boolean } | undefined>;
   };
   const port = c._port;
-  if (typeof port?.on !== 'function' || c._transactions === undefined) return;
-  // Registered after modbus-serial's own handler, so the id read is the answer's.
+  const transactions = c._transactions;
+  if (typeof port?.on !== 'function' || transactions === undefined) return;
+  // Registered after modbus-serial's own handler, so the id read is the answer's, and the
+  // transaction has been settled when this runs.
   port.on('data', () => {
     const id = port._transactionIdRead;
-    const tx = id === undefined ? undefined : c._transactions?.[id];
-    if (tx?._timeoutFired === true) count();
+    if (id === undefined) return;
+    if (transactions[id]?._timeoutFired === true) countStale();
+    delete transactions[id];
   });
 }

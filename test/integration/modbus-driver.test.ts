@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import { ModbusTcpDriver } from '../../drivers/modbus/modbus-tcp-driver.js';
+import { ModbusTcpLink } from '../../drivers/modbus/modbus-tcp-link.js';
 import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
@@ -165,6 +166,17 @@ describe('Modbus TCP driver against the simulator', () => {
     const readings = out.of('slow').flatMap((b) => b.readings);
     expect(readings.map((r) => r.reason ?? 'good')).toContain('timeout');
     for (const r of readings.filter((r) => r.quality === 'good')) expect(r.raw, `${r.channel} seq ${r.seq}`).toBe(expected[r.channel as 'first' | 'second']);
+  });
+
+  it('keeps no request state once a read is answered (modbus-serial would hold 256 per device)', async () => {
+    const sim = await simulate([{ id: 'dmm', profile: 'bench' }]);
+    const link = new ModbusTcpLink('127.0.0.1', sim.device('dmm').port, 1, 1000);
+    await link.connect(() => undefined);
+    cleanups.push(async () => link.close());
+    for (let i = 0; i < 300; i++) expect(await link.read('holding', 0, 10)).toMatchObject({ bytes: expect.any(Buffer) });
+    // modbus-serial's private table: what a long-running gateway keeps per device between polls.
+    const table = (link as unknown as { client: { _transactions: Record<number, unknown> } }).client._transactions;
+    expect(Object.keys(table)).toEqual([]);
   });
 
   it('an unreachable device gives bad "disconnected" readings every cycle and connects once it appears', async () => {
