@@ -2,6 +2,7 @@ import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config
 import type { Logger } from '../../gateway/log.js';
 import type { Driver, DriverOutput } from '../driver.js';
 import { DevicePoller, type ModbusTcpStats } from './device-poller.js';
+import { pollPhase } from './poll-grid.js';
 
 /** All Modbus TCP instruments of a gateway: one independent poller (and connection) each. */
 export class ModbusTcpDriver implements Driver {
@@ -17,7 +18,7 @@ export class ModbusTcpDriver implements Driver {
   start(output: DriverOutput): void {
     this.pollers = this.instruments.map((cfg) => new DevicePoller(this.site, cfg, output, this.log.child({ driver: this.protocol })));
     const n = this.pollers.length;
-    this.pollers.forEach((p, i) => p.start(Math.floor((i * this.instruments[i]!.pollIntervalMs) / n)));
+    this.pollers.forEach((p, i) => p.start(pollPhase(i, n, this.instruments[i]!.pollIntervalMs)));
   }
 
   async stop(): Promise<void> {

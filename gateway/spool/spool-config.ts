@@ -18,7 +18,8 @@ export const SpoolSchema = Type.Object(
      */
     synchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal' }),
     /**
-     * 0: one transaction per poll cycle, written before the readings go anywhere. > 0: poll cycles
+     * 0: poll cycles that completed in the same turn of the event loop (a wave of instruments)
+     * share one transaction, written before the readings go anywhere. > 0: poll cycles
      * of this many milliseconds share one transaction (fewer fsyncs with `full`); readings wait
      * that long before they are sent.
      */
