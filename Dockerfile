@@ -52,5 +52,5 @@ EXPOSE 8080
 # API; set METROGATE_HEALTHCHECK_URL when api.port is not 8080.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.METROGATE_HEALTHCHECK_URL||'http://127.0.0.1:8080/healthz').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "dist/gateway/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/gateway/cli/main.js"]
 CMD ["run", "--config", "/etc/metrogate/config.yaml"]

@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { VERSION } from '../version.js';
+import { boundHeapGrowth } from './heap-tuning.js';
 
 // Each command is imported when it runs: the demo and browse pull in node-opcua (~70 MB of
 // resident memory) and the audit the InfluxDB client, none of which `run` of a Modbus-only
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       if (!values.config) return usageError('run needs --config FILE');
+      boundHeapGrowth();
       const config = loadConfig(values.config);
       return (await import('./run.js')).runGateway(config, {
         drivers: !values['no-drivers'],

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { launchFlags } from '../../gateway/cli/launch-flags.js';
 
 export interface Child {
   proc: ChildProcess;
@@ -11,8 +12,10 @@ export interface Child {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** metrogate processes start with the node flags of the `metrogate` bin, as users run them. */
 export function startNode(script: string, args: string[], nodeArgs: string[] = []): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const launch = script.endsWith('gateway/cli/main.js') ? launchFlags(script) : [];
+  const proc = spawn(process.execPath, [...launch, ...nodeArgs, script, ...args], {
     env: { ...process.env, METROGATE_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,6 +16,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { asModbusTcp, type MetrogateConfig } from '../../config/schema.js';
 import { devicesFromConfig } from '../../drivers/modbus/simulator/index.js';
 import { ApiSchema } from '../../gateway/api/api-config.js';
+import { launchFlags } from '../../gateway/cli/launch-flags.js';
 import { freePort } from '../../gateway/private-services/free-port.js';
 import { startCli } from '../support/cli.js';
 import {
@@ -113,17 +114,22 @@ describe('Dockerfile', () => {
 
   it('runs the gateway as the README does, as an unprivileged user, with config and data volumes', () => {
     const command = [...execForm(last('ENTRYPOINT')!.args)!, ...execForm(last('CMD')!.args)!];
-    expect(command).toEqual(['node', 'dist/gateway/cli/main.js', 'run', '--config', '/etc/metrogate/config.yaml']);
-    expect(readme).toContain(`${command.slice(0, 3).join(' ')} --config`);
-    expect(pkg.bin.metrogate).toBe(command[1]);
-    expect(existsSync(join(ROOT, sourceOf(command[1]!)))).toBe(true);
+    // The node flags of the bin's shebang (the heap sizing of a long-running gateway), then the bin.
+    const flags = launchFlags(join(ROOT, 'gateway/cli/main.ts'));
+    expect(flags).toContain('--max-semi-space-size=8');
+    expect(command).toEqual(['node', ...flags, 'dist/gateway/cli/main.js', 'run', '--config', '/etc/metrogate/config.yaml']);
+    const [, ...launch] = command;
+    const bin = launch[flags.length]!;
+    expect(readme).toContain(`node ${launch.slice(0, flags.length + 2).join(' ')} --config`);
+    expect(pkg.bin.metrogate).toBe(bin);
+    expect(existsSync(join(ROOT, sourceOf(bin)))).toBe(true);
     expect(workdir(runtime)).toBe(workdir(buildStage));
 
     const user = last('USER')?.args;
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user!.split(':')[0]);
     const volumes = execForm(last('VOLUME')!.args)!;
-    expect(volumes).toEqual(expect.arrayContaining([posix.dirname(command[4]!), '/var/lib/metrogate']));
+    expect(volumes).toEqual(expect.arrayContaining([posix.dirname(command.at(-1)!), '/var/lib/metrogate']));
   });
 
   it('keeps host installs, builds, tests and git out of the build context', () => {
