@@ -52,6 +52,8 @@ export function mosquittoConfig(port: number, extra: readonly string[]): string 
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
     'persistence false',
+    // See config/deploy/mosquitto.conf: PUBACKs leave at once instead of waiting out Nagle.
+    'set_tcp_nodelay true',
     'log_dest stderr',
     'log_type error',
     'log_type warning',
