@@ -1,3 +1,4 @@
+import { PrefixCache } from '../prefix-cache.js';
 import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } from '../reading.js';
 
 /**
@@ -32,6 +33,8 @@ function str(s: string): string {
   return /^[\w .:/+%°()-]*$/.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
+const identity = new PrefixCache((channel, quantity, unit) => `[${str(channel)},${str(quantity)},${str(unit)}`);
+
 export function encodeBatch(batch: ReadingBatch): string {
   const cals: CalTag[] = [];
   let rows = '';
@@ -42,7 +45,8 @@ export function encodeBatch(batch: ReadingBatch): string {
     if (c < 0) c = cals.push(r.cal) - 1;
     if (i > 0) rows += ',';
     rows +=
-      `[${str(r.channel)},${str(r.quantity)},${str(r.unit)},${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
+      identity.get(r.channel, r.quantity, r.unit) +
+      `,${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
       `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
   }
   const calText = cals.map((t) => JSON.stringify([t.status, t.certificate, t.due, t.daysToDue, t.traceable])).join(',');

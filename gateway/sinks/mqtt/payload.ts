@@ -1,3 +1,4 @@
+import { PrefixCache } from '../../prefix-cache.js';
 import type { CalTag, Reading, ReadingBatch } from '../../reading.js';
 
 /**
@@ -37,9 +38,13 @@ function value(v: Reading['value']): string {
   return JSON.stringify(v);
 }
 
+const identity = new PrefixCache(
+  (channel, quantity, unit) => `{"channel":${JSON.stringify(channel)},"quantity":${JSON.stringify(quantity)},"unit":${JSON.stringify(unit)}`,
+);
+
 function serialiseReading(r: Reading): string {
   let s =
-    `{"channel":${JSON.stringify(r.channel)},"quantity":${JSON.stringify(r.quantity)},"unit":${JSON.stringify(r.unit)}` +
+    identity.get(r.channel, r.quantity, r.unit) +
     `,"ts":${r.ts},"seq":${r.seq},"raw":${value(r.raw)},"value":${value(r.value)},"quality":"${r.quality}"`;
   if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
   if (r.u !== undefined) s += `,"u":${num(r.u)}`;
