@@ -3,6 +3,7 @@ import { serveGatewayApi } from '../api/serve-gateway.js';
 import { buildGateway, type Roles } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { ConfigReloader } from './config-reloader.js';
+import { heapGrowthFor } from './heap-tuning.js';
 
 /**
  * `metrogate run`: the API first (so /healthz answers while the gateway connects), then the
@@ -11,6 +12,8 @@ import { ConfigReloader } from './config-reloader.js';
  */
 export async function runGateway(config: MetrogateConfig, roles: Roles, reload?: { file: string; watch: boolean }): Promise<number> {
   const log = createLogger(config.gateway?.logLevel ?? 'info');
+  const heapGrowthPercent = heapGrowthFor(config.instruments.length);
+  log.debug({ heapGrowthPercent: heapGrowthPercent ?? 'V8 default' }, 'old-generation growth after a full collection');
   const gateway = buildGateway(config, log, roles);
   const api = await serveGatewayApi(gateway, config, log);
   const reloader = reload ? new ConfigReloader(reload.file, gateway, log) : null;
