@@ -32,17 +32,20 @@ export class PollGrid {
   }
 }
 
-/** Start times per interval at most: instruments beyond that share a wave. */
-const MAX_WAVES = 10;
+/** Start times per interval, at least (fewer instruments: one each). */
+const MIN_WAVES = 10;
+/** Instruments per wave, at most: a bigger wave holds the event loop too long in one go. */
+const MAX_WAVE = 20;
 
 /**
  * The phase of instrument i of n: spread over the interval so a thousand devices do not poll
- * in one burst, but in at most 10 waves, so the cycles of one wave complete together and share
- * one spool transaction and one socket write to the broker. At 200 devices × 50 registers the
- * gateway went from ~0.16 to ~0.11 core against one start time per device. Fewer instruments
- * than waves: one each, evenly spread.
+ * in one burst, but in waves of up to 20, so the cycles of one wave complete together and share
+ * one spool transaction and one socket write to the broker. At 200 devices × 50 registers (10
+ * waves) the gateway went from ~0.16 to ~0.11 core against one start time per device; at 1,000,
+ * waves of 100 kept the event loop busy long enough to skip cycles. Up to 10 instruments: one
+ * start time each, evenly spread.
  */
 export function pollPhase(i: number, n: number, intervalMs: number): number {
-  const waves = Math.min(n, MAX_WAVES);
+  const waves = Math.min(n, Math.max(MIN_WAVES, Math.ceil(n / MAX_WAVE)));
   return Math.floor((Math.floor((i * waves) / n) * intervalMs) / waves);
 }

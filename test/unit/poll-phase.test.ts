@@ -19,6 +19,14 @@ describe('poll phases of Modbus TCP instruments', () => {
     expect([...waves.values()].every((n) => n === 20)).toBe(true);
   });
 
+  it('keeps waves at 20 instruments for a large site: 1,000 in 50 waves, 20 ms apart', () => {
+    const p = phases(1000, 1000);
+    const waves = new Set(p);
+    expect(waves.size).toBe(50);
+    expect([...waves].slice(0, 3)).toEqual([0, 20, 40]);
+    for (const t of waves) expect(p.filter((x) => x === t)).toHaveLength(20);
+  });
+
   it('keeps every phase inside the interval, whatever the count', () => {
     for (const n of [3, 11, 999]) {
       const p = phases(n, 250);
