@@ -66,7 +66,8 @@ export function mosquittoConfig(port: number, extra: readonly string[]): string 
   return [...lines, ...extra, ''].join('\n');
 }
 
-function acceptsConnections(port: number): Promise<boolean> {
+/** True when something on 127.0.0.1 accepts a TCP connection on the port (a started daemon). */
+export function acceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

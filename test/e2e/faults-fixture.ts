@@ -5,7 +5,6 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../gateway/ingest/ensure-database.js';
@@ -13,7 +12,7 @@ import { startDaemon, type RunningDaemon } from '../../gateway/private-services/
 import { findBinary } from '../../gateway/private-services/ensure-installed.js';
 import { freePort } from '../../gateway/private-services/free-port.js';
 import { influxConfig } from '../../gateway/private-services/influxdb.js';
-import { mosquittoConfig } from '../../gateway/private-services/mosquitto.js';
+import { acceptsConnections, mosquittoConfig } from '../../gateway/private-services/mosquitto.js';
 import { makeDataDir } from '../../gateway/private-services/orphan-sweep.js';
 
 /** A server that can go down and come back on the same port with the same data. */
@@ -26,17 +25,6 @@ export interface Restartable {
   start(): Promise<void>;
   /** Stops it and removes its data. */
   dispose(): Promise<void>;
-}
-
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function restartable(name: string, port: number, launch: (dataDir: string) => Promise<RunningDaemon>, url: string): Promise<Restartable> {
