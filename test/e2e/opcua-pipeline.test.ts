@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
@@ -13,6 +13,7 @@ import type { Reading } from '../../gateway/reading.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic, statusTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { localDate, uniqueName } from '../support/e2e-fixture.js';
+import { recordTopics } from '../support/topic-recorder.js';
 
 /** Exact values put on the simulated chamber: what InfluxDB must hold at the end. */
 const SERVED = { temperature: 23.4567, humidity: 48.25, temperature_setpoint: 23.5, door_open: true, program: 'humidity ramp' };
@@ -51,13 +52,7 @@ ${channels.join('\n')}
       'opcua-e2e.yaml',
       {},
     );
-    watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
-    watcher.on('message', (topic, payload) => {
-      const list = messages.get(topic) ?? [];
-      list.push(JSON.parse(payload.toString()));
-      messages.set(topic, list);
-    });
-    await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/#`, { qos: 1 });
+    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
 
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     gateway.pipeline.onReadings((b) => seen.push(...b.readings.map((r) => ({ ...r }))));

@@ -10,6 +10,7 @@ import { influxClient } from '../../gateway/ingest/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
+import { recordTopics } from '../support/topic-recorder.js';
 
 const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -36,13 +37,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
   beforeAll(async () => {
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
     for (const [id, values] of Object.entries(SERVED)) for (const [ch, v] of Object.entries(values)) sim.device(id).set(ch, v);
-    watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
-    watcher.on('message', (topic, payload) => {
-      const list = messages.get(topic) ?? [];
-      list.push(JSON.parse(payload.toString()));
-      messages.set(topic, list);
-    });
-    await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/#`, { qos: 1 });
+    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
     await new Promise((r) => setTimeout(r, 2500));
