@@ -1,0 +1,60 @@
+/**
+ * Embedded revocation data (XAdES-LT RevocationValues): a chain certificate revoked before the
+ * signing time makes the signature worthless; revoked after it, the signature stands (and the
+ * report says so). CRLs are checked against their issuer in the chain before they are believed.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { commonName } from './certificate-chain.js';
+import { X509Crl } from './peculiar-x509.js';
+
+export interface RevocationResult {
+  problem?: string;
+  notes: string[];
+}
+
+const day = (d: Date): string => d.toISOString().slice(0, 10);
+const serialOf = (c: X509Certificate): string => c.serialNumber.toUpperCase().replace(/^0+/, '');
+
+async function checkCrl(der: Buffer, chain: readonly X509Certificate[], signedAt: Date, out: RevocationResult): Promise<void> {
+  let crl: X509Crl;
+  try {
+    crl = new X509Crl(der);
+  } catch (err) {
+    out.problem = `RevocationValues holds a CRL that cannot be read (${(err as Error).message})`;
+    return;
+  }
+  // The CRL's issuer is whichever chain certificate's key verifies it: names can be spelt two ways.
+  let issuer: X509Certificate | undefined;
+  for (const c of chain) {
+    if (await crl.verify({ publicKey: c.publicKey.export({ type: 'spki', format: 'der' }) }).catch(() => false)) {
+      issuer = c;
+      break;
+    }
+  }
+  if (!issuer) {
+    out.problem = `RevocationValues holds a CRL from "${crl.issuer}" that no certificate of the signer's chain signed`;
+    return;
+  }
+  for (const cert of chain) {
+    if (cert === issuer || cert.issuer !== issuer.subject) continue;
+    const entry = crl.entries.find((e) => e.serialNumber.toUpperCase().replace(/^0+/, '') === serialOf(cert));
+    if (!entry) continue;
+    if (entry.revocationDate <= signedAt) {
+      out.problem = `certificate "${commonName(cert)}" was revoked on ${entry.revocationDate.toISOString()}, before the signing time ${signedAt.toISOString()} (CRL of "${commonName(issuer)}")`;
+      return;
+    }
+    out.notes.push(`certificate "${commonName(cert)}" was revoked on ${day(entry.revocationDate)}, after the signing time ${day(signedAt)}: the signature stands`);
+  }
+  out.notes.push(`CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) checked`);
+}
+
+export async function checkRevocation(crls: readonly Buffer[], ocspResponses: readonly Buffer[], chain: readonly X509Certificate[], signedAt: Date): Promise<RevocationResult> {
+  const out: RevocationResult = { notes: [] };
+  for (const der of crls) {
+    await checkCrl(der, chain, signedAt, out);
+    if (out.problem) return out;
+  }
+  if (ocspResponses.length > 0) out.notes.push(`${ocspResponses.length} embedded OCSP response(s) not evaluated (CRLs only): revocation by OCSP is not checked`);
+  if (crls.length === 0 && ocspResponses.length === 0) out.notes.push('no embedded revocation data (XAdES-LT RevocationValues): revocation not checked');
+  return out;
+}
