@@ -5,7 +5,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { commonName } from './certificate-chain.js';
-import { X509Crl } from './peculiar-x509.js';
+import { PeculiarCertificate, X509Crl } from './peculiar-x509.js';
 
 export interface RevocationResult {
   problem?: string;
@@ -23,10 +23,16 @@ async function checkCrl(der: Buffer, chain: readonly X509Certificate[], signedAt
     out.problem = `RevocationValues holds a CRL that cannot be read (${(err as Error).message})`;
     return;
   }
+  // RFC 5280 requires nextUpdate; @peculiar/x509 also misreads the revoked entries of a CRL
+  // without one (none found), which would let a revoked signer through.
+  if (crl.nextUpdate === undefined) {
+    out.problem = `RevocationValues holds a CRL from "${crl.issuer}" without nextUpdate (RFC 5280 5.1.2.5 requires it): it cannot be relied on`;
+    return;
+  }
   // The CRL's issuer is whichever chain certificate's key verifies it: names can be spelt two ways.
   let issuer: X509Certificate | undefined;
   for (const c of chain) {
-    if (await crl.verify({ publicKey: c.publicKey.export({ type: 'spki', format: 'der' }) }).catch(() => false)) {
+    if (await crl.verify({ publicKey: new PeculiarCertificate(c.raw) }).catch(() => false)) {
       issuer = c;
       break;
     }

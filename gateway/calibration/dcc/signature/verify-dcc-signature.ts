@@ -51,6 +51,8 @@ const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
 class Refused extends Error {}
 
+const BAD_SIGNATURE_VALUE = "SignatureValue does not verify with the signer certificate: SignedInfo was changed, or the key is not the signer's";
+
 function parse(xml: string): Document {
   return new DOMParser({
     onError: (level, message) => {
@@ -89,9 +91,11 @@ function documentAt(xml: string, index: number, count: number): { text: string; 
   return { text, signature: topSignatures(parse(text))[index]! };
 }
 
-function describeReference(ref: { uri: string; type?: string; isEmptyUri: boolean }): string {
+function describeReference(ref: { uri: string; isEmptyUri: boolean }, signature: Element): string {
   if (ref.isEmptyUri || ref.uri === '') return 'the reference to the whole certificate (URI="")';
-  return `the reference URI="${ref.uri}"${ref.type ? ` (${ref.type.replace(/^.*#/, '')})` : ''}`;
+  const target = Array.from(signature.getElementsByTagName('*')).find((e) => e.getAttribute('Id') === ref.uri.slice(1));
+  const what = target?.localName === 'SignedProperties' ? ' (the XAdES signed properties)' : '';
+  return `the reference URI="${ref.uri}"${what}`;
 }
 
 /** XML-DSig core validation of one signature; returns its references for the coverage checks. */
@@ -103,12 +107,15 @@ function coreValidation(text: string, signature: Element, signer: X509Certificat
     sx.loadSignature(signature);
     ok = sx.checkSignature(text);
   } catch (err) {
-    throw new Refused((err as Error).message.replace(/^invalid signature: /, ''));
+    const message = (err as Error).message;
+    // xml-crypto throws, rather than answering false, when SignedInfo does not verify.
+    if (/^invalid signature: the signature value .* is incorrect$/.test(message)) throw new Refused(BAD_SIGNATURE_VALUE);
+    throw new Refused(message.replace(/^invalid signature: /, ''));
   }
   if (!ok) {
     const bad = sx.getReferences().find((r) => r.validationError !== undefined);
-    if (bad) throw new Refused(`${describeReference(bad)}: digest does not match, the content it covers was changed after signing`);
-    throw new Refused('SignatureValue does not verify with the signer certificate: SignedInfo was changed, or the key is not the signer\'s');
+    if (bad) throw new Refused(`${describeReference(bad, signature)}: digest does not match, the content it covers was changed after signing`);
+    throw new Refused(BAD_SIGNATURE_VALUE);
   }
   return sx;
 }
