@@ -153,6 +153,7 @@ function resolvePaths(config: MetrogateConfig, file: string): MetrogateConfig {
   if (config.calibration) {
     config.calibration.recordsDir = at(config.calibration.recordsDir);
     config.calibration.reportsDir = at(config.calibration.reportsDir);
+    if (config.calibration.trust !== undefined) config.calibration.trust = at(config.calibration.trust);
   }
   if (config.spool) config.spool.dir = at(config.spool.dir);
   return config;

@@ -60,6 +60,10 @@ export const CalibrationSettingsSchema = Type.Object(
     recordsDir: Type.String({ default: './calibration-records', description: 'one JSON file per record, <instrument>/<certificate>.json' }),
     /** Where impact reports of suspect readings are written (by the ingest role). */
     reportsDir: Type.String({ default: './calibration-reports' }),
+    /** Folder of trusted root and intermediate certificates for signed DCCs (PEM or DER). */
+    trust: Type.Optional(Type.String({ minLength: 1, description: 'folder of root and intermediate certificates that may sign DCCs' })),
+    /** Refuse DCCs without a valid signature (a signature that fails is always refused). */
+    requireSignature: Type.Optional(Type.Boolean({ default: false })),
     /** Site default when a record sets neither: due_soon this many days before due. */
     dueSoonDays: Type.Optional(Type.Integer({ minimum: 0 })),
     dueSoonShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),

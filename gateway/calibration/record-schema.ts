@@ -56,6 +56,19 @@ export const CalibrationRecordSchema = Type.Object(
     ...recordFields,
     source: Type.Union([Type.Literal('config'), Type.Literal('dcc'), Type.Literal('api')]),
     sourceFile: Type.Optional(Type.String()),
+    signature: Type.Optional(
+      Type.Object(
+        {
+          status: Type.Union([Type.Literal('verified'), Type.Literal('intact'), Type.Literal('unsigned')]),
+          sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+          signer: Type.Optional(Type.String()),
+          subject: Type.Optional(Type.String()),
+          signingTime: Type.Optional(Type.String()),
+          chain: Type.Optional(Type.Array(Type.String())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

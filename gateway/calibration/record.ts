@@ -68,4 +68,20 @@ export interface CalibrationRecord {
   source: 'config' | 'dcc' | 'api';
   /** The file a record was imported from, for audit. */
   sourceFile?: string;
+  /** How the imported file's signature was verified (DCC imports only). */
+  signature?: RecordSignature;
+}
+
+/** What the importer found about the certificate file's integrity and who signed it. */
+export interface RecordSignature {
+  /** verified: chained to the trust store; intact: no trust store configured; unsigned. */
+  status: 'verified' | 'intact' | 'unsigned';
+  /** Of the file's bytes, so the platform can match the certificate it holds. */
+  sha256: string;
+  /** The signer certificate's common name and subject, the signing time (ISO 8601). */
+  signer?: string;
+  subject?: string;
+  signingTime?: string;
+  /** Common names from the signer to the trust anchor. */
+  chain?: string[];
 }

@@ -12,6 +12,9 @@ import { formatDcc } from '../calibration/dcc/format-dcc.js';
 import { parseDcc } from '../calibration/dcc/parse-dcc.js';
 import { dccToRecord } from '../calibration/dcc/to-record.js';
 import { parseSymbolUnit } from '../calibration/dcc/units.js';
+import { formatSignatureReport, recordSignature, signaturePolicy, type SignaturePolicy } from '../calibration/dcc/signature/signature-policy.js';
+import { TrustStoreError } from '../calibration/dcc/signature/trust-store.js';
+import { verifyDccSignature, type SignatureReport } from '../calibration/dcc/signature/verify-dcc-signature.js';
 import type { CalibrationRecord } from '../calibration/record.js';
 import { DEFAULT_RECORDS_DIR, planSave, recordsDirOf, RecordStoreError, saveRecord } from '../calibration/record-store.js';
 
@@ -26,8 +29,15 @@ export const DCC_USAGE = `Usage:
       --records-dir (default ${DEFAULT_RECORDS_DIR}). --due / --interval-months give the due date
       when the certificate states none (and win over the one it states). --replace overwrites a
       different record with the same certificate id; --dry-run checks and writes nothing.
-  metrogate dcc show FILE.xml [--config FILE --instrument ID [--channel ID] | --unit UNIT]
-      Print what would be imported: identification, dates, validity range, error tables.
+  metrogate dcc show FILE.xml [--config FILE --instrument ID [--channel ID] | --unit UNIT] [--trust DIR]
+      Print what would be imported: identification, dates, validity range, error tables, signature.
+  metrogate dcc verify FILE.xml... [--trust DIR | --config FILE] [--require-signature]
+      Verify each certificate's XAdES signature: every reference digest and the SignedInfo
+      signature, the signed properties (signing time, signing certificate), the signer's chain to
+      the trust store (--trust, or calibration.trust of --config) judged at the signing time, and
+      embedded revocation data. Import applies the same check: a certificate whose signature fails
+      is never imported, and with calibration.requireSignature (or --require-signature) neither is
+      an unsigned one.
 Exit code 0 on success, 2 on a bad file or argument (nothing is imported then).`;
 
 const OPTIONS = {
@@ -40,6 +50,8 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   'records-dir': { type: 'string' },
   unit: { type: 'string' },
+  trust: { type: 'string' },
+  'require-signature': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -55,6 +67,8 @@ interface Target {
   unit?: string;
   channel?: string;
   recordsDir: string;
+  /** The config's calibration settings (trust store, requireSignature), when --config is given. */
+  settings?: { trust?: string; requireSignature?: boolean };
 }
 
 function checkUnit(unit: string): void {
@@ -90,18 +104,45 @@ function resolveTarget(v: Values, needInstrument: boolean): Target {
   }
   if (channel.unit === '') throw new UsageError(`${v.config}: channel ${inst.id}.${channel.id} has no unit, so a certificate cannot be converted to it`);
   const recordsDir = v['records-dir'] ? resolve(v['records-dir']) : recordsDirOf(config.calibration?.recordsDir, v.config);
-  return { unit: channel.unit, channel: channel.id, recordsDir };
+  return { unit: channel.unit, channel: channel.id, recordsDir, settings: config.calibration };
 }
 
-function readDccFile(file: string, unit: string | undefined): ReturnType<typeof parseDcc> {
-  let text: string;
+function readBytes(file: string): Buffer {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new DccError('', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message);
   }
-  return parseDcc(text, unit === undefined ? {} : { unit });
+}
+
+function readDccFile(file: string, unit: string | undefined): ReturnType<typeof parseDcc> {
+  return parseDcc(readBytes(file).toString('utf8'), unit === undefined ? {} : { unit });
+}
+
+function policyOf(v: Values, target: { settings?: Target['settings'] }): SignaturePolicy {
+  try {
+    const policy = signaturePolicy(target.settings, v.trust === undefined ? undefined : resolve(v.trust));
+    return v['require-signature'] ? { ...policy, requireSignature: true } : policy;
+  } catch (err) {
+    if (err instanceof TrustStoreError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Verifies every file's signature first; a refused one is a DccError naming what failed. */
+async function verifyAll(files: string[], policy: SignaturePolicy): Promise<Map<string, SignatureReport | DccError>> {
+  const out = new Map<string, SignatureReport | DccError>();
+  for (const file of files) {
+    try {
+      const report = await verifyDccSignature(readBytes(file), policy);
+      out.set(file, report.status === 'refused' ? new DccError('', `signature refused: ${report.problem}`) : report);
+    } catch (err) {
+      if (!(err instanceof DccError)) throw err;
+      out.set(file, err);
+    }
+  }
+  return out;
 }
 
 function dueOptions(v: Values): { due?: string; intervalMonths?: number } {
@@ -123,14 +164,19 @@ async function importFiles(files: string[], v: Values): Promise<number> {
   if (files.length === 0) throw new UsageError('import needs at least one FILE.xml');
   const target = resolveTarget(v, true);
   const due = dueOptions(v);
+  const signatures = await verifyAll(files, policyOf(v, target));
   const planned: { record: CalibrationRecord; file: string }[] = [];
   const seen = new Map<string, string>();
   let failed = 0;
   files.forEach((file, i) => {
     const tag = `[${i + 1}/${files.length}] ${file}`;
     try {
+      const signature = signatures.get(file);
+      if (signature instanceof DccError) throw signature;
       const dcc = readDccFile(file, target.unit);
       const { record, dueFrom } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
+      const kept = signature && recordSignature(signature);
+      if (kept) record.signature = kept;
       const plan = planSave(target.recordsDir, record, { replace: v.replace });
       const twin = seen.get(plan.file);
       if (twin) throw new DccError('', `certificate ${record.certificate} is also in ${twin}`);
@@ -139,7 +185,7 @@ async function importFiles(files: string[], v: Values): Promise<number> {
       const asFound = record.asFound ? `, as-found ${record.asFound.length} points` : '';
       console.log(
         `${tag}: certificate ${record.certificate}, calibrated ${record.calibrated}, due ${record.due} (${dueFrom}), ` +
-          `${record.errorTable.length} points in ${record.unit}${asFound} → ${plan.file} (${plan.outcome === 'created' ? 'new' : plan.outcome === 'replaced' ? 'replaces the stored record' : 'already stored, unchanged'})`,
+          `${record.errorTable.length} points in ${record.unit}${asFound}, ${describeSignature(kept)} → ${plan.file} (${plan.outcome === 'created' ? 'new' : plan.outcome === 'replaced' ? 'replaces the stored record' : 'already stored, unchanged'})`,
       );
     } catch (err) {
       if (!(err instanceof DccError || err instanceof RecordStoreError)) throw err;
@@ -170,12 +216,38 @@ async function importFiles(files: string[], v: Values): Promise<number> {
   return 0;
 }
 
-function show(files: string[], v: Values): number {
+function describeSignature(s: CalibrationRecord['signature']): string {
+  if (!s || s.status === 'unsigned') return 'unsigned';
+  return `signed by "${s.signer}" at ${s.signingTime} (${s.status === 'verified' ? 'verified against the trust store' : 'intact; no trust store to check the signer'})`;
+}
+
+async function verify(files: string[], v: Values): Promise<number> {
+  if (files.length === 0) throw new UsageError('verify needs at least one FILE.xml');
+  const settings = v.config ? loadConfig(v.config).calibration : undefined;
+  const policy = policyOf(v, { settings });
+  let refused = 0;
+  for (const file of files) {
+    try {
+      const report = await verifyDccSignature(readBytes(file), policy);
+      if (report.status === 'refused') refused++;
+      (report.status === 'refused' ? console.error : console.log)(`${file}: ${formatSignatureReport(report)}`);
+    } catch (err) {
+      if (!(err instanceof DccError)) throw err;
+      refused++;
+      console.error(`${file}: ${err.message}`);
+    }
+  }
+  return refused > 0 ? 2 : 0;
+}
+
+async function show(files: string[], v: Values): Promise<number> {
   if (files.length !== 1) throw new UsageError('show takes one FILE.xml');
   if (v.unit !== undefined) checkUnit(v.unit);
-  const target = v.config || v.instrument ? resolveTarget(v, false) : { unit: v.unit };
+  const target: Pick<Target, 'unit' | 'settings'> = v.config || v.instrument ? resolveTarget(v, false) : { unit: v.unit };
   try {
+    const report = await verifyDccSignature(readBytes(files[0]!), policyOf(v, target));
     console.log(formatDcc(readDccFile(files[0]!, target.unit), files[0]!));
+    console.log(formatSignatureReport(report));
     return 0;
   } catch (err) {
     if (!(err instanceof DccError)) throw err;
@@ -193,8 +265,9 @@ export async function runDccCommand(args: string[]): Promise<number> {
       return values.help || sub === 'help' ? 0 : 2;
     }
     if (sub === 'import') return await importFiles(files, values);
-    if (sub === 'show') return show(files, values);
-    throw new UsageError(`unknown dcc command "${sub}" (import or show)`);
+    if (sub === 'show') return await show(files, values);
+    if (sub === 'verify') return await verify(files, values);
+    throw new UsageError(`unknown dcc command "${sub}" (import, show or verify)`);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
