@@ -171,9 +171,10 @@ async function importFiles(files: string[], v: Values): Promise<number> {
   files.forEach((file, i) => {
     const tag = `[${i + 1}/${files.length}] ${file}`;
     try {
+      // The certificate's own problems first: a file that is no DCC is named as such.
+      const dcc = readDccFile(file, target.unit);
       const signature = signatures.get(file);
       if (signature instanceof DccError) throw signature;
-      const dcc = readDccFile(file, target.unit);
       const { record, dueFrom } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
       const kept = signature && recordSignature(signature);
       if (kept) record.signature = kept;

@@ -63,7 +63,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     const res = await dcc('import', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature_k');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain(
-      `[1/1] ${PT100}: certificate MT-2026-0318/A, calibrated 2026-03-18, due 2027-03-18 (recalibration period P12M in the certificate), 4 points in K, as-found 4 points → ${join(records, 'bath-01', pt100Json('temperature_k'))} (new)`,
+      `[1/1] ${PT100}: certificate MT-2026-0318/A, calibrated 2026-03-18, due 2027-03-18 (recalibration period P12M in the certificate), 4 points in K, as-found 4 points, unsigned → ${join(records, 'bath-01', pt100Json('temperature_k'))} (new)`,
     );
     expect(res.stdout).toContain(`imported 1 record into ${records}`);
     const r = stored('bath-01', pt100Json('temperature_k'));
@@ -212,7 +212,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
       [['import', PRESSURE, '--instrument', 'x', '--interval-months', '0'], '--interval-months "0": expected a whole number of months from 1 to 240'],
       [['import', PRESSURE, '--instrument', 'x', '--unit', 'furlong'], '--unit "furlong": unknown unit symbol "furlong"'],
       [['import', PRESSURE, '--instrument', 'x', '--frobnicate'], "Unknown option '--frobnicate'"],
-      [['export', PRESSURE], 'unknown dcc command "export" (import or show)'],
+      [['export', PRESSURE], 'unknown dcc command "export" (import, show or verify)'],
     ];
     for (const [args, message] of cases) {
       const res = await dcc(...args);

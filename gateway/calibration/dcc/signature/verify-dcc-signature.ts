@@ -54,11 +54,16 @@ class Refused extends Error {}
 const BAD_SIGNATURE_VALUE = "SignatureValue does not verify with the signer certificate: SignedInfo was changed, or the key is not the signer's";
 
 function parse(xml: string): Document {
-  return new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') throw new Refused(`not well-formed XML: ${message}`);
-    },
-  }).parseFromString(xml, 'application/xml');
+  try {
+    return new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') throw new Refused(`not well-formed XML: ${message}`);
+      },
+    }).parseFromString(xml, 'application/xml');
+  } catch (err) {
+    // xmldom wraps what onError throws on a fatal error in its own ParseError.
+    throw err instanceof Refused ? err : new Refused(`not well-formed XML: ${(err as Error).message.replace(/^.*caused Error: not well-formed XML: /s, '')}`);
+  }
 }
 
 /** ds:Signature elements in document order, leaving out any nested inside another signature. */
