@@ -89,6 +89,9 @@ export const IngestSchema = Type.Object(
     group: Type.Optional(Type.String({ pattern: '^[^/#+]+$', description: 'a topic level without "/", "#" or "+"' })),
     /** How long the broker keeps an ingester's session (and its unacknowledged messages) while it is away. */
     sessionExpirySeconds: Type.Integer({ minimum: 0, default: 3600 }),
+    /** The window of timestamps the ingest takes: a point re-stamped to 1970 or into a future week is refused (counted, reason `timestamp`). */
+    maxAgeDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 400, description: 'refuse readings, events and stats stamped more than this many days before now (raise it to backfill older data)' }),
+    maxAheadMinutes: Type.Integer({ minimum: 0, maximum: 525_600, default: 60, description: 'refuse readings, events and stats stamped more than this many minutes after now (device clocks ahead)' }),
   },
   { additionalProperties: false },
 );

@@ -104,7 +104,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
         ingest = new Ingest({
           mqtt: config.mqtt,
           influx,
-          ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+          ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
           log: log.child({ role: 'ingest' }),
           clientId: `metrogate-ingest-${config.site}-${id}`,
           reportsDir: config.calibration?.reportsDir ?? './calibration-reports',

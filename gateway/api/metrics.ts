@@ -78,8 +78,11 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourced(registry, 'metrogate_ingest_messages_total', 'Data messages the ingest role received.', ['database'], ingest((s) => s.messages));
   sourced(registry, 'metrogate_ingest_points_written_total', 'Points the ingest role wrote to InfluxDB (readings, calibration events, gateway statistics; a message the broker redelivers counts again).', ['database'], ingest((s) => s.points));
   sourced(registry, 'metrogate_ingest_write_errors_total', 'InfluxDB writes that failed and were retried.', ['database'], ingest((s) => s.writeErrors));
-  sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages dropped as not metrogate data.', ['database'], ingest((s) => s.rejectedMessages));
-  sourced(registry, 'metrogate_ingest_rejected_points_total', 'Points InfluxDB refused (not retried).', ['database'], ingest((s) => s.rejectedPoints));
+  sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages the ingest refused (nothing of them stored), by reason: too_large, not_json, schema, timestamp, topic_identity, topic, unrenderable.', ['database', 'reason'], () => {
+    const i = deps.ingest();
+    return i ? Object.entries(i.stats.rejectedByReason).map(([reason, n]): [Labels, number] => [{ database: i.database, reason }, n]) : [];
+  });
+  sourced(registry, 'metrogate_ingest_rejected_points_total', 'Lines InfluxDB refused on their own (400); the rest of their request was stored.', ['database'], ingest((s) => s.rejectedPoints));
 
   const spools = () => deps.spools();
   sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));

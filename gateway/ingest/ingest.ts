@@ -2,13 +2,16 @@ import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
 import { dataSubscription, eventSubscription, shared, statsSubscription } from '../sinks/mqtt/topics.js';
-import { calEventLine, gatewayStatsLine, isCalEvent, isGatewayStats, type WireCalEvent } from './event-lines.js';
+import { calEventLine, gatewayStatsLine, type WireCalEvent } from './event-lines.js';
 import { writeImpactReport } from './impact-report.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
 import { ensureDatabase } from './ensure-database.js';
 import { InfluxRejected, InfluxWriter } from './influx-writer.js';
+import { postIsolating } from './isolate-refused.js';
 import { LineProtocolRenderer } from './line-protocol.js';
-import { parseWireBatch } from './parse-batch.js';
+import { LineProtocolError } from './line-protocol-escape.js';
+import { RejectLog } from './reject-log.js';
+import { isRejection, WireDecoder, type Rejection, type RejectReason, type WireMessage } from './wire-decoder.js';
 import { SeqTracker } from './seq-tracker.js';
 import { MQTT_CLIENT_DEFAULTS } from '../sinks/mqtt/client-defaults.js';
 
@@ -27,9 +30,11 @@ export interface IngestStats {
   points: number;
   writes: number;
   writeErrors: number;
-  /** Messages dropped because they were not metrogate data (logged, acknowledged). */
+  /** Messages the decoder refused (logged rate-limited, acknowledged, nothing of them stored). */
   rejectedMessages: number;
-  /** Points InfluxDB refused (e.g. a field type conflict); logged, not retried. */
+  /** The same, by reason (gateway/ingest/wire-decoder.ts). */
+  rejectedByReason: Record<RejectReason, number>;
+  /** Lines InfluxDB refused on their own (400), their neighbours stored; logged, not retried. */
   rejectedPoints: number;
   /** Calibration events written (cal_event) and impact reports produced. */
   events: number;
@@ -57,12 +62,14 @@ const STOP_GRACE_MS = 10_000;
  * replay writes the same series and timestamps again, which InfluxDB stores once.
  */
 export class Ingest {
-  readonly stats: IngestStats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedPoints: 0, events: 0, impactReports: 0 };
+  readonly stats: IngestStats;
   private client: MqttClient | null = null;
   private acks: DeferredPubacks | null = null;
   private readonly writer: InfluxWriter;
   private readonly seqs = new SeqTracker();
   private readonly renderer: LineProtocolRenderer;
+  private readonly decoder: WireDecoder;
+  private readonly rejections: RejectLog;
   private lines: string[] = [];
   private messageIds: number[] = [];
   /** Suspect events waiting for their batch to be stored before their readings are counted. */
@@ -77,6 +84,9 @@ export class Ingest {
   constructor(private readonly opts: IngestOptions) {
     this.writer = new InfluxWriter(opts.influx);
     this.renderer = new LineProtocolRenderer(opts.influx.measurement);
+    this.decoder = new WireDecoder({ maxAgeMs: opts.ingest.maxAgeDays * 86_400_000, maxAheadMs: opts.ingest.maxAheadMinutes * 60_000 });
+    this.rejections = new RejectLog(opts.log);
+    this.stats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedByReason: this.rejections.byReason, rejectedPoints: 0, events: 0, impactReports: 0 };
   }
 
   async start(): Promise<void> {
@@ -124,43 +134,38 @@ export class Ingest {
   private receive(packet: IPublishPacket): void {
     this.stats.messages++;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    if (!packet.topic.endsWith('/data')) return this.receiveOther(packet, payload);
-    const batch = parseWireBatch(payload);
-    if (typeof batch === 'string') {
+    const msg = this.decoder.decode(packet.topic, payload);
+    const refused = isRejection(msg) ? msg : this.accept(msg);
+    if (refused) {
       this.stats.rejectedMessages++;
-      this.opts.log.warn({ topic: packet.topic, problem: batch }, 'ingest dropped a message that is not a metrogate reading batch');
+      this.rejections.note(packet.topic, refused);
       if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
       return;
     }
-    const stream = `${batch.site}/${batch.gateway}/${batch.instrument}`;
-    for (const r of batch.readings) this.seqs.note(stream, r.seq);
-    this.renderer.render(batch, this.lines);
     if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
     this.schedule();
   }
 
-  /** Calibration events and gateway statistics: rare, small, written with the readings. */
-  private receiveOther(packet: IPublishPacket, payload: Buffer): void {
-    let doc: unknown;
+  /** Renders a decoded message into the next write; a value line protocol cannot carry refuses it whole. */
+  private accept(msg: WireMessage): Rejection | null {
     try {
-      doc = JSON.parse(payload.toString('utf8'));
-    } catch {
-      doc = null;
+      if (msg.kind === 'data') {
+        const { batch } = msg;
+        this.renderer.render(batch, this.lines);
+        const stream = `${batch.site}/${batch.gateway}/${batch.instrument}`;
+        for (const r of batch.readings) this.seqs.note(stream, r.seq);
+      } else if (msg.kind === 'event') {
+        this.lines.push(calEventLine(msg.event));
+        this.stats.events++;
+        if (msg.event.kind === 'suspect') this.suspects.push(msg.event);
+      } else {
+        this.lines.push(gatewayStatsLine(msg.stats));
+      }
+      return null;
+    } catch (err) {
+      if (err instanceof LineProtocolError) return { reason: 'unrenderable', detail: err.message };
+      throw err;
     }
-    if (packet.topic.endsWith('/event') && isCalEvent(doc)) {
-      this.lines.push(calEventLine(doc));
-      this.stats.events++;
-      if (doc.kind === 'suspect') this.suspects.push(doc);
-    } else if (packet.topic.endsWith('/stats') && isGatewayStats(doc)) {
-      this.lines.push(gatewayStatsLine(doc));
-    } else {
-      this.stats.rejectedMessages++;
-      this.opts.log.warn({ topic: packet.topic }, 'ingest dropped a message it does not understand');
-      if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
-      return;
-    }
-    if (packet.messageId !== undefined && packet.qos > 0) this.messageIds.push(packet.messageId);
-    this.schedule();
   }
 
   private schedule(): void {
@@ -209,14 +214,15 @@ export class Ingest {
   }
 
   /** Retries until InfluxDB takes the chunk: nothing is acknowledged before that. */
-  private async writeChunk(lines: string[]): Promise<'stored' | 'rejected' | 'too-large' | 'stopped'> {
+  private async writeChunk(lines: string[]): Promise<'stored' | 'too-large' | 'stopped'> {
     let backoff = 250;
     for (;;) {
       try {
         if (!this.databaseReady) await this.ensureDatabase();
-        await this.writer.write(lines);
+        const refused = await postIsolating(lines, this.post);
         this.stats.writes++;
-        this.stats.points += lines.length;
+        this.stats.points += lines.length - refused.length;
+        if (refused.length > 0) this.noteRefused(lines, refused);
         return 'stored';
       } catch (err) {
         if (err instanceof InfluxRejected && err.status === 413) {
@@ -226,10 +232,6 @@ export class Ingest {
         if (err instanceof InfluxRejected && err.status === 404) {
           // The database went away (dropped, or a fresh InfluxDB): create it again, keep the points.
           this.databaseReady = false;
-        } else if (err instanceof InfluxRejected) {
-          this.stats.rejectedPoints += lines.length;
-          this.opts.log.error({ err: err.message, points: lines.length }, 'InfluxDB rejected points; they are dropped');
-          return 'rejected';
         }
         this.stats.writeErrors++;
         if (this.stopping) return 'stopped';
@@ -238,6 +240,14 @@ export class Ingest {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+  }
+
+  private readonly post = (lines: string[]): Promise<void> => this.writer.write(lines);
+
+  private noteRefused(lines: string[], refused: number[]): void {
+    this.stats.rejectedPoints += refused.length;
+    const first = lines[refused[0]!]!;
+    this.opts.log.error({ points: refused.length, of: lines.length, line: first.slice(0, 300) }, 'InfluxDB refused points on their own; they are dropped, the rest of the request is stored');
   }
 
   private async reportImpact(e: WireCalEvent): Promise<void> {

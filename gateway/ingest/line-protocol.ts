@@ -1,5 +1,5 @@
-import { escape } from 'influx';
 import type { WireReading } from '../sinks/mqtt/payload.js';
+import { boolField, floatField, intField, measurementName, stringField, tagSet, timestamp } from './line-protocol-escape.js';
 
 /**
  * What the renderer reads: the fields a gateway-side ReadingBatch and a parsed wire message
@@ -20,6 +20,8 @@ export interface RenderableBatch {
  * field's type per measurement and shard: one boolean channel must not make every numeric
  * channel's writes fail. Strings go to a separate `text` field for the same reason.
  * The timestamp is the reading's source timestamp, so a replayed reading lands on the same point.
+ * Every value is escaped or rendered by its type (line-protocol-escape.ts); a value line protocol
+ * cannot carry throws LineProtocolError before anything of the batch is written to `out`.
  */
 /** The tag set last rendered for one channel, and what it was rendered from. */
 interface ChannelSeries {
@@ -40,19 +42,25 @@ export class LineProtocolRenderer {
   private cachedChannels = 0;
 
   constructor(measurement: string) {
-    this.head = escape.measurement(measurement) + ',';
+    this.head = measurementName(measurement) + ',';
   }
 
   render(batch: RenderableBatch, out: string[]): number {
     const channels = this.channelsOf(batch);
     const rs = batch.readings;
-    for (let i = 0; i < rs.length; i++) {
-      const r = rs[i]!;
-      let c = channels.get(r.channel);
-      if (c === undefined || c.quantity !== r.quantity || c.unit !== r.unit || c.status !== r.cal.status || c.quality !== r.quality) {
-        c = this.remember(channels, batch, r);
+    const mark = out.length;
+    try {
+      for (let i = 0; i < rs.length; i++) {
+        const r = rs[i]!;
+        let c = channels.get(r.channel);
+        if (c === undefined || c.quantity !== r.quantity || c.unit !== r.unit || c.status !== r.cal.status || c.quality !== r.quality) {
+          c = this.remember(channels, batch, r);
+        }
+        out.push(this.head + c.tags + ' ' + fields(r) + ' ' + timestamp(r.ts));
       }
-      out.push(this.head + c.tags + ' ' + fields(r) + ' ' + r.ts);
+    } catch (err) {
+      out.length = mark;
+      throw err;
     }
     return rs.length;
   }
@@ -68,7 +76,7 @@ export class LineProtocolRenderer {
   }
 
   private remember(channels: Map<string, ChannelSeries>, batch: RenderableBatch, r: WireReading): ChannelSeries {
-    const tags: [string, string][] = [
+    const tags: [string, string | null][] = [
       ['cal_status', r.cal.status],
       ['channel', r.channel],
       ['instrument', batch.instrument],
@@ -79,8 +87,8 @@ export class LineProtocolRenderer {
     ];
     const c: ChannelSeries = {
       quantity: r.quantity, unit: r.unit, status: r.cal.status, quality: r.quality,
-      // An empty tag value is not allowed in line protocol: leave the tag out.
-      tags: tags.filter(([, v]) => v !== '').map(([k, v]) => `${k}=${escape.tag(v)}`).join(','),
+      // An empty tag value is not allowed in line protocol: tagSet leaves the tag out.
+      tags: tagSet(tags),
     };
     if (this.cachedChannels >= MAX_CACHED_CHANNELS) {
       this.seriesCache.clear();
@@ -100,16 +108,17 @@ function numeric(v: WireReading['value']): number | null {
 }
 
 function fields(r: WireReading): string {
-  let f = `seq=${r.seq}i,traceable=${r.cal.traceable}`;
+  const cal = r.cal;
+  let f = 'seq=' + intField(r.seq) + ',traceable=' + boolField(cal.traceable);
   const value = numeric(r.value);
   const raw = numeric(r.raw);
-  if (value !== null) f += `,value=${value}`;
-  if (raw !== null) f += `,raw=${raw}`;
-  if (typeof r.value === 'string') f += `,text=${escape.quoted(r.value)}`;
-  if (r.u !== undefined && Number.isFinite(r.u)) f += `,u=${r.u}`;
-  if (r.k !== undefined && Number.isFinite(r.k)) f += `,k=${r.k}`;
-  if (r.cal.daysToDue !== null) f += `,days_to_due=${r.cal.daysToDue}i`;
-  if (r.cal.certificate !== null) f += `,certificate=${escape.quoted(r.cal.certificate)}`;
-  if (r.reason !== undefined) f += `,reason=${escape.quoted(r.reason)}`;
+  if (value !== null) f += ',value=' + floatField(value);
+  if (raw !== null) f += ',raw=' + floatField(raw);
+  if (typeof r.value === 'string') f += ',text=' + stringField(r.value);
+  if (typeof r.u === 'number' && Number.isFinite(r.u)) f += ',u=' + floatField(r.u);
+  if (typeof r.k === 'number' && Number.isFinite(r.k)) f += ',k=' + floatField(r.k);
+  if (cal.daysToDue !== null) f += ',days_to_due=' + intField(cal.daysToDue);
+  if (cal.certificate !== null) f += ',certificate=' + stringField(cal.certificate);
+  if (r.reason !== undefined) f += ',reason=' + stringField(r.reason);
   return f;
 }

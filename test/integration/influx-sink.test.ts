@@ -92,7 +92,7 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: influxFor(database),
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 60 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 60, maxAgeDays: 400, maxAheadMinutes: 60 },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
     });

@@ -53,7 +53,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const ingest = new Ingest({
       mqtt: { url: mqttUrl, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: { url: influxUrl, database, measurement: 'reading', batchSize, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
       log: silentLogger(),
       clientId: uniqueName('ingest'),
     });

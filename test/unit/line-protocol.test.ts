@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
-import { parseWireBatch } from '../../gateway/ingest/parse-batch.js';
+import { LineProtocolError } from '../../gateway/ingest/line-protocol-escape.js';
 import type { WireBatch, WireReading } from '../../gateway/sinks/mqtt/payload.js';
 
 const cal = { status: 'valid' as const, certificate: 'C-1', due: '2027-01-01', daysToDue: 36, traceable: true };
@@ -54,12 +54,31 @@ describe('line protocol', () => {
   });
 });
 
-describe('parseWireBatch', () => {
-  it('accepts a metrogate batch and names what is wrong with anything else', () => {
-    const ok = batch([r({})]);
-    expect(parseWireBatch(Buffer.from(JSON.stringify(ok)))).toEqual(ok);
-    expect(parseWireBatch(Buffer.from('{'))).toMatch(/^not JSON/);
-    expect(parseWireBatch(Buffer.from(JSON.stringify({ ...ok, v: 2 })))).toBe('unsupported payload version 2');
-    expect(parseWireBatch(Buffer.from(JSON.stringify({ ...ok, readings: [{ channel: 'x' }] })))).toBe('readings[0] is malformed');
+describe('line protocol refuses what it cannot carry, and renders every field by its type', () => {
+  it.each([
+    ['a newline in a tag', { unit: 'V\nreading,site=labB value=123.456 1' }],
+    ['a carriage return in a tag', { quantity: 'x\r' }],
+    ['a NUL in a tag', { channel: 'a\u0000b' }],
+    ['a trailing backslash in a tag', { unit: 'V\\' }],
+  ])('%s throws, and nothing of the batch is rendered', (_what, over) => {
+    const out: string[] = ['earlier line'];
+    const renderer = new LineProtocolRenderer('reading');
+    expect(() => renderer.render(batch([r({}), r(over as Partial<WireReading>)]), out)).toThrow(LineProtocolError);
+    expect(out).toEqual(['earlier line']);
+  });
+
+  it.each([
+    ['daysToDue as an injection string', { cal: { ...cal, daysToDue: '1i 1796000000000\nreading,site=labB value=123.456' as unknown as number } }],
+    ['traceable as a number', { cal: { ...cal, traceable: 1 as unknown as boolean } }],
+    ['seq as a float', { seq: 1.5 }],
+    ['ts as a string', { ts: '1 2' as unknown as number }],
+    ['reason as an array', { quality: 'bad' as const, reason: ['a"b'] as unknown as string }],
+  ])('%s throws instead of being written raw', (_what, over) => {
+    expect(() => render(batch([r(over)]))).toThrow(LineProtocolError);
+  });
+
+  it('escapes backslashes and quotes in string fields and keeps newlines inside the quotes', () => {
+    const [line] = render(batch([r({ quality: 'bad', raw: null, value: null, reason: 'a\\"b\nc\\' })]));
+    expect(line).toContain(',reason="a\\\\\\"b\nc\\\\" ');
   });
 });

@@ -2,6 +2,8 @@ import type { InfluxConfig } from '../../../config/schema.js';
 import { ensureDatabase } from '../../ingest/ensure-database.js';
 import { InfluxRejected, InfluxWriter } from '../../ingest/influx-writer.js';
 import { LineProtocolRenderer } from '../../ingest/line-protocol.js';
+import { LineProtocolError } from '../../ingest/line-protocol-escape.js';
+import { RejectedBatchError } from '../../spool/delivery-errors.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import { BatchCoalescer } from './batch-coalescer.js';
@@ -19,6 +21,8 @@ export class InfluxWrites {
   private readonly coalescer: BatchCoalescer;
   private databaseReady: Promise<void> | null = null;
   private answering = false;
+  /** Lines InfluxDB refused whose batch's other lines were stored (a whole refused batch the spool counts). */
+  refusedPoints = 0;
 
   constructor(private readonly influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger) {
     this.writer = new InfluxWriter(influx, influx.writeConcurrency);
@@ -27,7 +31,10 @@ export class InfluxWrites {
       batchSize: influx.batchSize,
       concurrency: influx.writeConcurrency,
       lingerMs: sink.lingerMs,
-      deliver: (group) => deliverGroup(group, (lines) => this.post(lines), influx.batchSize),
+      deliver: (group) => deliverGroup(group, (lines) => this.post(lines), influx.batchSize, (_batch, refused, detail) => {
+        this.refusedPoints += refused;
+        this.log.error({ points: refused, err: detail }, 'InfluxDB refused points of a batch; they are dropped, the rest is stored');
+      }),
     });
   }
 
@@ -38,7 +45,13 @@ export class InfluxWrites {
 
   write(batch: ReadingBatch): Promise<void> {
     const lines: string[] = [];
-    this.renderer.render(batch, lines);
+    try {
+      this.renderer.render(batch, lines);
+    } catch (err) {
+      // A value line protocol cannot carry (the config schema keeps them out): retrying cannot help.
+      if (err instanceof LineProtocolError) return Promise.reject(new RejectedBatchError(err.message));
+      throw err;
+    }
     return this.coalescer.add(lines.join('\n'), lines.length);
   }
 
