@@ -133,7 +133,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     await eventually(async () => first.output().includes('ingest subscribed'), 'the first ingester to subscribe');
     const ts0 = Date.now();
     for (let i = 0; i < 5; i++) {
-      await publisher.publishAsync(dataTopic(prefix, site, 'ingest-a', 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'g'), { qos: 1 });
+      await publisher.publishAsync(dataTopic(prefix, site, 'ingest-a', 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'ingest-a'), { qos: 1 });
     }
     await new Promise((r) => setTimeout(r, 1000));
     first.child.kill('SIGKILL');

@@ -73,8 +73,9 @@ export interface WireReading {
   value: Reading['value'];
   quality: Reading['quality'];
   reason?: string;
-  u?: number;
-  k?: number;
+  /** null on the wire when it was not finite (JSON has no NaN). */
+  u?: number | null;
+  k?: number | null;
   cal: CalTag;
 }
 
