@@ -51,7 +51,8 @@ const CALENDAR_TICK_MS = 30_000;
 
 export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles): Gateway {
   let config = initial;
-  const id = config.gateway?.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  // The host name as an id the config would accept (and the ingest's decoder takes): 64 characters at most, starting with a letter or digit.
+  const id = config.gateway?.id ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'gateway');
   const instruments = roles.drivers ? config.instruments : [];
   const calibration = new CalibrationEngine({
     site: config.site,
