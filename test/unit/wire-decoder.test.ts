@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Id } from '../../config/common.js';
+import { splitLines } from '../../gateway/ingest/isolate-refused.js';
+import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
 import { WireDecoder, type Rejection, type WireMessage } from '../../gateway/ingest/wire-decoder.js';
 import batchSchema from '../../gateway/schemas/reading-batch.schema.json' with { type: 'json' };
 import eventSchema from '../../gateway/schemas/cal-event.schema.json' with { type: 'json' };
@@ -71,5 +74,45 @@ describe('the wire decoder', () => {
 
   it("holds the config's id pattern in every wire schema, so what validate accepts is what the ingest takes", () => {
     for (const s of [batchSchema, eventSchema, statsSchema]) expect(s.$defs.id.pattern).toBe(Id.pattern);
+  });
+});
+
+describe('whatever the decoder accepts renders to exactly one line per reading', () => {
+  const SPECIAL = [',', '=', ' ', '"', '\\', '\n', '\r', '\u0000', '1i 1\nreading,site=labB value=1 1', '°'];
+  const hostileValue = fc.oneof(
+    fc.anything(),
+    fc.string({ unit: fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), maxLength: 20 }),
+    fc.double(),
+    fc.integer(),
+    fc.constant(null),
+  );
+  const paths = ['site', 'gateway', 'instrument', 'channel', 'quantity', 'unit', 'ts', 'seq', 'raw', 'value', 'quality', 'reason', 'u', 'k',
+    'cal.status', 'cal.certificate', 'cal.due', 'cal.daysToDue', 'cal.traceable', 'extra'];
+
+  it('a mutated message is refused, or every line it renders is one point', () => {
+    const renderer = new LineProtocolRenderer('reading');
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), hostileValue), { minLength: 1, maxLength: 4 }), (mutations) => {
+        const doc = batch() as Record<string, unknown> & { readings: Record<string, unknown>[] };
+        for (const [path, v] of mutations) {
+          const r = doc.readings[0]!;
+          if (['site', 'gateway', 'instrument', 'extra'].includes(path)) doc[path] = v;
+          else if (path.startsWith('cal.')) r.cal = { ...(r.cal as object), [path.slice(4)]: v };
+          else r[path] = v;
+        }
+        const m = decode(DATA, doc);
+        if ('reason' in m) return;
+        accepted++;
+        const out: string[] = [];
+        expect(() => renderer.render((m as Extract<WireMessage, { kind: 'data' }>).batch, out)).not.toThrow();
+        expect(out).toHaveLength(1);
+        expect(splitLines(out.join('\n'))).toHaveLength(1);
+        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,instrument=bath-01,quality=(good|uncertain|bad),/);
+      }),
+      { numRuns: 2000 },
+    );
+    // Both outcomes happened: the property said something about accepted messages.
+    expect(accepted).toBeGreaterThan(50);
   });
 });
