@@ -25,7 +25,7 @@ export function readiness(deps: ApiDeps): Readiness {
   const ingest = deps.ingest();
   if (ingest) {
     const s = ingest.stats;
-    components.push({ name: 'ingest', ready: true, detail: `database ${ingest.database}: ${s.points} points written, ${s.writeErrors} write errors` });
+    components.push({ name: 'ingest', ready: true, detail: `database ${ingest.database}: ${s.points} points written, ${s.writeErrors} write errors, ${s.rejectedMessages} messages refused` });
   }
   return { ready: components.every((c) => c.ready), phase, components };
 }
