@@ -37,6 +37,9 @@ Usage:
                  [--units 1-247] [--timeout MS]
       Find the Modbus slaves that answer and their readable registers; print a config skeleton
       that validates (metrogate scan --help for all options).
+  metrogate comparison evaluate FILE.(json|yaml) [--out DIR]
+      Evaluate an inter-laboratory comparison: reference value, En, ζ and z′ per participant
+      and point (ISO 13528); writes a Markdown and a JSON report.
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
@@ -45,7 +48,7 @@ is filled from the environment (secrets stay out of the file).`;
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Commands with their own help answer it themselves; the rest show the overall usage.
-  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan'].includes(command ?? '')) {
+  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison'].includes(command ?? '')) {
     console.log(USAGE);
     return 0;
   }
@@ -92,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./browse-command.js')).runBrowseCommand(rest);
     case 'scan':
       return (await import('./scan-command.js')).runScanCommand(rest);
+    case 'comparison':
+      return (await import('./comparison-command.js')).runComparisonCommand(rest);
     case 'audit': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
       if (!values.config) return usageError('audit needs --config FILE');
