@@ -10,11 +10,9 @@ import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { loadRecords, saveRecord } from './calibration/record-store.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
-import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
-import { createCloudTarget } from './sinks/cloud/create-cloud-sink.js';
-import { createInfluxTarget } from './sinks/influx/influx-sink.js';
+import { createSinkTargets } from './sinks/create-sinks.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -63,19 +61,8 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       if (config.calibration) saveRecord(config.calibration.recordsDir, record);
     },
   });
-  // Every sink reads from the spool. The edge broker gets live data first (dashboards stay live
-  // while an outage is replayed), its window bounded by mqtt.maxInFlight; the cloud uplink gets
-  // each instrument's readings in order (cloud.inOrder); the direct InfluxDB sink (influx.sink)
-  // stores them without a broker on the way.
-  const targets: DeliveryTarget[] = [];
-  if (instruments.length > 0) {
-    const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
-    targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
-    const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway: id, instruments, calibration, log });
-    if (cloud) targets.push(cloud);
-    const influxTarget = createInfluxTarget(config.influx, log);
-    if (influxTarget) targets.push(influxTarget);
-  }
+  // Every sink reads from the spool; which sinks there are is the config's choice (create-sinks.ts).
+  const targets: DeliveryTarget[] = instruments.length > 0 ? createSinkTargets({ config, gateway: id, instruments, calibration, log }) : [];
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
@@ -86,6 +73,9 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   let ingest: Ingest | null = null;
   const influx = config.influx;
   if (roles.ingest && !influx) throw new Error('the ingest role needs an `influx` section in the config');
+  // The ingest role takes the readings from the broker: no broker, nothing to take in.
+  const brokerForIngest = config.mqtt;
+  if (roles.ingest && !brokerForIngest) throw new Error('the ingest role needs an `mqtt` section in the config (it takes the readings from that broker)');
 
   return {
     id,
@@ -99,11 +89,11 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     async start() {
       // Imported certificates and records added through the API, kept beside the config.
       if (config.calibration && existsSync(config.calibration.recordsDir)) calibration.load(loadRecords(config.calibration.recordsDir));
-      if (roles.ingest && influx) {
+      if (roles.ingest && influx && brokerForIngest) {
         // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
         const { Ingest } = await import('./ingest/ingest.js');
         ingest = new Ingest({
-          mqtt: config.mqtt,
+          mqtt: brokerForIngest,
           influx,
           ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
           log: log.child({ role: 'ingest' }),
