@@ -40,11 +40,17 @@ export interface SpoolStats {
   oldestAgeMs: number;
   /** Readings dropped because the spool hit its quota. */
   dropped: number;
+  /** The sink's last delivery error, until its next success. */
+  lastError: string | null;
 }
 
 export interface IngestHealth {
   database: string;
   stats: IngestStats;
+  /** The ingest's broker connection is up. */
+  connected: boolean;
+  /** The last failed InfluxDB write, until one succeeds; null while writes succeed. */
+  writeError: string | null;
 }
 
 export interface ApiDeps {

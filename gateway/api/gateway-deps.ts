@@ -45,7 +45,7 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected() })),
     ingest: () => {
       const ingest = gateway.ingest;
-      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats } : null;
+      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health() } : null;
     },
     spools: () => pipeline.spoolStats(),
     calibration: gateway.calibration,
