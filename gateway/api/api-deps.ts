@@ -56,8 +56,10 @@ export interface IngestHealth {
 export interface ApiDeps {
   readonly site: string;
   readonly gatewayId: string;
-  /** Every instrument this gateway polls, in config order. */
+  /** Every instrument this gateway polls, in config order; a hot reload replaces the list. */
   readonly instruments: readonly InstrumentInfo[];
+  /** Called after a hot reload changed the instruments; returns the unsubscribe. */
+  onInstrumentsChanged(listener: () => void): () => void;
   /** Live reading batches, already tagged; listeners must copy what they keep. */
   onReadings(listener: ReadingListener): () => void;
   counters(instrument: string): InstrumentCounters | undefined;
