@@ -16,8 +16,9 @@ Usage:
       with ingest.enabled (or --ingest), also write the broker's data topics to InfluxDB.
       Serves the HTTP API (health, instruments, live page, /metrics) on api.host:api.port,
       default 127.0.0.1:8080. SIGHUP reloads the config (--watch: also when the file changes):
-      added instruments start, removed ones stop, changed ones restart; an invalid file is
-      rejected with its errors and the running config stays.
+      added instruments start, removed ones stop, a changed one restarts alone (an RTU line
+      with its instruments); other sections need a restart; an invalid file is rejected with
+      its errors and the running config stays.
   metrogate validate --config FILE
       Check a config file; prints every problem with its path. Exit 2 when invalid.
   metrogate demo [--for SECONDS] [--keep]
