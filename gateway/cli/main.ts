@@ -65,9 +65,14 @@ async function main(argv: string[]): Promise<number> {
       if (!values.config) return usageError('run needs --config FILE');
       boundHeapGrowth();
       const config = loadConfig(values.config);
+      const ingest = !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true);
+      // The config check covers ingest.enabled; --ingest asks for the role on the command line.
+      if (ingest && !config.mqtt) {
+        throw new ConfigError(values.config, [{ path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' }]);
+      }
       return (await import('./run.js')).runGateway(config, {
         drivers: !values['no-drivers'],
-        ingest: !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true),
+        ingest,
       }, { file: values.config, watch: values.watch });
     }
     case 'validate': {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../config/load-config.js';
+import { startCli } from '../support/cli.js';
 import { BASE, edit, FILE, lineOf, messages } from './config-fixtures.js';
 
 const ONE_BOX = new URL('../../config/examples/one-box.yaml', import.meta.url).pathname;
@@ -41,5 +42,11 @@ describe('sinks in the config', () => {
     expect(messages(text)).toEqual([
       `${FILE}: ingest.enabled: the ingest role takes the readings from the edge broker: add an \`mqtt\` section, or set ingest.enabled: false (line ${text.trimEnd().split('\n').length})`,
     ]);
+  });
+
+  it('metrogate run --ingest on the one-box config (no mqtt) stops before starting anything, exit 2', async () => {
+    const result = await startCli(['run', '--config', ONE_BOX, '--ingest']).done;
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`${ONE_BOX}: --ingest: the ingest role takes the readings from the edge broker, and this config has no \`mqtt\` section`);
   });
 });
