@@ -33,6 +33,28 @@ export function checkSemantics(config: MetrogateConfig): PathProblem[] {
 export function checkSections(config: MetrogateConfig): PathProblem[] {
   const problems: PathProblem[] = [];
   if (config.cloud) for (const p of checkCloudConfig(config.cloud)) problems.push({ at: ['cloud', ...p.at], message: p.message });
+  problems.push(...checkSinks(config));
+  return problems;
+}
+
+/**
+ * Every sink is optional (one box without a broker writes InfluxDB itself), but polled readings
+ * need somewhere to go, or the spool only grows; and the ingest role reads from the broker.
+ */
+function checkSinks(config: MetrogateConfig): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const sinks = config.mqtt !== undefined || config.cloud?.enabled === true || config.influx?.sink?.enabled === true;
+  if (!sinks) {
+    const n = config.instruments.length;
+    problems.push({
+      at: n > 0 ? ['instruments'] : [],
+      message: `${n > 0 ? `${n} instrument(s) but nowhere` : 'nowhere'} to send readings: configure at least one of ` +
+        '`mqtt` (the edge broker), `influx.sink.enabled: true` (InfluxDB directly) or `cloud.enabled: true`',
+    });
+  }
+  if (config.ingest?.enabled === true && config.mqtt === undefined) {
+    problems.push({ at: ['ingest', 'enabled'], message: 'the ingest role takes the readings from the edge broker: add an `mqtt` section, or set ingest.enabled: false' });
+  }
   return problems;
 }
 

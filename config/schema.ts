@@ -110,7 +110,8 @@ export const ConfigSchema = Type.Object(
   {
     site: Id,
     gateway: Type.Optional(GatewaySchema),
-    mqtt: MqttSchema,
+    /** The edge broker; optional: a box that writes InfluxDB itself (influx.sink) needs none. */
+    mqtt: Type.Optional(MqttSchema),
     influx: Type.Optional(InfluxSchema),
     ingest: Type.Optional(IngestSchema),
     api: Type.Optional(ApiSchema),

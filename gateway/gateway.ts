@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { InstrumentConfig, MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
-import { createDrivers } from '../drivers/registry.js';
 import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
@@ -10,11 +9,10 @@ import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { loadRecords, saveRecord } from './calibration/record-store.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
-import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
+import { InstrumentReloader, type InstrumentsListener } from './instrument-reloader.js';
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
-import { createCloudTarget } from './sinks/cloud/create-cloud-sink.js';
-import { createInfluxTarget } from './sinks/influx/influx-sink.js';
+import { createSinkTargets } from './sinks/create-sinks.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -28,6 +26,10 @@ export interface Gateway {
   readonly pipeline: Pipeline;
   readonly calibration: CalibrationEngine;
   readonly drivers: readonly Driver[];
+  /** The instruments this gateway polls now (none without the driver role); replaced by a reload. */
+  instruments(): readonly InstrumentConfig[];
+  /** Called after each reload that changed the instruments. */
+  onInstruments(listener: InstrumentsListener): () => void;
   readonly sinks: readonly Sink[];
   readonly ingest: Ingest | null;
   start(): Promise<void>;
@@ -37,8 +39,9 @@ export interface Gateway {
   stop(): Promise<void>;
   /**
    * Applies a new, validated config's instruments without losing readings: added instruments
-   * start, removed ones stop, changed ones restart (with their protocol's driver); sequence
-   * numbers continue. Other sections take effect at the next start (listed in the plan).
+   * start, removed ones stop, a changed one restarts alone (an RTU line with all its
+   * instruments); sequence numbers continue; every holder of the list is told
+   * (instrument-reloader.ts). Other sections take effect at the next start (listed in the plan).
    */
   reload(next: MetrogateConfig): Promise<ReloadPlan>;
 }
@@ -63,29 +66,22 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       if (config.calibration) saveRecord(config.calibration.recordsDir, record);
     },
   });
-  // Every sink reads from the spool. The edge broker gets live data first (dashboards stay live
-  // while an outage is replayed), its window bounded by mqtt.maxInFlight; the cloud uplink gets
-  // each instrument's readings in order (cloud.inOrder); the direct InfluxDB sink (influx.sink)
-  // stores them without a broker on the way.
-  const targets: DeliveryTarget[] = [];
-  if (instruments.length > 0) {
-    const mqtt = new MqttSink({ site: config.site, gateway: id, instruments: instruments.map((i) => i.id), mqtt: config.mqtt, log });
-    targets.push({ sink: mqtt, maxInFlight: config.mqtt.maxInFlight, inOrder: false });
-    const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway: id, instruments, calibration, log });
-    if (cloud) targets.push(cloud);
-    const influxTarget = createInfluxTarget(config.influx, log);
-    if (influxTarget) targets.push(influxTarget);
-  }
+  // Every sink reads from the spool; which sinks there are is the config's choice (create-sinks.ts).
+  const targets: DeliveryTarget[] = instruments.length > 0 ? createSinkTargets({ config, gateway: id, instruments, calibration, log }) : [];
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
   let pollingStopped: Promise<void> | undefined;
-  const drivers: Driver[] = createDrivers(config.site, instruments, log);
+  const reloader = new InstrumentReloader({ site: config.site, calibration, pipeline, sinks, log }, instruments);
+  const drivers = reloader.drivers;
   const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
 
   let ingest: Ingest | null = null;
   const influx = config.influx;
   if (roles.ingest && !influx) throw new Error('the ingest role needs an `influx` section in the config');
+  // The ingest role takes the readings from the broker: no broker, nothing to take in.
+  const brokerForIngest = config.mqtt;
+  if (roles.ingest && !brokerForIngest) throw new Error('the ingest role needs an `mqtt` section in the config (it takes the readings from that broker)');
 
   return {
     id,
@@ -93,17 +89,19 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     calibration,
     drivers,
     sinks,
+    instruments: () => reloader.instruments(),
+    onInstruments: (listener) => reloader.onInstruments(listener),
     get ingest() {
       return ingest;
     },
     async start() {
       // Imported certificates and records added through the API, kept beside the config.
       if (config.calibration && existsSync(config.calibration.recordsDir)) calibration.load(loadRecords(config.calibration.recordsDir));
-      if (roles.ingest && influx) {
+      if (roles.ingest && influx && brokerForIngest) {
         // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
         const { Ingest } = await import('./ingest/ingest.js');
         ingest = new Ingest({
-          mqtt: config.mqtt,
+          mqtt: brokerForIngest,
           influx,
           ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
           log: log.child({ role: 'ingest' }),
@@ -128,25 +126,16 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     },
     async reload(next) {
       const plan = planReload(config, next);
-      if (!roles.drivers) plan.added.length = plan.removed.length = plan.changed.length = plan.protocols.length = 0;
+      if (!roles.drivers) plan.added.length = plan.removed.length = plan.changed.length = plan.units.stop.length = plan.units.start.length = 0;
       if (plan.needsRestart.length > 0) log.warn({ sections: plan.needsRestart }, 'config changes that take effect at the next start');
-      if (plan.protocols.length === 0) return plan;
+      if (plan.units.stop.length + plan.units.start.length === 0) return plan;
       if (sinks.length === 0 && next.instruments.length > 0) {
         plan.needsRestart.push('instruments (this gateway started without any, so it has no sinks)');
         return plan;
       }
-      const restarting = drivers.filter((d) => plan.protocols.includes(d.protocol as InstrumentConfig['protocol']));
-      await Promise.all(restarting.map((d) => d.stop()));
-      for (const d of restarting) drivers.splice(drivers.indexOf(d), 1);
       config = next;
-      calibration.setInstruments(next.instruments);
-      pipeline.setInstruments(next.instruments.map((i) => i.id));
-      const restarted = next.instruments.filter((i) => plan.protocols.includes(i.protocol));
-      for (const inst of restarted) pipeline.rebase(inst.id);
-      const fresh = createDrivers(config.site, restarted, log);
-      drivers.push(...fresh);
-      for (const d of fresh) d.start(pipeline);
-      log.info({ added: plan.added, removed: plan.removed, changed: plan.changed, restarted: restarted.map((i) => i.id) }, 'config reloaded');
+      const restarted = await reloader.apply(next.instruments, plan);
+      log.info({ added: plan.added, removed: plan.removed, changed: plan.changed, restarted }, 'config reloaded');
       return plan;
     },
     async stop() {

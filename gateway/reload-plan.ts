@@ -1,12 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { InstrumentConfig, MetrogateConfig } from '../config/schema.js';
+import type { MetrogateConfig } from '../config/schema.js';
+import { driverUnits } from '../drivers/registry.js';
 
 export interface ReloadPlan {
   added: string[];
   removed: string[];
   changed: string[];
-  /** Protocols whose drivers restart (a driver serves all instruments of its protocol). */
-  protocols: InstrumentConfig['protocol'][];
+  /**
+   * Driver units (one instrument, or one shared RTU line: drivers/registry.ts) to stop and to
+   * start: a changed instrument restarts its own unit only, every other keeps polling.
+   */
+  units: { stop: string[]; start: string[] };
   /** Sections that differ but only take effect at the next start. */
   needsRestart: string[];
 }
@@ -20,9 +24,10 @@ export function planReload(current: MetrogateConfig, next: MetrogateConfig): Rel
   const added = [...after.keys()].filter((id) => !before.has(id));
   const removed = [...before.keys()].filter((id) => !after.has(id));
   const changed = [...after.keys()].filter((id) => before.has(id) && !isDeepStrictEqual(before.get(id), after.get(id)));
-  const protocols = new Set<InstrumentConfig['protocol']>();
-  for (const id of [...added, ...changed]) protocols.add(after.get(id)!.protocol);
-  for (const id of [...removed, ...changed]) protocols.add(before.get(id)!.protocol);
+  const unitsBefore = new Map(driverUnits(current.instruments).map((u) => [u.key, u.instruments]));
+  const unitsAfter = new Map(driverUnits(next.instruments).map((u) => [u.key, u.instruments]));
+  const stop = [...unitsBefore.keys()].filter((k) => !isDeepStrictEqual(unitsBefore.get(k), unitsAfter.get(k)));
+  const start = [...unitsAfter.keys()].filter((k) => !isDeepStrictEqual(unitsBefore.get(k), unitsAfter.get(k)));
   const needsRestart = RESTART_SECTIONS.filter((k) => !isDeepStrictEqual(current[k], next[k]));
-  return { added, removed, changed, protocols: [...protocols], needsRestart };
+  return { added, removed, changed, units: { stop, start }, needsRestart };
 }

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../gateway/log.js';
 import type { PrivateService } from '../gateway/private-services/daemon.js';
-import { ensureInstalled } from '../gateway/private-services/ensure-installed.js';
+import { ensureInstalled, TEST_NEEDS } from '../gateway/private-services/ensure-installed.js';
 import { startInfluxDB } from '../gateway/private-services/influxdb.js';
 import { startMosquitto } from '../gateway/private-services/mosquitto.js';
 
@@ -21,7 +21,9 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = createLogger('info', { pretty: false });
-  const bins = await ensureInstalled(['mosquitto', 'influxd'], { log });
+  // Every program any test runs, not only the two servers started here: a missing one fails the
+  // run up front with the command that installs it, instead of one test deep into the suite.
+  const bins = await ensureInstalled(TEST_NEEDS, { log });
 
   const started = await Promise.allSettled([
     startMosquitto({ binary: bins.mosquitto }),

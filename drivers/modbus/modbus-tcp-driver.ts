@@ -13,12 +13,14 @@ export class ModbusTcpDriver implements Driver {
     private readonly site: string,
     private readonly instruments: InstrumentConfig[],
     private readonly log: Logger,
+    /** Start phase per instrument; by default spread over the interval in waves. */
+    private readonly phases?: readonly number[],
   ) {}
 
   start(output: DriverOutput): void {
     this.pollers = this.instruments.map((cfg) => new DevicePoller(this.site, cfg, output, this.log.child({ driver: this.protocol })));
     const n = this.pollers.length;
-    this.pollers.forEach((p, i) => p.start(pollPhase(i, n, this.instruments[i]!.pollIntervalMs)));
+    this.pollers.forEach((p, i) => p.start(this.phases?.[i] ?? pollPhase(i, n, this.instruments[i]!.pollIntervalMs)));
   }
 
   async stop(): Promise<void> {

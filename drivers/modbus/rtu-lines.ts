@@ -29,7 +29,7 @@ export function isRtu(inst: InstrumentConfig | undefined): inst is RtuInstrument
   return inst?.protocol === 'modbus-rtu' || inst?.protocol === 'modbus-rtu-tcp';
 }
 
-function lineName(inst: RtuInstrumentConfig): string {
+export function lineName(inst: RtuInstrumentConfig): string {
   return inst.protocol === 'modbus-rtu' ? inst.line.port : `${inst.line.host}:${inst.line.port}`;
 }
 

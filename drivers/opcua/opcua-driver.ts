@@ -30,13 +30,15 @@ export class OpcuaDriver implements Driver {
     private readonly site: string,
     private readonly configs: OpcuaInstrumentConfig[],
     private readonly log: Logger,
+    /** Start offset per instrument; by default spread evenly over the interval. */
+    private readonly offsets?: readonly number[],
   ) {}
 
   start(output: DriverOutput): void {
     const log = this.log.child({ driver: this.protocol });
     this.instruments = this.configs.map((cfg) => new OpcuaInstrument(this.site, cfg, output, log, () => loadUa(log)));
     const n = this.instruments.length;
-    this.instruments.forEach((inst, i) => inst.start(Math.floor((i * this.configs[i]!.polling.intervalMs) / n)));
+    this.instruments.forEach((inst, i) => inst.start(this.offsets?.[i] ?? Math.floor((i * this.configs[i]!.polling.intervalMs) / n)));
   }
 
   async stop(): Promise<void> {

@@ -40,18 +40,26 @@ export interface SpoolStats {
   oldestAgeMs: number;
   /** Readings dropped because the spool hit its quota. */
   dropped: number;
+  /** The sink's last delivery error, until its next success. */
+  lastError: string | null;
 }
 
 export interface IngestHealth {
   database: string;
   stats: IngestStats;
+  /** The ingest's broker connection is up. */
+  connected: boolean;
+  /** The last failed InfluxDB write, until one succeeds; null while writes succeed. */
+  writeError: string | null;
 }
 
 export interface ApiDeps {
   readonly site: string;
   readonly gatewayId: string;
-  /** Every instrument this gateway polls, in config order. */
+  /** Every instrument this gateway polls, in config order; a hot reload replaces the list. */
   readonly instruments: readonly InstrumentInfo[];
+  /** Called after a hot reload changed the instruments; returns the unsubscribe. */
+  onInstrumentsChanged(listener: () => void): () => void;
   /** Live reading batches, already tagged; listeners must copy what they keep. */
   onReadings(listener: ReadingListener): () => void;
   counters(instrument: string): InstrumentCounters | undefined;

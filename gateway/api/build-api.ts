@@ -49,7 +49,11 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
   const latest = new LatestReadings(deps.instruments, config.trendPoints);
   const sse = new SseHub(deps.gatewayId, config.stream, log.child({ component: 'api' }));
   const metrics = gatewayMetrics(deps, () => sse.stats);
-  const unsubscribe = [deps.onReadings(latest.take), deps.onReadings(sse.broadcast)];
+  const unsubscribe = [
+    deps.onReadings(latest.take),
+    deps.onReadings(sse.broadcast),
+    deps.onInstrumentsChanged(() => latest.setInstruments(deps.instruments)),
+  ];
   // Streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => sse.close());
   app.addHook('onClose', async () => {

@@ -1,7 +1,7 @@
-import type { MetrogateConfig } from '../../config/schema.js';
+import type { InstrumentConfig, MetrogateConfig } from '../../config/schema.js';
 import type { DriverStats } from '../../drivers/driver.js';
 import type { Gateway } from '../gateway.js';
-import type { ApiDeps, Phase } from './api-deps.js';
+import type { ApiDeps, InstrumentInfo, Phase } from './api-deps.js';
 
 export interface GatewayDepsOptions {
   phase: () => Phase;
@@ -10,16 +10,17 @@ export interface GatewayDepsOptions {
 /** Adapts a built Gateway (and its config) to what the API needs. */
 export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, opts: GatewayDepsOptions): ApiDeps {
   const { pipeline } = gateway;
-  // The pipeline has counters exactly for the instruments this gateway polls (none without the driver role).
-  const instruments = config.instruments
-    .filter((inst) => pipeline.counters.has(inst.id))
-    .map((inst) => ({
-      id: inst.id,
-      protocol: inst.protocol,
-      ...(inst.name !== undefined ? { name: inst.name } : {}),
-      ...(inst.lab !== undefined ? { lab: inst.lab } : {}),
-      channels: inst.channels.map((ch) => ({ id: ch.id, quantity: ch.quantity, unit: ch.unit })),
-    }));
+  // Recomputed when a hot reload replaces the gateway's list (a new array each time).
+  let source: readonly InstrumentConfig[] | null = null;
+  let instruments: readonly InstrumentInfo[] = [];
+  const current = (): readonly InstrumentInfo[] => {
+    const list = gateway.instruments();
+    if (list !== source) {
+      source = list;
+      instruments = list.map(instrumentInfo);
+    }
+    return instruments;
+  };
 
   // Drivers keep one stats object per instrument and update it in place; index them once they
   // exist (after start) instead of listing every driver's stats for every batch.
@@ -36,7 +37,10 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
   return {
     site: config.site,
     gatewayId: gateway.id,
-    instruments,
+    get instruments() {
+      return current();
+    },
+    onInstrumentsChanged: (listener) => gateway.onInstruments(() => listener()),
     onReadings: (listener) => pipeline.onReadings(listener),
     counters: (id) => pipeline.counters.get(id),
     instrumentState: (id) => pipeline.instrumentState(id),
@@ -45,10 +49,20 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected() })),
     ingest: () => {
       const ingest = gateway.ingest;
-      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats } : null;
+      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health() } : null;
     },
     spools: () => pipeline.spoolStats(),
     calibration: gateway.calibration,
     phase: opts.phase,
+  };
+}
+
+function instrumentInfo(inst: InstrumentConfig): InstrumentInfo {
+  return {
+    id: inst.id,
+    protocol: inst.protocol,
+    ...(inst.name !== undefined ? { name: inst.name } : {}),
+    ...(inst.lab !== undefined ? { lab: inst.lab } : {}),
+    channels: inst.channels.map((ch) => ({ id: ch.id, quantity: ch.quantity, unit: ch.unit })),
   };
 }

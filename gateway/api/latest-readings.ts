@@ -31,10 +31,18 @@ export class LatestReadings {
   private readonly slots = new Map<string, Map<string, ChannelSlot>>();
 
   constructor(instruments: readonly InstrumentInfo[], private readonly trendPoints: number) {
+    this.setInstruments(instruments);
+  }
+
+  /** After a hot reload: slots for new instruments and channels; what is gone is forgotten. */
+  setInstruments(instruments: readonly InstrumentInfo[]): void {
+    const keep = new Set(instruments.map((i) => i.id));
+    for (const id of [...this.slots.keys()]) if (!keep.has(id)) this.slots.delete(id);
     for (const inst of instruments) {
+      const before = this.slots.get(inst.id);
       const channels = new Map<string, ChannelSlot>();
       for (const ch of inst.channels) {
-        channels.set(ch.id, { latest: null, trend: new Float64Array(trendPoints), trendStart: 0, trendLength: 0 });
+        channels.set(ch.id, before?.get(ch.id) ?? { latest: null, trend: new Float64Array(this.trendPoints), trendStart: 0, trendLength: 0 });
       }
       this.slots.set(inst.id, channels);
     }

@@ -42,14 +42,15 @@ const CYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const ids = deps.instruments.map((i) => i.id);
+  // Read at every scrape: a hot reload adds and removes instruments.
+  const ids = () => deps.instruments.map((i) => i.id);
   const perInstrument = (pick: (id: string) => number | undefined): Samples =>
-    ids.flatMap((id): [Labels, number][] => {
+    ids().flatMap((id): [Labels, number][] => {
       const v = pick(id);
       return v === undefined ? [] : [[{ instrument: id }, v]];
     });
   const perSink = (pick: 'delivered' | 'dropped'): Samples =>
-    ids.flatMap((id) => Object.entries(deps.counters(id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: id, sink }, v]));
+    ids().flatMap((id) => Object.entries(deps.counters(id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: id, sink }, v]));
   const driver = (pick: 'polls' | 'errors' | 'timeouts' | 'skippedCycles'): Samples =>
     deps.driverStats().map((s): [Labels, number] => [{ instrument: s.instrument }, s[pick]]);
 

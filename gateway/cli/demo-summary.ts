@@ -23,7 +23,7 @@ export function printSummary(
   rows: InstrumentSummary[],
   where: { mqttUrl: string; influxUrl: string; seconds: number | undefined; gateway?: string },
 ): void {
-  const prefix = config.mqtt.topicPrefix;
+  const prefix = config.mqtt?.topicPrefix ?? 'metrogate';
   const gw = where.gateway ?? config.gateway?.id ?? '<gateway>';
   const total = (k: 'polled' | 'published' | 'written' | 'notGood') => rows.reduce((n, r) => n + r[k], 0);
   const header = ['instrument', 'polled', 'published (MQTT)', 'written (InfluxDB)', 'not good', 'calibration', 'certificate', 'due'];

@@ -90,7 +90,7 @@ function wireDemo(config: MetrogateConfig, mosquitto: PrivateService, influx: Pr
     ...config,
     spool: { ...config.spool!, dir: join(state, 'spool') },
     calibration: { ...config.calibration!, recordsDir: join(state, 'records'), reportsDir: join(state, 'reports') },
-    mqtt: { ...config.mqtt, url: mosquitto.url },
+    mqtt: { ...config.mqtt!, url: mosquitto.url },
     influx: { ...config.influx!, url: influx.url },
     instruments: config.instruments.map((inst) =>
       inst.protocol === 'modbus-tcp'

@@ -16,8 +16,9 @@ Usage:
       with ingest.enabled (or --ingest), also write the broker's data topics to InfluxDB.
       Serves the HTTP API (health, instruments, live page, /metrics) on api.host:api.port,
       default 127.0.0.1:8080. SIGHUP reloads the config (--watch: also when the file changes):
-      added instruments start, removed ones stop, changed ones restart; an invalid file is
-      rejected with its errors and the running config stays.
+      added instruments start, removed ones stop, a changed one restarts alone (an RTU line
+      with its instruments); other sections need a restart; an invalid file is rejected with
+      its errors and the running config stays.
   metrogate validate --config FILE
       Check a config file; prints every problem with its path. Exit 2 when invalid.
   metrogate demo [--for SECONDS] [--keep]
@@ -67,9 +68,14 @@ async function main(argv: string[]): Promise<number> {
       if (!values.config) return usageError('run needs --config FILE');
       boundHeapGrowth();
       const config = loadConfig(values.config);
+      const ingest = !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true);
+      // The config check covers ingest.enabled; --ingest asks for the role on the command line.
+      if (ingest && !config.mqtt) {
+        throw new ConfigError(values.config, [{ path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' }]);
+      }
       return (await import('./run.js')).runGateway(config, {
         drivers: !values['no-drivers'],
-        ingest: !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true),
+        ingest,
       }, { file: values.config, watch: values.watch });
     }
     case 'validate': {

@@ -80,6 +80,8 @@ export class Ingest {
   private maxTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private databaseReady = false;
+  /** The last failed write (or database creation), until one succeeds: what readiness reports. */
+  private writeError: string | null = null;
 
   constructor(private readonly opts: IngestOptions) {
     this.writer = new InfluxWriter(opts.influx);
@@ -92,7 +94,10 @@ export class Ingest {
   async start(): Promise<void> {
     const { mqtt, ingest, log } = this.opts;
     // InfluxDB may be down at start: subscribe anyway and hold the messages unacknowledged.
-    await this.ensureDatabase().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable at start; will retry'));
+    await this.ensureDatabase().catch((err: Error) => {
+      this.writeError = err.message;
+      log.warn({ err: err.message }, 'InfluxDB not reachable at start; will retry');
+    });
     const client = connect(mqtt.url, {
       ...MQTT_CLIENT_DEFAULTS,
       clientId: this.opts.clientId,
@@ -122,6 +127,11 @@ export class Ingest {
     log.info({ topics, database: this.opts.influx.database }, 'ingest subscribed');
   }
 
+  /** Whether the broker connection is up and InfluxDB takes writes (the last attempt succeeded). */
+  health(): { connected: boolean; writeError: string | null } {
+    return { connected: this.client?.connected === true, writeError: this.writeError };
+  }
+
   sequences(): SequenceStats {
     return this.seqs.totals();
   }
@@ -129,6 +139,7 @@ export class Ingest {
   private async ensureDatabase(): Promise<void> {
     await ensureDatabase(this.opts.influx);
     this.databaseReady = true;
+    this.writeError = null;
   }
 
   private receive(packet: IPublishPacket): void {
@@ -223,6 +234,7 @@ export class Ingest {
         this.stats.writes++;
         this.stats.points += lines.length - refused.length;
         if (refused.length > 0) this.noteRefused(lines, refused);
+        this.writeError = null;
         return 'stored';
       } catch (err) {
         if (err instanceof InfluxRejected && err.status === 413) {
@@ -234,6 +246,7 @@ export class Ingest {
           this.databaseReady = false;
         }
         this.stats.writeErrors++;
+        this.writeError = (err as Error).message;
         if (this.stopping) return 'stopped';
         this.opts.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'InfluxDB write failed; retrying');
         await new Promise((r) => setTimeout(r, backoff));

@@ -5,21 +5,34 @@ import { pathToFileURL } from 'node:url';
 import { createLogger, type Logger } from '../log.js';
 
 /** Programs the tests and the demo run. */
-export type Need = 'mosquitto' | 'influxd' | 'socat' | 'chromium';
+export type Need = 'mosquitto' | 'mosquitto_passwd' | 'influxd' | 'socat' | 'chromium' | 'openssl';
 
 export const DEBIAN_PACKAGE: Readonly<Record<Need, string>> = {
   mosquitto: 'mosquitto',
+  mosquitto_passwd: 'mosquitto',
   influxd: 'influxdb',
   socat: 'socat',
   chromium: 'chromium',
+  // Debian's minimal images (the node:20 -slim ones among them) have the library, not the program.
+  openssl: 'openssl',
 };
+
+/**
+ * Every system program some test runs: the private servers (global setup), the broker password
+ * files (ACL and cloud tests), test certificates, serial lines (socat) and the live-page browser.
+ * `npm test`'s pretest ensures them all; test/unit/test-prerequisites.test.ts fails when a test
+ * starts running a program missing here.
+ */
+export const TEST_NEEDS: readonly Need[] = ['mosquitto', 'mosquitto_passwd', 'influxd', 'socat', 'chromium', 'openssl'];
 
 // Ubuntu's transitional package installs chromium-browser.
 const BINARY_NAMES: Readonly<Record<Need, readonly string[]>> = {
   mosquitto: ['mosquitto'],
+  mosquitto_passwd: ['mosquitto_passwd'],
   influxd: ['influxd'],
   socat: ['socat'],
   chromium: ['chromium', 'chromium-browser'],
+  openssl: ['openssl'],
 };
 
 // A non-root PATH often lacks the sbin directories, and mosquitto lives in /usr/sbin.
@@ -136,11 +149,12 @@ function isNeed(arg: string): arg is Need {
   return Object.hasOwn(DEBIAN_PACKAGE, arg);
 }
 
-// As a script: node dist/gateway/private-services/ensure-installed.js mosquitto influxd
-async function main(args: string[]): Promise<void> {
+// As a script: node dist/gateway/private-services/ensure-installed.js (--tests | mosquitto influxd …)
+async function main(argv: string[]): Promise<void> {
+  const args = argv.flatMap((a): string[] => (a === '--tests' ? [...TEST_NEEDS] : [a]));
   const unknown = args.filter((a) => !isNeed(a));
   if (args.length === 0 || unknown.length > 0) {
-    throw new Error(`usage: ensure-installed <${Object.keys(DEBIAN_PACKAGE).join('|')}>...` +
+    throw new Error(`usage: ensure-installed (--tests | <${Object.keys(DEBIAN_PACKAGE).join('|')}>...)` +
       (unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''));
   }
   await ensureInstalled(args.filter(isNeed), { log: createLogger('info', { pretty: false }) });

@@ -1,3 +1,4 @@
+import type { InstrumentConfig } from '../../config/schema.js';
 import type { DeviceStatus } from '../../drivers/driver.js';
 import type { CalEvent } from '../calibration/cal-event.js';
 import type { CalTag, ReadingBatch } from '../reading.js';
@@ -35,6 +36,8 @@ export interface Sink {
   event?(event: CalEvent): void;
   /** Periodic gateway statistics; optional. */
   stats?(stats: GatewayStats): void;
+  /** A hot reload changed the instruments (what the sink announces about them); optional. */
+  setInstruments?(instruments: readonly InstrumentConfig[]): void;
   /** True while the destination is reachable (for readiness). */
   connected(): boolean;
   stop(): Promise<void>;

@@ -32,7 +32,7 @@ export class SpoolLockedError extends Error {}
  */
 export class SqliteSpool implements Spool {
   readonly consumers: readonly string[];
-  private readonly db: Database;
+  private readonly db: Database.Database;
   private readonly state = new Map<string, ConsumerState>();
   private readonly seqs = new Map<string, number>();
   private readonly dirtySeqs = new Set<string>();
@@ -85,21 +85,21 @@ export class SqliteSpool implements Spool {
     const db = this.db;
     return {
       insert: db.prepare('INSERT INTO entry (id, instrument, at, n, last_seq, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      read: db.prepare<SpoolEntry>('SELECT id, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?'),
-      oldest: db.prepare<Victim>('SELECT id, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?'),
-      firstAt: db.prepare<number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
+      read: db.prepare<unknown[], SpoolEntry>('SELECT id, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?'),
+      oldest: db.prepare<unknown[], Victim>('SELECT id, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?'),
+      firstAt: db.prepare<unknown[], number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
       deleteUpTo: db.prepare('DELETE FROM entry WHERE id <= ?'),
       deleteRange: db.prepare('DELETE FROM entry WHERE id >= ? AND id <= ?'),
-      sizeUpTo: db.prepare<{ size: number; batches: number }>('SELECT total(size) AS size, count(*) AS batches FROM entry WHERE id <= ?'),
-      maxId: db.prepare<number>('SELECT max(id) FROM entry').pluck(),
-      depth: db.prepare<{ n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
-      consumers: db.prepare<{ name: string; cursor: number; dropped: number }>('SELECT name, cursor, dropped FROM consumer'),
+      sizeUpTo: db.prepare<unknown[], { size: number; batches: number }>('SELECT total(size) AS size, count(*) AS batches FROM entry WHERE id <= ?'),
+      maxId: db.prepare<unknown[], number>('SELECT max(id) FROM entry').pluck(),
+      depth: db.prepare<unknown[], { n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
+      consumers: db.prepare<unknown[], { name: string; cursor: number; dropped: number }>('SELECT name, cursor, dropped FROM consumer'),
       upsertConsumer: db.prepare('INSERT INTO consumer (name, cursor, dropped) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, dropped = excluded.dropped'),
       deleteConsumer: db.prepare('DELETE FROM consumer WHERE name = ?'),
-      seqs: db.prepare<{ instrument: string; seq: number }>('SELECT instrument, seq FROM last_seq'),
-      seqsAfter: db.prepare<{ instrument: string; seq: number }>('SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? GROUP BY instrument'),
+      seqs: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, seq FROM last_seq'),
+      seqsAfter: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? GROUP BY instrument'),
       upsertSeq: db.prepare('INSERT INTO last_seq (instrument, seq) VALUES (?, ?) ON CONFLICT(instrument) DO UPDATE SET seq = max(seq, excluded.seq)'),
-      meta: db.prepare<number>('SELECT value FROM meta WHERE key = ?').pluck(),
+      meta: db.prepare<unknown[], number>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
@@ -302,8 +302,8 @@ export class SqliteSpool implements Spool {
   }
 }
 
-function openLocked(file: string): Database {
-  let db: Database;
+function openLocked(file: string): Database.Database {
+  let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });
   } catch (err) {

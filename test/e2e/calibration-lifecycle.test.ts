@@ -40,9 +40,9 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
           : inst,
       ),
     };
-    watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
+    watcher = await connectAsync(config.mqtt!.url, { protocolVersion: 5 });
     watcher.on('message', (topic, payload, packet) => messages.push({ topic, body: JSON.parse(payload.toString()), retain: packet.retain }));
-    await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/#`, { qos: 1 });
+    await watcher.subscribeAsync(`${config.mqtt!.topicPrefix}/#`, { qos: 1 });
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
     // Past midnight by a few seconds, a new certificate for the pressure controller arrives whose
@@ -71,7 +71,7 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const topic = (instrument: string, leaf: string) => `${config.mqtt.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
+  const topic = (instrument: string, leaf: string) => `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
   const db = () => influxClient(config.influx!);
 
   it('the bath turns from valid to expired at midnight in its readings, its retained status and an event', async () => {

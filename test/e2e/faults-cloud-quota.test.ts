@@ -121,7 +121,7 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
         expect(stored.length, inst.id).toBe(c.polled - c.dropped.mqtt!);
         expect(missing, inst.id).toHaveLength(c.dropped.mqtt!);
         expect(missing, inst.id).toEqual(missing.map((_, i) => missing[0]! + i));
-        expect(missing[0]! - 1, inst.id).toBeLessThanOrEqual(config.mqtt.maxInFlight * inst.channels.length);
+        expect(missing[0]! - 1, inst.id).toBeLessThanOrEqual(config.mqtt!.maxInFlight * inst.channels.length);
         expect(stored.at(-1), inst.id).toBe(c.polled);
         droppedPerInstrument += c.dropped.mqtt!;
       }

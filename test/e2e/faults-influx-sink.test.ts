@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
@@ -9,7 +9,7 @@ import { demoLab } from '../support/e2e-fixture.js';
 import { oneTo, restartableInfluxDB, storedSeqs, until, type Restartable } from './faults-fixture.js';
 
 /**
- * Fault 2 for the direct sink (spool → InfluxDB, no broker on the way): InfluxDB stops while the
+ * Fault 2 for the direct sink on one box without a broker (no mqtt section; spool → InfluxDB): InfluxDB stops while the
  * instruments keep being polled, the readings wait in the spool, and once it is back the backlog
  * is replayed from disk. For each instrument the stored seqs must be exactly 1..polled.
  */
@@ -26,7 +26,9 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
   });
 
   it('a backlog spooled while InfluxDB was down is replayed after its restart: nothing lost, nothing duplicated', async () => {
-    const { config: base, sim } = await demoLab(inject('mqttUrl'), influx.url, 100);
+    // One box, no broker: the lab's mqtt section is left out, so nothing may need one.
+    const { config: lab, sim } = await demoLab('mqtt://127.0.0.1:1', influx.url, 100);
+    const { mqtt: _noBroker, ...base } = lab;
     const dir = mkdtempSync(join(tmpdir(), 'metrogate-faults-influx-sink-'));
     dirs.push(dir);
     const config: MetrogateConfig = {
@@ -37,6 +39,7 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
     };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
     await gateway.start();
+    expect(gateway.sinks.map((s) => s.name)).toEqual(['influx']);
     const sink = () => gateway.pipeline.spoolStats().find((s) => s.sink === 'influx')!;
     try {
       await until(() => sink().delivered > 0 && sink().connected, 'the first readings in InfluxDB');

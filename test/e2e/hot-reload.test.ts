@@ -73,7 +73,7 @@ describe('hot reload', () => {
       mqtt: { ...config.mqtt, qos: 0 },
       instruments: config.instruments.map((i) => (i.id === 'dmm-01' ? { ...i, pollIntervalMs: 500 } : i)),
     };
-    expect(planReload(config, next)).toEqual({ added: [], removed: [], changed: ['dmm-01'], protocols: ['modbus-tcp'], needsRestart: ['mqtt'] });
+    expect(planReload(config, next)).toEqual({ added: [], removed: [], changed: ['dmm-01'], units: { stop: ['modbus-tcp dmm-01'], start: ['modbus-tcp dmm-01'] }, needsRestart: ['mqtt'] });
   });
 
   it('metrogate run: SIGHUP with a broken file is rejected and the gateway runs on; a valid file is applied', async () => {

@@ -52,7 +52,7 @@ ${channels.join('\n')}
       'opcua-e2e.yaml',
       {},
     );
-    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
+    watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
 
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     gateway.pipeline.onReadings((b) => seen.push(...b.readings.map((r) => ({ ...r }))));
@@ -109,10 +109,10 @@ ${channels.join('\n')}
     expect(c.delivered.mqtt).toBe(c.polled);
     const [count] = await db().query<{ count: number }>(`SELECT count("seq") AS "count" FROM "reading"`);
     expect(Number(count!.count)).toBe(c.polled);
-    const batches = messages.get(dataTopic(config.mqtt.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) as WireBatch[];
+    const batches = messages.get(dataTopic(config.mqtt!.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) as WireBatch[];
     const seqs = batches.flatMap((b) => b.readings.map((r) => r.seq));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    const statuses = (messages.get(statusTopic(config.mqtt.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) ?? []) as { online: boolean; cal: { status: string } }[];
+    const statuses = (messages.get(statusTopic(config.mqtt!.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) ?? []) as { online: boolean; cal: { status: string } }[];
     expect(statuses[0]).toMatchObject({ online: true, cal: { status: 'valid' } });
   });
 });

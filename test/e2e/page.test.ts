@@ -8,6 +8,7 @@ import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
+import { ensureInstalled } from '../../gateway/private-services/ensure-installed.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 
@@ -59,7 +60,7 @@ describe('the live page in a real browser (Debian chromium)', () => {
     await gateway.start();
     api.running();
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: (await ensureInstalled(['chromium'])).chromium,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });

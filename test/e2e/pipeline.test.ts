@@ -37,7 +37,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
   beforeAll(async () => {
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
     for (const [id, values] of Object.entries(SERVED)) for (const [ch, v] of Object.entries(values)) sim.device(id).set(ch, v);
-    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
+    watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
     await new Promise((r) => setTimeout(r, 2500));
@@ -53,7 +53,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     await sim?.stop();
   });
 
-  const prefix = () => `${config.mqtt.topicPrefix}/${config.site}/e2e-gw`;
+  const prefix = () => `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw`;
   const db = () => influxClient(config.influx!);
 
   it('polled = published = written to InfluxDB, per instrument, and every reading was good', async () => {
@@ -124,7 +124,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     expect(states.map((s) => s.state)).toEqual(['online', 'offline']);
 
     // Retained: a client that connects now still learns the last state of each.
-    const late = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
+    const late = await connectAsync(config.mqtt!.url, { protocolVersion: 5 });
     const retained = new Map<string, { online?: boolean; state?: string }>();
     late.on('message', (t, p, packet) => {
       if (packet.retain) retained.set(t, JSON.parse(p.toString()));

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
-import { asModbusTcp, type CalibrationConfig, type MetrogateConfig } from '../../config/schema.js';
+import { asModbusTcp, type CalibrationConfig, type MetrogateConfig, type MqttConfig } from '../../config/schema.js';
 import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,7 +26,10 @@ export function localDate(days: number, from = Date.now()): string {
  * a unique site, topic prefix and database. Calibration records are set relative to today so the
  * expected statuses hold on any day the suite runs.
  */
-export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs = 200): Promise<{ config: MetrogateConfig; sim: Simulator }> {
+/** A config with an edge broker (the demo lab's always has one; `mqtt` is optional in general). */
+export type BrokerConfig = MetrogateConfig & { mqtt: MqttConfig };
+
+export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs = 200): Promise<{ config: BrokerConfig; sim: Simulator }> {
   const base = loadConfig(join(ROOT, 'config/examples/demo.yaml'));
   const sim = await startSimulator({ devices: devicesFromConfig(base, { ephemeralPorts: true, static: true }).devices });
   const records: Record<string, CalibrationConfig | undefined> = {
@@ -37,7 +40,7 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
   };
   // Paths resolve beside the config file: keep this run's state out of the source tree.
   const state = mkdtempSync(join(tmpdir(), 'metrogate-e2e-'));
-  const config: MetrogateConfig = {
+  const config: BrokerConfig = {
     ...base,
     // In-process gateways: the API on a free port if a test builds one, never the default 8080.
     api: { ...base.api, enabled: true, host: '127.0.0.1', port: 0 } as MetrogateConfig['api'],
@@ -45,7 +48,7 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
     calibration: { ...base.calibration!, recordsDir: join(state, 'records'), reportsDir: join(state, 'reports') },
     site: uniqueName('site'),
     gateway: { id: 'e2e-gw', logLevel: 'silent', statsIntervalMs: 1000 },
-    mqtt: { ...base.mqtt, url: mqttUrl, topicPrefix: uniqueName('mg') },
+    mqtt: { ...base.mqtt!, url: mqttUrl, topicPrefix: uniqueName('mg') },
     influx: { ...base.influx!, url: influxUrl, database: uniqueName('db'), flushIntervalMs: 200 },
     instruments: base.instruments.filter((i) => i.protocol === 'modbus-tcp').map(asModbusTcp).map((inst) => {
       const { calibration: _drop, ...rest } = inst;

@@ -12,8 +12,8 @@ describe('loading a valid config', () => {
   it('loads the committed example with no environment set', () => {
     const config = loadConfig(EXAMPLE, {});
     expect(config.site).toBe('nim-east-lab');
-    expect(config.mqtt.url).toBe('mqtt://localhost:1883');
-    expect(config.mqtt.password).toBe('');
+    expect(config.mqtt!.url).toBe('mqtt://localhost:1883');
+    expect(config.mqtt!.password).toBe('');
     expect(config.instruments.map((i) => i.id)).toEqual(['climate-chamber-1', 'balance-1', 'pressure-gauge-7', 'climate-chamber-2', 'pressure-controller-3', 'thermometer-4', 'hygrometer-5', 'flow-rig-1']);
   });
 
@@ -66,14 +66,14 @@ describe('loading a valid config', () => {
 describe('environment variables', () => {
   it('fills ${VAR} from the environment', () => {
     const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: ${MQTT_URL}');
-    expect(parseConfig(text, FILE, { MQTT_URL: 'mqtts://broker:8883' }).mqtt.url).toBe('mqtts://broker:8883');
+    expect(parseConfig(text, FILE, { MQTT_URL: 'mqtts://broker:8883' }).mqtt!.url).toBe('mqtts://broker:8883');
   });
 
   it('uses the default of ${VAR:-default} when the variable is unset or empty, the value otherwise', () => {
     const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: ${MQTT_URL:-mqtt://fallback:1883}');
-    expect(parseConfig(text, FILE, {}).mqtt.url).toBe('mqtt://fallback:1883');
-    expect(parseConfig(text, FILE, { MQTT_URL: '' }).mqtt.url).toBe('mqtt://fallback:1883');
-    expect(parseConfig(text, FILE, { MQTT_URL: 'mqtt://set' }).mqtt.url).toBe('mqtt://set');
+    expect(parseConfig(text, FILE, {}).mqtt!.url).toBe('mqtt://fallback:1883');
+    expect(parseConfig(text, FILE, { MQTT_URL: '' }).mqtt!.url).toBe('mqtt://fallback:1883');
+    expect(parseConfig(text, FILE, { MQTT_URL: 'mqtt://set' }).mqtt!.url).toBe('mqtt://set');
   });
 
   it('reports an unset variable without default, naming the variable and the path', () => {
@@ -86,15 +86,15 @@ describe('environment variables', () => {
 
   it('keeps $${X} as the literal text ${X}', () => {
     const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: mqtt://localhost:1883\n  clientId: gw-$${HOSTNAME}-$$x');
-    expect(parseConfig(text, FILE, { HOSTNAME: 'box' }).mqtt.clientId).toBe('gw-${HOSTNAME}-$$x');
+    expect(parseConfig(text, FILE, { HOSTNAME: 'box' }).mqtt!.clientId).toBe('gw-${HOSTNAME}-$$x');
   });
 
   it('keeps a value with YAML syntax one string: the environment cannot change the structure', () => {
     const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: mqtt://localhost:1883\n  password: ${MQTT_PASSWORD}');
     const password = 'x\nqos: 0\n  - [a, {b: c}] # ';
     const config = parseConfig(text, FILE, { MQTT_PASSWORD: password });
-    expect(config.mqtt.password).toBe(password);
-    expect(config.mqtt.qos).toBe(1);
+    expect(config.mqtt!.password).toBe(password);
+    expect(config.mqtt!.qos).toBe(1);
   });
 
   it('reports a malformed reference', () => {

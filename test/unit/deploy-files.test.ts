@@ -272,7 +272,7 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
 
   it('has a gateway config that the project\'s loader accepts and that names the compose services', () => {
     const config = gatewayConfig();
-    const mqtt = new URL(config.mqtt.url);
+    const mqtt = new URL(config.mqtt!.url);
     expect(mqtt.hostname).toBe('mosquitto');
     const listener = /^listener\s+(\d+)/m.exec(readFileSync(hostPath('mosquitto', '/mosquitto/config/mosquitto.conf')!, 'utf8'));
     expect(mqtt.port || '1883').toBe(listener?.[1]);
@@ -327,7 +327,7 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
 
   it('lets Mosquitto take the gateway without credentials, as its config has none', () => {
     const conf = readFileSync(hostPath('mosquitto', '/mosquitto/config/mosquitto.conf')!, 'utf8');
-    expect(gatewayConfig().mqtt.username).toBeUndefined();
+    expect(gatewayConfig().mqtt!.username).toBeUndefined();
     expect(conf).toMatch(/^allow_anonymous true$/m);
   });
 });

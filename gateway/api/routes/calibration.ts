@@ -7,7 +7,8 @@ import { notFound } from './instruments.js';
 
 export async function calibrationRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { deps } = ctx;
-  const known = new Set(deps.instruments.map((i) => i.id));
+  // Looked up per request: a hot reload adds and removes instruments.
+  const known = { has: (id: string) => deps.instruments.some((i) => i.id === id) };
 
   app.get<{ Querystring: CalibrationQuery }>('/api/calibration', {
     schema: {

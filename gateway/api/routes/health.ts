@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 import type { ApiContext } from '../api-context.js';
-import type { ApiDeps } from '../api-deps.js';
+import type { ApiDeps, IngestHealth, SinkHealth, SpoolStats } from '../api-deps.js';
 import { HealthSchema, ReadinessSchema, type Readiness } from '../schemas.js';
 
-/** Ready: config loaded, drivers started, every sink connected or spooling. */
+/**
+ * Ready: config loaded, drivers started, every sink taking writes and the ingest role storing
+ * them. A sink whose destination is down is not ready even though its readings wait safely in
+ * the spool: readiness says whether data reaches its destination now, and the detail says why not.
+ */
 export function readiness(deps: ApiDeps): Readiness {
   const phase = deps.phase();
   const components: Readiness['components'] = [
@@ -16,18 +20,29 @@ export function readiness(deps: ApiDeps): Readiness {
   const driverDetail =
     phase === 'starting' ? 'starting' : phase === 'stopping' ? 'stopping' : `started: ${online} of ${deps.instruments.length} instruments online`;
   components.push({ name: 'drivers', ready: phase === 'running', detail: driverDetail });
-  const spooling = new Set(deps.spools().map((s) => s.sink));
-  for (const sink of deps.sinks()) {
-    const ready = sink.connected || spooling.has(sink.name);
-    const detail = sink.connected ? 'connected' : spooling.has(sink.name) ? 'disconnected, spooling to disk' : 'disconnected';
-    components.push({ name: `sink:${sink.name}`, ready, detail });
-  }
+  const spools = new Map(deps.spools().map((s) => [s.sink, s]));
+  for (const sink of deps.sinks()) components.push(sinkReadiness(sink, spools.get(sink.name)));
   const ingest = deps.ingest();
-  if (ingest) {
-    const s = ingest.stats;
-    components.push({ name: 'ingest', ready: true, detail: `database ${ingest.database}: ${s.points} points written, ${s.writeErrors} write errors, ${s.rejectedMessages} messages refused` });
-  }
+  if (ingest) components.push(ingestReadiness(ingest));
   return { ready: components.every((c) => c.ready), phase, components };
+}
+
+type Component = Readiness['components'][number];
+
+function sinkReadiness(sink: SinkHealth, spool: SpoolStats | undefined): Component {
+  const name = `sink:${sink.name}`;
+  const waiting = spool && spool.depth > 0 ? `; ${spool.depth} readings wait in the spool` : '';
+  if (spool?.lastError) return { name, ready: false, detail: `writes failing: ${spool.lastError}${waiting}` };
+  if (!sink.connected) return { name, ready: false, detail: `disconnected${waiting}` };
+  return { name, ready: true, detail: 'connected' };
+}
+
+function ingestReadiness(ingest: IngestHealth): Component {
+  const s = ingest.stats;
+  const counts = `database ${ingest.database}: ${s.points} points written, ${s.writeErrors} write errors, ${s.rejectedMessages} messages refused`;
+  if (ingest.writeError !== null) return { name: 'ingest', ready: false, detail: `writes failing: ${ingest.writeError}; ${counts}` };
+  if (!ingest.connected) return { name: 'ingest', ready: false, detail: `broker disconnected; ${counts}` };
+  return { name: 'ingest', ready: true, detail: counts };
 }
 
 export async function healthRoutes(app: FastifyInstance, { deps }: ApiContext): Promise<void> {
@@ -38,7 +53,7 @@ export async function healthRoutes(app: FastifyInstance, { deps }: ApiContext): 
 
   app.get('/readyz', {
     schema: {
-      summary: 'Ready to serve: config loaded, drivers started, sinks connected or spooling',
+      summary: 'Ready: config loaded, drivers started, every sink and the ingest role writing successfully',
       description: 'Answers 503 with the same body while any component is not ready.',
       tags: ['health'],
       response: { 200: ReadinessSchema, 503: ReadinessSchema },

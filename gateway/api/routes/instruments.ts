@@ -13,7 +13,8 @@ export function notFound(reply: FastifyReply, id: string): FastifyReply {
 
 export async function instrumentRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { deps, latest } = ctx;
-  const byId = new Map(deps.instruments.map((i) => [i.id, i]));
+  // Looked up per request: a hot reload adds and removes instruments.
+  const byId = { get: (id: string) => deps.instruments.find((i) => i.id === id), has: (id: string) => deps.instruments.some((i) => i.id === id) };
   const auth = requireBearerToken(ctx.config.token);
   const secured = { security: [{ bearerAuth: [] }] };
 

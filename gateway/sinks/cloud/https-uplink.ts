@@ -1,4 +1,5 @@
 import https from 'node:https';
+import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
@@ -84,6 +85,11 @@ export class HttpsUplink implements Sink {
   }
 
   event(_event: CalEvent): void {
+    this.rosterChanged();
+  }
+
+  setInstruments(instruments: readonly InstrumentConfig[]): void {
+    this.opts.roster.setInstruments(instruments);
     this.rosterChanged();
   }
 

@@ -1,3 +1,4 @@
+import type { InstrumentConfig } from '../../../config/schema.js';
 import type { ReadingBatch } from '../../reading.js';
 import { VERSION } from '../../version.js';
 import { PAYLOAD_VERSION, serialiseBatch } from '../mqtt/payload.js';
@@ -37,6 +38,11 @@ export class JsonFormat implements UplinkFormat {
 
   roster(roster: Roster): UplinkMessage {
     return { topic: cloudTopics.roster(this.o.prefix, this.o.site, this.o.gateway), payload: JSON.stringify(roster), retain: true };
+  }
+
+  setInstruments(instruments: readonly InstrumentConfig[]): UplinkMessage[] {
+    this.o.instruments = instruments.map((i) => i.id);
+    return [this.gatewayState('online')];
   }
 
   goodbye(): UplinkMessage {

@@ -1,3 +1,4 @@
+import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
@@ -66,6 +67,13 @@ export class MqttUplink implements Sink {
   }
 
   event(_event: CalEvent): void {
+    this.rosterChanged();
+  }
+
+  setInstruments(instruments: readonly InstrumentConfig[]): void {
+    const messages = this.o.format.setInstruments(instruments);
+    this.o.roster.setInstruments(instruments);
+    if (this.connected()) this.publishAll(messages);
     this.rosterChanged();
   }
 

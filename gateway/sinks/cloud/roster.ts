@@ -68,8 +68,16 @@ export class RosterTracker {
   private readonly states = new Map<string, InstrumentState>();
   private readonly latest = new Map<string, { ts: number; u: number; k: number }>();
   private last = '';
+  private instruments: readonly InstrumentConfig[];
 
-  constructor(private readonly source: RosterSource) {}
+  constructor(private readonly source: RosterSource) {
+    this.instruments = source.instruments;
+  }
+
+  /** A hot reload: the next changed() reports the new roster. */
+  setInstruments(instruments: readonly InstrumentConfig[]): void {
+    this.instruments = instruments;
+  }
 
   noteState(state: InstrumentState): void {
     this.states.set(state.instrument, state);
@@ -85,7 +93,7 @@ export class RosterTracker {
   }
 
   build(now = Date.now()): Roster {
-    return { v: 1, site: this.source.site, gateway: this.source.gateway, ts: now, instruments: this.source.instruments.map((i) => this.instrument(i, now)) };
+    return { v: 1, site: this.source.site, gateway: this.source.gateway, ts: now, instruments: this.instruments.map((i) => this.instrument(i, now)) };
   }
 
   /** The roster when it differs from the one last returned (ignoring ts), else null. */

@@ -1,3 +1,4 @@
+import type { InstrumentConfig } from '../../../config/schema.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { InstrumentState } from '../sink.js';
 import type { Roster } from './roster.js';
@@ -21,6 +22,11 @@ export interface UplinkFormat {
   /** A changed instrument state (connection, calibration); [] when the format has nothing to say. */
   state(state: InstrumentState): UplinkMessage[];
   roster(roster: Roster): UplinkMessage;
+  /**
+   * A hot reload changed the instruments; returns what to publish now if connected (the next
+   * connection's births carry the new list anyway).
+   */
+  setInstruments(instruments: readonly InstrumentConfig[]): UplinkMessage[];
   /** Published on a clean stop: what the will would have said. */
   goodbye(): UplinkMessage;
   /** Topics to subscribe to after connecting. */

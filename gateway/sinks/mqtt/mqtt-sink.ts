@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../../../config/schema.js';
+import type { InstrumentConfig, MqttConfig } from '../../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
@@ -110,6 +110,13 @@ export class MqttSink implements Sink {
   stats(stats: GatewayStats): void {
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.opts.site, gateway: this.opts.gateway, ...stats });
     this.client?.publish(gatewayStatsTopic(this.prefix, this.opts.site, this.opts.gateway), payload, { qos: 0 });
+  }
+
+  /** A hot reload: the retained gateway state lists the instruments, so it is published again. */
+  setInstruments(instruments: readonly InstrumentConfig[]): void {
+    this.opts.instruments = instruments.map((i) => i.id);
+    const { site, gateway } = this.opts;
+    this.client?.publish(gatewayStateTopic(this.prefix, site, gateway), this.gatewayState('online'), { qos: 1, retain: true });
   }
 
   async stop(): Promise<void> {

@@ -36,7 +36,7 @@ interface DeviceStatus {
  * is_historical.
  */
 export class SparkplugFormat implements UplinkFormat {
-  private readonly table: MetricTable;
+  private table: MetricTable;
   private readonly now: () => number;
   private bdSeq = -1;
   private seq = 0;
@@ -123,6 +123,25 @@ export class SparkplugFormat implements UplinkFormat {
     return { topic: cloudTopics.roster(this.o.prefix, this.o.site, this.o.gateway), payload: JSON.stringify(roster), retain: true };
   }
 
+  /**
+   * A hot reload: devices gone get a DDEATH; then a full rebirth (NBIRTH and every DBIRTH, as on
+   * a Rebirth command), since the births define the aliases the new metric table uses.
+   */
+  setInstruments(instruments: readonly InstrumentConfig[]): UplinkMessage[] {
+    const next = new MetricTable(instruments);
+    const keep = new Set(next.devices());
+    const out: UplinkMessage[] = [];
+    for (const device of this.table.devices()) {
+      if (keep.has(device)) continue;
+      if (this.sessionStart !== 0) out.push(this.message('DDEATH', device, []));
+      this.status.delete(device);
+      this.last.delete(device);
+    }
+    for (const d of keep) if (!this.status.has(d)) this.status.set(d, { cal: null, online: null, lastSeq: null });
+    this.table = next;
+    return this.sessionStart === 0 ? out : [...out, ...this.births()];
+  }
+
   goodbye(): UplinkMessage {
     return this.death();
   }
@@ -182,7 +201,7 @@ export class SparkplugFormat implements UplinkFormat {
     });
   }
 
-  private message(type: 'DDATA' | 'DBIRTH', device: string, metrics: Metric[]): UplinkMessage {
+  private message(type: 'DDATA' | 'DBIRTH' | 'DDEATH', device: string, metrics: Metric[]): UplinkMessage {
     this.seq = (this.seq + 1) % 256;
     return { topic: this.topic(type, device), payload: encodeSparkplug({ timestamp: this.now(), seq: this.seq, metrics }), retain: false };
   }
