@@ -80,11 +80,12 @@ function referenceOf(point: Comparison['points'][number]): Pick<PointEvaluation,
 
 function score(r: Result & { lab: string }, ref: Result, inReference: boolean, sigmaPt: number | undefined): ParticipantScore {
   const en = enNumber(r, ref, inReference);
-  const out: ParticipantScore = { lab: r.lab, value: r.value, U: r.U, difference: r.value - ref.value, en, enVerdict: judgeEn(en), zeta: zetaScore(r, ref), inReference };
+  const out: ParticipantScore = { lab: r.lab, value: r.value, U: r.U, difference: r.value - ref.value, en, enVerdict: judgeEn(en), zeta: zetaScore(r, ref, inReference), inReference };
   if (sigmaPt !== undefined) {
     out.z = zScore(r.value, ref.value, sigmaPt);
     out.zPrime = zPrimeScore(r.value, ref.value, sigmaPt, ref.U / ref.k);
-    out.zVerdict = judgeZ(out.zPrime);
+    // ISO 13528 9.5: z′ only where u(X) is not negligible, i.e. above 0.3 σ_pt.
+    out.zVerdict = judgeZ(ref.U / ref.k > 0.3 * sigmaPt ? out.zPrime : out.z);
   }
   return out;
 }

@@ -65,7 +65,8 @@ export function staircaseInterval(history: readonly CalibrationHistoryPoint[], c
 export function driftInterval(history: readonly CalibrationHistoryPoint[], rules: StaircaseRules = STAIRCASE_DEFAULTS): IntervalSuggestion {
   const sorted = [...history].sort((a, b) => a.calibrated.localeCompare(b.calibrated));
   const lastAdjusted = sorted.map((p) => p.adjusted === true).lastIndexOf(true);
-  const run = lastAdjusted > 0 ? sorted.slice(lastAdjusted) : sorted;
+  // The adjusted calibration's as-found error was before the adjustment: the drift starts after it.
+  const run = lastAdjusted >= 0 ? sorted.slice(lastAdjusted + 1) : sorted;
   if (run.length < 3) return { method: 'control-chart', months: NaN, evidence: [`${run.length} calibration(s) since the last adjustment: at least 3 are needed to fit a drift`] };
   const t0 = run[0]!.calibrated;
   const xs = run.map((p) => years(t0, p.calibrated));

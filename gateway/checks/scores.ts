@@ -18,12 +18,10 @@ export type Verdict = 'satisfactory' | 'questionable' | 'unsatisfactory';
  * √(U_x² − U_X²) (Cox 2002): pass `correlated`.
  */
 export function enNumber(x: Result, ref: Result, correlated = false): number {
-  const ux = x.U / x.k;
-  const uX = ref.U / ref.k;
-  // Both expanded with k = 2 as ISO 13528 states En; the standard uncertainties carry the k each stated.
-  const variance = correlated ? ux * ux - uX * uX : ux * ux + uX * uX;
-  if (!(variance > 0)) throw new RangeError(`En: no uncertainty to judge the difference by (u_x ${ux}, u_X ${uX}${correlated ? ', correlated' : ''})`);
-  return (x.value - ref.value) / (2 * Math.sqrt(variance));
+  // As ISO 13528 states it, on the expanded uncertainties the participants reported.
+  const variance = correlated ? x.U * x.U - ref.U * ref.U : x.U * x.U + ref.U * ref.U;
+  if (!(variance > 0)) throw new RangeError(`En: no uncertainty to judge the difference by (U_x ${x.U}, U_X ${ref.U}${correlated ? ', correlated' : ''})`);
+  return (x.value - ref.value) / Math.sqrt(variance);
 }
 
 /** z = (x − X) / σ_pt (ISO 13528 9.4). */
@@ -39,9 +37,11 @@ export function zPrimeScore(x: number, assigned: number, sigmaPt: number, uAssig
   return (x - assigned) / d;
 }
 
-/** ζ = (x − X) / √(u_x² + u_X²), standard uncertainties (ISO 13528 9.6). */
-export function zetaScore(x: Result, ref: Result): number {
-  return (x.value - ref.value) / Math.sqrt((x.U / x.k) ** 2 + (ref.U / ref.k) ** 2);
+/** ζ = (x − X) / √(u_x² + u_X²), standard uncertainties (ISO 13528 9.6); − for a correlated X, as En. */
+export function zetaScore(x: Result, ref: Result, correlated = false): number {
+  const ux2 = (x.U / x.k) ** 2;
+  const uX2 = (ref.U / ref.k) ** 2;
+  return (x.value - ref.value) / Math.sqrt(correlated ? ux2 - uX2 : ux2 + uX2);
 }
 
 export function judgeEn(en: number): Verdict {

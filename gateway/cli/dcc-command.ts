@@ -116,13 +116,15 @@ function readBytes(file: string): Buffer {
   }
 }
 
-function readDccFile(file: string, unit: string | undefined): ReturnType<typeof parseDcc> {
-  return parseDcc(readBytes(file).toString('utf8'), unit === undefined ? {} : { unit });
+/** Parses the very bytes whose signature was verified: the file is read once. */
+function parseBytes(bytes: Buffer, unit: string | undefined): ReturnType<typeof parseDcc> {
+  return parseDcc(bytes.toString('utf8'), unit === undefined ? {} : { unit });
 }
 
 function policyOf(v: Values, target: { settings?: Target['settings'] }): SignaturePolicy {
   try {
     const policy = signaturePolicy(target.settings, v.trust === undefined ? undefined : resolve(v.trust));
+    if (v['require-signature'] && !policy.trust) throw new UsageError('--require-signature needs a trust store (--trust DIR, or calibration.trust of --config)');
     return v['require-signature'] ? { ...policy, requireSignature: true } : policy;
   } catch (err) {
     if (err instanceof TrustStoreError) throw new UsageError(err.message);
@@ -130,13 +132,20 @@ function policyOf(v: Values, target: { settings?: Target['settings'] }): Signatu
   }
 }
 
-/** Verifies every file's signature first; a refused one is a DccError naming what failed. */
-async function verifyAll(files: string[], policy: SignaturePolicy): Promise<Map<string, SignatureReport | DccError>> {
-  const out = new Map<string, SignatureReport | DccError>();
+interface VerifiedFile {
+  bytes: Buffer;
+  /** A refused signature is a DccError naming what failed. */
+  signature: SignatureReport | DccError;
+}
+
+/** Reads each file once and verifies its signature; an unreadable file is a DccError. */
+async function verifyAll(files: string[], policy: SignaturePolicy): Promise<Map<string, VerifiedFile | DccError>> {
+  const out = new Map<string, VerifiedFile | DccError>();
   for (const file of files) {
     try {
-      const report = await verifyDccSignature(readBytes(file), policy);
-      out.set(file, report.status === 'refused' ? new DccError('', `signature refused: ${report.problem}`) : report);
+      const bytes = readBytes(file);
+      const report = await verifyDccSignature(bytes, policy);
+      out.set(file, { bytes, signature: report.status === 'refused' ? new DccError('', `signature refused: ${report.problem}`) : report });
     } catch (err) {
       if (!(err instanceof DccError)) throw err;
       out.set(file, err);
@@ -172,8 +181,10 @@ async function importFiles(files: string[], v: Values): Promise<number> {
     const tag = `[${i + 1}/${files.length}] ${file}`;
     try {
       // The certificate's own problems first: a file that is no DCC is named as such.
-      const dcc = readDccFile(file, target.unit);
-      const signature = signatures.get(file);
+      const verified = signatures.get(file)!;
+      if (verified instanceof DccError) throw verified;
+      const dcc = parseBytes(verified.bytes, target.unit);
+      const signature = verified.signature;
       if (signature instanceof DccError) throw signature;
       const { record, dueFrom } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
       const kept = signature && recordSignature(signature);
@@ -246,10 +257,11 @@ async function show(files: string[], v: Values): Promise<number> {
   if (v.unit !== undefined) checkUnit(v.unit);
   const target: Pick<Target, 'unit' | 'settings'> = v.config || v.instrument ? resolveTarget(v, false) : { unit: v.unit };
   try {
-    const report = await verifyDccSignature(readBytes(files[0]!), policyOf(v, target));
-    console.log(formatDcc(readDccFile(files[0]!, target.unit), files[0]!));
-    console.log(formatSignatureReport(report));
-    return 0;
+    const bytes = readBytes(files[0]!);
+    const report = await verifyDccSignature(bytes, policyOf(v, target));
+    console.log(formatDcc(parseBytes(bytes, target.unit), files[0]!));
+    (report.status === 'refused' ? console.error : console.log)(formatSignatureReport(report));
+    return report.status === 'refused' ? 2 : 0;
   } catch (err) {
     if (!(err instanceof DccError)) throw err;
     console.error(`${files[0]}: ${err.message}`);

@@ -27,6 +27,14 @@ describe('scores (ISO 13528)', () => {
     expect(judgeZ(-2)).toBe('satisfactory');
   });
 
+  it('En on the stated expanded uncertainties, whatever k: 0.04 / √(0.06² + 0.03²) with U_x at k = 3', () => {
+    expect(enNumber({ value: 10.04, U: 0.06, k: 3 }, { value: 10, U: 0.03, k: 2 })).toBeCloseTo(0.04 / Math.sqrt(0.0036 + 0.0009), 12);
+  });
+
+  it('ζ for a result inside a weighted-mean reference uses √(u_x² − u_X²): 0.05 / √(0.02² − 0.015²) = 3.78', () => {
+    expect(zetaScore({ value: 10.05, U: 0.04, k: 2 }, { value: 10, U: 0.03, k: 2 }, true)).toBeCloseTo(0.05 / Math.sqrt(0.0004 - 0.000225), 12);
+  });
+
   it('z′ = 0.3 / √(0.1² + 0.075²) = 0.3 / 0.125 = 2.4; ζ = 0.05 / √(0.02² + 0.015²) = 2', () => {
     expect(zPrimeScore(10.3, 10, 0.1, 0.075)).toBeCloseTo(2.4, 12);
     expect(zetaScore({ value: 10.05, U: 0.04, k: 2 }, { value: 10, U: 0.03, k: 2 })).toBeCloseTo(2, 12);
@@ -117,11 +125,25 @@ describe('recalibration intervals', () => {
     expect(s.evidence.join('\n')).toMatch(/fitted drift 0.100 per year/);
   });
 
+  it('control chart: the drift is fitted after the last adjustment, not through its as-found error', () => {
+    // Adjusted in 2022 (as found 0.45, set back to ~0); then 0.05, 0.10, 0.15 a year apart: +0.05/yr.
+    const s = driftInterval([
+      { calibrated: '2021-01-01', asFoundError: 0.3, U: 0.05, mpe: 0.5 },
+      { calibrated: '2022-01-01', asFoundError: 0.45, U: 0.05, mpe: 0.5, adjusted: true },
+      { calibrated: '2023-01-01', asFoundError: 0.05, U: 0.05, mpe: 0.5 },
+      { calibrated: '2024-01-01', asFoundError: 0.1, U: 0.05, mpe: 0.5 },
+      { calibrated: '2025-01-01', asFoundError: 0.15, U: 0.05, mpe: 0.5 },
+    ]);
+    expect(s.evidence[0]).toMatch(/3 calibrations from 2023-01-01/);
+    expect(s.evidence[0]).toMatch(/fitted drift 0.0500 per year/);
+  });
+
   it('control chart needs three calibrations since the last adjustment', () => {
     const s = driftInterval([
       { calibrated: '2021-01-01', asFoundError: 0.4, U: 0.05, mpe: 0.5 },
       { calibrated: '2022-01-01', asFoundError: 0.45, U: 0.05, mpe: 0.5, adjusted: true },
       { calibrated: '2023-01-01', asFoundError: 0.1, U: 0.05, mpe: 0.5 },
+      { calibrated: '2024-01-01', asFoundError: 0.15, U: 0.05, mpe: 0.5 },
     ]);
     expect(s.months).toBeNaN();
     expect(s.evidence[0]).toMatch(/2 calibration\(s\) since the last adjustment/);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore, TrustStoreError, type TrustStore } from '../../gateway/calibration/dcc/signature/trust-store.js';
 import { verifyDccSignature } from '../../gateway/calibration/dcc/signature/verify-dcc-signature.js';
+import { parseDcc } from '../../gateway/calibration/dcc/parse-dcc.js';
 import { makeCrl, makePki, signDcc, type Pki } from '../support/dcc-signer.js';
 
 const SHARED = join(import.meta.dirname, '../../../shared/fixtures/dcc');
@@ -43,6 +44,35 @@ describe('the shared PTB fixtures (signed by "Calibration Lab A1", 2022-10-21)',
     const report = await verifyDccSignature(shared('dcc_gp_temperature_typical_v12_signed.xml'));
     expect(report.status).toBe('intact');
     expect(report.signers[0]!.notes.join('\n')).toMatch(/no trust store/);
+  });
+
+  it('a signature moved inside the content, carrying unsigned DCC elements, is refused and never read', async () => {
+    // The URI="" reference covers the document minus the signature wherever it sits: content put
+    // inside the signature is not signed, so the verifier refuses a signature off the root and the
+    // importer never reads a ds: subtree.
+    const orig = shared('dcc_gp_temperature_typical_v12_signed.xml').toString('utf8');
+    const a = orig.indexOf('<ds:Signature');
+    const b = orig.indexOf('</ds:Signature>') + '</ds:Signature>'.length;
+    const injected =
+      '<ds:Object><dcc:statement refType="basic_validityRange"><dcc:data><dcc:quantity refType="basic_validityRangeMin"><si:real><si:value>3</si:value><si:unit>\\kelvin</si:unit></si:real></dcc:quantity>' +
+      '<dcc:quantity refType="basic_validityRangeMax"><si:real><si:value>5000</si:value><si:unit>\\kelvin</si:unit></si:real></dcc:quantity></dcc:data></dcc:statement></ds:Object>';
+    const sig = orig.slice(a, b).replace('</ds:Signature>', `${injected}</ds:Signature>`);
+    const rest = orig.slice(0, a) + orig.slice(b);
+    const at = rest.indexOf('<dcc:measurementResults>') + '<dcc:measurementResults>'.length;
+    const moved = rest.slice(0, at) + sig + rest.slice(at);
+    const report = await verifyDccSignature(moved, { trust });
+    expect(report.status).toBe('refused');
+    expect(report.problem).toMatch(/not a child of the certificate's root element/);
+    // Even as the root's child, what a signature holds is never read as certificate content.
+    const asChild = rest.replace(/(<dcc:digitalCalibrationCertificate[^>]*>)/, `$1${sig}`);
+    expect((await verifyDccSignature(asChild, { trust })).status).toBe('verified');
+    expect(parseDcc(asChild, { unit: '°C' }).range).toEqual(parseDcc(orig, { unit: '°C' }).range);
+  });
+
+  it('requireSignature without a trust store is refused: anyone could sign', async () => {
+    const report = await verifyDccSignature(shared('dcc_gp_temperature_typical_v12_signed.xml'), { requireSignature: true });
+    expect(report.status).toBe('refused');
+    expect(report.problem).toMatch(/requireSignature needs a trust store/);
   });
 
   it('an unsigned certificate is unsigned, and refused when signatures are required', async () => {
@@ -139,6 +169,18 @@ describe('variants signed at test time', () => {
     const stands = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, crls: [after] }), { trust });
     expect(stands.status).toBe('verified');
     expect(stands.signers[0]!.notes.join('\n')).toMatch(/revoked on 2025-07-01, after the signing time/);
+  });
+
+  it('a CRL signed by the signer itself (not a CA) is refused; one older than the signing time is only a note', async () => {
+    const signingTime = new Date('2025-06-01T00:00:00Z');
+    const own = await makeCrl(pki.signer, pki.signer, new Date('2025-07-01T00:00:00Z'));
+    const refused = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, crls: [own] }), { trust });
+    expect(refused.status).toBe('refused');
+    expect(refused.problem).toMatch(/signed by "Test Lab A1", which is not a CA/);
+    const old = await makeCrl(pki.sub, pki.root, new Date('2025-01-01T00:00:00Z'));
+    const stale = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, crls: [old] }), { trust });
+    expect(stale.status).toBe('verified');
+    expect(stale.signers[0]!.notes.join('\n')).toMatch(/predates the signing time 2025-06-01/);
   });
 
   it('a CRL signed by someone outside the chain is refused', async () => {

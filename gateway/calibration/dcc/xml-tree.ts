@@ -8,6 +8,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DccError } from './dcc-error.js';
 
 export const DCC_NS = 'https://ptb.de/dcc';
+/** XML-DSig: a signature's subtree is verified, never read as certificate content (it is not signed). */
+const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 export const SI_NS = 'https://ptb.de/si';
 
 export interface XmlElement {
@@ -88,7 +90,10 @@ function build(node: OrderedNode, parent: XmlElement | undefined, scope: Readonl
   const texts: string[] = [];
   for (const child of content) {
     if (typeof child['#text'] === 'string') texts.push(child['#text']);
-    else if (elementName(child) !== undefined) el.children.push(build(child, el, nsScope));
+    else if (elementName(child) !== undefined) {
+      const built = build(child, el, nsScope);
+      if (built.ns !== DSIG_NS) el.children.push(built);
+    }
   }
   el.text = texts.join('').trim();
   return el;

@@ -41,6 +41,10 @@ async function checkCrl(der: Buffer, chain: readonly X509Certificate[], signedAt
     out.problem = `RevocationValues holds a CRL from "${crl.issuer}" that no certificate of the signer's chain signed`;
     return;
   }
+  if (!issuer.ca) {
+    out.problem = `RevocationValues holds a CRL signed by "${commonName(issuer)}", which is not a CA: it cannot vouch for any certificate`;
+    return;
+  }
   for (const cert of chain) {
     if (cert === issuer || cert.issuer !== issuer.subject) continue;
     const entry = crl.entries.find((e) => e.serialNumber.toUpperCase().replace(/^0+/, '') === serialOf(cert));
@@ -51,7 +55,11 @@ async function checkCrl(der: Buffer, chain: readonly X509Certificate[], signedAt
     }
     out.notes.push(`certificate "${commonName(cert)}" was revoked on ${day(entry.revocationDate)}, after the signing time ${day(signedAt)}: the signature stands`);
   }
-  out.notes.push(`CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) checked`);
+  if (crl.thisUpdate < signedAt) {
+    out.notes.push(`the CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) predates the signing time ${day(signedAt)}: it cannot show the certificate was not revoked when it signed`);
+  } else {
+    out.notes.push(`CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) checked`);
+  }
 }
 
 export async function checkRevocation(crls: readonly Buffer[], ocspResponses: readonly Buffer[], chain: readonly X509Certificate[], signedAt: Date): Promise<RevocationResult> {

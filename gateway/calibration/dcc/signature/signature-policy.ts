@@ -3,7 +3,7 @@
  * import path applies it, and what of a verification a record keeps and a person reads.
  */
 import type { RecordSignature } from '../../record.js';
-import { loadTrustStore, type TrustStore } from './trust-store.js';
+import { loadTrustStore, TrustStoreError, type TrustStore } from './trust-store.js';
 import type { SignatureReport } from './verify-dcc-signature.js';
 
 export interface SignaturePolicy {
@@ -14,7 +14,10 @@ export interface SignaturePolicy {
 /** Throws TrustStoreError when the configured folder holds no usable trust anchor. */
 export function signaturePolicy(settings: { trust?: string; requireSignature?: boolean } | undefined, trustDir?: string): SignaturePolicy {
   const dir = trustDir ?? settings?.trust;
-  return { trust: dir === undefined ? undefined : loadTrustStore(dir), requireSignature: settings?.requireSignature ?? false };
+  const requireSignature = settings?.requireSignature ?? false;
+  // Without a trust store a signature proves integrity only: anyone's key would pass.
+  if (requireSignature && dir === undefined) throw new TrustStoreError('calibration.requireSignature needs calibration.trust (a folder of the certificates that may sign DCCs)');
+  return { trust: dir === undefined ? undefined : loadTrustStore(dir), requireSignature };
 }
 
 /** What the record keeps; undefined for a refused file, which never becomes a record. */

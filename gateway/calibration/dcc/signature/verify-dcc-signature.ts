@@ -134,7 +134,20 @@ function checkCoverage(sx: SignedXml, doc: Document, signedPropertiesId: string)
 }
 
 async function verifyOne(xml: string, index: number, count: number, opts: VerifyOptions): Promise<SignerReport> {
+  try {
+    return await verifyOneOrThrow(xml, index, count, opts);
+  } catch (err) {
+    // A library failing on a hostile certificate or CRL refuses this file, not the whole batch.
+    if (err instanceof Refused) throw err;
+    throw new Refused(`cannot be verified: ${(err as Error).message}`);
+  }
+}
+
+async function verifyOneOrThrow(xml: string, index: number, count: number, opts: VerifyOptions): Promise<SignerReport> {
   const { text, signature } = documentAt(xml, index, count);
+  // Enveloped means a child of the root: anywhere deeper it could sit inside content the importer reads.
+  const parent = signature.parentNode;
+  if (!parent || parent !== signature.ownerDocument?.documentElement) throw new Refused('the signature is not a child of the certificate\'s root element (an enveloped signature must be)');
   const certs = signerCertificates(signature);
   const signer = certs[0];
   if (!signer) throw new Refused('KeyInfo carries no X509Certificate: the signer cannot be identified');
@@ -180,6 +193,7 @@ export async function verifyDccSignature(bytes: Buffer | string, opts: VerifyOpt
     // Entities would let the signed bytes and what the importer reads differ.
     if (/<!DOCTYPE/i.test(xml)) throw new Refused('a DOCTYPE is not allowed in a calibration certificate');
     const sigs = topSignatures(parse(xml));
+    if (opts.requireSignature && !opts.trust) throw new Refused('calibration.requireSignature needs a trust store (calibration.trust): without one, a signature by anyone would pass');
     if (sigs.length === 0) {
       if (opts.requireSignature) throw new Refused('the certificate is not signed, and calibration.requireSignature is on');
       return { sha256, status: 'unsigned', signers };
