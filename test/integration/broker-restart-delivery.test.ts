@@ -11,6 +11,7 @@ import { MqttSink } from '../../gateway/sinks/mqtt/mqtt-sink.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataSubscription, dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { SpoolDelivery } from '../../gateway/spool/spool-delivery.js';
+import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { restartableMosquitto, until, type Restartable } from '../e2e/faults-fixture.js';
 
@@ -86,6 +87,47 @@ describe('broker restarts and subscribers', () => {
     expect(a.listeningHealth()).toMatchObject({ subscribed: true, problems: [], deaf: false, ready: true });
     expect(await stored(influxUrl, database), 'what they received is stored').toBeGreaterThan(0);
   }, 60_000);
+
+  it('an ingest started while the broker is down keeps trying and subscribes once it is up', async () => {
+    const broker = await restartableMosquitto({ start: false });
+    brokers.push(broker);
+    const prefix = uniqueName('mg');
+    const database = uniqueName('db');
+    const i = new Ingest({
+      mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
+      influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+      log: silentLogger(), clientId: uniqueName('ingest'),
+    });
+    ingests.push(i);
+    await i.start();
+    expect(i.listeningHealth()).toMatchObject({ subscribed: false, ready: false });
+    await broker.start();
+    await until(() => i.listeningHealth()?.subscribed === true, 'the ingest to subscribe once the broker is up', 15_000);
+    const publisher = await connectAsync(broker.url, { protocolVersion: 5 });
+    clients.push(publisher);
+    await publisher.publishAsync(dataTopic(prefix, 's', 'gw', 'inst'), serialiseBatch(batch('s', 'inst', 1), 'gw'), { qos: 1 });
+    await until(async () => (await stored(influxUrl, database)) === 1, 'the reading stored');
+  }, 40_000);
+
+  it('a subscription the broker grants below QoS 1 is reported and makes the ingest not ready', async () => {
+    const broker = await startMosquitto({ extraConfig: ['max_qos 0'] });
+    try {
+      const i = new Ingest({
+        mqtt: { url: broker.url, topicPrefix: uniqueName('mg'), qos: 1, maxInFlight: 10 },
+        influx: { url: influxUrl, database: uniqueName('db'), measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
+        ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+        log: silentLogger(), clientId: uniqueName('ingest'),
+      });
+      ingests.push(i);
+      await i.start();
+      await until(() => (i.listeningHealth()?.problems.length ?? 0) > 0, 'the SUBACK to be checked', 10_000);
+      expect(i.listeningHealth()).toMatchObject({ subscribed: false, ready: false });
+      expect(i.listeningHealth()!.problems).toEqual(expect.arrayContaining([expect.objectContaining({ problem: 'downgraded', reasonCode: 0 })]));
+    } finally {
+      await broker.stop();
+    }
+  }, 30_000);
 
   describe('a gateway publishing while no one subscribes (PUBACK reason 16)', () => {
     const run = async (requireSubscribers: boolean) => {
