@@ -127,7 +127,8 @@ export class Ingest {
       if (!listening.observe(packet)) this.receive(packet);
       callback();
     };
-    client.on('error', (err) => log.warn({ err: err.message }, 'ingest mqtt error'));
+    // While disconnected, reconnectWithBackoff reports the failed attempts (and fewer of them).
+    client.on('error', (err) => (client.connected ? log.warn : log.debug).call(log, { err: err.message }, 'ingest mqtt error'));
     if (ingest.group) {
       const probe = new SharePersistenceProbe({ url: mqtt.url, username: mqtt.username, password: mqtt.password, clientId: this.opts.clientId, prefix: mqtt.topicPrefix, sessionExpirySeconds: ingest.sessionExpirySeconds, log });
       this.probe = probe;
