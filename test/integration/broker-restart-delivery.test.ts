@@ -15,10 +15,12 @@ import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { restartableMosquitto, until, type Restartable } from '../e2e/faults-fixture.js';
 
+/** Recent enough for the ingest's timestamp check, fixed for the whole file (replays land on the same points). */
+const T0 = Date.now() - 3_600_000;
 const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
 
 function batch(site: string, instrument: string, seq: number): ReadingBatch {
-  const r: Reading = { site, instrument, channel: 'c', quantity: 'q', unit: 'V', ts: 1_700_000_000_000 + seq, seq, raw: seq, value: seq, quality: 'good', cal };
+  const r: Reading = { site, instrument, channel: 'c', quantity: 'q', unit: 'V', ts: T0 + seq, seq, raw: seq, value: seq, quality: 'good', cal };
   return { site, instrument, readings: [r] };
 }
 
@@ -54,7 +56,7 @@ describe('broker restarts and subscribers', () => {
       const i = new Ingest({
         mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
         influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-        ingest: { enabled: true, sites: ['+'], group: 'ingest', sessionExpirySeconds: 3600 },
+        ingest: { enabled: true, sites: ['+'], group: 'ingest', sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
         log: silentLogger(),
         clientId: `${prefix}-ingest-${n}`,
       });
@@ -96,7 +98,7 @@ describe('broker restarts and subscribers', () => {
     const i = new Ingest({
       mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+      ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
       log: silentLogger(), clientId: uniqueName('ingest'),
     });
     ingests.push(i);
@@ -116,7 +118,7 @@ describe('broker restarts and subscribers', () => {
       const i = new Ingest({
         mqtt: { url: broker.url, topicPrefix: uniqueName('mg'), qos: 1, maxInFlight: 10 },
         influx: { url: influxUrl, database: uniqueName('db'), measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-        ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+        ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
         log: silentLogger(), clientId: uniqueName('ingest'),
       });
       ingests.push(i);

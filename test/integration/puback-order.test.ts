@@ -9,9 +9,11 @@ import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { restartableInfluxDB, restartableMosquitto, until, type Restartable } from '../e2e/faults-fixture.js';
 
+/** Recent enough for the ingest's timestamp check, fixed for the whole file (replays land on the same points). */
+const T0 = Date.now() - 3_600_000;
 const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
 const batch = (site: string, seq: number): ReadingBatch => {
-  const r: Reading = { site, instrument: 'inst', channel: 'c', quantity: 'q', unit: 'V', ts: 1_700_000_000_000 + seq, seq, raw: seq, value: seq, quality: 'good', cal };
+  const r: Reading = { site, instrument: 'inst', channel: 'c', quantity: 'q', unit: 'V', ts: T0 + seq, seq, raw: seq, value: seq, quality: 'good', cal };
   return { site, instrument: 'inst', readings: [r] };
 };
 /** MQTT packet ids run 1..65535: the broker gives the 65535th message after one the same id again. */
@@ -43,7 +45,7 @@ describe('PUBACK order across a redelivery under the same packet id', () => {
       const i = new Ingest({
         mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
         influx: { url: influx.url, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
-        ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600 },
+        ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
         log: silentLogger(), clientId,
       });
       ingests.push(i);
