@@ -59,6 +59,11 @@ export const MqttSchema = Type.Object(
     qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
     /** Publishes awaiting PUBACK at once; beyond it the pipeline waits (backpressure). */
     maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
+    /**
+     * A data batch or calibration event the broker acknowledges with reason 16 (no matching
+     * subscribers) reached nobody: with this on it stays in the spool and is sent again later.
+     */
+    requireSubscribers: Type.Optional(Type.Boolean({ default: true })),
   },
   { additionalProperties: false },
 );

@@ -23,11 +23,16 @@ export interface PolledInstrument {
   maxRegistersPerRead: number;
 }
 
+/** How far a reading's timestamp may be moved forward to keep a channel's stamps apart. */
+const MAX_NUDGE_MS = 10;
+
 /** One instrument's plan, sequence numbers and counters; begin() starts a cycle. */
 export class InstrumentPoll {
   readonly stats: DriverStats;
   readonly plan: readonly PlannedRead[];
   private seq = 0;
+  /** The timestamp of each channel's last reading: a channel's readings get strictly increasing ones. */
+  private readonly lastTs: number[] = [];
 
   constructor(
     readonly site: string,
@@ -48,8 +53,19 @@ export class InstrumentPoll {
     this.stats.readings += readings.length;
   }
 
+  /**
+   * InfluxDB keeps one point per series and millisecond, so two readings of one channel stamped
+   * in the same millisecond would leave one: a cycle that runs late is followed at once by the
+   * next, and on loopback both can finish within a millisecond (seen: seq 365 and 369 of a bath
+   * both at .532, one overwritten). Such a reading is stamped 1 ms after the previous one, well
+   * inside the timing uncertainty of a receive-time stamp. A clock stepped back further than that
+   * is taken as it is: shifting every later reading would falsify them.
+   */
   reading(index: number, ts: number, raw: Reading['raw'], quality: Reading['quality'], reason?: string): Reading {
-    return newReading(this.site, this.cfg.id, this.cfg.channels[index]!, ts, raw, quality, reason);
+    const last = this.lastTs[index] ?? -Infinity;
+    const stamped = ts > last || last - ts >= MAX_NUDGE_MS ? ts : last + 1;
+    this.lastTs[index] = stamped;
+    return newReading(this.site, this.cfg.id, this.cfg.channels[index]!, stamped, raw, quality, reason);
   }
 }
 

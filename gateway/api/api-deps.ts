@@ -5,7 +5,7 @@
  */
 import type { DriverStats } from '../../drivers/driver.js';
 import type { CalibrationService } from '../calibration/calibration-service.js';
-import type { IngestStats } from '../ingest/ingest.js';
+import type { Ingest, IngestStats } from '../ingest/ingest.js';
 import type { InstrumentCounters, ReadingListener } from '../pipeline.js';
 import type { InstrumentState } from '../sinks/sink.js';
 
@@ -29,6 +29,8 @@ export type Phase = 'starting' | 'running' | 'stopping';
 export interface SinkHealth {
   name: string;
   connected: boolean;
+  /** Deliveries the destination passed to nobody (MQTT reason 16), sent again; absent when the sink cannot tell. */
+  noSubscribers?: number;
 }
 
 /** What the API reads of the durable spool behind one sink. */
@@ -51,6 +53,8 @@ export interface IngestHealth {
   connected: boolean;
   /** The last failed InfluxDB write, until one succeeds; null while writes succeed. */
   writeError: string | null;
+  /** Subscriptions, deafness, the broker's shared-subscription check; null before the ingest started. */
+  listening?: ReturnType<Ingest['listeningHealth']>;
 }
 
 export interface ApiDeps {

@@ -46,10 +46,10 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     instrumentState: (id) => pipeline.instrumentState(id),
     driverStats: () => gateway.drivers.flatMap((d) => d.stats()),
     lastCycleMs: (id) => statsOf(id)?.lastCycleMs,
-    sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected() })),
+    sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected(), noSubscribers: s.refusedNoSubscribers?.() })),
     ingest: () => {
       const ingest = gateway.ingest;
-      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health() } : null;
+      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health(), listening: ingest.listeningHealth() } : null;
     },
     spools: () => pipeline.spoolStats(),
     calibration: gateway.calibration,

@@ -71,6 +71,9 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourcedGauge(registry, 'metrogate_sink_connected', '1 while the sink reaches its destination.', ['sink'], () =>
     deps.sinks().map((s): [Labels, number] => [{ sink: s.name }, s.connected ? 1 : 0]),
   );
+  sourced(registry, 'metrogate_sink_no_subscribers_total', 'Publishes the broker acknowledged with reason 16 (no matching subscribers): not delivered, sent again (mqtt.requireSubscribers).', ['sink'], () =>
+    deps.sinks().flatMap((s): [Labels, number][] => (s.noSubscribers === undefined ? [] : [[{ sink: s.name }, s.noSubscribers]])),
+  );
 
   const ingest = (pick: (s: NonNullable<ReturnType<ApiDeps['ingest']>>['stats']) => number) => (): Samples => {
     const i = deps.ingest();
@@ -84,6 +87,16 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
     return i ? Object.entries(i.stats.rejectedByReason).map(([reason, n]): [Labels, number] => [{ database: i.database, reason }, n]) : [];
   });
   sourced(registry, 'metrogate_ingest_rejected_points_total', 'Lines InfluxDB refused on their own (400); the rest of their request was stored.', ['database'], ingest((s) => s.rejectedPoints));
+  const hearing = (pick: (l: NonNullable<NonNullable<ReturnType<ApiDeps['ingest']>>['listening']>) => number) => (): Samples => {
+    const i = deps.ingest();
+    return i?.listening ? [[{ database: i.database }, pick(i.listening)]] : [];
+  };
+  sourcedGauge(registry, 'metrogate_ingest_subscribed', '1 while every subscription of the ingest is granted as asked on the current connection.', ['database'], hearing((l) => (l.subscribed ? 1 : 0)));
+  sourcedGauge(registry, 'metrogate_ingest_subscription_problems', 'Subscriptions the broker refused or granted below QoS 1 on the last SUBACK.', ['database'], hearing((l) => l.problems.filter((p) => p.reasonCode !== -1).length));
+  sourcedGauge(registry, 'metrogate_ingest_deaf', '1 while gateways report polling and no data message reaches this ingester.', ['database'], hearing((l) => (l.deaf ? 1 : 0)));
+  sourced(registry, 'metrogate_ingest_deaf_episodes_total', 'Times the ingester became deaf (connected, gateways polling, no data).', ['database'], hearing((l) => l.episodes));
+  sourced(registry, 'metrogate_ingest_sessions_lost_total', 'Reconnections on which the broker had lost the ingest session (and what it queued).', ['database'], hearing((l) => l.sessionsLost));
+  sourcedGauge(registry, 'metrogate_ingest_broker_drops_shared_subscriptions', '1 when the broker was last seen restoring sessions without their $share subscriptions across a restart.', ['database'], hearing((l) => (l.sharedSubscriptionsAcrossRestart === 'subscription-lost' ? 1 : 0)));
 
   const spools = () => deps.spools();
   sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));

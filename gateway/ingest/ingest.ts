@@ -1,7 +1,6 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import { dataSubscription, eventSubscription, shared, statsSubscription } from '../sinks/mqtt/topics.js';
 import { calEventLine, gatewayStatsLine, type WireCalEvent } from './event-lines.js';
 import { writeImpactReport } from './impact-report.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
@@ -14,6 +13,9 @@ import { RejectLog } from './reject-log.js';
 import { isRejection, WireDecoder, type Rejection, type RejectReason, type WireMessage } from './wire-decoder.js';
 import { SeqTracker } from './seq-tracker.js';
 import { MQTT_CLIENT_DEFAULTS } from '../sinks/mqtt/client-defaults.js';
+import { reconnectWithBackoff, type ReconnectBackoff } from '../sinks/mqtt/reconnect-backoff.js';
+import { IngestListening, type ListeningHealth } from './listening.js';
+import { SharePersistenceProbe, type ShareProbeResult } from './share-probe.js';
 
 export interface IngestOptions {
   mqtt: MqttConfig;
@@ -55,6 +57,8 @@ const RECEIVE_MAXIMUM = 1000;
 /** With the broker's window full, no more messages come: write what we have after this pause. */
 const IDLE_FLUSH_MS = 10;
 const STOP_GRACE_MS = 10_000;
+/** start() waits this long for the broker, then lets the process run on while it keeps trying. */
+const FIRST_CONNECT_WAIT_MS = 5000;
 
 /**
  * The ingest role: MQTT data topics → InfluxDB line protocol. A message is acknowledged only once
@@ -65,6 +69,9 @@ export class Ingest {
   readonly stats: IngestStats;
   private client: MqttClient | null = null;
   private acks: DeferredPubacks | null = null;
+  private listening: IngestListening | null = null;
+  private probe: SharePersistenceProbe | null = null;
+  private reconnects: ReconnectBackoff | null = null;
   private readonly writer: InfluxWriter;
   private readonly seqs = new SeqTracker();
   private readonly renderer: LineProtocolRenderer;
@@ -106,25 +113,47 @@ export class Ingest {
       // A persistent session: what arrives while we are away waits for us at the broker.
       clean: false,
       properties: { sessionExpiryInterval: ingest.sessionExpirySeconds, receiveMaximum: RECEIVE_MAXIMUM },
-      reconnectPeriod: 1000,
+      // IngestListening subscribes on every connection itself; reconnectWithBackoff retries.
+      resubscribe: false,
+      reconnectPeriod: 0,
     });
     this.client = client;
     this.acks = new DeferredPubacks(client);
+    this.reconnects = reconnectWithBackoff(client, log);
+    const listening = new IngestListening(client, { prefix: mqtt.topicPrefix, sites: ingest.sites, group: ingest.group, log });
+    this.listening = listening;
     client.handleMessage = (packet, callback) => {
-      this.receive(packet);
+      if (packet.qos > 0 && packet.messageId !== undefined) this.acks?.received(packet.messageId);
+      if (!listening.observe(packet)) this.receive(packet);
       callback();
     };
-    client.on('error', (err) => log.warn({ err: err.message }, 'ingest mqtt error'));
-    const topics = ingest.sites.flatMap((site) =>
-      [dataSubscription, eventSubscription, statsSubscription].map((filter) => shared(ingest.group, filter(mqtt.topicPrefix, site))),
-    );
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => {
-        client.subscribeAsync(topics, { qos: 1 }).then(() => resolve(), reject);
-      });
-      client.once('error', reject);
+    // While disconnected, reconnectWithBackoff reports the failed attempts (and fewer of them).
+    client.on('error', (err) => (client.connected ? log.warn : log.debug).call(log, { err: err.message }, 'ingest mqtt error'));
+    if (ingest.group) {
+      const probe = new SharePersistenceProbe({ url: mqtt.url, username: mqtt.username, password: mqtt.password, clientId: this.opts.clientId, prefix: mqtt.topicPrefix, sessionExpirySeconds: ingest.sessionExpirySeconds, log });
+      this.probe = probe;
+      client.on('connect', () => void probe.run());
+    }
+    const topics = listening.topics;
+    const database = this.opts.influx.database;
+    listening.subscriptions.onRound((ok) => {
+      if (ok) log.info({ topics, database }, 'ingest subscribed');
     });
-    log.info({ topics, database: this.opts.influx.database }, 'ingest subscribed');
+    // The broker may be down at start: say so, and keep trying without holding up the process.
+    const first = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), FIRST_CONNECT_WAIT_MS);
+      listening.subscriptions.onRound(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    if (!first) log.warn({ url: mqtt.url }, 'ingest not subscribed yet (broker unreachable?); it subscribes as soon as it connects');
+  }
+
+  /** Subscriptions, deafness and the broker's handling of shared subscriptions (null before start). */
+  listeningHealth(): (ListeningHealth & { sharedSubscriptionsAcrossRestart: ShareProbeResult | null }) | null {
+    const h = this.listening?.health();
+    return h ? { ...h, sharedSubscriptionsAcrossRestart: this.probe?.result() ?? null } : null;
   }
 
   /** Whether the broker connection is up and InfluxDB takes writes (the last attempt succeeded). */
@@ -288,7 +317,8 @@ export class Ingest {
     this.stopping = true;
     this.client = null;
     this.opts.log.info({ ...this.stats, ...this.sequences() }, 'ingest totals');
-    await client.endAsync();
+    this.reconnects?.stop();
+    await client.endAsync(!client.connected);
     this.writer.close();
   }
 }

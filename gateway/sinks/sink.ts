@@ -38,6 +38,8 @@ export interface Sink {
   stats?(stats: GatewayStats): void;
   /** A hot reload changed the instruments (what the sink announces about them); optional. */
   setInstruments?(instruments: readonly InstrumentConfig[]): void;
+  /** Deliveries the destination took but passed to nobody (MQTT PUBACK reason 16), retried; optional. */
+  refusedNoSubscribers?(): number;
   /** True while the destination is reachable (for readiness). */
   connected(): boolean;
   stop(): Promise<void>;

@@ -46,7 +46,7 @@ describe('loading a valid config', () => {
 
   it('applies every default to a minimal config', () => {
     const config = parseConfig('site: s\nmqtt:\n  url: mqtt://broker\n', FILE, {});
-    expect(config.mqtt).toEqual({ url: 'mqtt://broker', topicPrefix: 'metrogate', qos: 1, maxInFlight: 256 });
+    expect(config.mqtt).toEqual({ url: 'mqtt://broker', topicPrefix: 'metrogate', qos: 1, maxInFlight: 256, requireSubscribers: true });
     expect(config.instruments).toEqual([]);
     const channel = parseConfig(BASE, FILE, {}).instruments[0]?.channels[0];
     expect(channel).toEqual({

@@ -42,6 +42,13 @@ function ingestReadiness(ingest: IngestHealth): Component {
   const counts = `database ${ingest.database}: ${s.points} points written, ${s.writeErrors} write errors, ${s.rejectedMessages} messages refused`;
   if (ingest.writeError !== null) return { name: 'ingest', ready: false, detail: `writes failing: ${ingest.writeError}; ${counts}` };
   if (!ingest.connected) return { name: 'ingest', ready: false, detail: `broker disconnected; ${counts}` };
+  // Connected is not enough: a refused or lost subscription, or no data while gateways poll.
+  const l = ingest.listening;
+  if (l?.deaf) return { name: 'ingest', ready: false, detail: `DEAF: gateways poll but no data arrives; ${counts}` };
+  if (l && !l.subscribed) {
+    const problems = l.problems.filter((p) => p.reasonCode !== -1).map((p) => `${p.filter}: ${p.problem} (${p.reasonCode})`);
+    return { name: 'ingest', ready: false, detail: `not subscribed${problems.length ? `: ${problems.join(', ')}` : ''}; ${counts}` };
+  }
   return { name: 'ingest', ready: true, detail: counts };
 }
 

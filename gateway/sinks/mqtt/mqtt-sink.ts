@@ -9,6 +9,11 @@ import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
 import { dataTopic, eventTopic, gatewayStateTopic, gatewayStatsTopic, statusTopic } from './topics.js';
 import { VERSION } from '../../version.js';
 import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
+import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
+
+/** A calibration event nobody received is offered again after this, doubling up to the maximum. */
+const EVENT_RETRY_MIN_MS = 1000;
+const EVENT_RETRY_MAX_MS = 30_000;
 
 export interface MqttSinkOptions {
   site: string;
@@ -24,10 +29,21 @@ export class MqttSink implements Sink {
   private client: MqttClient | null = null;
   private readonly limit: InFlightLimit;
   private readonly prefix: string;
+  private reasons: PubackReasons | null = null;
+  /** PUBACK reason 16 unless mqtt.requireSubscribers is off: the spool keeps what nobody received. */
+  private readonly requireSubscribers: boolean;
+  private noSubscribers = 0;
+  private readonly eventRetries = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: MqttSinkOptions) {
     this.limit = new InFlightLimit(opts.mqtt.maxInFlight);
     this.prefix = opts.mqtt.topicPrefix;
+    this.requireSubscribers = opts.mqtt.requireSubscribers ?? true;
+  }
+
+  /** Publishes (data and events) the broker answered with "no matching subscribers"; retried. */
+  refusedNoSubscribers(): number {
+    return this.noSubscribers;
   }
 
   async start(): Promise<void> {
@@ -49,6 +65,7 @@ export class MqttSink implements Sink {
     };
     const client = connect(mqtt.url, options);
     this.client = client;
+    this.reasons = new PubackReasons(client);
     client.on('connect', () => {
       log.info({ url: mqtt.url }, 'mqtt connected');
       client.publish(stateTopic, this.gatewayState('online'), { qos: 1, retain: true });
@@ -75,12 +92,14 @@ export class MqttSink implements Sink {
     if (!client) throw new Error('mqtt sink not started');
     const wait = this.limit.acquire();
     if (wait) await wait;
+    const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
     try {
-      await client.publishAsync(
-        dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument),
-        serialiseBatch(batch, this.opts.gateway),
-        { qos: this.opts.mqtt.qos },
-      );
+      const sent = await client.publishAsync(topic, serialiseBatch(batch, this.opts.gateway), { qos: this.opts.mqtt.qos });
+      // Delivered means a subscriber (the ingest) has it: a broker without one drops it at once.
+      if (this.requireSubscribers && this.reasons?.reachedNobody(sent?.messageId)) {
+        this.noSubscribers++;
+        throw new NoSubscribersError(topic);
+      }
     } finally {
       this.limit.release();
     }
@@ -104,7 +123,22 @@ export class MqttSink implements Sink {
   event(event: CalEvent): void {
     const { site, ...rest } = event;
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
-    this.client?.publish(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, { qos: 1 });
+    this.publishEvent(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, 0);
+  }
+
+  /** Events are not spooled: one nobody received is offered again, with a growing pause, while we run. */
+  private publishEvent(topic: string, payload: string, attempt: number): void {
+    this.client?.publish(topic, payload, { qos: 1 }, (err, sent) => {
+      if (err || !this.client || !this.requireSubscribers || !this.reasons?.reachedNobody(sent?.messageId)) return;
+      this.noSubscribers++;
+      const delayMs = Math.min(EVENT_RETRY_MIN_MS * 2 ** attempt, EVENT_RETRY_MAX_MS);
+      if (attempt === 0) this.opts.log.warn({ topic, retryInMs: delayMs }, 'no subscriber took a calibration event; offering it again');
+      const timer = setTimeout(() => {
+        this.eventRetries.delete(timer);
+        this.publishEvent(topic, payload, attempt + 1);
+      }, delayMs);
+      this.eventRetries.add(timer);
+    });
   }
 
   stats(stats: GatewayStats): void {
@@ -123,6 +157,8 @@ export class MqttSink implements Sink {
     const client = this.client;
     if (!client) return;
     this.client = null;
+    for (const t of this.eventRetries) clearTimeout(t);
+    this.eventRetries.clear();
     if (client.connected) {
       await client
         .publishAsync(gatewayStateTopic(this.prefix, this.opts.site, this.opts.gateway), this.gatewayState('offline'), { qos: 1, retain: true })
