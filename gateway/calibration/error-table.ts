@@ -40,20 +40,32 @@ function segment(t: PreparedTable, v: number): number {
   return n - 2;
 }
 
-function lerp(xs: Float64Array, ys: Float64Array, i: number, v: number): number {
-  if (xs.length === 1) return ys[0]!;
+/**
+ * Linear between the two points around v; never extrapolated: beyond the outermost points the
+ * nearest point's value holds (a straight line through the last two points could take u to 0).
+ */
+function lerp(t: PreparedTable, ys: Float64Array, v: number): number {
+  const xs = t.x;
+  if (xs.length === 1 || v <= t.min) return ys[0]!;
+  if (v >= t.max) return ys[xs.length - 1]!;
+  const i = segment(t, v);
   const x0 = xs[i]!;
   const x1 = xs[i + 1]!;
-  if (x1 === x0) return ys[i]!;
+  // Exactly on a point, that point's value: a neighbour without U must not make it NaN.
+  if (v === x0) return ys[i]!;
+  if (v === x1) return ys[i + 1]!;
   return ys[i]! + ((ys[i + 1]! - ys[i]!) * (v - x0)) / (x1 - x0);
 }
 
-/** E(v): the error at indication v, linear between the table's points (v inside the table). */
+/** E(v): the error at indication v, linear between the table's points, held beyond them. */
 export function errorAt(t: PreparedTable, v: number): number {
-  return lerp(t.x, t.error, segment(t, v), v);
+  return lerp(t, t.error, v);
 }
 
-/** The certificate's standard uncertainty at v, linear between points; NaN when not given. */
+/**
+ * The certificate's standard uncertainty at v, linear between points, held beyond the outermost
+ * ones; NaN where a point involved states no U (that region has no certificate uncertainty).
+ */
 export function certificateUAt(t: PreparedTable, v: number): number {
-  return lerp(t.x, t.u, segment(t, v), v);
+  return lerp(t, t.u, v);
 }

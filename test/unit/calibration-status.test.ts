@@ -13,7 +13,7 @@ afterEach(() => {
 
 /** Local wall-clock time in the test's zone (UTC+8), written the way a lab would say it. */
 const at = (iso: string) => new Date(`${iso}+08:00`).getTime();
-const CERT = record({ certificate: 'CNAS-T-2026-0042', calibrated: '2026-01-10', due: '2026-12-15' });
+const CERT = record({ certificate: 'CNAS-T-2026-0042', calibrated: '2026-01-10', due: '2026-12-15', range: { min: -40, max: 250 } });
 
 describe('calibration status by the calendar', () => {
   it('is valid inside the interval, with the certificate, due date and days to due', () => {
@@ -95,7 +95,7 @@ describe('statuses from the certificate and by hand', () => {
   });
 
   it('is limited (准用) with allowed ranges: readings inside are traceable, outside are not', () => {
-    const limited = record({ certificate: 'L', calibrated: '2026-01-10', due: '2026-12-15', limitedTo: [{ min: 0, max: 50 }] });
+    const limited = record({ certificate: 'L', calibrated: '2026-01-10', due: '2026-12-15', range: { min: 0, max: 100 }, limitedTo: [{ min: 0, max: 50 }] });
     const { engine } = engineWith([limited], { t: 0 });
     const inside = reading(at('2026-03-01T10:00:00'), 25);
     const outside = reading(at('2026-03-01T10:00:01'), 80);

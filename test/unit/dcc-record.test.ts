@@ -39,7 +39,9 @@ describe('a DCC becomes a CalibrationRecord', () => {
         { reference: 150.008, indication: 150.25, error: 0.242, U: 0.035, k: 2 },
       ],
       mpe: 0.15,
-      conformity: 'fail',
+      // As left pass, as found fail: kept apart (issue 12, finding 2).
+      conformity: 'pass',
+      asFoundConformity: 'fail',
       resolution: 0.01,
       traceability: [
         { standard: 'SPRT 5187', certificate: 'PTB-2025-1234' },
