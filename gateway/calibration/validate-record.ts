@@ -81,11 +81,15 @@ function checkSign(p: ErrorTablePoint, at: ProblemPath, error: (at: ProblemPath,
 }
 
 function checkLimited(r: CalibrationRecord, error: (at: ProblemPath, m: string) => void): void {
-  const refs = r.errorTable.map((p) => p.reference);
-  const scope = r.range ?? (refs.length > 0 ? { min: Math.min(...refs), max: Math.max(...refs) } : undefined);
   (r.limitedTo ?? []).forEach((l, i) => {
     if (!(l.min <= l.max)) error(['limitedTo', i], `min ${l.min} is greater than max ${l.max}`);
-    else if (scope && (l.min < scope.min || l.max > scope.max)) {
+  });
+  const refs = r.errorTable.map((p) => p.reference);
+  // An inverted range is reported on its own; limits cannot be judged against it.
+  if (r.range && !(r.range.min <= r.range.max)) return;
+  const scope = r.range ?? (refs.length > 0 ? { min: Math.min(...refs), max: Math.max(...refs) } : undefined);
+  (r.limitedTo ?? []).forEach((l, i) => {
+    if (l.min <= l.max && scope && (l.min < scope.min || l.max > scope.max)) {
       error(['limitedTo', i], `${l.min} to ${l.max} is not inside the ${r.range ? 'validity range' : 'calibrated points'} ${scope.min} to ${scope.max}: a limited instrument cannot be used beyond its calibration`);
     }
   });
