@@ -1,7 +1,7 @@
 import type { CalStatus, CalTag, Reading } from '../reading.js';
 import { calendarDaysBetween, localMidnight, startOfLocalDay, startOfNextLocalDay } from './calendar.js';
 import { mpeAt } from './decision.js';
-import { certificateUAt, errorAt, prepareTable, type PreparedTable } from './error-table.js';
+import { certificateUAtLast, errorAt, prepareTable, type PreparedTable } from './error-table.js';
 import type { CalibrationRecord, Mpe } from './record.js';
 import { segmentAt, type StatusSegment } from './status-timeline.js';
 import { REPORTED_K, resolutionU } from './uncertainty.js';
@@ -164,7 +164,8 @@ export class ChannelCalibration {
       u2 += m * m;
       known = true;
     } else if (p.table !== null) {
-      const uCert = certificateUAt(p.table, raw);
+      // errorAt(raw) located raw in the table just above: the same place gives u.
+      const uCert = certificateUAtLast(p.table);
       if (uCert !== uCert) {
         r.cal = this.out(NOT_TRACEABLE.noCertificateU);
         return;
