@@ -30,10 +30,13 @@ export const MpeSchema = Type.Union([
 ], { description: 'maximum permissible error' });
 
 /** ILAC-G8:09/2019 decision rules. */
-export const DecisionRuleSchema = Type.Union([
-  Type.Object({ rule: Type.Literal('simple') }, { additionalProperties: false }),
-  Type.Object({ rule: Type.Literal('guarded'), r: Type.Number({ exclusiveMinimum: 0, description: 'guard band w = r·U' }) }, { additionalProperties: false }),
-]);
+export const DecisionRuleSchema = Type.Object(
+  {
+    rule: Type.Union([Type.Literal('simple'), Type.Literal('guarded')]),
+    r: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'guarded acceptance: guard band w = r·U (default 1)' })),
+  },
+  { additionalProperties: false },
+);
 
 export const ConformitySchema = Type.Union([
   Type.Literal('pass'), Type.Literal('fail'), Type.Literal('conditionalPass'), Type.Literal('conditionalFail'), Type.Literal('not_stated'),

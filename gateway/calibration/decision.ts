@@ -27,7 +27,7 @@ export function describeMpe(mpe: Mpe): string {
 }
 
 export function describeRule(rule: DecisionRule | undefined): string {
-  return rule?.rule === 'guarded' ? `guarded acceptance (w = ${rule.r}·U)` : 'simple acceptance';
+  return rule?.rule === 'guarded' ? `guarded acceptance (w = ${rule.r ?? 1}·U)` : 'simple acceptance';
 }
 
 /**
@@ -60,7 +60,7 @@ function judgePoint(p: ErrorTablePoint, mpe: Mpe | undefined, rule: DecisionRule
   const basis = p.tolerance ? `tolerance ${p.tolerance.lower} to ${p.tolerance.upper}` : `MPE ${describeMpe(mpe!)}`;
   if (rule?.rule !== 'guarded') return outcome(p.error, limits.lower, limits.upper, `simple acceptance against ${basis}`);
   if (p.U === undefined) return { result: 'not_stated', error: p.error, limit: limits.upper, margin: -Infinity, basis: `guarded acceptance needs U at reference ${p.reference}` };
-  const w = rule.r * p.U;
+  const w = (rule.r ?? 1) * p.U;
   return outcome(p.error, limits.lower + w, limits.upper - w, `${describeRule(rule)} against ${basis}`);
 }
 

@@ -37,9 +37,12 @@ export type Mpe = number | { constant: number; proportional: number };
 /**
  * How errors are judged against their limits (ILAC-G8:09/2019). `simple`: pass when the error is
  * inside or on the tolerance limits. `guarded`: pass only inside the acceptance limits, the
- * tolerance limits moved in by the guard band w = r·U of the point.
+ * tolerance limits moved in by the guard band w = r·U of the point (r default 1).
  */
-export type DecisionRule = { rule: 'simple' } | { rule: 'guarded'; r: number };
+export interface DecisionRule {
+  rule: 'simple' | 'guarded';
+  r?: number;
+}
 
 export interface TraceabilityLink {
   /** The reference standard used, e.g. "SPRT 5187" or "Fluke 5730A". */
