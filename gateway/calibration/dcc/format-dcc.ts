@@ -6,10 +6,14 @@ import type { DccTable } from './read-tables.js';
 import { addToDate, parsePeriod } from './to-record.js';
 
 function table(title: string, t: DccTable, unit: string): string[] {
-  const header = ['reference', 'indication', 'error', 'U', 'k', 'limits'];
   const limits = (p: ErrorTablePoint) =>
     p.acceptance ? `accept ${p.acceptance.lower}..${p.acceptance.upper}` : p.tolerance ? `${p.tolerance.lower}..${p.tolerance.upper}` : undefined;
-  const rows = t.points.map((p: ErrorTablePoint) => [p.reference, p.indication, p.error, p.U, p.k, limits(p)].map((v) => (v === undefined ? '-' : String(v))));
+  // The limits column only when the certificate gives per-point limits.
+  const withLimits = t.points.some((p) => limits(p) !== undefined);
+  const header = ['reference', 'indication', 'error', 'U', 'k', ...(withLimits ? ['limits'] : [])];
+  const rows = t.points.map((p: ErrorTablePoint) =>
+    [p.reference, p.indication, p.error, p.U, p.k, ...(withLimits ? [limits(p)] : [])].map((v) => (v === undefined ? '-' : String(v))),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `    ${cells.map((c, i) => c.padStart(widths[i]!)).join('  ')}`;
   const notes = [t.conformity && `conformity ${t.conformity}`, t.uncertaintyOn === 'indication' && 'U given on the indication'].filter(Boolean);
