@@ -90,10 +90,28 @@ export class CalibrationEngine implements CalibrationService {
         continue;
       }
       if (this.allRecords.some((x) => x.instrument === r.instrument && x.certificate === r.certificate && x.channel === r.channel)) continue;
+      const refused = this.refusal(r);
+      if (refused) {
+        // The same checks as a record added through the API: a file edited by hand is not trusted more.
+        this.opts.log.error({ instrument: r.instrument, channel: r.channel, certificate: r.certificate, file: r.sourceFile }, `calibration record not used: ${refused}`);
+        continue;
+      }
       this.allRecords.push(r);
       touched.add(r.instrument);
     }
     for (const id of touched) this.rebuild(id);
+  }
+
+  /** Why a stored record cannot be used (invalid, or tied with one already in force), or null. */
+  private refusal(r: CalibrationRecord): string | null {
+    try {
+      const warnings = assertValidRecord(r, { channels: this.instrument(r.instrument).config.channels.map((c) => c.id) });
+      orderRecords([...this.allRecords.filter((x) => x.instrument === r.instrument && x.channel === r.channel), r]);
+      for (const w of warnings) this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   onEvent(listener: CalEventListener): () => void {
@@ -130,10 +148,9 @@ export class CalibrationEngine implements CalibrationService {
     if (this.allRecords.some((r) => r.instrument === record.instrument && r.certificate === record.certificate && r.channel === record.channel)) {
       throw new Error(`certificate ${record.certificate} is already recorded for ${record.instrument}`);
     }
-    const warnings = assertValidRecord(record, { channels: inst.config.channels.map((c) => c.id) });
-    // Refused before it is stored: a tie with a record of the same scope (RecordTieError).
-    orderRecords([...this.allRecords.filter((r) => r.instrument === record.instrument && r.channel === record.channel), record]);
-    for (const w of warnings) this.opts.log.warn({ instrument: record.instrument, certificate: record.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
+    // Refused before it is stored: invalid, or a tie with a record of the same scope.
+    const refused = this.refusal(record);
+    if (refused) throw new Error(refused);
     await this.opts.persist?.(record);
     // The last good point: the channel's previous record, or the instrument's when it had none.
     const previous = this.records(record.instrument).find(

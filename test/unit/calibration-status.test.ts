@@ -201,6 +201,32 @@ describe('which record rules, and what it says (issue 12)', () => {
     expect(outside.cal).toMatchObject({ status: 'due_soon', traceable: false, reason: 'outside the ranges the limited instrument may be used in' });
   });
 
+  it('records loaded from disk get the same checks: an invalid one and one tied with a record in force are not used', () => {
+    const a = record({ certificate: 'DISK-A', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 100 } });
+    const tie = record({ certificate: 'DISK-B', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 100 } });
+    const sign = record({
+      certificate: 'DISK-C', calibrated: '2026-04-01', due: '2027-04-01',
+      errorTable: [{ reference: -40, indication: -39.92, error: -0.08, U: 0.1, k: 2 }],
+    });
+    const { engine } = engineWith([a], { t: T0 });
+    engine.load([tie, sign]);
+    expect(engine.records('bath').map((r) => r.certificate)).toEqual(['DISK-A']);
+    expect(engine.statusOf('bath', undefined, T0).certificate).toBe('DISK-A');
+  });
+
+  it('a new record that fails as left says which rule failed it in its transition event', async () => {
+    const { engine, events } = engineWith([], { t: T0 });
+    engine.tick(); // uncalibrated noted
+    await engine.addRecord(record({
+      certificate: 'OOT', calibrated: '2026-03-01', due: '2027-03-01', mpe: 0.15, range: { min: 0, max: 100 },
+      errorTable: [{ reference: 50, indication: 50.2, error: 0.2, U: 0.04, k: 2 }],
+    }));
+    expect(events).toEqual([expect.objectContaining({
+      kind: 'transition', from: 'uncalibrated', to: 'out_of_tolerance',
+      reason: 'new record OOT: as left fail by simple acceptance against MPE ±0.15; point 1 (reference 50): error 0.2 (U 0.04), limit 0.15',
+    })]);
+  });
+
   it('finding 5 (API): a record the engine is given is validated like config and DCC records', async () => {
     const { engine } = engineWith([], { t: T0 });
     const correction = record({
