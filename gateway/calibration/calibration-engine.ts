@@ -8,7 +8,7 @@ import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
 import { recordFromConfig } from './record-from-config.js';
 import { asFoundFailed, asLeftFailed, buildTimeline, orderRecords, type DueSoonPolicy } from './status-timeline.js';
-import { assertValidRecord } from './validate-record.js';
+import { assertValidRecord, validateRecord } from './validate-record.js';
 import { localMidnight } from './calendar.js';
 
 export interface EngineOptions {
@@ -51,9 +51,7 @@ export class CalibrationEngine implements CalibrationService {
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
-    for (const inst of opts.instruments) {
-      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
-    }
+    for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     this.allRecords.push(...(opts.records ?? []));
     for (const inst of opts.instruments) {
       this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), ownRecords: new Set(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
@@ -70,9 +68,7 @@ export class CalibrationEngine implements CalibrationService {
     const ids = new Set(instruments.map((i) => i.id));
     for (const id of [...this.instruments.keys()]) if (!ids.has(id)) this.instruments.delete(id);
     for (let i = this.allRecords.length - 1; i >= 0; i--) if (this.allRecords[i]!.source === 'config') this.allRecords.splice(i, 1);
-    for (const inst of instruments) {
-      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
-    }
+    for (const inst of instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     for (const inst of instruments) {
       const known = this.instruments.get(inst.id);
       if (known) known.config = inst;
@@ -100,6 +96,18 @@ export class CalibrationEngine implements CalibrationService {
       touched.add(r.instrument);
     }
     for (const id of touched) this.rebuild(id);
+  }
+
+  /**
+   * The record of an instrument's `calibration:` block. The config loader already refused its
+   * errors (config/check-semantics.ts); its warnings (points without U) are logged here, at start.
+   */
+  private configRecord(inst: InstrumentConfig): CalibrationRecord {
+    const r = recordFromConfig(inst.id, unitOf(inst, inst.calibration!.channel), inst.calibration!);
+    for (const w of validateRecord(r).filter((p) => p.severity === 'warning')) {
+      this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
+    }
+    return r;
   }
 
   /** Why a stored record cannot be used (invalid, or tied with one already in force), or null. */
