@@ -16,6 +16,7 @@ export const NOT_TRACEABLE = {
   outsideLimited: 'outside the ranges the limited instrument may be used in',
   noCertificateU: 'no uncertainty stated by the certificate at this value',
   notANumber: 'not a number',
+  notNumeric: 'not a numeric measurement (a flag or a text): no calibration covers it',
   noScope: 'the record states neither a validity range nor an error table',
 } as const;
 
@@ -129,8 +130,12 @@ export class ChannelCalibration {
     const tag = this.tagAt(r.ts);
     const raw = r.raw;
     const p = this.prepared;
-    if (typeof raw !== 'number' || p === null || r.quality === 'bad') {
+    if (p === null || r.quality === 'bad' || raw === null) {
       r.cal = tag;
+      return;
+    }
+    if (typeof raw !== 'number') {
+      r.cal = this.out(NOT_TRACEABLE.notNumeric);
       return;
     }
     if (r.unit !== p.unit) {

@@ -126,6 +126,12 @@ describe('no silent loss, no extrapolation, the measurand compared with the rang
     const inRange = record({ certificate: 'R', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 100 } });
     expect(at(20, inRange, 'K').cal).toMatchObject({ traceable: false, reason: 'unit "K" is not the record\'s unit "°C"' });
     expect(at(Number.NaN, inRange).cal).toMatchObject({ traceable: false, reason: 'not a number' });
+    const flag = reading(T, null);
+    flag.raw = true;
+    flag.value = true;
+    flag.quality = 'good';
+    engineWith([inRange], { t: T }).engine.tag(flag);
+    expect(flag.cal).toMatchObject({ status: 'valid', traceable: false, reason: 'not a numeric measurement (a flag or a text): no calibration covers it' });
     const bare = record({ certificate: 'BARE', calibrated: '2026-01-10', due: '2027-01-10' });
     expect(at(-1e6, bare).cal).toMatchObject({ status: 'valid', traceable: false, reason: 'the record states neither a validity range nor an error table' });
     // The status itself stays what the calendar says; a reading that fits is traceable.
