@@ -328,9 +328,10 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(rows('metrogate: calibration board / "Readings from not-traceable instruments" / A')[0]!.readings).toBe(tagged);
     expect(rows('metrogate: calibration board / "Readings from expired instruments" / A')[0]!.readings).toBe(counter('balance-01').polled);
     const perInstrument = rows('metrogate: calibration board / "Not-traceable readings by instrument and status" / A');
-    // bath-01 valid: its heater power (%) is not covered by the °C certificate (cal_reason says so).
+    // bath-01 valid: its heater power (%) is not covered by the °C certificate; pressure-01 due_soon:
+    // its `stable` flag is no measurement (cal_reason says which).
     expect(Object.fromEntries(perInstrument.map((r) => [`${r.instrument} ${r.cal_status}`, r.readings]))).toEqual(Object.fromEntries(notTraceableByStatus));
-    expect([...notTraceableByStatus.keys()].sort()).toEqual(['balance-01 expired', 'bath-01 uncalibrated', 'bath-01 valid', 'dmm-01 uncalibrated']);
+    expect([...notTraceableByStatus.keys()].sort()).toEqual(['balance-01 expired', 'bath-01 uncalibrated', 'bath-01 valid', 'dmm-01 uncalibrated', 'pressure-01 due_soon']);
     const table = rows('metrogate: calibration board / "Calibration status by instrument and channel" / A');
     expect(table.find((r) => r.instrument === 'bath-01' && r.channel === 'temperature')).toMatchObject({ cal_status: 'valid', certificate: 'E2E-BATH', traceable: true });
     expect(table.find((r) => r.instrument === 'balance-01' && r.channel === 'mass')).toMatchObject({ cal_status: 'expired', certificate: 'E2E-EXPIRED', traceable: false });
