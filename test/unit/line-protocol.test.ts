@@ -82,3 +82,16 @@ describe('line protocol refuses what it cannot carry, and renders every field by
     expect(line).toContain(',reason="a\\\\\\"b\nc\\\\" ');
   });
 });
+
+describe('why a reading is not traceable (issue 12)', () => {
+  it('cal.reason becomes the cal_reason field; it survives the spool', async () => {
+    const { decodeBatch, encodeBatch } = await import('../../gateway/spool/batch-codec.js');
+    const out = { ...cal, traceable: false, reason: 'outside the validity range' };
+    const [line] = render(batch([r({ cal: out })]));
+    expect(line).toContain(',certificate="C-1",cal_reason="outside the validity range" 1795000000123');
+    const reading = { site: 'lab', instrument: 'bath-01', ...r({ cal: out }) };
+    const back = decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [reading] }));
+    expect(back.readings[0]!.cal).toEqual(out);
+    expect(decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [{ ...reading, cal }] })).readings[0]!.cal).toEqual(cal);
+  });
+});
