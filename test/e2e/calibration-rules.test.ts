@@ -49,7 +49,7 @@ describe('calibration rules end to end: verification, no certificate u, guarded 
     sim.device('bath-01').set('temperature', SERVED.bath);
     sim.device('pressure-01').set('pressure', SERVED.pressure);
     sim.device('balance-01').set('mass', SERVED.mass);
-    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
+    watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
     const deadline = Date.now() + 15_000;
@@ -86,7 +86,7 @@ describe('calibration rules end to end: verification, no certificate u, guarded 
       expect(r).toMatchObject({ cal_status: 'valid', certificate: 'E2E-GAP', traceable: false, u: null, cal_reason: 'no uncertainty stated by the certificate at this value' });
       expect(r.value as number).toBeCloseTo(199.96, 9);
     }
-    const data = (messages.get(`${config.mqtt.topicPrefix}/${config.site}/e2e-gw/pressure-01/data`) ?? []) as { readings: { channel: string; cal: Record<string, unknown> }[] }[];
+    const data = (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/pressure-01/data`) ?? []) as { readings: { channel: string; cal: Record<string, unknown> }[] }[];
     const published = data.flatMap((b) => b.readings).filter((r) => r.channel === 'pressure');
     expect(published.length).toBeGreaterThanOrEqual(rows.length);
     for (const r of published) expect(r.cal).toMatchObject({ traceable: false, reason: 'no uncertainty stated by the certificate at this value' });
