@@ -6,6 +6,8 @@
 import { parseRegisterType } from '../drivers/modbus/register-type.js';
 import { checkCloudConfig } from '../gateway/sinks/cloud/cloud-config.js';
 import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
+import { recordFromConfig } from '../gateway/calibration/record-from-config.js';
+import { validateRecord } from '../gateway/calibration/validate-record.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
@@ -69,7 +71,13 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
     if (inst.protocol === 'modbus-tcp' || isRtu(inst)) problems.push(...checkModbusChannels(inst, ['instruments', i]));
     else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
-    if (inst.calibration) problems.push(...checkCalibration(inst.calibration, ['instruments', i, 'calibration']));
+    if (inst.calibration) {
+      const at = ['instruments', i, 'calibration'];
+      const dates = checkCalibration(inst.calibration, at);
+      problems.push(...dates);
+      if (dates.length === 0) problems.push(...checkCalibrationRecord(inst, at));
+    }
+    problems.push(...checkBudgets(inst, ['instruments', i, 'uncertaintyBudget']));
   });
   // Instruments sharing a serial line (or RTU-over-TCP converter port) must agree on its settings.
   problems.push(...checkRtuLines(instruments));
@@ -132,6 +140,32 @@ function checkCalibration(cal: CalibrationConfig, at: PathSegment[]): PathProble
   } else if (calibrated && cal.intervalMonths !== undefined) {
     cal.due = isoDate(addMonths(calibrated, cal.intervalMonths));
   }
+  return problems;
+}
+
+/**
+ * The record the block describes, through the same validation as API and DCC records (sign of
+ * the error, ranges, repeated indications, the channel). Warnings (a point without U) are not
+ * problems of the file: the gateway logs them when it starts.
+ */
+function checkCalibrationRecord(inst: InstrumentConfig, at: PathSegment[]): PathProblem[] {
+  const cal = inst.calibration!;
+  const channels: readonly { id: string; unit: string }[] = inst.channels;
+  const unit = (cal.channel !== undefined ? channels.find((c) => c.id === cal.channel) : channels[0])?.unit ?? '';
+  const record = recordFromConfig(inst.id, unit, cal);
+  return validateRecord(record, { channels: channels.map((c) => c.id) })
+    .filter((p) => p.severity === 'error')
+    .map((p) => ({ at: [...at, ...p.at], message: p.message }));
+}
+
+function checkBudgets(inst: InstrumentConfig, at: PathSegment[]): PathProblem[] {
+  const ids = inst.channels.map((c) => c.id);
+  const problems: PathProblem[] = [];
+  (inst.uncertaintyBudget ?? []).forEach((b, j) => {
+    if (b.channel !== undefined && !ids.includes(b.channel)) {
+      problems.push({ at: [...at, j, 'channel'], message: `no channel "${b.channel}" in instrument ${inst.id} (channels: ${ids.join(', ')})` });
+    }
+  });
   return problems;
 }
 

@@ -8,7 +8,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { ModbusRtuInstrumentFields, ModbusRtuTcpInstrumentFields, ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
 import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
-import { CalibrationSchema, CalibrationSettingsSchema } from '../gateway/calibration/calibration-config.js';
+import { CalibrationSchema, CalibrationSettingsSchema, UncertaintyBudgetSchema } from '../gateway/calibration/calibration-config.js';
 import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
 import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
@@ -24,7 +24,10 @@ export { CalibrationSchema, type CalibrationConfig } from '../gateway/calibratio
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function instrument<P extends TProperties>(fields: P) {
-  return Type.Object({ ...fields, calibration: Type.Optional(CalibrationSchema) }, { additionalProperties: false });
+  return Type.Object(
+    { ...fields, calibration: Type.Optional(CalibrationSchema), uncertaintyBudget: Type.Optional(Type.Array(UncertaintyBudgetSchema)) },
+    { additionalProperties: false },
+  );
 }
 
 export const ModbusTcpInstrumentSchema = instrument(ModbusTcpInstrumentFields);

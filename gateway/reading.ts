@@ -25,6 +25,12 @@ export interface CalTag {
   daysToDue: number | null;
   /** False when expired, out of tolerance, uncalibrated, out of service or outside the calibrated range. */
   traceable: boolean;
+  /**
+   * Why this reading is not traceable although its status is (valid, due_soon, limited): outside
+   * the validity range, no certificate uncertainty at this value, a unit the record does not cover,
+   * not a number, a record stating neither range nor table. Absent otherwise.
+   */
+  reason?: string;
 }
 
 export type ReadingValue = number | boolean | string | null;

@@ -3,10 +3,12 @@ import type { Logger } from '../log.js';
 import type { CalStatus, CalTag, Reading } from '../reading.js';
 import type { CalEvent, CalEventListener } from './cal-event.js';
 import type { CalibrationService, ManualStatusChange } from './calibration-service.js';
-import { ChannelCalibration, type ManualState } from './channel-calibration.js';
+import { ChannelCalibration, type ChannelBudget, type ManualState } from './channel-calibration.js';
+import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
 import { recordFromConfig } from './record-from-config.js';
-import { asFoundFailed, buildTimeline, type DueSoonPolicy } from './status-timeline.js';
+import { asFoundFailed, asLeftFailed, buildTimeline, orderRecords, type DueSoonPolicy } from './status-timeline.js';
+import { assertValidRecord, validateRecord } from './validate-record.js';
 import { localMidnight } from './calendar.js';
 
 export interface EngineOptions {
@@ -25,8 +27,10 @@ interface InstrumentCal {
   config: InstrumentConfig;
   /** The instrument-wide calibration (records without a channel). */
   whole: ChannelCalibration;
-  /** Channels with records of their own. */
+  /** Channels with records or an uncertainty budget of their own. */
   channels: Map<string, ChannelCalibration>;
+  /** Of those, the channels with records of their own: they have their own status and events. */
+  ownRecords: Set<string>;
   /** Status last reported per scope ('' = whole instrument), for transition events. */
   lastStatus: Map<string, CalStatus>;
   /** Timestamp at which that status was noted, per scope. */
@@ -47,12 +51,10 @@ export class CalibrationEngine implements CalibrationService {
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
-    for (const inst of opts.instruments) {
-      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
-    }
+    for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     this.allRecords.push(...(opts.records ?? []));
     for (const inst of opts.instruments) {
-      this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), ownRecords: new Set(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
       this.rebuild(inst.id);
     }
   }
@@ -66,13 +68,11 @@ export class CalibrationEngine implements CalibrationService {
     const ids = new Set(instruments.map((i) => i.id));
     for (const id of [...this.instruments.keys()]) if (!ids.has(id)) this.instruments.delete(id);
     for (let i = this.allRecords.length - 1; i >= 0; i--) if (this.allRecords[i]!.source === 'config') this.allRecords.splice(i, 1);
-    for (const inst of instruments) {
-      if (inst.calibration) this.allRecords.push(recordFromConfig(inst.id, unitOf(inst, inst.calibration.channel), inst.calibration));
-    }
+    for (const inst of instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     for (const inst of instruments) {
       const known = this.instruments.get(inst.id);
       if (known) known.config = inst;
-      else this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      else this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), ownRecords: new Set(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
       this.rebuild(inst.id);
     }
   }
@@ -86,10 +86,40 @@ export class CalibrationEngine implements CalibrationService {
         continue;
       }
       if (this.allRecords.some((x) => x.instrument === r.instrument && x.certificate === r.certificate && x.channel === r.channel)) continue;
+      const refused = this.refusal(r);
+      if (refused) {
+        // The same checks as a record added through the API: a file edited by hand is not trusted more.
+        this.opts.log.error({ instrument: r.instrument, channel: r.channel, certificate: r.certificate, file: r.sourceFile }, `calibration record not used: ${refused}`);
+        continue;
+      }
       this.allRecords.push(r);
       touched.add(r.instrument);
     }
     for (const id of touched) this.rebuild(id);
+  }
+
+  /**
+   * The record of an instrument's `calibration:` block. The config loader already refused its
+   * errors (config/check-semantics.ts); its warnings (points without U) are logged here, at start.
+   */
+  private configRecord(inst: InstrumentConfig): CalibrationRecord {
+    const r = recordFromConfig(inst.id, unitOf(inst, inst.calibration!.channel), inst.calibration!);
+    for (const w of validateRecord(r).filter((p) => p.severity === 'warning')) {
+      this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
+    }
+    return r;
+  }
+
+  /** Why a stored record cannot be used (invalid, or tied with one already in force), or null. */
+  private refusal(r: CalibrationRecord): string | null {
+    try {
+      const warnings = assertValidRecord(r, { channels: this.instrument(r.instrument).config.channels.map((c) => c.id) });
+      orderRecords([...this.allRecords.filter((x) => x.instrument === r.instrument && x.channel === r.channel), r]);
+      for (const w of warnings) this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   onEvent(listener: CalEventListener): () => void {
@@ -104,7 +134,7 @@ export class CalibrationEngine implements CalibrationService {
     const own = inst.channels.size > 0 ? inst.channels.get(r.channel) : undefined;
     const cal = own ?? inst.whole;
     cal.apply(r);
-    this.noteStatus(inst, own ? r.channel : '', r.cal, cal, r.ts);
+    this.noteStatus(inst, own && inst.ownRecords.has(r.channel) ? r.channel : '', r.cal, cal, r.ts);
   }
 
   statusOf(instrument: string, channel?: string, at = this.now()): CalTag {
@@ -126,6 +156,9 @@ export class CalibrationEngine implements CalibrationService {
     if (this.allRecords.some((r) => r.instrument === record.instrument && r.certificate === record.certificate && r.channel === record.channel)) {
       throw new Error(`certificate ${record.certificate} is already recorded for ${record.instrument}`);
     }
+    // Refused before it is stored: invalid, or a tie with a record of the same scope.
+    const refused = this.refusal(record);
+    if (refused) throw new Error(refused);
     await this.opts.persist?.(record);
     // The last good point: the channel's previous record, or the instrument's when it had none.
     const previous = this.records(record.instrument).find(
@@ -134,7 +167,8 @@ export class CalibrationEngine implements CalibrationService {
     this.allRecords.push(record);
     this.rebuild(record.instrument);
     this.opts.log.info({ instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source }, 'calibration record added');
-    this.check(record.instrument, `new record ${record.certificate}`);
+    const asLeft = judgeRecord(record).asLeft;
+    this.check(record.instrument, `new record ${record.certificate}${asLeftFailed(record) ? `: as left fail by ${asLeft.rule}` : ''}`);
     if (asFoundFailed(record)) this.reportSuspect(record, previous);
   }
 
@@ -155,7 +189,7 @@ export class CalibrationEngine implements CalibrationService {
   private check(instrument: string, reason: string, at = this.now()): void {
     const inst = this.instrument(instrument);
     this.noteStatus(inst, '', inst.whole.tagAt(at), inst.whole, at, reason);
-    for (const [ch, cal] of inst.channels) this.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
+    for (const [ch, cal] of inst.channels) if (inst.ownRecords.has(ch)) this.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
   }
 
   private noteStatus(inst: InstrumentCal, scope: string, tag: CalTag, cal: ChannelCalibration, ts: number, reason = 'calendar'): void {
@@ -179,17 +213,20 @@ export class CalibrationEngine implements CalibrationService {
   }
 
   private reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined): void {
-    const worst = (record.asFound ?? []).reduce((w, p) => (Math.abs(p.error) > Math.abs(w) ? p.error : w), 0);
+    const verdict = judgeRecord(record).asFound!;
+    const worst = verdict.worst?.error ?? (record.asFound ?? []).reduce((w, p) => (Math.abs(p.error) > Math.abs(w) ? p.error : w), 0);
     const event: CalEvent = {
       site: this.opts.site, instrument: record.instrument, kind: 'suspect', ts: this.now(),
       from: null, to: 'out_of_tolerance', certificate: record.certificate, due: record.due,
-      reason: `as found out of tolerance in ${record.certificate}: readings since the last good calibration are suspect`,
+      reason: `as found out of tolerance in ${record.certificate} (${verdict.rule}): readings since the last good calibration are suspect`,
       suspectFrom: previous ? localMidnight(previous.calibrated) : 0,
       suspectTo: localMidnight(record.calibrated),
       asFoundError: worst,
     };
     if (record.channel !== undefined) event.channel = record.channel;
-    if (record.mpe !== undefined) event.mpe = record.mpe;
+    // The limit the worst point broke (for an MPE that varies with the value, the one at that point).
+    if (verdict.worst) event.mpe = Math.abs(verdict.worst.limit);
+    else if (typeof record.mpe === 'number') event.mpe = record.mpe;
     this.opts.log.error({ instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: worst }, 'suspect readings: as-found out of tolerance');
     for (const l of this.listeners) l(event);
   }
@@ -199,16 +236,20 @@ export class CalibrationEngine implements CalibrationService {
     const policy = this.opts.policy ?? {};
     const mine = this.allRecords.filter((r) => r.instrument === instrument);
     const whole = mine.filter((r) => r.channel === undefined);
-    inst.whole.reset(buildTimeline(whole, policy), inst.manual);
-    const perChannel = new Set(mine.flatMap((r) => (r.channel !== undefined ? [r.channel] : [])));
-    for (const ch of perChannel) {
+    const wholeTimeline = buildTimeline(whole, policy);
+    inst.whole.reset(wholeTimeline, inst.manual, budgetOf(inst.config, undefined));
+    inst.ownRecords = new Set(mine.flatMap((r) => (r.channel !== undefined ? [r.channel] : [])));
+    const budgeted = new Set((inst.config.uncertaintyBudget ?? []).flatMap((b) => (b.channel !== undefined ? [b.channel] : [])));
+    for (const ch of [...inst.channels.keys()]) if (!inst.ownRecords.has(ch) && !budgeted.has(ch)) inst.channels.delete(ch);
+    for (const ch of new Set([...inst.ownRecords, ...budgeted])) {
       // A channel's own records rule from their dates on; before them the instrument's do.
       const firstOwn = Math.min(...mine.filter((r) => r.channel === ch).map((r) => localMidnight(r.calibrated)));
       const records = [...whole.filter((r) => localMidnight(r.calibrated) < firstOwn), ...mine.filter((r) => r.channel === ch)];
-      const timeline = buildTimeline(records, policy);
+      const timeline = inst.ownRecords.has(ch) ? buildTimeline(records, policy) : wholeTimeline;
+      const budget = budgetOf(inst.config, ch);
       const existing = inst.channels.get(ch);
-      if (existing) existing.reset(timeline, inst.manual);
-      else inst.channels.set(ch, new ChannelCalibration(timeline, inst.manual));
+      if (existing) existing.reset(timeline, inst.manual, budget);
+      else inst.channels.set(ch, new ChannelCalibration(timeline, inst.manual, budget));
     }
   }
 
@@ -217,6 +258,12 @@ export class CalibrationEngine implements CalibrationService {
     if (!inst) throw new Error(`no instrument "${id}" in this gateway's config`);
     return inst;
   }
+}
+
+/** The channel's budget: its own entry, else the instrument-wide one (no channel). */
+function budgetOf(inst: InstrumentConfig, channel: string | undefined): ChannelBudget | undefined {
+  const budgets = inst.uncertaintyBudget ?? [];
+  return (channel !== undefined ? budgets.find((b) => b.channel === channel) : undefined) ?? budgets.find((b) => b.channel === undefined);
 }
 
 function unitOf(inst: InstrumentConfig, channel: string | undefined): string {

@@ -1,11 +1,24 @@
 import type { CalStatus, CalTag, Reading } from '../reading.js';
 import { calendarDaysBetween, localMidnight, startOfLocalDay, startOfNextLocalDay } from './calendar.js';
-import { certificateUAt, errorAt, prepareTable, type PreparedTable } from './error-table.js';
-import type { CalibrationRecord } from './record.js';
+import { mpeAt } from './decision.js';
+import { certificateUAtLast, errorAt, prepareTable, type PreparedTable } from './error-table.js';
+import type { CalibrationRecord, Mpe } from './record.js';
 import { segmentAt, type StatusSegment } from './status-timeline.js';
 import { REPORTED_K, resolutionU } from './uncertainty.js';
 
 const TRACEABLE: ReadonlySet<CalStatus> = new Set(['valid', 'due_soon', 'limited']);
+const YEAR_MS = 365.25 * 86_400_000;
+const SQRT3 = Math.sqrt(3);
+
+/** Why a reading is not traceable although its status is: the `cal.reason` readings carry. */
+export const NOT_TRACEABLE = {
+  outsideRange: 'outside the validity range',
+  outsideLimited: 'outside the ranges the limited instrument may be used in',
+  noCertificateU: 'no uncertainty stated by the certificate at this value',
+  notANumber: 'not a number',
+  notNumeric: 'not a numeric measurement (a flag or a text): no calibration covers it',
+  noScope: 'the record states neither a validity range nor an error table',
+} as const;
 
 /** A manual status (quarantine, out of service) in force from `since` on. */
 export interface ManualState {
@@ -13,40 +26,65 @@ export interface ManualState {
   since: number;
 }
 
+/**
+ * A channel's uncertainty budget on top of whatever record is in force (imported or not): all
+ * standard uncertainties, in the channel's unit. `resolution` replaces the record's.
+ */
+export interface ChannelBudget {
+  /** Standard uncertainty the instrument drifts per year; counted from the record's calibration date. */
+  driftPerYear?: number;
+  resolution?: number;
+  components?: { name: string; u: number }[];
+}
+
 /** What one record contributes to a reading, prepared once per record. */
 interface Prepared {
-  /** The record's unit: its table corrects only channels in that unit. */
+  /** The record's unit: it covers only readings in that unit. */
   unit: string;
+  /** The error table; a verification's is judged, never applied. */
   table: PreparedTable | null;
-  /** Readings outside [min, max] are not corrected and not traceable. */
+  /** A verification: no correction, u includes MPE(x)/√3. */
+  verificationMpe: Mpe | null;
+  /** The validity range, of the measurand (the corrected value); ±Infinity with neither range nor table. */
   min: number;
   max: number;
+  /** Neither a range nor a table: nothing says what the record covers. */
+  noScope: boolean;
   limitedTo: { min: number; max: number }[] | null;
   /** Sum of squares of the components that do not depend on the value: resolution and extras. */
   fixedU2: number;
   hasFixedU: boolean;
-  hasU: boolean;
+  /** Drift, standard uncertainty per ms since `calibratedAt` (0: none). */
+  driftPerMs: number;
+  calibratedAt: number;
 }
 
-function prepare(r: CalibrationRecord): Prepared {
+function prepare(r: CalibrationRecord, budget: ChannelBudget | undefined): Prepared {
   const table = prepareTable(r.errorTable);
-  const fixedU = [...(r.resolution ? [resolutionU(r.resolution)] : []), ...(r.extraUncertainty ?? []).map((c) => c.u)];
+  const resolution = budget?.resolution ?? r.resolution;
+  const fixedU = [...(resolution ? [resolutionU(resolution)] : []), ...(r.extraUncertainty ?? []).map((c) => c.u), ...(budget?.components ?? []).map((c) => c.u)];
+  const refs = r.errorTable.map((p) => p.reference);
   return {
     unit: r.unit,
     table,
-    min: r.range?.min ?? table?.min ?? -Infinity,
-    max: r.range?.max ?? table?.max ?? Infinity,
+    verificationMpe: r.kind === 'verification' && r.mpe !== undefined ? r.mpe : null,
+    // The stated range, widened to the calibrated points themselves: a point the certificate
+    // measured (reference −0.1 for a nominal 0 of a "0 to 100" range) is always covered.
+    min: Math.min(r.range?.min ?? Infinity, ...refs),
+    max: Math.max(r.range?.max ?? -Infinity, ...refs),
+    noScope: !r.range && refs.length === 0,
     limitedTo: r.limitedTo?.length ? r.limitedTo : null,
     fixedU2: fixedU.reduce((sum, u) => sum + u * u, 0),
     hasFixedU: fixedU.length > 0,
-    hasU: fixedU.length > 0 || r.errorTable.some((p) => p.U !== undefined),
+    driftPerMs: (budget?.driftPerYear ?? 0) / YEAR_MS,
+    calibratedAt: localMidnight(r.calibrated),
   };
 }
 
 /**
  * The calibration of one channel (or of a whole instrument): its status timeline and, per reading,
  * the correction and uncertainty of the record in force at the reading's timestamp. The tag
- * object is shared by every reading of one status window (one per day at most) and the record's
+ * objects are shared by every reading of one status window (one per day at most) and the record's
  * table is prepared once, so tagging costs a few comparisons and, with a table, one interpolation.
  */
 export class ChannelCalibration {
@@ -54,19 +92,23 @@ export class ChannelCalibration {
   private to = -Infinity;
   private segment: StatusSegment | null = null;
   private tagIn: CalTag | null = null;
-  private tagOut: CalTag | null = null;
+  /** Not-traceable variants of tagIn, by reason (and by unit for unit mismatches). */
+  private readonly tagsOut = new Map<string, CalTag>();
+  private readonly tagsUnit = new Map<string, CalTag>();
   private prepared: Prepared | null = null;
   private readonly preparedByRecord = new Map<CalibrationRecord, Prepared>();
 
   constructor(
     private segments: StatusSegment[],
     private manual: ManualState | null = null,
+    private budget?: ChannelBudget,
   ) {}
 
   /** New records or a manual change: the cached window is no longer right. */
-  reset(segments: StatusSegment[], manual: ManualState | null): void {
+  reset(segments: StatusSegment[], manual: ManualState | null, budget?: ChannelBudget): void {
     this.segments = segments;
     this.manual = manual;
+    this.budget = budget;
     this.from = Infinity;
     this.to = -Infinity;
     this.preparedByRecord.clear();
@@ -88,26 +130,80 @@ export class ChannelCalibration {
     const tag = this.tagAt(r.ts);
     const raw = r.raw;
     const p = this.prepared;
-    if (typeof raw !== 'number' || p === null || r.quality === 'bad' || r.unit !== p.unit) {
+    if (p === null || r.quality === 'bad' || raw === null) {
       r.cal = tag;
       return;
     }
-    if (raw < p.min || raw > p.max || (p.limitedTo !== null && !p.limitedTo.some((l) => raw >= l.min && raw <= l.max))) {
-      // Outside what the certificate covers: the value stays raw and is not traceable.
-      r.cal = this.tagOut!;
+    if (typeof raw !== 'number') {
+      r.cal = this.out(NOT_TRACEABLE.notNumeric);
       return;
     }
-    r.cal = tag;
-    if (p.table) r.value = raw - errorAt(p.table, raw);
-    if (p.hasU) {
-      // Root sum of squares (GUM), with the fixed components summed once per record.
-      const uCert = p.table ? certificateUAt(p.table, raw) : Number.NaN;
-      const certKnown = Number.isFinite(uCert);
-      if (certKnown || p.hasFixedU) {
-        r.u = Math.sqrt((certKnown ? uCert * uCert : 0) + p.fixedU2);
-        r.k = REPORTED_K;
-      }
+    if (r.unit !== p.unit) {
+      r.cal = this.outOfUnit(r.unit, p.unit);
+      return;
     }
+    if (!Number.isFinite(raw)) {
+      r.cal = this.out(NOT_TRACEABLE.notANumber);
+      return;
+    }
+    if (p.noScope) {
+      r.cal = this.out(NOT_TRACEABLE.noScope);
+      return;
+    }
+    // The validity range is the measurand's: compared with the corrected value, not the indication.
+    const value = p.table !== null && p.verificationMpe === null ? raw - errorAt(p.table, raw) : raw;
+    if (value < p.min || value > p.max) {
+      r.cal = this.out(NOT_TRACEABLE.outsideRange);
+      return;
+    }
+    if (p.limitedTo !== null && !p.limitedTo.some((l) => value >= l.min && value <= l.max)) {
+      r.cal = this.out(NOT_TRACEABLE.outsideLimited);
+      return;
+    }
+    r.value = value;
+    // Root sum of squares of standard uncertainties (GUM), the fixed ones summed once per record.
+    let u2 = p.fixedU2;
+    let known = p.hasFixedU;
+    if (p.verificationMpe !== null) {
+      const m = mpeAt(p.verificationMpe, value) / SQRT3;
+      u2 += m * m;
+      known = true;
+    } else if (p.table !== null) {
+      // errorAt(raw) located raw in the table just above: the same place gives u.
+      const uCert = certificateUAtLast(p.table);
+      if (uCert !== uCert) {
+        r.cal = this.out(NOT_TRACEABLE.noCertificateU);
+        return;
+      }
+      u2 += uCert * uCert;
+      known = true;
+    }
+    if (p.driftPerMs > 0) {
+      const d = p.driftPerMs * Math.max(0, r.ts - p.calibratedAt);
+      u2 += d * d;
+      known = true;
+    }
+    if (known) {
+      r.u = Math.sqrt(u2);
+      r.k = REPORTED_K;
+    }
+    r.cal = tag;
+  }
+
+  private out(reason: string): CalTag {
+    const tag = this.tagIn!;
+    if (!tag.traceable) return tag;
+    let t = this.tagsOut.get(reason);
+    if (!t) this.tagsOut.set(reason, (t = Object.freeze({ ...tag, traceable: false, reason })));
+    return t;
+  }
+
+  private outOfUnit(unit: string, recordUnit: string): CalTag {
+    const tag = this.tagIn!;
+    if (!tag.traceable) return tag;
+    let t = this.tagsUnit.get(unit);
+    if (!t) this.tagsUnit.set(unit, (t = Object.freeze({ ...tag, traceable: false, reason: `unit "${unit}" is not the record's unit "${recordUnit}"` })));
+    return t;
   }
 
   private recompute(ts: number): void {
@@ -128,18 +224,18 @@ export class ChannelCalibration {
     this.from = from;
     this.to = to;
     this.segment = seg;
-    const base = {
+    this.tagIn = Object.freeze({
       status,
       certificate: record?.certificate ?? null,
       due: record?.due ?? null,
       daysToDue: record ? calendarDaysBetween(ts, localMidnight(record.due)) : null,
-    };
-    const traceable = TRACEABLE.has(status);
-    this.tagIn = Object.freeze({ ...base, traceable });
-    this.tagOut = traceable ? Object.freeze({ ...base, traceable: false }) : this.tagIn;
+      traceable: TRACEABLE.has(status),
+    });
+    this.tagsOut.clear();
+    this.tagsUnit.clear();
     if (record) {
       let p = this.preparedByRecord.get(record);
-      if (!p) this.preparedByRecord.set(record, (p = prepare(record)));
+      if (!p) this.preparedByRecord.set(record, (p = prepare(record, this.budget)));
       this.prepared = p;
     } else {
       this.prepared = null;

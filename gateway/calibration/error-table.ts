@@ -11,6 +11,9 @@ export interface PreparedTable {
   u: Float64Array;
   min: number;
   max: number;
+  /** Where the last locate() put its value: segment index and weight (scratch for the hot path). */
+  at: number;
+  w: number;
 }
 
 export function prepareTable(points: readonly ErrorTablePoint[]): PreparedTable | null {
@@ -23,6 +26,8 @@ export function prepareTable(points: readonly ErrorTablePoint[]): PreparedTable 
     u: new Float64Array(n),
     min: sorted[0]!.indication,
     max: sorted[n - 1]!.indication,
+    at: 0,
+    w: 0,
   };
   sorted.forEach((p, i) => {
     table.x[i] = p.indication;
@@ -40,20 +45,55 @@ function segment(t: PreparedTable, v: number): number {
   return n - 2;
 }
 
-function lerp(xs: Float64Array, ys: Float64Array, i: number, v: number): number {
-  if (xs.length === 1) return ys[0]!;
+/**
+ * Finds v in the table once, for both E and u: linear between the two points around it; never
+ * extrapolated: beyond the outermost points the nearest point's values hold (a straight line
+ * through the last two points could take u to 0); exactly on a point, that point's values (a
+ * neighbour without U must not make it NaN).
+ */
+function locate(t: PreparedTable, v: number): void {
+  const xs = t.x;
+  const n = xs.length;
+  t.w = 0;
+  if (n === 1 || v <= t.min) {
+    t.at = 0;
+    return;
+  }
+  if (v >= t.max) {
+    t.at = n - 1;
+    return;
+  }
+  const i = segment(t, v);
   const x0 = xs[i]!;
   const x1 = xs[i + 1]!;
-  if (x1 === x0) return ys[i]!;
-  return ys[i]! + ((ys[i + 1]! - ys[i]!) * (v - x0)) / (x1 - x0);
+  if (v === x1) t.at = i + 1;
+  else {
+    t.at = i;
+    if (v !== x0) t.w = (v - x0) / (x1 - x0);
+  }
 }
 
-/** E(v): the error at indication v, linear between the table's points (v inside the table). */
+function located(t: PreparedTable, ys: Float64Array): number {
+  const i = t.at;
+  return t.w === 0 ? ys[i]! : ys[i]! + (ys[i + 1]! - ys[i]!) * t.w;
+}
+
+/** E(v): the error at indication v, linear between the table's points, held beyond them. */
 export function errorAt(t: PreparedTable, v: number): number {
-  return lerp(t.x, t.error, segment(t, v), v);
+  locate(t, v);
+  return located(t, t.error);
 }
 
-/** The certificate's standard uncertainty at v, linear between points; NaN when not given. */
+/**
+ * The certificate's standard uncertainty at v, linear between points, held beyond the outermost
+ * ones; NaN where a point involved states no U (that region has no certificate uncertainty).
+ */
 export function certificateUAt(t: PreparedTable, v: number): number {
-  return lerp(t.x, t.u, segment(t, v), v);
+  locate(t, v);
+  return located(t, t.u);
+}
+
+/** certificateUAt at the v errorAt was last called with (one table scan per reading). */
+export function certificateUAtLast(t: PreparedTable): number {
+  return located(t, t.u);
 }

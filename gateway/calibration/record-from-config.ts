@@ -1,14 +1,17 @@
 import type { CalibrationConfig } from './calibration-config.js';
+import { difference } from './decimal.js';
 import type { CalibrationRecord, ErrorTablePoint } from './record.js';
 
 type ConfigPoint = NonNullable<CalibrationConfig['errorTable']>[number];
 
 function point(p: ConfigPoint): ErrorTablePoint {
-  const out: ErrorTablePoint = { reference: p.reference, indication: p.indication, error: p.error ?? p.indication - p.reference };
+  const out: ErrorTablePoint = { reference: p.reference, indication: p.indication, error: p.error ?? difference(p.indication, p.reference) };
   if (p.U !== undefined) {
     out.U = p.U;
     out.k = p.k ?? 2;
   }
+  if (p.tolerance) out.tolerance = p.tolerance;
+  if (p.acceptance) out.acceptance = p.acceptance;
   return out;
 }
 
@@ -27,7 +30,8 @@ export function recordFromConfig(instrument: string, unit: string, c: Calibratio
     source: 'config',
   };
   const optional = {
-    channel: c.channel, issued: c.issued, laboratory: c.laboratory, range: c.range, mpe: c.mpe, conformity: c.conformity,
+    channel: c.channel, issued: c.issued, laboratory: c.laboratory, range: c.range, mpe: c.mpe, decisionRule: c.decisionRule,
+    conformity: c.conformity, asFoundConformity: c.asFoundConformity,
     limitedTo: c.limitedTo, resolution: c.resolution, dueSoonDays: c.dueSoonDays, dueSoonShare: c.dueSoonShare,
     extraUncertainty: c.extraUncertainty, asFound: c.asFound?.map(point),
   };

@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Id, IsoDate } from '../../config/common.js';
+import { ConformitySchema, DecisionRuleSchema, Limits, MpeSchema } from './calibration-config.js';
 
 const Point = Type.Object(
   {
@@ -12,6 +13,8 @@ const Point = Type.Object(
     error: Type.Number(),
     U: Type.Optional(Type.Number({ minimum: 0 })),
     k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    tolerance: Type.Optional(Limits),
+    acceptance: Type.Optional(Limits),
   },
   { additionalProperties: false },
 );
@@ -31,8 +34,10 @@ export const recordFields = {
   range: Type.Optional(Range),
   errorTable: Type.Array(Point),
   asFound: Type.Optional(Type.Array(Point)),
-  mpe: Type.Optional(Type.Number({ minimum: 0 })),
-  conformity: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not_stated')])),
+  mpe: Type.Optional(MpeSchema),
+  decisionRule: Type.Optional(DecisionRuleSchema),
+  conformity: Type.Optional(ConformitySchema),
+  asFoundConformity: Type.Optional(ConformitySchema),
   limitedTo: Type.Optional(Type.Array(Range)),
   resolution: Type.Optional(Type.Number({ minimum: 0 })),
   traceability: Type.Array(

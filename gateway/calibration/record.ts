@@ -15,6 +15,33 @@ export interface ErrorTablePoint {
   U?: number;
   /** Coverage factor of U (commonly 2). */
   k?: number;
+  /** Tolerance limits of the error at this point (a DCC's per-point limits); wins over the record's MPE. */
+  tolerance?: Limits;
+  /** The certificate's own acceptance limits (already guard-banded): a point passes inside them. */
+  acceptance?: Limits;
+}
+
+/** Lower and upper limit of the error, in the channel's unit (lower ≤ upper). */
+export interface Limits {
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Maximum permissible error: a constant (±0.5), or a function of the value,
+ * ±(constant + proportional·|x|), x being the reference value (the measurand) at a table point and
+ * the reading's value for a verified instrument, e.g. IEC 60751 class A: ±(0.15 + 0.002·|t|) °C.
+ */
+export type Mpe = number | { constant: number; proportional: number };
+
+/**
+ * How errors are judged against their limits (ILAC-G8:09/2019). `simple`: pass when the error is
+ * inside or on the tolerance limits. `guarded`: pass only inside the acceptance limits, the
+ * tolerance limits moved in by the guard band w = r·U of the point (r default 1).
+ */
+export interface DecisionRule {
+  rule: 'simple' | 'guarded';
+  r?: number;
 }
 
 export interface TraceabilityLink {
@@ -28,7 +55,11 @@ export interface TraceabilityLink {
 /** 校准 calibration (reports errors) or 检定 verification (legal: pass/fail against MPE). */
 export type LegalKind = 'calibration' | 'verification';
 
-export type Conformity = 'pass' | 'fail' | 'not_stated';
+/**
+ * A certificate's statement of conformity, as written. ILAC-G8's `conditionalPass` (inside the
+ * tolerance but within U of it) and `conditionalFail` are kept: the record's decision rule maps them.
+ */
+export type Conformity = 'pass' | 'fail' | 'conditionalPass' | 'conditionalFail' | 'not_stated';
 
 export interface CalibrationRecord {
   certificate: string;
@@ -51,10 +82,14 @@ export interface CalibrationRecord {
   errorTable: ErrorTablePoint[];
   /** As found (before adjustment), when the certificate reports it. */
   asFound?: ErrorTablePoint[];
-  /** Maximum permissible error, for judging as-found data (verification). */
-  mpe?: number;
-  /** The certificate's statement of conformity (of the as-found state when it gives both). */
+  /** Maximum permissible error, for judging as-found and as-left data; a verification's u includes MPE/√3. */
+  mpe?: Mpe;
+  /** How errors are judged against the MPE or tolerance limits; default simple acceptance. */
+  decisionRule?: DecisionRule;
+  /** The certificate's statement of conformity of the instrument as left (returned to service). */
   conformity?: Conformity;
+  /** Its statement of conformity as found (before any adjustment). */
+  asFoundConformity?: Conformity;
   /** Allowed ranges of a 准用 (limited) instrument; readings outside are not traceable. */
   limitedTo?: { min: number; max: number }[];
   /** Resolution of the indication (last digit), for the uncertainty budget. */

@@ -1,5 +1,6 @@
 import type { CalStatus } from '../reading.js';
 import { addLocalDays, localMidnight } from './calendar.js';
+import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
 
 /** When a record says nothing and the site sets nothing. */
@@ -19,33 +20,61 @@ export interface StatusSegment {
 }
 
 /**
- * Whether the instrument, as calibrated and left (after any adjustment), fails: the certificate
- * states non-conformity without separate as-found data, or the as-left errors exceed the MPE.
+ * The as-found / as-left truth table (README, "Calibration"): conformity is judged on the instrument
+ * as left. As-left fail → out_of_tolerance for the record's whole span. As-found fail → the
+ * readings since the last good calibration are suspect (an event and an impact report), whatever
+ * the as-left verdict. A verdict comes from the decision rule where limits are known, else from the
+ * certificate's statement (decision.ts).
  */
 export function asLeftFailed(r: CalibrationRecord): boolean {
-  if (r.mpe !== undefined && r.errorTable.some((p) => Math.abs(p.error) > r.mpe!)) return true;
-  return r.asFound === undefined && r.conformity === 'fail';
+  return judgeRecord(r).asLeft.result === 'fail';
 }
 
 /** Whether the instrument was found out of tolerance before adjustment: past readings are suspect. */
 export function asFoundFailed(r: CalibrationRecord): boolean {
-  if (!r.asFound || r.asFound.length === 0) return false;
-  if (r.mpe !== undefined) return r.asFound.some((p) => Math.abs(p.error) > r.mpe!);
-  return r.conformity === 'fail';
+  return judgeRecord(r).asFound?.result === 'fail';
+}
+
+/** Two records of one channel with the same calibration and issue dates: which one rules is unknowable. */
+export class RecordTieError extends Error {
+  override readonly name = 'RecordTieError';
+}
+
+/**
+ * Records in the order they take over: by calibration date, then by issue date (a certificate
+ * re-issued the same day replaces the earlier issue; a missing issue date counts as the earliest).
+ * A true tie is refused: input order must never decide which certificate corrects readings.
+ */
+export function orderRecords(records: readonly CalibrationRecord[]): CalibrationRecord[] {
+  const sorted = [...records].sort((a, b) => a.calibrated.localeCompare(b.calibrated) || (a.issued ?? '').localeCompare(b.issued ?? ''));
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (a.calibrated === b.calibrated && (a.issued ?? '') === (b.issued ?? '')) {
+      const scope = b.channel === undefined ? '' : ` channel ${b.channel}`;
+      throw new RecordTieError(
+        `certificates ${a.certificate} and ${b.certificate} of ${b.instrument}${scope} are both calibrated ${b.calibrated}` +
+          `${b.issued ? ` and issued ${b.issued}` : ' with no issue date'}: which one is in force cannot be decided; give the later one its (later) issue date or remove one`,
+      );
+    }
+  }
+  return sorted;
 }
 
 /**
  * The statuses a channel passes through over all of its records, precomputed so the hot path only
  * compares a timestamp with segment bounds. Each record rules from its calibration date until the
  * next record's; inside that span it is valid, then due_soon, then expired by the calendar, or
- * out_of_tolerance throughout when it failed as left, or limited (准用) when restricted.
+ * out_of_tolerance throughout when it failed as left, or limited (准用) when restricted (then
+ * due_soon and expired like any other).
  */
 export function buildTimeline(records: readonly CalibrationRecord[], site: DueSoonPolicy = {}): StatusSegment[] {
-  const sorted = [...records].sort((a, b) => localMidnight(a.calibrated) - localMidnight(b.calibrated));
+  const sorted = orderRecords(records);
   const segments: StatusSegment[] = [];
   let cursor = -Infinity;
   sorted.forEach((r, i) => {
     const start = localMidnight(r.calibrated);
+    // A record re-issued for the same calibration date replaces the earlier issue from that date on.
     const end = i + 1 < sorted.length ? localMidnight(sorted[i + 1]!.calibrated) : Infinity;
     if (start > cursor) segments.push({ from: cursor, to: start, status: 'uncalibrated', record: null });
     const expiresAt = addLocalDays(localMidnight(r.due), 1);
@@ -55,7 +84,8 @@ export function buildTimeline(records: readonly CalibrationRecord[], site: DueSo
       ? [[start, end, 'out_of_tolerance']]
       : [
           [start, dueSoonAt, inService],
-          [dueSoonAt, expiresAt, inService === 'limited' ? 'limited' : 'due_soon'],
+          // A limited (准用) instrument turns due_soon too; its ranges stay enforced per reading.
+          [dueSoonAt, expiresAt, 'due_soon'],
           [expiresAt, end, 'expired'],
         ];
     for (const [from, to, status] of parts) {

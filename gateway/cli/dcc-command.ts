@@ -186,7 +186,7 @@ async function importFiles(files: string[], v: Values): Promise<number> {
       const dcc = parseBytes(verified.bytes, target.unit);
       const signature = verified.signature;
       if (signature instanceof DccError) throw signature;
-      const { record, dueFrom } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
+      const { record, dueFrom, warnings } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
       const kept = signature && recordSignature(signature);
       if (kept) record.signature = kept;
       const plan = planSave(target.recordsDir, record, { replace: v.replace });
@@ -199,6 +199,7 @@ async function importFiles(files: string[], v: Values): Promise<number> {
         `${tag}: certificate ${record.certificate}, calibrated ${record.calibrated}, due ${record.due} (${dueFrom}), ` +
           `${record.errorTable.length} points in ${record.unit}${asFound}, ${describeSignature(kept)} → ${plan.file} (${plan.outcome === 'created' ? 'new' : plan.outcome === 'replaced' ? 'replaces the stored record' : 'already stored, unchanged'})`,
       );
+      for (const w of warnings) console.log(`${tag}: warning: ${w}`);
     } catch (err) {
       if (!(err instanceof DccError || err instanceof RecordStoreError)) throw err;
       failed++;

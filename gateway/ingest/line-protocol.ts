@@ -14,7 +14,7 @@ export interface RenderableBatch {
 /**
  * Renders readings as InfluxDB line protocol, one `reading` point per reading:
  *   <measurement>,cal_status=..,channel=..,instrument=..,quality=..,quantity=..,site=..,unit=..
- *     value=..,raw=..,u=..,k=..,seq=..i,traceable=..,days_to_due=..i,certificate="..",reason=".." <ts ms>
+ *     value=..,raw=..,u=..,k=..,seq=..i,traceable=..,days_to_due=..i,certificate="..",reason="..",cal_reason=".." <ts ms>
  * Tags are the low-cardinality identity (sorted, as InfluxDB prefers); everything per-reading is a
  * field. Numbers and booleans both go to float fields (true = 1) because InfluxDB 1.x fixes a
  * field's type per measurement and shard: one boolean channel must not make every numeric
@@ -120,5 +120,6 @@ function fields(r: WireReading): string {
   if (cal.daysToDue !== null) f += ',days_to_due=' + intField(cal.daysToDue);
   if (cal.certificate !== null) f += ',certificate=' + stringField(cal.certificate);
   if (r.reason !== undefined) f += ',reason=' + stringField(r.reason);
+  if (cal.reason !== undefined) f += ',cal_reason=' + stringField(cal.reason);
   return f;
 }

@@ -14,7 +14,7 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
 const CODEC_VERSION = 1;
 
 type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number];
-type StoredCal = [CalStatus, string | null, string | null, number | null, boolean];
+type StoredCal = [CalStatus, string | null, string | null, number | null, boolean, string?];
 type StoredBatch = [number, string, string, StoredCal[], StoredReading[]];
 
 function num(v: number | undefined): string {
@@ -49,7 +49,8 @@ export function encodeBatch(batch: ReadingBatch): string {
       `,${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
       `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
   }
-  const calText = cals.map((t) => JSON.stringify([t.status, t.certificate, t.due, t.daysToDue, t.traceable])).join(',');
+  // The not-traceable reason rides as a sixth element, only when there is one.
+  const calText = cals.map((t) => JSON.stringify(t.reason === undefined ? [t.status, t.certificate, t.due, t.daysToDue, t.traceable] : [t.status, t.certificate, t.due, t.daysToDue, t.traceable, t.reason])).join(',');
   return `[${CODEC_VERSION},${str(batch.site)},${str(batch.instrument)},[${calText}],[${rows}]]`;
 }
 
@@ -60,8 +61,8 @@ export function decodeBatch(payload: string): ReadingBatch {
     throw new Error(`not a spooled batch of version ${CODEC_VERSION}`);
   }
   const [, site, instrument, storedCals, rows] = doc;
-  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable]) =>
-    Object.freeze({ status, certificate, due, daysToDue, traceable }),
+  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable, calReason]) =>
+    Object.freeze(calReason === undefined ? { status, certificate, due, daysToDue, traceable } : { status, certificate, due, daysToDue, traceable, reason: calReason }),
   );
   const readings: Reading[] = new Array<Reading>(rows.length);
   for (let i = 0; i < rows.length; i++) {

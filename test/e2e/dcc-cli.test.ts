@@ -75,7 +75,9 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
       due: '2027-03-18',
       unit: 'K',
       range: { min: 273.15, max: 423.15 },
-      conformity: 'fail',
+      // As left pass, as found fail: each state keeps its own statement (issue 12).
+      conformity: 'pass',
+      asFoundConformity: 'fail',
       source: 'dcc',
       sourceFile: PT100,
     });
@@ -233,7 +235,11 @@ describe('metrogate dcc show (built CLI)', { timeout: 120_000 }, () => {
     expect(lines).toContain('calibrated: 2026-03-18 (performed 2026-03-16 to 2026-03-18)');
     expect(lines).toContain('due: 2027-03-18 (recalibration period P12M)');
     expect(lines).toContain('validity range: 273.15 to 423.15 K');
-    expect(lines).toContain('conformity: fail (tolerance ±0.15 K)');
+    expect(lines).toContain('conformity as left: pass, as found: fail (tolerance ±0.15 K)');
+    expect(lines).toContain('verdict as left: pass (simple acceptance against MPE ±0.15; point 4 (reference 423.16): error 0.02 (U 0.035), limit 0.15)');
+    expect(lines).toContain(
+      'verdict as found: fail (simple acceptance against MPE ±0.15; point 4 (reference 423.158): error 0.242 (U 0.035), limit 0.15) → readings since the last good calibration are suspect',
+    );
     expect(lines).toContain('SPRT 5187, certificate PTB-2025-1234');
     expect(lines).toContain('as-left error table (after adjustment) (K, 4 points, conformity pass)');
     expect(lines).toContain('reference indication error U k');

@@ -33,9 +33,11 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
   const base = loadConfig(join(ROOT, 'config/examples/demo.yaml'));
   const sim = await startSimulator({ devices: devicesFromConfig(base, { ephemeralPorts: true, static: true }).devices });
   const records: Record<string, CalibrationConfig | undefined> = {
-    'bath-01': { certificate: 'E2E-VALID', calibrated: localDate(-100), due: localDate(200) },
-    'pressure-01': { certificate: 'E2E-SOON', calibrated: localDate(-350), due: localDate(10) },
-    'balance-01': { certificate: 'E2E-EXPIRED', calibrated: localDate(-400), due: localDate(-5) },
+    // Each with the range it covers, in the unit of the instrument's first channel (a record with
+    // neither range nor table covers nothing, so its readings would not be traceable).
+    'bath-01': { certificate: 'E2E-VALID', calibrated: localDate(-100), due: localDate(200), range: { min: 0, max: 100 } },
+    'pressure-01': { certificate: 'E2E-SOON', calibrated: localDate(-350), due: localDate(10), range: { min: 0, max: 300 } },
+    'balance-01': { certificate: 'E2E-EXPIRED', calibrated: localDate(-400), due: localDate(-5), range: { min: 0, max: 220 } },
     'dmm-01': undefined,
   };
   // Paths resolve beside the config file: keep this run's state out of the source tree.

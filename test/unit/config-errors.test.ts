@@ -215,3 +215,39 @@ describe('several problems at once', () => {
     ]);
   });
 });
+
+/** Issue 12, finding 5: config records get the checks DCC records get (one validation for all). */
+describe('calibration records in the config', () => {
+  const cal = (lines: string) => withCalibration(`calibrated: "2025-03-14"\ndue: "2026-03-14"\n${lines}`);
+
+  it('an error written as a correction (reference − indication) is refused: it would double the error', () => {
+    const text = cal('errorTable:\n  - { reference: -40.00, indication: -39.92, error: -0.08, U: 0.10 }');
+    expect(messages(text)).toEqual([
+      `${FILE}: instruments[1].calibration.errorTable[0].error: indication -39.92 − reference -40 = 0.08, but the error is -0.08: ` +
+        `it looks like a correction (reference − indication); the error is indication − reference (line ${lineOf(text, 'error: -0.08')})`,
+    ]);
+  });
+
+  it('range min > max, limitedTo outside the range, a channel that does not exist, repeated indications', () => {
+    const text = cal(
+      'channel: nope\nrange: { min: 100, max: 0 }\nlimitedTo: [{ min: 50, max: 150 }]\nerrorTable:\n' +
+        '  - { reference: 20.0, indication: 20.1, U: 0.1 }\n  - { reference: 20.05, indication: 20.1, U: 0.1 }',
+    );
+    expect(messages(text)).toEqual([
+      `${FILE}: instruments[1].calibration.channel: no channel "nope" in instrument scale (channels: m): the record would never be used (line ${lineOf(text, 'channel: nope')})`,
+      `${FILE}: instruments[1].calibration.range: min 100 is greater than max 0 (line ${lineOf(text, 'range:')})`,
+      `${FILE}: instruments[1].calibration.errorTable[1].indication: indication 20.1 repeats point 1: one indication cannot have two errors (line ${lineOf(text, 'reference: 20.05')})`,
+    ]);
+    const limited = cal('range: { min: 0, max: 100 }\nlimitedTo: [{ min: 50, max: 150 }]');
+    expect(messages(limited)).toEqual([
+      `${FILE}: instruments[1].calibration.limitedTo[0]: 50 to 150 is not inside the validity range 0 to 100: a limited instrument cannot be used beyond its calibration (line ${lineOf(limited, 'limitedTo')})`,
+    ]);
+  });
+
+  it('a budget for a channel that does not exist', () => {
+    const text = `${BASE}    uncertaintyBudget:\n      - { channel: nope, driftPerYear: 0.01 }\n`;
+    expect(messages(text)).toEqual([
+      `${FILE}: instruments[1].uncertaintyBudget[0].channel: no channel "nope" in instrument scale (channels: m) (line ${lineOf(text, 'channel: nope')})`,
+    ]);
+  });
+});

@@ -27,11 +27,11 @@ describe('the PTB good-practice DCCs (../shared/fixtures/dcc), values read off t
     expect(dcc.unit).toBe('°C');
     expect(dcc.asLeft.path).toBe(`${GP_RESULTS}/dcc:result[refType=gp_measuringResult1]/dcc:data/dcc:list[refType=gp_table1]`);
     expect(dcc.asLeft.points).toEqual([
-      { reference: 33.098, indication: 33.17, error: 0.072, U: 0.061, k: 2 },
-      { reference: 99.971, indication: 100.06, error: 0.089, U: 0.061, k: 2 },
-      { reference: 175.103, indication: 175.21, error: 0.107, U: 0.061, k: 2 },
-      { reference: 250.169, indication: 250.16, error: -0.009, U: 0.061, k: 2 },
-      { reference: 320.004, indication: 319.92, error: -0.084, U: 0.061, k: 2 },
+      { reference: 33.098, indication: 33.17, error: 0.072, U: 0.061, k: 2, acceptance: { lower: -0.23, upper: 0.23 } },
+      { reference: 99.971, indication: 100.06, error: 0.089, U: 0.061, k: 2, acceptance: { lower: -0.23, upper: 0.23 } },
+      { reference: 175.103, indication: 175.21, error: 0.107, U: 0.061, k: 2, acceptance: { lower: -0.23, upper: 0.23 } },
+      { reference: 250.169, indication: 250.16, error: -0.009, U: 0.061, k: 2, acceptance: { lower: -0.3, upper: 0.3 } },
+      { reference: 320.004, indication: 319.92, error: -0.084, U: 0.061, k: 2, acceptance: { lower: -0.3, upper: 0.3 } },
     ]);
     expect(dcc.asFound).toBeUndefined();
     expect(dcc.range).toBeUndefined();
@@ -54,14 +54,14 @@ describe('the PTB good-practice DCCs (../shared/fixtures/dcc), values read off t
     const dcc = parseDcc(shared('dcc_gp_temperature_typical_adjustment_v12.xml'), { unit: '°C' });
     expect(dcc.certificate).toBe('GP_DCC_temperature_typical_adjustment_1.2');
     expect(dcc.asLeft.path).toContain('dcc:results/dcc:result[refType=gp_measuringResult1]/dcc:data/dcc:list[refType=gp_table2]');
-    expect(dcc.asLeft.points[0]).toEqual({ reference: 33.098, indication: 33.17, error: 0.072, U: 0.061, k: 2 });
+    expect(dcc.asLeft.points[0]).toEqual({ reference: 33.098, indication: 33.17, error: 0.072, U: 0.061, k: 2, acceptance: { lower: -0.23, upper: 0.23 } });
     expect(dcc.asFound!.path).toContain('dcc:influenceConditions/dcc:influenceCondition[refType=basic_adjustment]/dcc:data/dcc:list[refType=gp_table1]');
     expect(dcc.asFound!.points).toEqual([
-      { reference: 33.095, indication: 33.2, error: 0.105, U: 0.89, k: 2 },
-      { reference: 99.977, indication: 100.3, error: 0.323, U: 0.89, k: 2 },
-      { reference: 175.099, indication: 174.9, error: -0.199, U: 0.89, k: 2 },
-      { reference: 250.171, indication: 249.9, error: -0.271, U: 0.89, k: 2 },
-      { reference: 320.001, indication: 320.2, error: 0.199, U: 0.89, k: 2 },
+      { reference: 33.095, indication: 33.2, error: 0.105, U: 0.89, k: 2, acceptance: { lower: -0.75, upper: 0.75 } },
+      { reference: 99.977, indication: 100.3, error: 0.323, U: 0.89, k: 2, acceptance: { lower: -0.75, upper: 0.75 } },
+      { reference: 175.099, indication: 174.9, error: -0.199, U: 0.89, k: 2, acceptance: { lower: -0.75, upper: 0.75 } },
+      { reference: 250.171, indication: 249.9, error: -0.271, U: 0.89, k: 2, acceptance: { lower: -0.9, upper: 0.9 } },
+      { reference: 320.001, indication: 320.2, error: 0.199, U: 0.89, k: 2, acceptance: { lower: -0.9, upper: 0.9 } },
     ]);
     expect(dcc.range).toEqual({ min: 32.85, max: 319.85 }); // 306 K and 593 K
     expect(parseDcc(shared('dcc_gp_temperature_typical_adjustment_v12.xml'), { unit: 'K' }).range).toEqual({ min: 306, max: 593 });
@@ -75,13 +75,13 @@ describe('the PTB good-practice DCCs (../shared/fixtures/dcc), values read off t
     expect(dcc.performance).toEqual({ begin: '1957-08-13', end: '1957-08-14' });
     expect(dcc.recalibration).toEqual({ date: '1959-10-22' });
     expect(dcc.asLeft.points).toEqual([
-      { reference: 20.1, indication: 19.7, error: -0.4, U: 0.6, k: 2 },
-      { reference: 50, indication: 49.9, error: -0.1, U: 0.8, k: 2 },
-      { reference: 80, indication: 80.3, error: 0.3, U: 1, k: 2 },
-      { reference: 90.1, indication: 91.2, error: 1.1, U: 1.1, k: 2 },
-      { reference: 80.1, indication: 81.3, error: 1.2, U: 1, k: 2 },
-      { reference: 50, indication: 50.6, error: 0.6, U: 0.8, k: 2 },
-      { reference: 20, indication: 19.7, error: -0.3, U: 0.6, k: 2 },
+      { reference: 20.1, indication: 19.7, error: -0.4, U: 0.6, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 50, indication: 49.9, error: -0.1, U: 0.8, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 80, indication: 80.3, error: 0.3, U: 1, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 90.1, indication: 91.2, error: 1.1, U: 1.1, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 80.1, indication: 81.3, error: 1.2, U: 1, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 50, indication: 50.6, error: 0.6, U: 0.8, k: 2, acceptance: { lower: -2, upper: 2 } },
+      { reference: 20, indication: 19.7, error: -0.3, U: 0.6, k: 2, acceptance: { lower: -2, upper: 2 } },
     ]);
     expect(dcc.range).toEqual({ min: 10, max: 80 });
     expect(dcc.mpe).toBe(2.2); // tolerance limits ±0.022 (\one) = ±2.2 %
@@ -97,7 +97,7 @@ describe('the PTB good-practice DCCs (../shared/fixtures/dcc), values read off t
   it('humidity without a channel unit keeps the certificate\'s first representation (\\one)', () => {
     const dcc = parseDcc(shared('dcc_gp_humidity_v1.0.xml'));
     expect(dcc.unit).toBe('1');
-    expect(dcc.asLeft.points[0]).toEqual({ reference: 0.201, indication: 0.197, error: -0.004, U: 0.006, k: 2 });
+    expect(dcc.asLeft.points[0]).toEqual({ reference: 0.201, indication: 0.197, error: -0.004, U: 0.006, k: 2, acceptance: { lower: -0.02, upper: 0.02 } });
     expect(dcc.range).toEqual({ min: 0.1, max: 0.8 });
   });
 
@@ -130,9 +130,11 @@ describe('our own fixtures (test/fixtures/dcc), values read off the files by han
       { reference: 100.005, indication: 100.16, error: 0.155, U: 0.03, k: 2 },
       { reference: 150.008, indication: 150.25, error: 0.242, U: 0.035, k: 2 },
     ]);
-    // "pass pass fail fail" before adjustment: the record's conformity is the as-found state's.
+    // "pass pass fail fail" before adjustment, "pass" after: each state keeps its own statement
+    // (issue 12: the importer used to keep only the as-found one, hiding an as-left failure).
     expect(dcc.asFound!.conformity).toBe('fail');
-    expect(dcc.conformity).toBe('fail');
+    expect(dcc.asFoundConformity).toBe('fail');
+    expect(dcc.conformity).toBe('pass');
     expect(dcc.mpe).toBe(0.15);
     expect(dcc.range).toEqual({ min: 0, max: 150 });
     expect(dcc.resolution).toBe(0.01); // 10 mK

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDcc } from '../../gateway/calibration/dcc/parse-dcc.js';
 import { addToDate, dccToRecord, parsePeriod } from '../../gateway/calibration/dcc/to-record.js';
+import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
+import { judgeRecord } from '../../gateway/calibration/decision.js';
+import { silentLogger } from '../../gateway/log.js';
+import { BATH, reading } from '../support/calibration-fixture.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 const own = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'dcc', name), 'utf8');
@@ -39,7 +43,9 @@ describe('a DCC becomes a CalibrationRecord', () => {
         { reference: 150.008, indication: 150.25, error: 0.242, U: 0.035, k: 2 },
       ],
       mpe: 0.15,
-      conformity: 'fail',
+      // As left pass, as found fail: kept apart (issue 12, finding 2).
+      conformity: 'pass',
+      asFoundConformity: 'fail',
       resolution: 0.01,
       traceability: [
         { standard: 'SPRT 5187', certificate: 'PTB-2025-1234' },
@@ -78,6 +84,52 @@ describe('a DCC becomes a CalibrationRecord', () => {
     expect(Object.keys(record).sort()).toEqual(
       ['calibrated', 'certificate', 'conformity', 'due', 'errorTable', 'instrument', 'kind', 'laboratory', 'mpe', 'range', 'source', 'traceability', 'unit'].sort(),
     );
+  });
+});
+
+/** Issue 12: what a certificate says reaches the record, or the user is told it did not. */
+describe('nothing a certificate states is lost on import (issue 12)', () => {
+  const imported = (name: string) => dccToRecord(parseDcc(own(name), { unit: '°C' }), { instrument: 'bath', channel: 'temperature' });
+
+  it('finding 2: an as-left failure beside a failing as-found table makes the instrument out_of_tolerance', () => {
+    const { record } = imported('pt100-as-left-fail.xml');
+    expect(record).toMatchObject({ conformity: 'fail', asFoundConformity: 'fail' });
+    expect(judgeRecord(record).asLeft).toMatchObject({ result: 'fail', rule: expect.stringContaining('the certificate states "fail"') });
+    expect(judgeRecord(record).asFound).toMatchObject({ result: 'fail', worst: { error: 0.242, limit: 0.15 } });
+    const engine = new CalibrationEngine({ site: 'lab', instruments: [BATH], records: [record], log: silentLogger() });
+    const r = reading(new Date(2026, 5, 1, 12).getTime(), 50);
+    engine.tag(r);
+    expect(r.cal).toMatchObject({ status: 'out_of_tolerance', certificate: 'MT-2026-0318/F', traceable: false });
+  });
+
+  it('finding 3: an error quantity identified by id= instead of refType= is still read, with its U, and the user is told', () => {
+    const { record, warnings } = imported('error-by-id.xml');
+    // 273.16 K → 0.01 °C, 323.15 K → 50 °C; errors +0.04 and −0.02 K, U 0.03 K (k = 2) on the error.
+    expect(record.errorTable).toEqual([
+      { reference: 0.01, indication: 0.05, error: 0.04, U: 0.03, k: 2 },
+      { reference: 50, indication: 49.98, error: -0.02, U: 0.03, k: 2 },
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/\/dcc:quantity[^/]*: identified by id="basic_measurementError" instead of refType: read as that quantity$/);
+  });
+
+  it('finding 3: every point without U is listed as a warning', () => {
+    const { record, warnings } = imported('no-uncertainty.xml');
+    expect(record.errorTable.every((p) => p.U === undefined)).toBe(true);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('as-left point 1 (reference 0.01) states no uncertainty: readings near it will not be traceable');
+    expect(warnings[1]).toContain('as-left point 2 (reference 50) states no uncertainty');
+  });
+
+  it('per-point, asymmetric tolerance limits are read onto the points, and conditionalPass is kept for the rule to map', () => {
+    const { record } = imported('per-point-limits.xml');
+    expect(record.errorTable.map((p) => p.tolerance)).toEqual([{ lower: -0.02, upper: 0.05 }, { lower: -0.05, upper: 0.05 }]);
+    expect(record.mpe).toBeUndefined();
+    expect(record.conformity).toBe('conditionalPass');
+    // Simple acceptance: 0.04 inside −0.02..0.05 and −0.02 inside −0.05..0.05 → pass.
+    expect(judgeRecord(record).asLeft.result).toBe('pass');
+    // Guarded, r = 1, U 0.03: point 1 limit 0.05 − 0.03 = 0.02 < 0.04 → fail; conditionalPass → fail too.
+    expect(judgeRecord({ ...record, decisionRule: { rule: 'guarded', r: 1 } }).asLeft.result).toBe('fail');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
 import { LineProtocolError } from '../../gateway/ingest/line-protocol-escape.js';
+import type { Reading } from '../../gateway/reading.js';
 import type { WireBatch, WireReading } from '../../gateway/sinks/mqtt/payload.js';
 
 const cal = { status: 'valid' as const, certificate: 'C-1', due: '2027-01-01', daysToDue: 36, traceable: true };
@@ -80,5 +81,19 @@ describe('line protocol refuses what it cannot carry, and renders every field by
   it('escapes backslashes and quotes in string fields and keeps newlines inside the quotes', () => {
     const [line] = render(batch([r({ quality: 'bad', raw: null, value: null, reason: 'a\\"b\nc\\' })]));
     expect(line).toContain(',reason="a\\\\\\"b\nc\\\\" ');
+  });
+});
+
+describe('why a reading is not traceable (issue 12)', () => {
+  it('cal.reason becomes the cal_reason field; it survives the spool', async () => {
+    const { decodeBatch, encodeBatch } = await import('../../gateway/spool/batch-codec.js');
+    const out = { ...cal, traceable: false, reason: 'outside the validity range' };
+    const [line] = render(batch([r({ cal: out })]));
+    expect(line).toContain(',certificate="C-1",cal_reason="outside the validity range" 1795000000123');
+    const { u: _u, k: _k, ...wire } = r({ cal: out });
+    const reading: Reading = { site: 'lab', instrument: 'bath-01', ...wire };
+    const back = decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [reading] }));
+    expect(back.readings[0]!.cal).toEqual(out);
+    expect(decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [{ ...reading, cal }] })).readings[0]!.cal).toEqual(cal);
   });
 });

@@ -30,9 +30,13 @@ export interface ParsedDcc {
   range?: { min: number; max: number };
   asLeft: DccTable;
   asFound?: DccTable;
-  /** Of the as-found state when the DCC reports one, else of the results, else the statement's. */
+  /** Of the instrument as left: the as-left table's statement, else the certificate's statement. */
   conformity: Conformity;
+  /** The as-found table's statement, when it has one. */
+  asFoundConformity?: Conformity;
   mpe?: number;
+  /** What could be read only in part: points without U, quantities identified by id only. */
+  warnings: string[];
   resolution?: number;
   traceability: TraceabilityLink[];
 }
@@ -113,8 +117,9 @@ export function parseDcc(text: string, opts: ParseOptions = {}): ParsedDcc {
     performance: { end },
     unit: opts.unit ?? unit.text,
     asLeft,
-    conformity: asFound?.conformity ?? asLeft.conformity ?? readStatementConformity(admin) ?? 'not_stated',
+    conformity: asLeft.conformity ?? readStatementConformity(admin) ?? 'not_stated',
     traceability: readTraceability(root),
+    warnings: [...asLeft.warnings, ...(asFound?.warnings.filter((w) => !/states no uncertainty/.test(w)) ?? [])],
   };
   const begin = optionalDate(core, 'beginPerformanceDate');
   if (begin) out.performance.begin = begin;
@@ -125,7 +130,8 @@ export function parseDcc(text: string, opts: ParseOptions = {}): ParsedDcc {
     issued: optionalDate(core, 'issueDate'),
     recalibration: readRecalibration(admin),
     asFound,
-    mpe: asFound?.mpe ?? asLeft.mpe,
+    asFoundConformity: asFound?.conformity,
+    mpe: asLeft.mpe ?? asFound?.mpe,
     resolution: readResolution(root, unit),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(out, { [key]: value });

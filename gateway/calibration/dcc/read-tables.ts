@@ -5,7 +5,7 @@
  * computed. Tables under an adjustment's "before" state (`dcc:status` beforeAdjustment, as the
  * PTB good-practice DCCs write it) are as-found; all others in the results are as-left.
  */
-import type { Conformity, ErrorTablePoint } from '../record.js';
+import type { Conformity, ErrorTablePoint, Limits } from '../record.js';
 import { DccError } from './dcc-error.js';
 import { perPoint, readValues, type SiValues } from './si-values.js';
 import { clean, type Unit } from './units.js';
@@ -19,6 +19,22 @@ const AFTER = new Set(['basic_afterAdjustment', 'basic_asLeft']);
 const CONFORMITY = new Set(['basic_conformity']);
 const TOLERANCE_LOWER = new Set(['basic_toleranceLimitLower']);
 const TOLERANCE_UPPER = new Set(['basic_toleranceLimitUpper']);
+const ACCEPTANCE_LOWER = new Set(['basic_acceptanceLimitLower']);
+const ACCEPTANCE_UPPER = new Set(['basic_acceptanceLimitUpper']);
+
+/**
+ * A quantity's role: its refType, or, where it has none, an `id` that names a role (some DCC
+ * writers put `id="basic_measurementError"`). Reading it beats importing the table without its U.
+ */
+function hasRole(q: XmlElement, roles: ReadonlySet<string>): boolean {
+  if (hasRefType(q, roles)) return true;
+  const id = q.attrs['id'];
+  return q.attrs['refType'] === undefined && id !== undefined && roles.has(id);
+}
+
+function byIdOnly(q: XmlElement | undefined): boolean {
+  return q !== undefined && q.attrs['refType'] === undefined && q.attrs['id'] !== undefined;
+}
 
 export type TableState = 'as-left' | 'as-found';
 
@@ -39,6 +55,8 @@ export interface DccTable {
   conformity?: Conformity;
   /** From symmetric, constant tolerance limits (basic_toleranceLimitLower/Upper) on the error. */
   mpe?: number;
+  /** What the importer could read only in part, for the user (`dcc show`, `dcc import`). */
+  warnings: string[];
 }
 
 function stateOf(container: XmlElement): TableState | undefined {
@@ -61,12 +79,12 @@ export function findTables(root: XmlElement): TableCandidate[] {
   if (!results) return [];
   const containers = new Set<XmlElement>();
   for (const q of descendantsOf(results, DCC_NS, 'quantity')) {
-    if (hasRefType(q, REFERENCE) && q.parent) containers.add(q.parent);
+    if (hasRole(q, REFERENCE) && q.parent) containers.add(q.parent);
   }
   const tables: TableCandidate[] = [];
   for (const container of containers) {
     const quantities = childrenOf(container, DCC_NS, 'quantity');
-    const pick = (set: ReadonlySet<string>) => quantities.find((q) => hasRefType(q, set));
+    const pick = (set: ReadonlySet<string>) => quantities.find((q) => hasRole(q, set));
     const indication = pick(INDICATION);
     const error = pick(ERROR);
     const state = stateOf(container);
@@ -101,12 +119,17 @@ export function readTable(c: TableCandidate, unit: Unit): DccTable {
     const U = Us[i];
     return { reference, indication, error, ...(U !== undefined && { U, k: ks[i] }) };
   });
-  const table: DccTable = { path: c.container.path, state: c.state, points };
+  const table: DccTable = { path: c.container.path, state: c.state, points, warnings: [] };
+  for (const q of [c.reference, c.indication, c.error]) {
+    if (byIdOnly(q)) table.warnings.push(`${q!.path}: identified by id="${q!.attrs['id']}" instead of refType: read as that quantity`);
+  }
   if (uncertaintyOn) table.uncertaintyOn = uncertaintyOn;
   const conformity = tableConformity(c);
   if (conformity) table.conformity = conformity;
-  const mpe = c.error && toleranceMpe(c.error, unit);
-  if (mpe !== undefined) table.mpe = mpe;
+  if (c.error) readLimits(c.error, unit, table);
+  points.forEach((p, i) => {
+    if (p.U === undefined) table.warnings.push(`${c.container.path}: ${c.state} point ${i + 1} (reference ${p.reference}) states no uncertainty: readings near it will not be traceable`);
+  });
   return table;
 }
 
@@ -125,14 +148,16 @@ function checkConsistent(errorQ: XmlElement, i: number, reference: number, indic
   );
 }
 
-const PASS = new Set(['pass', 'conditionalPass']);
-const FAIL = new Set(['fail', 'conditionalFail']);
-
-/** Any point that fails fails the table; pass only when every point passes. */
+/**
+ * The table's statement from its points' words: the worst word wins (fail, conditionalFail,
+ * conditionalPass, pass); the record's decision rule maps the conditional ones (decision.ts).
+ */
 export function conformityOf(words: readonly string[]): Conformity {
-  if (words.some((w) => FAIL.has(w))) return 'fail';
-  if (words.length > 0 && words.every((w) => PASS.has(w))) return 'pass';
-  return 'not_stated';
+  const order: Conformity[] = ['fail', 'conditionalFail', 'conditionalPass', 'pass'];
+  if (words.length === 0 || words.some((w) => !order.includes(w as Conformity))) {
+    return words.some((w) => w === 'fail' || w === 'conditionalFail') ? 'fail' : 'not_stated';
+  }
+  return order.find((o) => words.includes(o))!;
 }
 
 function tableConformity(c: TableCandidate): Conformity | undefined {
@@ -147,14 +172,32 @@ function tableConformity(c: TableCandidate): Conformity | undefined {
   return undefined;
 }
 
-function toleranceMpe(errorQ: XmlElement, unit: Unit): number | undefined {
+/**
+ * Tolerance and acceptance limits on the error: constant symmetric tolerance limits become the
+ * table's MPE; limits that vary per point (or are asymmetric) go onto the points, never dropped.
+ */
+function readLimits(errorQ: XmlElement, unit: Unit, table: DccTable): void {
   const limits = descendantsOf(errorQ, DCC_NS, 'quantity');
-  const lowerQ = limits.find((q) => hasRefType(q, TOLERANCE_LOWER));
-  const upperQ = limits.find((q) => hasRefType(q, TOLERANCE_UPPER));
-  if (!lowerQ || !upperQ) return undefined;
-  const lower = readValues(lowerQ, unit, 'difference').values;
-  const upper = readValues(upperQ, unit, 'difference').values;
-  const u = upper[0]!;
-  const symmetric = upper.every((x) => x === u) && lower.every((x) => x === -u) && u > 0;
-  return symmetric ? u : undefined;
+  const n = table.points.length;
+  const pair = (lowerSet: ReadonlySet<string>, upperSet: ReadonlySet<string>): Limits[] | undefined => {
+    const lowerQ = limits.find((q) => hasRefType(q, lowerSet));
+    const upperQ = limits.find((q) => hasRefType(q, upperSet));
+    if (!lowerQ && !upperQ) return undefined;
+    if (!lowerQ || !upperQ) throw new DccError((lowerQ ?? upperQ)!.path, 'a lower limit needs its upper limit and vice versa');
+    const lower = readValues(lowerQ, unit, 'difference').values;
+    const upper = readValues(upperQ, unit, 'difference').values;
+    for (const [q, xs] of [[lowerQ, lower], [upperQ, upper]] as const) {
+      if (xs.length !== 1 && xs.length !== n) throw new DccError(q.path, `${xs.length} limits for ${n} points`);
+    }
+    const at = (xs: number[], i: number) => (xs.length === 1 ? xs[0]! : xs[i]!);
+    return table.points.map((_, i) => ({ lower: at(lower, i), upper: at(upper, i) }));
+  };
+  const tolerance = pair(TOLERANCE_LOWER, TOLERANCE_UPPER);
+  const acceptance = pair(ACCEPTANCE_LOWER, ACCEPTANCE_UPPER);
+  if (tolerance) {
+    const u = tolerance[0]!.upper;
+    if (u > 0 && tolerance.every((l) => l.upper === u && l.lower === -u)) table.mpe = u;
+    else tolerance.forEach((l, i) => (table.points[i]!.tolerance = l));
+  }
+  if (acceptance) acceptance.forEach((l, i) => (table.points[i]!.acceptance = l));
 }

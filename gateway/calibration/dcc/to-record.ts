@@ -4,6 +4,7 @@
  * or from the caller; a certificate without either cannot become a record on its own.
  */
 import type { CalibrationRecord } from '../record.js';
+import { formatPath, validateRecord } from '../validate-record.js';
 import { DccError } from './dcc-error.js';
 import type { ParsedDcc } from './parse-dcc.js';
 
@@ -15,12 +16,16 @@ export interface RecordOptions {
   /** Months after the calibration date; wins over the certificate's recalibration statement. */
   intervalMonths?: number;
   sourceFile?: string;
+  /** The instrument's channel ids, when a config is known: checked like config and API records. */
+  channels?: readonly string[];
 }
 
 export interface ImportedRecord {
   record: CalibrationRecord;
   /** Where the due date came from, for the user: `recalibration date in the certificate`, `--due`, … */
   dueFrom: string;
+  /** Printed by the importer, never silent: points without U, quantities identified by id only. */
+  warnings: string[];
 }
 
 function utc(date: string): Date {
@@ -82,10 +87,17 @@ export function dccToRecord(dcc: ParsedDcc, opts: RecordOptions): ImportedRecord
     ...(dcc.asFound && { asFound: dcc.asFound.points }),
     ...(dcc.mpe !== undefined && { mpe: dcc.mpe }),
     conformity: dcc.conformity,
+    ...(dcc.asFoundConformity !== undefined && { asFoundConformity: dcc.asFoundConformity }),
     ...(dcc.resolution !== undefined && { resolution: dcc.resolution }),
     traceability: dcc.traceability,
     source: 'dcc',
     ...(opts.sourceFile !== undefined && { sourceFile: opts.sourceFile }),
   };
-  return { record, dueFrom };
+  // The same validation as config and API records; the table-level checks already ran on the XML.
+  const problems = validateRecord(record, opts.channels ? { channels: opts.channels } : {});
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new DccError('', errors.map((p) => `record ${formatPath(p.at)}: ${p.message}`).join('; '));
+  // Points without U are already in the DCC's own warnings, with their element path.
+  const warnings = [...dcc.warnings, ...problems.filter((p) => p.severity === 'warning' && p.at[0] !== 'errorTable').map((p) => `record ${formatPath(p.at) || ''}: ${p.message}`)];
+  return { record, dueFrom, warnings };
 }

@@ -20,6 +20,7 @@ function serialiseCal(cal: CalTag): string {
       due: cal.due,
       daysToDue: cal.daysToDue,
       traceable: cal.traceable,
+      ...(cal.reason !== undefined && { reason: cal.reason }),
     });
     calJson.set(cal, s);
   }
