@@ -1,16 +1,22 @@
 /**
- * The roster over HTTPS while the platform refuses: one retry at a time, backing off and keeping
+ * The HTTPS uplink during a platform outage. The roster:  one retry at a time, backing off and keeping
  * the platform's Retry-After, however many roster changes happen meanwhile. A real HTTPS receiver;
  * the uplink's roster intervals are shortened (retry from 500 ms instead of 5 s) so that an outage
  * of many retry intervals fits in a test.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MetrogateConfig } from '../../config/schema.js';
+import { buildGateway } from '../../gateway/gateway.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import { silentLogger } from '../../gateway/log.js';
 import { HttpsUplink } from '../../gateway/sinks/cloud/https-uplink.js';
 import { RosterTracker, type Roster } from '../../gateway/sinks/cloud/roster.js';
 import { VERSION } from '../../gateway/version.js';
-import { rtuInstrument } from './modbus-rtu-support.js';
+import { demoLab } from '../support/e2e-fixture.js';
+import { capturingLogger, rtuInstrument } from './modbus-rtu-support.js';
 import { makeCerts, startReceiver, type Receiver, type TestCerts } from './cloud-fixture.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -92,4 +98,49 @@ describe('the roster over HTTPS while the platform refuses', () => {
       await uplink.stop();
     }
   }, 40_000);
+});
+
+describe('the spool replay to a refusing platform, as the log tells it', () => {
+  it('says "replaying the spool" once per outage and "caught up" only after the platform took the readings', async () => {
+    const certs = makeCerts();
+    const receiver = await startReceiver(certs, TOKEN);
+    const { config: base, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
+    const dir = mkdtempSync(join(tmpdir(), 'metrogate-cloud-spool-'));
+    const config: MetrogateConfig = {
+      ...base,
+      spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 5000 },
+      cloud: {
+        enabled: true, url: receiver.url, token: TOKEN, ca: certs.ca, format: 'json', topicPrefix: 'metrogate',
+        inOrder: true, maxInFlight: 64, batchMaxReadings: 50, timeoutMs: 5000,
+      },
+    };
+    let refusing = true;
+    receiver.answer = () => (refusing ? 503 : 200);
+    const { log, events } = capturingLogger();
+    const gateway = buildGateway(config, log, { drivers: true, ingest: false });
+    await gateway.start();
+    try {
+      const cloudLog = () => events().filter((e) => e.sink === 'cloud');
+      const refused = () => receiver.requests.filter((r) => r.path.endsWith('/readings') && r.status === 503).length;
+      await until(() => refused() >= 5, 'five refused retries', 20_000);
+      const during = cloudLog();
+      expect(during.filter((e) => e.msg === 'spool replay caught up'), 'caught up while refused').toEqual([]);
+      expect(during.filter((e) => e.msg === 'replaying the spool').length, 'replay announced per retry').toBeLessThanOrEqual(1);
+
+      refusing = false;
+      const firstTaken = Date.now();
+      await until(() => cloudLog().some((e) => e.msg === 'spool replay caught up'), 'the replay caught up', 20_000);
+      const caughtUp = cloudLog().filter((e) => e.msg === 'spool replay caught up');
+      expect(caughtUp).toHaveLength(1);
+      expect(Number(caughtUp[0]!.time)).toBeGreaterThanOrEqual(firstTaken);
+      // By then the platform holds everything the spool had waiting: nothing replayed is in flight.
+      expect(receiver.requests.some((r) => r.status === 200 && r.at <= Number(caughtUp[0]!.time))).toBe(true);
+    } finally {
+      await gateway.stop();
+      await receiver.close();
+      await sim.stop();
+      certs.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
