@@ -131,6 +131,7 @@ export class ChannelCalibration {
     const base = {
       status,
       certificate: record?.certificate ?? null,
+      laboratory: record?.laboratory ?? null,
       due: record?.due ?? null,
       daysToDue: record ? calendarDaysBetween(ts, localMidnight(record.due)) : null,
     };
