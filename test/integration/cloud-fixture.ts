@@ -57,7 +57,7 @@ const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/sch
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 for (const s of ['reading-batch', 'site-roster', 'cloud-batch']) ajv.addSchema(schema(`${s}.schema.json`));
 export const validateCloudBatch = ajv.getSchema('https://metrogate.dev/schemas/cloud-batch.v1.json')!;
-export const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v1.json')!;
+export const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v2.json')!;
 
 export interface Received {
   at: number;

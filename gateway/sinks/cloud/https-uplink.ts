@@ -73,7 +73,6 @@ export class HttpsUplink implements Sink {
 
   write(batch: ReadingBatch): Promise<void> {
     if (this.stopped || !this.agent) return Promise.reject(new Error('cloud uplink not running'));
-    this.opts.roster.noteReadings(batch);
     const json = serialiseBatch(batch, this.opts.gateway);
     return new Promise((resolve, reject) => {
       this.queue.push({ json, count: batch.readings.length, alone: false, resolve, reject });
@@ -92,7 +91,7 @@ export class HttpsUplink implements Sink {
 
   setInstruments(instruments: readonly InstrumentConfig[]): void {
     this.opts.roster.setInstruments(instruments);
-    this.rosterChanged();
+    this.roster.changed();
   }
 
   async stop(): Promise<void> {
