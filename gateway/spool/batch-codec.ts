@@ -6,6 +6,7 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
  * every byte is written (and counted by the quota) once per poll cycle. The calibration tag, shared
  * by the readings of one status window, is stored once per batch and referenced by index.
  *
+ *   cal: [status, certificate, due, daysToDue, traceable, laboratory?]
  *   [1, site, instrument, [cal, ...], [[channel, quantity, unit, ts, seq, raw, value, quality,
  *                                        reason|null, u|null, k|null, calIndex], ...]]
  *
@@ -14,7 +15,8 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
 const CODEC_VERSION = 1;
 
 type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number];
-type StoredCal = [CalStatus, string | null, string | null, number | null, boolean];
+/** The sixth element, the certificate's laboratory, is absent from entries stored before it existed. */
+type StoredCal = [CalStatus, string | null, string | null, number | null, boolean, (string | null)?];
 type StoredBatch = [number, string, string, StoredCal[], StoredReading[]];
 
 function num(v: number | undefined): string {
@@ -49,7 +51,9 @@ export function encodeBatch(batch: ReadingBatch): string {
       `,${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
       `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
   }
-  const calText = cals.map((t) => JSON.stringify([t.status, t.certificate, t.due, t.daysToDue, t.traceable])).join(',');
+  const calText = cals.map((t) => JSON.stringify(
+    t.laboratory === undefined ? [t.status, t.certificate, t.due, t.daysToDue, t.traceable] : [t.status, t.certificate, t.due, t.daysToDue, t.traceable, t.laboratory],
+  )).join(',');
   return `[${CODEC_VERSION},${str(batch.site)},${str(batch.instrument)},[${calText}],[${rows}]]`;
 }
 
@@ -60,8 +64,8 @@ export function decodeBatch(payload: string): ReadingBatch {
     throw new Error(`not a spooled batch of version ${CODEC_VERSION}`);
   }
   const [, site, instrument, storedCals, rows] = doc;
-  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable]) =>
-    Object.freeze({ status, certificate, due, daysToDue, traceable }),
+  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable, laboratory]) =>
+    Object.freeze(laboratory === undefined ? { status, certificate, due, daysToDue, traceable } : { status, certificate, laboratory, due, daysToDue, traceable }),
   );
   const readings: Reading[] = new Array<Reading>(rows.length);
   for (let i = 0; i < rows.length; i++) {
