@@ -5,6 +5,8 @@
  * `value`, `signal` and `status` are the honest names for channels that measure no physical
  * quantity (a raw register, a device state): the platform knows not to treat them as one.
  */
+import { unitForms, type UnitForms } from './units.js';
+
 export interface QuantityEntry {
   description: string;
   /** Allowed unit symbols (see units.ts); `any` for the unclassified entries. */
@@ -47,12 +49,25 @@ export const QUANTITIES: Readonly<Record<string, QuantityEntry>> = {
   unknown: { description: 'not yet classified (a scan skeleton); readings are kept, not compared', units: 'any' },
 };
 
-/** The config check's message for a channel's quantity and unit, or null when both fit. */
+/**
+ * The machine-readable forms of a channel's unit. A unit left out ("") of a physical quantity is
+ * not stated, not dimensionless: no code then.
+ */
+export function channelUnitForms(quantity: string, unit: string): UnitForms | undefined {
+  const entry = Object.hasOwn(QUANTITIES, quantity) ? QUANTITIES[quantity]! : undefined;
+  if (unit === '' && !(entry && entry.units !== 'any' && entry.units.includes(''))) return undefined;
+  return unitForms(unit);
+}
+
+/**
+ * The config check's message for a channel's quantity and unit, or null when both fit. A unit
+ * left out is accepted (configs written before the vocabulary); a unit given must measure the quantity.
+ */
 export function quantityProblem(quantity: string, unit: string): { field: 'quantity' | 'unit'; message: string } | null {
   const entry = Object.hasOwn(QUANTITIES, quantity) ? QUANTITIES[quantity]! : undefined;
   if (!entry) {
     return { field: 'quantity', message: `quantity "${quantity}" is not in the vocabulary; use one of: ${Object.keys(QUANTITIES).join(', ')}` };
   }
-  if (entry.units === 'any' || entry.units.includes(unit)) return null;
+  if (unit === '' || entry.units === 'any' || entry.units.includes(unit)) return null;
   return { field: 'unit', message: `unit "${unit}" does not measure ${quantity}; use one of: ${entry.units.map((x) => (x === '' ? '"" (none)' : x)).join(', ')}` };
 }

@@ -1,6 +1,7 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalibrationService } from '../../calibration/calibration-service.js';
 import type { CalibrationRecord, LegalKind } from '../../calibration/record.js';
+import { channelUnitForms } from '../../contract/quantities.js';
 import { unitForms } from '../../contract/units.js';
 import { VERSION } from '../../version.js';
 import type { InstrumentState } from '../sink.js';
@@ -145,7 +146,7 @@ export class RosterTracker {
     const channels = inst.channels.map((ch): RosterChannel => {
       const tag = cal.statusOf(inst.id, ch.id, now);
       const record = recordFor(records, tag, ch.id);
-      const forms = unitForms(ch.unit);
+      const forms = channelUnitForms(ch.quantity, ch.unit);
       return {
         id: ch.id, quantity: ch.quantity, unit: ch.unit, unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null,
         timeSource, calibration: rosterCalibration(tag, record), capability: capabilityOf(record),
