@@ -116,6 +116,8 @@ describe('the spool replay to a refusing platform, as the log tells it', () => {
     };
     let refusing = true;
     receiver.answer = () => (refusing ? 503 : 200);
+    // The platform asks for a second of quiet after each refusal.
+    receiver.retryAfter = '1';
     const { log, events } = capturingLogger();
     const gateway = buildGateway(config, log, { drivers: true, ingest: false });
     await gateway.start();
@@ -126,6 +128,9 @@ describe('the spool replay to a refusing platform, as the log tells it', () => {
       const during = cloudLog();
       expect(during.filter((e) => e.msg === 'spool replay caught up'), 'caught up while refused').toEqual([]);
       expect(during.filter((e) => e.msg === 'replaying the spool').length, 'replay announced per retry').toBeLessThanOrEqual(1);
+      const posts = receiver.requests.filter((r) => r.path.endsWith('/readings'));
+      const gaps = posts.slice(1).map((r, i) => r.at - posts[i]!.at);
+      for (const gap of gaps) expect(gap, `readings requests ${gaps.join(', ')} ms apart, Retry-After 1 s`).toBeGreaterThanOrEqual(950);
 
       refusing = false;
       const firstTaken = Date.now();

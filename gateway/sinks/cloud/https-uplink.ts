@@ -3,7 +3,7 @@ import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
-import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
 import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState, Sink } from '../sink.js';
 import type { CloudConfig } from './cloud-config.js';
@@ -148,7 +148,9 @@ export class HttpsUplink implements Sink {
       return;
     }
     this.ok = false;
-    const reason = new Error(explainConnectError(err, this.opts.cloud));
+    // The platform's Retry-After travels with the error, so the spool waits as long as it asked.
+    const text = explainConnectError(err, this.opts.cloud);
+    const reason = err instanceof RetryLaterError ? new RetryLaterError(text, err.retryAfterMs) : new Error(text);
     // Order matters to the platform: what was queued behind fails too and is sent again after it.
     const behind = this.queue.splice(0);
     for (const q of [...group, ...behind]) q.reject(reason);
