@@ -12,7 +12,7 @@ export interface RosterCalibration extends CalTag {
   /** Calibration date of the certificate in force (YYYY-MM-DD, local date of the gateway's timeZone). */
   calibrated: string | null;
   kind: LegalKind | null;
-  /** SHA-256 of the certificate file once signed certificates are verified; null until then. */
+  /** SHA-256 of the imported certificate file (DCC imports); null for config and API records. */
   sha256: string | null;
 }
 
@@ -37,7 +37,7 @@ export function rosterCalibration(tag: CalTag, record: CalibrationRecord | undef
     laboratory: record?.laboratory ?? tag.laboratory ?? null,
     calibrated: record?.calibrated ?? null,
     kind: record?.kind ?? null,
-    sha256: null,
+    sha256: record?.signature?.sha256 ?? null,
   };
 }
 

@@ -171,6 +171,6 @@ function certificateEntry(r: CalibrationRecord): RosterCertificate {
   return {
     laboratory: r.laboratory ?? null, certificate: r.certificate, instrument: r.instrument, channel: r.channel ?? null,
     kind: r.kind, calibrated: r.calibrated, issued: r.issued ?? null, due: r.due, unit: r.unit,
-    unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null, range: r.range ?? null, sha256: null, source: r.source,
+    unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null, range: r.range ?? null, sha256: r.signature?.sha256 ?? null, source: r.source,
   };
 }
