@@ -83,7 +83,7 @@ describe('the platform contract, from the gateway and from a platform', () => {
         inOrder: true, maxInFlight: 64, batchMaxReadings: 50, timeoutMs: 5000,
       },
     };
-    recorder = await recordTopics(inject('mqttUrl'), `${config.mqtt.topicPrefix}/#`, messages);
+    recorder = await recordTopics(inject('mqttUrl'), `${config.mqtt!.topicPrefix}/#`, messages);
   });
 
   afterAll(async () => {
@@ -107,7 +107,7 @@ describe('the platform contract, from the gateway and from a platform', () => {
       const before = consumer.stored.size;
       await until(() => consumer.stored.size > before + 20, 'readings after the new certificate');
     });
-    await until(() => (messages.get(`${config.mqtt.topicPrefix}/${config.site}/e2e-gw/dmm-01/event`)?.length ?? 0) >= 1, 'the quarantine event');
+    await until(() => (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/dmm-01/event`)?.length ?? 0) >= 1, 'the quarantine event');
 
     // The gateway's side: every message on the broker and over HTTPS fits its schema.
     const validators = contractValidators();
