@@ -1,6 +1,6 @@
 /**
  * Checks a schema cannot express: unique ids, real dates in order, one way to give the due date,
- * a register type that fits its table. Overlapping registers and instruments sharing a device
+ * a register type that fits its table, a quantity from the contract's vocabulary in a unit of it. Overlapping registers and instruments sharing a device
  * (host, port, unit id) are legal and not checked.
  */
 import { parseRegisterType } from '../drivers/modbus/register-type.js';
@@ -8,6 +8,7 @@ import { checkCloudConfig } from '../gateway/sinks/cloud/cloud-config.js';
 import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import { recordFromConfig } from '../gateway/calibration/record-from-config.js';
 import { validateRecord } from '../gateway/calibration/validate-record.js';
+import { quantityProblem } from '../gateway/contract/quantities.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
@@ -71,6 +72,7 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
     if (inst.protocol === 'modbus-tcp' || isRtu(inst)) problems.push(...checkModbusChannels(inst, ['instruments', i]));
     else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
+    problems.push(...checkQuantities(inst.channels, ['instruments', i]));
     if (inst.calibration) {
       const at = ['instruments', i, 'calibration'];
       const dates = checkCalibration(inst.calibration, at);
@@ -81,6 +83,16 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
   });
   // Instruments sharing a serial line (or RTU-over-TCP converter port) must agree on its settings.
   problems.push(...checkRtuLines(instruments));
+  return problems;
+}
+
+/** Each channel's quantity from the contract's vocabulary, and a unit that measures it. */
+function checkQuantities(channels: readonly { quantity: string; unit?: string }[], at: PathSegment[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  channels.forEach((ch, j) => {
+    const problem = quantityProblem(ch.quantity, ch.unit ?? '');
+    if (problem) problems.push({ at: [...at, 'channels', j, problem.field], message: problem.message });
+  });
   return problems;
 }
 

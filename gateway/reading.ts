@@ -19,6 +19,12 @@ export interface CalTag {
   status: CalStatus;
   /** Certificate id of the record valid at the reading's timestamp, null when none. */
   certificate: string | null;
+  /**
+   * The laboratory that issued that certificate (a number is unique only within its laboratory):
+   * with `certificate`, the reference a platform resolves in the roster's certificate list.
+   * null when the record names none; absent where no record was looked up.
+   */
+  laboratory?: string | null;
   /** Due date of that record, ISO date (YYYY-MM-DD), null when none. */
   due: string | null;
   /** Whole days from the reading's timestamp to the due date (negative once expired). */

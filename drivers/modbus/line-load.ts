@@ -1,9 +1,11 @@
 /**
- * How full a shared line is, and saying so when it is too full. Each instrument's cycle costs
- * the line the time of its transactions (wire time, the slave's turnaround, the gaps); the
- * line's load is the sum over instruments of cost / interval. Above 1 the line cannot keep every
- * interval: cycles are skipped (never queued), the line is flagged over capacity in the stats and
- * a warning names the instruments that fall behind, repeated while it lasts.
+ * How full a shared line is, and saying so when cycles fall behind, with the right cause. Each
+ * instrument's cycle costs the line the time of its answered transactions (wire time, the
+ * slave's turnaround, the gaps); the line's load is the sum over instruments of cost / interval.
+ * Above 1 the line cannot keep every interval: cycles are skipped (never queued), the line is
+ * flagged over capacity and a warning names the instruments that fall behind. Time spent
+ * waiting for a slave that does not answer is not load: when that is what made cycles slip, the
+ * warning names the silent slave instead (a faster line would not help).
  */
 import type { Logger } from '../../gateway/log.js';
 
@@ -13,7 +15,9 @@ const EWMA = 0.2;
 
 export interface LoadMember {
   id: string;
+  unitId: number;
   intervalMs: number;
+  timeoutMs: number;
 }
 
 interface MemberLoad {
@@ -22,7 +26,11 @@ interface MemberLoad {
   /** A backed-off slave uses the line only for its rare probes: it counts for nothing. */
   active: boolean;
   skippedInWindow: number;
+  /** Line time spent this window waiting for this slave's answers that never came. */
+  silentMsInWindow: number;
 }
+
+type Cause = 'capacity' | 'silence';
 
 export class LineLoad {
   private readonly loads: MemberLoad[];
@@ -32,15 +40,16 @@ export class LineLoad {
   private lastWindowBusy = 0;
   private lastWindowMs = 1;
   private over = false;
-  private lastWarnAt = -Infinity;
+  private readonly lastWarnAt: Record<Cause, number> = { capacity: -Infinity, silence: -Infinity };
 
   constructor(
     private readonly line: string,
     private readonly members: readonly LoadMember[],
+    /** Already carries the line's name as a field. */
     private readonly log: Logger,
     now: number,
   ) {
-    this.loads = members.map(() => ({ cost: 0, busyThisCycle: 0, active: true, skippedInWindow: 0 }));
+    this.loads = members.map(() => ({ cost: 0, busyThisCycle: 0, active: true, skippedInWindow: 0, silentMsInWindow: 0 }));
     // Long enough to hold a few cycles of the slowest instrument.
     this.windowMs = Math.max(2000, 3 * Math.max(...members.map((m) => m.intervalMs)));
     this.windowStart = now;
@@ -60,8 +69,11 @@ export class LineLoad {
     return this.lastWindowBusy / this.lastWindowMs;
   }
 
-  transaction(member: number, ms: number): void {
-    this.loads[member]!.busyThisCycle += ms;
+  /** `unanswered`: the slave never answered; the time went to its timeout, not to its load. */
+  transaction(member: number, ms: number, unanswered: boolean): void {
+    const l = this.loads[member]!;
+    if (unanswered) l.silentMsInWindow += ms;
+    else l.busyThisCycle += ms;
     this.windowBusy += ms;
   }
 
@@ -69,12 +81,17 @@ export class LineLoad {
   cycleDone(member: number, usedLine: boolean, backedOff: boolean, skipped: number, now: number): void {
     const l = this.loads[member]!;
     l.active = !backedOff;
-    if (usedLine && !backedOff) l.cost = l.cost === 0 ? l.busyThisCycle : l.cost + EWMA * (l.busyThisCycle - l.cost);
+    if (usedLine && !backedOff && l.busyThisCycle > 0) {
+      l.cost = l.cost === 0 ? l.busyThisCycle : l.cost + EWMA * (l.busyThisCycle - l.cost);
+    }
     l.busyThisCycle = 0;
     if (skipped > 0 && !backedOff) {
       l.skippedInWindow += skipped;
-      if (!this.over || now - this.lastWarnAt >= WARN_EVERY_MS) this.warn(now);
-      this.over = true;
+      const cause: Cause = this.load <= 1 && this.loads.some((x) => x.silentMsInWindow > 0) ? 'silence' : 'capacity';
+      if (cause === 'capacity') {
+        if (!this.over || now - this.lastWarnAt.capacity >= WARN_EVERY_MS) this.warnCapacity(now);
+        this.over = true;
+      } else if (now - this.lastWarnAt.silence >= WARN_EVERY_MS) this.warnSilence(now);
     }
     this.roll(now);
   }
@@ -84,18 +101,25 @@ export class LineLoad {
     const skipped = this.loads.some((l) => l.skippedInWindow > 0);
     if (this.over && !skipped) {
       this.over = false;
-      this.log.info({ line: this.line, load: round(this.load) }, 'modbus line back within capacity');
+      this.log.info({ load: round(this.load) }, `modbus line ${this.line} back within capacity`);
     }
-    for (const l of this.loads) l.skippedInWindow = 0;
+    for (const l of this.loads) {
+      l.skippedInWindow = 0;
+      l.silentMsInWindow = 0;
+    }
     this.lastWindowBusy = this.windowBusy;
     this.lastWindowMs = now - this.windowStart;
     this.windowBusy = 0;
     this.windowStart = now;
   }
 
-  private warn(now: number): void {
-    this.lastWarnAt = now;
-    const lagging = this.members.filter((_, i) => this.loads[i]!.skippedInWindow > 0).map((m) => m.id);
+  private lagging(): string[] {
+    return this.members.filter((_, i) => this.loads[i]!.skippedInWindow > 0).map((m) => m.id);
+  }
+
+  private warnCapacity(now: number): void {
+    this.lastWarnAt.capacity = now;
+    const lagging = this.lagging();
     const instruments = this.members.map((m, i) => ({
       id: m.id,
       intervalMs: m.intervalMs,
@@ -103,9 +127,24 @@ export class LineLoad {
       share: round(this.loads[i]!.active ? this.loads[i]!.cost / m.intervalMs : 0),
     }));
     this.log.warn(
-      { line: this.line, load: round(this.load), lagging, instruments },
+      { load: round(this.load), lagging, instruments },
       `modbus line ${this.line} over capacity: ${lagging.join(', ')} polled slower than configured (cycles skipped); ` +
         'lengthen pollIntervalMs, raise the baud rate or split the line',
+    );
+  }
+
+  private warnSilence(now: number): void {
+    this.lastWarnAt.silence = now;
+    const lagging = this.lagging();
+    const silent = this.members
+      .map((m, i) => ({ id: m.id, unitId: m.unitId, timeoutMs: m.timeoutMs, waitedMs: Math.round(this.loads[i]!.silentMsInWindow) }))
+      .filter((s) => s.waitedMs > 0);
+    const names = silent.map((s) => `${s.id} (unit ${s.unitId}, timeoutMs ${s.timeoutMs})`).join(', ');
+    this.log.warn(
+      { load: round(this.load), lagging, silent },
+      `modbus line ${this.line}: ${lagging.join(', ')} polled slower than configured while the line waited for ${names}, ` +
+        'which did not answer; the line has room (load ' + round(this.load) + '): check that slave (power, wiring, unit id) ' +
+        'or shorten its timeoutMs',
     );
   }
 }

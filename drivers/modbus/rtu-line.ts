@@ -79,7 +79,8 @@ export class RtuLine {
       cycle: null,
       usedLine: false,
     }));
-    this.load = new LineLoad(endpoint.name, slaves.map((s) => ({ id: s.id, intervalMs: s.pollIntervalMs })), this.log, Date.now());
+    const loadMembers = slaves.map((s) => ({ id: s.id, unitId: s.unitId, intervalMs: s.pollIntervalMs, timeoutMs: s.timeoutMs }));
+    this.load = new LineLoad(endpoint.name, loadMembers, this.log, Date.now());
   }
 
   start(): void {
@@ -132,19 +133,23 @@ export class RtuLine {
         await this.open(now);
         if (!this.master.isOpen) {
           this.settleDue(`disconnected: ${this.lineError}`, Date.now());
-          await this.sleepUntil(Math.min(this.reopen.nextAttemptAt, this.earliestDue()));
+          await this.sleepUntil(Math.min(this.reopen.nextAttemptAt, this.nextWake()));
           continue;
         }
       }
       const step = this.nextStep(now);
       if (step) await this.transact(step.member, step.read);
-      else await this.sleepUntil(this.earliestDue());
+      else await this.sleepUntil(this.nextWake());
     }
     // Cycles cut short by stop() still deliver one reading per channel.
     for (const m of this.members) if (m.cycle) this.endCycle(m, 'not read: gateway stopping', Date.now());
   }
 
-  /** The next transaction in round-robin order, starting due cycles; null when nothing is due. */
+  /**
+   * The next transaction in round-robin order, starting due cycles; null when nothing can use the
+   * line now. A slave still waiting out an unanswered request (its late answer may yet come) is
+   * passed over, so its wait never holds the line while another slave is due.
+   */
   private nextStep(now: number): { member: Member; read: PlannedRead } | null {
     const n = this.members.length;
     for (let k = 0; k < n; k++) {
@@ -152,18 +157,24 @@ export class RtuLine {
       const m = this.members[i]!;
       if (!m.cycle) {
         if (!m.grid.isDue(now)) continue;
-        m.cycle = m.poll.begin(now);
-        m.usedLine = false;
         if (!m.health.mayAttempt(now)) {
           // Backed off: this cycle costs the line nothing, and still yields its readings.
+          this.beginCycle(m, now);
           this.endCycle(m, `backed off: unit ${m.cfg.unitId} not answering`, now);
           continue;
         }
-      }
+        if (this.master.settlingFor(m.cfg.unitId) > 0) continue;
+        this.beginCycle(m, now);
+      } else if (this.master.settlingFor(m.cfg.unitId) > 0) continue;
       this.rr = (i + 1) % n;
-      return { member: m, read: m.cycle.next! };
+      return { member: m, read: m.cycle!.next! };
     }
     return null;
+  }
+
+  private beginCycle(m: Member, now: number): void {
+    m.cycle = m.poll.begin(now);
+    m.usedLine = false;
   }
 
   private async transact(m: Member, read: PlannedRead): Promise<void> {
@@ -180,7 +191,8 @@ export class RtuLine {
       this.log.debug({ instrument: m.cfg.id, unitId: m.cfg.unitId, fn: read.fn, address: read.address, count: read.count, reason: failure.reason }, 'modbus read failed');
       this.afterFailure(m, cycle, failure);
     }
-    this.load.transaction(m.index, performance.now() - started);
+    // Unanswered (the master now waits out a late answer): line time lost to silence, not load.
+    this.load.transaction(m.index, performance.now() - started, this.master.settlingFor(m.cfg.unitId) > 0);
     if (cycle.done && m.cycle === cycle) this.finish(m, Date.now());
   }
 
@@ -227,8 +239,7 @@ export class RtuLine {
   private settleDue(reason: string, now: number): void {
     for (const m of this.members) {
       if (m.cycle || !m.grid.isDue(now)) continue;
-      m.cycle = m.poll.begin(now);
-      m.usedLine = false;
+      this.beginCycle(m, now);
       this.endCycle(m, reason, now);
     }
   }
@@ -258,8 +269,14 @@ export class RtuLine {
     }
   }
 
-  private earliestDue(): number {
-    return Math.min(...this.members.map((m) => (m.cycle ? 0 : m.grid.nextDue)));
+  /** When the loop next has work: a due cycle, or the end of a due slave's wait for a late answer. */
+  private nextWake(): number {
+    const now = Date.now();
+    return Math.min(...this.members.map((m) => {
+      const due = m.cycle ? now : m.grid.nextDue;
+      const settling = this.master.settlingFor(m.cfg.unitId);
+      return settling > 0 ? Math.max(due, now + Math.ceil(settling)) : due;
+    }));
   }
 
   private sleepUntil(at: number): Promise<void> {

@@ -61,6 +61,19 @@ export class RtuMaster {
     return this.stream.isOpen;
   }
 
+  /**
+   * ms until `unitId` may be asked again (0: now). After an unanswered request its late answer
+   * may still come; the line's scheduler gives the line to other slaves meanwhile.
+   */
+  settlingFor(unitId: number): number {
+    const until = this.settleUntil.get(unitId);
+    if (until === undefined) return 0;
+    const left = until - performance.now();
+    if (left > 0) return left;
+    this.settleUntil.delete(unitId);
+    return 0;
+  }
+
   /** Wire time of `bytes` characters, ms. */
   wireMs(bytes: number): number {
     return bytes * this.timing.charMs;
@@ -109,8 +122,9 @@ export class RtuMaster {
    * RTU frames carry no transaction id: a late answer that arrives while the same slave is asked
    * the same shape of question again would pass for the new answer (a wrong value, good quality).
    * So a slave whose request went unanswered is not asked again for another timeout, during
-   * which its late answer lands here and is dropped. Other slaves go on at once: a late answer
-   * during their transaction carries the wrong unit id and is skipped.
+   * which its late answer lands here and is dropped. Other slaves go on at once (the line's
+   * scheduler skips a slave that is settlingFor() > 0): a late answer during their transaction
+   * carries the wrong unit id and is skipped.
    */
   private async quiet(unitId: number): Promise<void> {
     for (;;) {

@@ -17,6 +17,7 @@ export const ValueSchema = Type.Union([Type.Number(), Type.Boolean(), Type.Strin
 export const CalTagSchema = Type.Object({
   status: Type.Union(CAL_STATUSES.map((s) => Type.Literal(s))),
   certificate: Nullable(Type.String()),
+  laboratory: Type.Optional(Nullable(Type.String({ description: 'issuer of the certificate' }))),
   due: Nullable(Type.String({ description: 'YYYY-MM-DD, local date' })),
   daysToDue: Nullable(Type.Integer({ description: 'negative once expired' })),
   traceable: Type.Boolean(),

@@ -227,6 +227,7 @@ export class ChannelCalibration {
     this.tagIn = Object.freeze({
       status,
       certificate: record?.certificate ?? null,
+      laboratory: record?.laboratory ?? null,
       due: record?.due ?? null,
       daysToDue: record ? calendarDaysBetween(ts, localMidnight(record.due)) : null,
       traceable: TRACEABLE.has(status),

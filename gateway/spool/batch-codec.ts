@@ -6,6 +6,7 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
  * every byte is written (and counted by the quota) once per poll cycle. The calibration tag, shared
  * by the readings of one status window, is stored once per batch and referenced by index.
  *
+ *   cal: [status, certificate, due, daysToDue, traceable, laboratory?]
  *   [1, site, instrument, [cal, ...], [[channel, quantity, unit, ts, seq, raw, value, quality,
  *                                        reason|null, u|null, k|null, calIndex], ...]]
  *
@@ -14,7 +15,11 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
 const CODEC_VERSION = 1;
 
 type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number];
-type StoredCal = [CalStatus, string | null, string | null, number | null, boolean, string?];
+/**
+ * The sixth element is the not-traceable reason, the seventh the certificate's laboratory; each is
+ * null or left off when absent (trailing ones left off), so older entries decode unchanged.
+ */
+type StoredCal = [CalStatus, string | null, string | null, number | null, boolean, (string | null)?, (string | null)?];
 type StoredBatch = [number, string, string, StoredCal[], StoredReading[]];
 
 function num(v: number | undefined): string {
@@ -35,6 +40,13 @@ function str(s: string): string {
 
 const identity = new PrefixCache((channel, quantity, unit) => `[${str(channel)},${str(quantity)},${str(unit)}`);
 
+function storedCal(t: CalTag): StoredCal {
+  const stored: StoredCal = [t.status, t.certificate, t.due, t.daysToDue, t.traceable];
+  if (t.reason !== undefined || t.laboratory !== undefined) stored.push(t.reason ?? null);
+  if (t.laboratory !== undefined) stored.push(t.laboratory);
+  return stored;
+}
+
 export function encodeBatch(batch: ReadingBatch): string {
   const cals: CalTag[] = [];
   let rows = '';
@@ -49,8 +61,7 @@ export function encodeBatch(batch: ReadingBatch): string {
       `,${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
       `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
   }
-  // The not-traceable reason rides as a sixth element, only when there is one.
-  const calText = cals.map((t) => JSON.stringify(t.reason === undefined ? [t.status, t.certificate, t.due, t.daysToDue, t.traceable] : [t.status, t.certificate, t.due, t.daysToDue, t.traceable, t.reason])).join(',');
+  const calText = cals.map((t) => JSON.stringify(storedCal(t))).join(',');
   return `[${CODEC_VERSION},${str(batch.site)},${str(batch.instrument)},[${calText}],[${rows}]]`;
 }
 
@@ -61,9 +72,12 @@ export function decodeBatch(payload: string): ReadingBatch {
     throw new Error(`not a spooled batch of version ${CODEC_VERSION}`);
   }
   const [, site, instrument, storedCals, rows] = doc;
-  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable, calReason]) =>
-    Object.freeze(calReason === undefined ? { status, certificate, due, daysToDue, traceable } : { status, certificate, due, daysToDue, traceable, reason: calReason }),
-  );
+  const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable, calReason, laboratory]) => {
+    const tag: CalTag = { status, certificate, due, daysToDue, traceable };
+    if (typeof laboratory === 'string') tag.laboratory = laboratory;
+    if (typeof calReason === 'string') tag.reason = calReason;
+    return Object.freeze(tag);
+  });
   const readings: Reading[] = new Array<Reading>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const [channel, quantity, unit, ts, seq, raw, val, quality, reason, u, k, c] = rows[i]!;

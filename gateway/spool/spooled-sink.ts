@@ -50,6 +50,8 @@ export class SpooledSink {
   private failing = false;
   private lastError: string | null = null;
   private replaying = false;
+  /** Id of the last batch sent from disk: the replay is caught up once none up to it is in flight. */
+  private replayedTo = 0;
   private lastProgressLog = 0;
   private delivered = 0;
   private rejected = 0;
@@ -155,7 +157,8 @@ export class SpooledSink {
         this.buffer = this.readPos < spool.headId() ? spool.read(this.name, this.readPos, PAGE) : [];
         if (this.buffer.length === 0) {
           this.readPos = Math.max(this.readPos, spool.headId());
-          this.setReplaying(false);
+          // Everything read is sent, not yet taken: caught up only once the sink acknowledged it.
+          if (!this.replayInFlight()) this.setReplaying(false);
           return;
         }
         this.setReplaying(true);
@@ -170,6 +173,7 @@ export class SpooledSink {
         this.reject(e.id, e.instrument, e.count, `unreadable spool entry ${e.id}: ${(err as Error).message}`);
         continue;
       }
+      this.replayedTo = e.id;
       this.dispatch(e.id, batch, e.count);
     }
   }
@@ -234,6 +238,11 @@ export class SpooledSink {
     this.rejected += count;
     this.opts.onRejected(instrument, count);
     this.opts.log.error({ sink: this.name, instrument, readings: count, err: reason }, 'sink refused a batch as malformed: dropped, not retried');
+  }
+
+  private replayInFlight(): boolean {
+    for (const id of this.inFlight.keys()) if (id <= this.replayedTo) return true;
+    return false;
   }
 
   private isPaused(): boolean {

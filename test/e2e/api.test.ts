@@ -227,7 +227,7 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     expect((await get('/api/calibration?instrument=bath-01')).body.records.map((r: { certificate: string }) => r.certificate)).toEqual(['API-NEW-1', 'E2E-VALID']);
 
     let bath = (await get('/api/instruments/bath-01')).body;
-    expect(bath.calibration).toEqual({ status: 'valid', certificate: 'API-NEW-1', due: localDate(364), daysToDue: 364, traceable: true });
+    expect(bath.calibration).toEqual({ status: 'valid', certificate: 'API-NEW-1', laboratory: null, due: localDate(364), daysToDue: 364, traceable: true });
     const deadline = Date.now() + 10_000;
     while (bath.channels[0].latest.seq <= seqBefore + 4 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));

@@ -32,7 +32,7 @@ describe('end to end: OPC UA subscription → calibration tag → MQTT → inges
     sim = await startOpcuaSimulator({ pkiDir: join(dir, 'server-pki'), static: true, instruments: [{ id: 'chamber-01', profile: 'climate-chamber' }] });
     const chamber = sim.instrument('chamber-01');
     for (const [ch, v] of Object.entries(SERVED)) chamber.set(ch, v);
-    const channels = Object.keys(SERVED).map((ch) => `      - { id: ${ch}, nodeId: "ns=1;s=chamber-01.${ch}", quantity: q, unit: u }`);
+    const channels = Object.keys(SERVED).map((ch) => `      - { id: ${ch}, nodeId: "ns=1;s=chamber-01.${ch}", quantity: value, unit: "" }`);
     config = parseConfig(
       `site: ${uniqueName('site')}
 gateway: { id: e2e-opcua, logLevel: silent }

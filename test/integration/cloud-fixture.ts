@@ -57,7 +57,7 @@ const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/sch
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 for (const s of ['reading-batch', 'site-roster', 'cloud-batch']) ajv.addSchema(schema(`${s}.schema.json`));
 export const validateCloudBatch = ajv.getSchema('https://metrogate.dev/schemas/cloud-batch.v1.json')!;
-export const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v1.json')!;
+export const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v2.json')!;
 
 export interface Received {
   at: number;
@@ -74,12 +74,16 @@ export interface Receiver {
   url: string;
   /** Accepted readings requests, in arrival order. */
   received: Received[];
-  /** Every request seen (also refused ones), with its status. */
-  requests: { method: string; path: string; status: number; batches: number }[];
+  /** Every request seen (also refused ones), with its status, arrival time and User-Agent. */
+  requests: { method: string; path: string; status: number; batches: number; at: number; userAgent: string }[];
   rosters: unknown[];
   /** Problems: wrong token, missing gzip, invalid against the schema. */
   problems: string[];
   answer: Answer;
+  /** What the receiver answers to a roster PUT; 204 unless the test says otherwise. */
+  answerRoster: () => number;
+  /** Sent as Retry-After with every 429 or 503, when set. */
+  retryAfter: string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,8 +93,8 @@ export interface Receiver {
  */
 export async function startReceiver(certs: TestCerts, token: string, port = 0): Promise<Receiver> {
   const state: Receiver = {
-    port, url: '', received: [], requests: [], rosters: [], problems: [], answer: () => 200,
-    close: () => Promise.resolve(),
+    port, url: '', received: [], requests: [], rosters: [], problems: [], answer: () => 200, answerRoster: () => 204,
+    retryAfter: undefined, close: () => Promise.resolve(),
   };
   const server: Server = createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -98,8 +102,10 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
     req.on('end', () => {
       const path = req.url ?? '';
       const reply = (status: number, batches = 0) => {
-        state.requests.push({ method: req.method ?? '', path, status, batches });
-        res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"refused by the test"}');
+        state.requests.push({ method: req.method ?? '', path, status, batches, at: Date.now(), userAgent: req.headers['user-agent'] ?? '' });
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if ((status === 429 || status === 503) && state.retryAfter !== undefined) headers['retry-after'] = state.retryAfter;
+        res.writeHead(status, headers).end(status < 300 ? '{"ok":true}' : '{"error":"refused by the test"}');
       };
       if (req.headers.authorization !== `Bearer ${token}`) {
         state.problems.push(`bad authorization header: ${req.headers.authorization ?? '(none)'}`);
@@ -115,8 +121,9 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
       }
       if (req.method === 'PUT' && path.endsWith('/roster')) {
         if (!validateRoster(doc)) state.problems.push(`roster: ${JSON.stringify(validateRoster.errors)}`);
-        state.rosters.push(doc);
-        return reply(204);
+        const status = state.answerRoster();
+        if (status >= 200 && status < 300) state.rosters.push(doc);
+        return reply(status);
       }
       if (req.method === 'POST' && path.endsWith('/readings')) {
         if (!validateCloudBatch(doc)) state.problems.push(`readings: ${JSON.stringify(validateCloudBatch.errors)}`);

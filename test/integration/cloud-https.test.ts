@@ -81,10 +81,14 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
       expect(bath).toMatchObject({ protocol: 'modbus-tcp', online: true, lab: 'temperature-lab' });
       expect(bath.calibration).toMatchObject({ status: 'valid', certificate: 'E2E-VALID', due: localDate(200), calibrated: localDate(-100), traceable: true });
       expect(bath.channels.find((c) => c.id === 'temperature')).toEqual({
-        id: 'temperature', quantity: 'temperature', unit: '°C', range: { min: 0, max: 50 },
-        uncertainty: { u: 0.006, k: 2, U: 0.012, source: 'reading' },
-        calibration: expect.objectContaining({ status: 'valid', certificate: 'E2E-VALID' }),
+        id: 'temperature', quantity: 'temperature', unit: '°C', unitCode: 'Cel', dsiUnit: '\\degreecelsius', timeSource: 'gateway',
+        capability: {
+          range: { min: 0, max: 50 }, U: 0.012, k: 2, u: 0.006, method: 'calibration certificate error table',
+          certificate: 'E2E-VALID', laboratory: null,
+        },
+        calibration: expect.objectContaining({ status: 'valid', certificate: 'E2E-VALID', calibrated: localDate(-100), kind: 'calibration', sha256: null }),
       });
+      expect(roster.certificates).toContainEqual(expect.objectContaining({ certificate: 'E2E-VALID', instrument: 'bath-01', channel: null, unitCode: 'Cel' }));
       const balance = roster.instruments.find((i) => i.id === 'balance-01')!;
       expect(balance.calibration).toMatchObject({ status: 'expired', traceable: false });
       expect(roster.instruments.find((i) => i.id === 'dmm-01')!.calibration).toMatchObject({ status: 'uncalibrated', certificate: null });

@@ -71,8 +71,8 @@ export function rtuTcpInstrument(
   };
 }
 
-/** A logger whose JSON events a test can read back. */
-export function capturingLogger(): { log: Logger; events: () => Record<string, unknown>[] } {
+/** A logger whose JSON events (and the raw lines, to see keys JSON.parse would merge) a test can read back. */
+export function capturingLogger(): { log: Logger; events: () => Record<string, unknown>[]; lines: () => string[] } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -80,7 +80,11 @@ export function capturingLogger(): { log: Logger; events: () => Record<string, u
       done();
     },
   });
-  return { log: pino({ level: 'info' }, sink), events: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log: pino({ level: 'info' }, sink),
+    events: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () => [...lines],
+  };
 }
 
 export function runRtu(

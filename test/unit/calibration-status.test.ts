@@ -19,7 +19,7 @@ describe('calibration status by the calendar', () => {
   it('is valid inside the interval, with the certificate, due date and days to due', () => {
     const { engine } = engineWith([CERT], { t: 0 });
     expect(engine.statusOf('bath', undefined, at('2026-06-01T12:00:00'))).toEqual({
-      status: 'valid', certificate: 'CNAS-T-2026-0042', due: '2026-12-15', daysToDue: 197, traceable: true,
+      status: 'valid', certificate: 'CNAS-T-2026-0042', laboratory: null, due: '2026-12-15', daysToDue: 197, traceable: true,
     });
   });
 
@@ -39,7 +39,7 @@ describe('calibration status by the calendar', () => {
     now.t = at('2026-12-16T00:00:00.5');
     const after = reading(now.t, 20);
     engine.tag(after);
-    expect(after.cal).toEqual({ status: 'expired', certificate: 'CNAS-T-2026-0042', due: '2026-12-15', daysToDue: -1, traceable: false });
+    expect(after.cal).toEqual({ status: 'expired', certificate: 'CNAS-T-2026-0042', laboratory: null, due: '2026-12-15', daysToDue: -1, traceable: false });
     // The transition is dated at the boundary, not at the reading that noticed it.
     expect(events).toEqual([expect.objectContaining({ kind: 'transition', from: 'due_soon', to: 'expired', ts: at('2026-12-16T00:00:00'), reason: 'calendar' })]);
   });
@@ -68,7 +68,7 @@ describe('calibration status by the calendar', () => {
   it('tags a reading by the record valid at its own timestamp: history, before the first, and a renewal', () => {
     const renewed = record({ certificate: 'CNAS-T-2027-0007', calibrated: '2026-12-10', due: '2027-12-10' });
     const { engine } = engineWith([renewed, CERT], { t: 0 });
-    expect(engine.statusOf('bath', undefined, at('2026-01-09T23:00:00'))).toEqual({ status: 'uncalibrated', certificate: null, due: null, daysToDue: null, traceable: false });
+    expect(engine.statusOf('bath', undefined, at('2026-01-09T23:00:00'))).toEqual({ status: 'uncalibrated', certificate: null, laboratory: null, due: null, daysToDue: null, traceable: false });
     expect(engine.statusOf('bath', undefined, at('2026-12-09T10:00:00'))).toMatchObject({ status: 'due_soon', certificate: 'CNAS-T-2026-0042' });
     expect(engine.statusOf('bath', undefined, at('2026-12-10T10:00:00'))).toMatchObject({ status: 'valid', certificate: 'CNAS-T-2027-0007', due: '2027-12-10' });
     expect(engine.records('bath').map((r) => r.certificate)).toEqual(['CNAS-T-2027-0007', 'CNAS-T-2026-0042']);

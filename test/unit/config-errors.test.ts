@@ -1,5 +1,6 @@
 /** One test per kind of config error, asserting on the lines a user reads. */
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load-config.js';
 import { BASE, FILE, configError, edit, lineOf, messages } from './config-fixtures.js';
 
 /** BASE with a calibration block appended to the second instrument (`scale`). */
@@ -107,6 +108,15 @@ describe('schema errors', () => {
 });
 
 describe('semantic errors', () => {
+  it('a quantity outside the contract\'s vocabulary, and a unit that does not measure the quantity', () => {
+    const text = edit(edit(BASE, '        quantity: temperature', '        quantity: temprature'), '        quantity: mass', '        quantity: mass\n        unit: kPa');
+    const [quantity, unit] = messages(text);
+    expect(quantity).toMatch(new RegExp(`^${FILE}: instruments\\[0\\]\\.channels\\[0\\]\\.quantity: quantity "temprature" is not in the vocabulary; use one of: temperature, pressure, .* \\(line ${lineOf(text, 'temprature')}\\)$`));
+    expect(unit).toBe(`${FILE}: instruments[1].channels[0].unit: unit "kPa" does not measure mass; use one of: mg, g, kg (line ${lineOf(text, 'unit: kPa')})`);
+    const fine = parseConfig(edit(BASE, '        quantity: mass', '        quantity: mass\n        unit: g'), FILE, {});
+    expect(fine.instruments[1]!.channels[0]).toMatchObject({ quantity: 'mass', unit: 'g' });
+  });
+
   it('impossible date', () => {
     const text = withCalibration('calibrated: "2025-03-14"\ndue: "2026-02-30"');
     expect(messages(text)).toEqual([

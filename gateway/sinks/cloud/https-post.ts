@@ -2,8 +2,12 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
+import { VERSION } from '../../version.js';
 
 const gzipAsync = promisify(gzip);
+
+/** Tells the platform which gateway software (and version) sent a request. */
+export const USER_AGENT = `metrogate/${VERSION}`;
 
 export interface PostOptions {
   method: 'POST' | 'PUT';
@@ -37,6 +41,7 @@ export async function sendGzipJson(json: string, opts: PostOptions): Promise<voi
           'content-encoding': 'gzip',
           'content-length': body.length,
           authorization: `Bearer ${opts.token}`,
+          'user-agent': USER_AGENT,
         },
       },
       (r) => {

@@ -3,12 +3,13 @@ import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
-import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
 import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState, Sink } from '../sink.js';
 import type { CloudConfig } from './cloud-config.js';
 import { sendGzipJson } from './https-post.js';
 import type { RosterTracker } from './roster.js';
+import { RosterSender, type RosterTiming } from './roster-sender.js';
 import { explainConnectError, readTlsFiles } from './tls-files.js';
 
 export interface HttpsUplinkOptions {
@@ -17,6 +18,8 @@ export interface HttpsUplinkOptions {
   gateway: string;
   roster: RosterTracker;
   log: Logger;
+  /** The roster's check and retry intervals; tests shorten them. */
+  rosterTiming?: RosterTiming;
 }
 
 interface Queued {
@@ -28,15 +31,12 @@ interface Queued {
   reject(err: Error): void;
 }
 
-const ROSTER_CHECK_MS = 60_000;
-const ROSTER_RETRY_MS = 5_000;
-
 /**
  * The cloud platform over HTTPS: reading batches are grouped into one gzip JSON POST (cloud-batch
  * schema) of at most batchMaxReadings, one request at a time so the platform receives them in
  * order; each write() resolves when the request holding its batch got a 2xx. A failed request
  * fails everything queued behind it too, so the spool sends them again in the same order.
- * The roster is PUT at start and whenever it changes.
+ * The roster is PUT at start and whenever it changes (RosterSender: one retry at a time).
  */
 export class HttpsUplink implements Sink {
   readonly name = 'cloud';
@@ -47,22 +47,24 @@ export class HttpsUplink implements Sink {
   private sending = false;
   private ok = false;
   private stopped = false;
-  private rosterTimer: NodeJS.Timeout | null = null;
-  private rosterPending = false;
-  private rosterSending = false;
+  private readonly roster: RosterSender;
 
   constructor(private readonly opts: HttpsUplinkOptions) {
     const base = opts.cloud.url.replace(/\/+$/, '');
     this.readingsUrl = new URL(`${base}/readings`);
     this.rosterUrl = new URL(`${base}/roster`);
+    this.roster = new RosterSender({
+      tracker: opts.roster,
+      put: (json) => sendGzipJson(json, { method: 'PUT', url: this.rosterUrl, token: opts.cloud.token ?? '', agent: this.agent!, timeoutMs: opts.cloud.timeoutMs }),
+      explain: (err) => explainConnectError(err, opts.cloud),
+      log: opts.log,
+      ...(opts.rosterTiming ? { timing: opts.rosterTiming } : {}),
+    });
   }
 
   async start(): Promise<void> {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 2, ...(await readTlsFiles(this.opts.cloud)) });
-    this.rosterPending = true;
-    void this.sendRoster();
-    this.rosterTimer = setInterval(() => this.rosterChanged(), ROSTER_CHECK_MS);
-    this.rosterTimer.unref();
+    this.roster.start();
   }
 
   connected(): boolean {
@@ -71,7 +73,6 @@ export class HttpsUplink implements Sink {
 
   write(batch: ReadingBatch): Promise<void> {
     if (this.stopped || !this.agent) return Promise.reject(new Error('cloud uplink not running'));
-    this.opts.roster.noteReadings(batch);
     const json = serialiseBatch(batch, this.opts.gateway);
     return new Promise((resolve, reject) => {
       this.queue.push({ json, count: batch.readings.length, alone: false, resolve, reject });
@@ -81,21 +82,21 @@ export class HttpsUplink implements Sink {
 
   state(state: InstrumentState): void {
     this.opts.roster.noteState(state);
-    this.rosterChanged();
+    this.roster.changed();
   }
 
   event(_event: CalEvent): void {
-    this.rosterChanged();
+    this.roster.changed();
   }
 
   setInstruments(instruments: readonly InstrumentConfig[]): void {
     this.opts.roster.setInstruments(instruments);
-    this.rosterChanged();
+    this.roster.changed();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.rosterTimer) clearInterval(this.rosterTimer);
+    this.roster.stop();
     for (const q of this.queue.splice(0)) q.reject(new Error('cloud uplink stopped'));
     this.agent?.destroy();
   }
@@ -147,38 +148,11 @@ export class HttpsUplink implements Sink {
       return;
     }
     this.ok = false;
-    const reason = new Error(explainConnectError(err, this.opts.cloud));
+    // The platform's Retry-After travels with the error, so the spool waits as long as it asked.
+    const text = explainConnectError(err, this.opts.cloud);
+    const reason = err instanceof RetryLaterError ? new RetryLaterError(text, err.retryAfterMs) : new Error(text);
     // Order matters to the platform: what was queued behind fails too and is sent again after it.
     const behind = this.queue.splice(0);
     for (const q of [...group, ...behind]) q.reject(reason);
-  }
-
-  private rosterChanged(): void {
-    this.rosterPending = true;
-    if (!this.rosterSending) void this.sendRoster();
-  }
-
-  /** PUTs the latest roster when it changed; retries until the platform took it. */
-  private async sendRoster(): Promise<void> {
-    if (this.stopped || !this.rosterPending) return;
-    const roster = this.opts.roster.changed();
-    this.rosterPending = false;
-    if (!roster) return;
-    this.rosterSending = true;
-    try {
-      await sendGzipJson(JSON.stringify(roster), { method: 'PUT', url: this.rosterUrl, token: this.opts.cloud.token ?? '', agent: this.agent!, timeoutMs: this.opts.cloud.timeoutMs });
-      this.opts.log.info({ instruments: roster.instruments.length }, 'roster sent to the cloud platform');
-    } catch (err) {
-      if (err instanceof RejectedBatchError) {
-        this.opts.log.error({ err: err.message }, 'cloud platform refused the roster; it is sent again when it changes');
-      } else {
-        this.opts.log.warn({ err: explainConnectError(err as Error, this.opts.cloud) }, 'roster not sent; retrying');
-        this.opts.roster.reset();
-        setTimeout(() => this.rosterChanged(), ROSTER_RETRY_MS).unref();
-      }
-    } finally {
-      this.rosterSending = false;
-    }
-    if (this.rosterPending) void this.sendRoster();
   }
 }

@@ -55,7 +55,6 @@ export class MqttUplink implements Sink {
   write(batch: ReadingBatch): Promise<void> {
     const session = this.session;
     if (!session?.ready) return Promise.reject(new Error(session?.lastError ?? `not connected to ${this.o.cloud.url}`));
-    this.o.roster.noteReadings(batch);
     return session.publish(this.o.format.data(batch));
   }
 

@@ -1,33 +1,37 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalibrationService } from '../../calibration/calibration-service.js';
-import type { CalibrationRecord } from '../../calibration/record.js';
-import type { CalTag, ReadingBatch } from '../../reading.js';
+import type { CalibrationRecord, LegalKind } from '../../calibration/record.js';
+import { channelUnitForms } from '../../contract/quantities.js';
+import { unitForms } from '../../contract/units.js';
+import { VERSION } from '../../version.js';
 import type { InstrumentState } from '../sink.js';
+import { capabilityOf, type Capability } from './capability.js';
+import {
+  instrumentSummary, recordFor, rosterCalibration, type InstrumentCalibration, type RosterCalibration,
+} from './roster-calibration.js';
 
 /**
  * The site's instrument roster and capability catalogue, as the cloud platform receives it
- * (gateway/schemas/site-roster.schema.json): per instrument its calibration state, per channel
- * the quantity, measuring range and uncertainty it can deliver. The platform builds regional
- * capability catalogues and tracks shared instruments from it.
+ * (gateway/schemas/site-roster.schema.json, v2; the contract in gateway/schemas/README.md): per
+ * instrument its connection and a calibration summary, per channel the quantity and unit in
+ * machine-readable form, which clock `ts` is, its own calibration and its capability, and every
+ * certificate the gateway holds, so each reading's certificate reference can be resolved.
  */
-export interface RosterUncertainty {
-  /** Standard uncertainty, two significant digits (GUM 7.2.6). */
-  u: number;
-  k: number;
-  /** Expanded uncertainty k·u, two significant digits. */
-  U: number;
-  /** From the latest reading, or (before the first) from the certificate's largest stated U. */
-  source: 'reading' | 'certificate';
-}
+export const ROSTER_VERSION = 2;
+
+/** Which clock a reading's `ts` is: the device's, an OPC UA server's, or the gateway's receive time. */
+export type TimeSource = 'device' | 'server' | 'gateway';
 
 export interface RosterChannel {
   id: string;
   quantity: string;
   unit: string;
-  /** The validity range of the certificate in force; null when it states none. */
-  range: { min: number; max: number } | null;
-  uncertainty: RosterUncertainty | null;
-  calibration: CalTag;
+  /** UCUM code of unit; null for a unit outside the contract's table (unclassified quantities). */
+  unitCode: string | null;
+  dsiUnit: string | null;
+  timeSource: TimeSource;
+  calibration: RosterCalibration;
+  capability: Capability | null;
 }
 
 export interface RosterInstrument {
@@ -38,16 +42,38 @@ export interface RosterInstrument {
   /** null until the driver reported the first connection state. */
   online: boolean | null;
   since: number | null;
-  calibration: CalTag & { calibrated: string | null; laboratory: string | null; kind: 'calibration' | 'verification' | null };
+  calibration: InstrumentCalibration;
   channels: RosterChannel[];
 }
 
+export interface RosterCertificate {
+  laboratory: string | null;
+  certificate: string;
+  instrument: string;
+  /** null: the certificate covers every channel of the instrument. */
+  channel: string | null;
+  kind: LegalKind;
+  calibrated: string;
+  issued: string | null;
+  due: string;
+  unit: string;
+  unitCode: string | null;
+  dsiUnit: string | null;
+  range: { min: number; max: number } | null;
+  sha256: string | null;
+  source: CalibrationRecord['source'];
+}
+
 export interface Roster {
-  v: 1;
+  v: typeof ROSTER_VERSION;
   site: string;
   gateway: string;
+  gatewayVersion: string;
+  /** IANA time zone of the gateway: calibration, issue and due dates are local dates there. */
+  timeZone: string;
   ts: number;
   instruments: RosterInstrument[];
+  certificates: RosterCertificate[];
 }
 
 export interface RosterSource {
@@ -57,16 +83,20 @@ export interface RosterSource {
   calibration: Pick<CalibrationService, 'records' | 'statusOf'>;
 }
 
-const twoDigits = (x: number): number => Number(x.toPrecision(2));
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function timeSourceOf(inst: InstrumentConfig): TimeSource {
+  if (inst.protocol !== 'opcua') return 'gateway';
+  // `source` falls back to the server's timestamp (then the gateway's) where a value has none.
+  return inst.timestamps === 'gateway' ? 'gateway' : inst.timestamps === 'server' ? 'server' : 'device';
+}
 
 /**
- * Keeps what the roster is built from (connection states, the latest uncertainty per channel)
- * and tells when the roster changed. Uncertainties are compared at two significant digits, so
- * noise in the last digits does not republish the roster.
+ * Keeps what the roster is built from (connection states) and tells when the roster changed.
+ * Nothing in it follows the readings: it changes with the config, a connection or a certificate.
  */
 export class RosterTracker {
   private readonly states = new Map<string, InstrumentState>();
-  private readonly latest = new Map<string, { ts: number; u: number; k: number }>();
   private last = '';
   private instruments: readonly InstrumentConfig[];
 
@@ -83,23 +113,20 @@ export class RosterTracker {
     this.states.set(state.instrument, state);
   }
 
-  noteReadings(batch: ReadingBatch): void {
-    for (const r of batch.readings) {
-      if (r.u === undefined || r.k === undefined || !Number.isFinite(r.u)) continue;
-      const key = `${batch.instrument}\u0000${r.channel}`;
-      const prev = this.latest.get(key);
-      if (!prev || r.ts >= prev.ts) this.latest.set(key, { ts: r.ts, u: r.u, k: r.k });
-    }
-  }
-
   build(now = Date.now()): Roster {
-    return { v: 1, site: this.source.site, gateway: this.source.gateway, ts: now, instruments: this.instruments.map((i) => this.instrument(i, now)) };
+    const { site, gateway } = this.source;
+    const instruments = this.instruments;
+    return {
+      v: ROSTER_VERSION, site, gateway, gatewayVersion: VERSION, timeZone: TIME_ZONE, ts: now,
+      instruments: instruments.map((i) => this.instrument(i, now)),
+      certificates: instruments.flatMap((i) => this.source.calibration.records(i.id).map(certificateEntry)),
+    };
   }
 
   /** The roster when it differs from the one last returned (ignoring ts), else null. */
   changed(now = Date.now()): Roster | null {
     const roster = this.build(now);
-    const key = JSON.stringify(roster.instruments);
+    const key = JSON.stringify([roster.instruments, roster.certificates]);
     if (key === this.last) return null;
     this.last = key;
     return roster;
@@ -112,9 +139,19 @@ export class RosterTracker {
 
   private instrument(inst: InstrumentConfig, now: number): RosterInstrument {
     const cal = this.source.calibration;
-    const tag = cal.statusOf(inst.id, undefined, now);
     const records = cal.records(inst.id);
-    const inForce = records.find((r) => r.certificate === tag.certificate && r.channel === undefined);
+    const ownTag = cal.statusOf(inst.id, undefined, now);
+    const own = rosterCalibration(ownTag, recordFor(records, ownTag));
+    const timeSource = timeSourceOf(inst);
+    const channels = inst.channels.map((ch): RosterChannel => {
+      const tag = cal.statusOf(inst.id, ch.id, now);
+      const record = recordFor(records, tag, ch.id);
+      const forms = channelUnitForms(ch.quantity, ch.unit);
+      return {
+        id: ch.id, quantity: ch.quantity, unit: ch.unit, unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null,
+        timeSource, calibration: rosterCalibration(tag, record), capability: capabilityOf(record),
+      };
+    });
     const state = this.states.get(inst.id);
     return {
       id: inst.id,
@@ -123,28 +160,17 @@ export class RosterTracker {
       protocol: inst.protocol,
       online: state ? state.online : null,
       since: state ? state.since : null,
-      calibration: { ...tag, calibrated: inForce?.calibrated ?? null, laboratory: inForce?.laboratory ?? null, kind: inForce?.kind ?? null },
-      channels: inst.channels.map((ch) => {
-        const chTag = cal.statusOf(inst.id, ch.id, now);
-        const record = records.find((r) => r.certificate === chTag.certificate && (r.channel === undefined || r.channel === ch.id));
-        return {
-          id: ch.id,
-          quantity: ch.quantity,
-          unit: ch.unit,
-          range: record?.range ?? null,
-          uncertainty: this.uncertainty(inst.id, ch.id, record),
-          calibration: chTag,
-        };
-      }),
+      calibration: instrumentSummary(channels, own),
+      channels,
     };
   }
+}
 
-  private uncertainty(instrument: string, channel: string, record: CalibrationRecord | undefined): RosterUncertainty | null {
-    const seen = this.latest.get(`${instrument}\u0000${channel}`);
-    if (seen) return { u: twoDigits(seen.u), k: seen.k, U: twoDigits(seen.k * seen.u), source: 'reading' };
-    const stated = (record?.errorTable ?? []).filter((p) => p.U !== undefined && p.k !== undefined);
-    if (stated.length === 0) return null;
-    const worst = stated.reduce((a, b) => (b.U! > a.U! ? b : a));
-    return { u: twoDigits(worst.U! / worst.k!), k: worst.k!, U: twoDigits(worst.U!), source: 'certificate' };
-  }
+function certificateEntry(r: CalibrationRecord): RosterCertificate {
+  const forms = unitForms(r.unit);
+  return {
+    laboratory: r.laboratory ?? null, certificate: r.certificate, instrument: r.instrument, channel: r.channel ?? null,
+    kind: r.kind, calibrated: r.calibrated, issued: r.issued ?? null, due: r.due, unit: r.unit,
+    unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null, range: r.range ?? null, sha256: r.signature?.sha256 ?? null, source: r.source,
+  };
 }

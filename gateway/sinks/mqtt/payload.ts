@@ -17,6 +17,7 @@ function serialiseCal(cal: CalTag): string {
     s = JSON.stringify({
       status: cal.status,
       certificate: cal.certificate,
+      ...(cal.laboratory !== undefined ? { laboratory: cal.laboratory } : {}),
       due: cal.due,
       daysToDue: cal.daysToDue,
       traceable: cal.traceable,
