@@ -135,7 +135,7 @@ describe('no silent loss, no extrapolation, the measurand compared with the rang
     const bare = record({ certificate: 'BARE', calibrated: '2026-01-10', due: '2027-01-10' });
     expect(at(-1e6, bare).cal).toMatchObject({ status: 'valid', traceable: false, reason: 'the record states neither a validity range nor an error table' });
     // The status itself stays what the calendar says; a reading that fits is traceable.
-    expect(at(20, inRange).cal).toEqual({ status: 'valid', certificate: 'R', due: '2027-01-10', daysToDue: 223, traceable: true });
+    expect(at(20, inRange).cal).toEqual({ status: 'valid', certificate: 'R', laboratory: null, due: '2027-01-10', daysToDue: 223, traceable: true });
   });
 
   it('finding 9: the validity range is the measurand\'s: a calibrated point\'s indication past it is still inside', () => {
