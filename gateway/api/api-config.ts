@@ -1,10 +1,11 @@
 /** The config schema of the HTTP API (composed into config/schema.ts). */
 import { Type, type Static } from '@sinclair/typebox';
+import { TimerMs } from '../../config/common.js';
 
 export const ApiStreamSchema = Type.Object(
   {
     /** A heartbeat event keeps idle connections (and proxies) open and lets the page see a stall. */
-    heartbeatMs: Type.Integer({ minimum: 100, default: 15_000 }),
+    heartbeatMs: TimerMs({ minimum: 100, default: 15_000 }),
     /**
      * Bytes a client may have waiting to be sent; past it the client is dropped, so a slow reader
      * costs memory up to this bound and never slows the gateway.
