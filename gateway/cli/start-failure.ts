@@ -1,3 +1,5 @@
+import { redactUrl } from '../../config/redact-url.js';
+
 /**
  * A gateway that could not start: everything it had started is stopped again, and the CLI
  * prints this one line (no stack trace: the reason is the user's to fix, not a crash) and exits
@@ -8,6 +10,6 @@ export class StartFailure extends Error {
   readonly exitCode = 1;
 
   constructor(reason: string) {
-    super(`metrogate: cannot start: ${reason}`);
+    super(`metrogate: cannot start: ${redactUrl(reason)}`);
   }
 }

@@ -23,7 +23,7 @@ function configFile(name: string, over: Record<string, unknown>): string {
     mqtt: { url: inject('mqttUrl'), topicPrefix: uniqueName('mg') },
     influx: { url: inject('influxUrl'), database: uniqueName('db') },
     api: { port: 0 },
-    spool: { dir: join(dir, `${name}-spool`) },
+    spool: { dir: join(dir, `${name}-spool`), drainTimeoutMs: 1000 },
     calibration: { recordsDir: join(dir, `${name}-records`), reportsDir: join(dir, `${name}-reports`) },
     instruments: [{ id: 'oven', protocol: 'modbus-tcp', pollIntervalMs: 1000, connection: { host: '127.0.0.1', port: 1, timeoutMs: 200 }, channels: [{ id: 't', address: 0, type: 'int16', quantity: 'temperature' }] }],
     ...over,
