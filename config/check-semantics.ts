@@ -7,6 +7,7 @@ import { parseRegisterType } from '../drivers/modbus/register-type.js';
 import { checkCloudConfig } from '../gateway/sinks/cloud/cloud-config.js';
 import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import { checkConnections } from './check-connections.js';
+import { checkApiConfig } from '../gateway/api/check-api-config.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
@@ -33,6 +34,7 @@ export function checkSemantics(config: MetrogateConfig): PathProblem[] {
 /** Checks of whole sections, run once the schema accepted the file. */
 export function checkSections(config: MetrogateConfig): PathProblem[] {
   const problems: PathProblem[] = [...checkConnections(config)];
+  if (config.api) for (const p of checkApiConfig(config.api)) problems.push({ at: ['api', ...p.at], message: p.message });
   if (config.cloud) for (const p of checkCloudConfig(config.cloud)) problems.push({ at: ['cloud', ...p.at], message: p.message });
   problems.push(...checkSinks(config));
   return problems;

@@ -133,3 +133,35 @@ describe('YAML that used to crash or crawl', () => {
     expect(large / small).toBeLessThan(24);
   });
 });
+
+describe('API exposure and tokens', () => {
+  const STRONG = 'a3f1c9e07b5d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d0f'; // openssl rand -hex 32
+
+  it('an API on another interface than loopback needs a token', () => {
+    const text = withMqtt('api:\n  host: 0.0.0.0');
+    expect(messages(text)).toEqual([
+      `${FILE}: api.host: 0.0.0.0 is reachable from other machines: set api.token too (e.g. token: \${METROGATE_API_TOKEN}), or keep host 127.0.0.1 (line ${lineOf(text, 'host: 0.0.0.0')})`,
+    ]);
+    expect(() => parseConfig(withMqtt(`api:\n  host: 0.0.0.0\n  token: ${STRONG}`), FILE)).not.toThrow();
+    for (const host of ['127.0.0.1', '127.0.1.1', 'localhost', '::1']) expect(() => parseConfig(withMqtt(`api:\n  host: "${host}"`), FILE), host).not.toThrow();
+  });
+
+  it('a token with whitespace could never be sent', () => {
+    const text = withMqtt(`api:\n  token: "${STRONG.slice(0, 32)} ${STRONG.slice(32)}"`);
+    expect(messages(text)).toEqual([
+      `${FILE}: api.token: contains whitespace (space, tab or newline): a bearer token is one word, so no client could send it (line ${lineOf(text, 'token:')})`,
+    ]);
+  });
+
+  it('a token under 128 bits of estimated entropy, with how it was estimated', () => {
+    const hex = withMqtt('api:\n  token: 0123456789abcdef0123456789abcdef'.replace('0123456789abcdef0123456789abcdef', STRONG.slice(0, 30)));
+    expect(messages(hex)).toEqual([
+      `${FILE}: api.token: too easy to guess: ~120 bits estimated (30 hex digits: 30 × log2(16), assuming random characters), at least 128 needed; e.g. openssl rand -hex 32 (line ${lineOf(hex, 'token:')})`,
+    ]);
+    const repeated = withMqtt(`api:\n  token: "${'ab'.repeat(40)}"`);
+    expect(messages(repeated)[0]).toContain('api.token: too easy to guess: ~80 bits estimated (80 characters, only 2 distinct: 80 × log2(2), assuming random characters)');
+    expect(() => parseConfig(withMqtt(`api:\n  token: ${STRONG}`), FILE)).not.toThrow();
+    // An empty token (the example's ${METROGATE_API_TOKEN:-}) still means "no token", refused routes.
+    expect(() => parseConfig(withMqtt('api:\n  token: ""'), FILE)).not.toThrow();
+  });
+});
