@@ -28,8 +28,8 @@ export const PLAIN_TEXT_DESCRIPTION = 'text without a backslash or control chara
  */
 export const TopicPrefix = Type.String({
   default: 'metrogate',
-  pattern: '^[^$#+\\u0000][^#+\\u0000]*$',
-  description: 'topic levels without the MQTT wildcards "#" and "+", not starting with "$" (the broker\'s own topics)',
+  pattern: '^[^$#+\\u0000-\\u001f\\u007f][^#+\\u0000-\\u001f\\u007f]*$',
+  description: 'topic levels without the MQTT wildcards "#" and "+" or control characters, not starting with "$" (the broker\'s own topics)',
 });
 
 /** Fields of every instrument, whatever its protocol; `calibration` is added by config/schema.ts. */

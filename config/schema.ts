@@ -94,7 +94,7 @@ export const IngestSchema = Type.Object(
     /** Sites to take in; default every site under the topic prefix. */
     sites: Type.Array(SiteFilter, { default: ['+'], minItems: 1 }),
     /** MQTT 5 shared subscription group: ingesters in one group split the messages between them. */
-    group: Type.Optional(Type.String({ pattern: '^[^/#+]+$', description: 'a topic level without "/", "#" or "+"' })),
+    group: Type.Optional(Type.String({ pattern: '^[^/#+\\u0000-\\u001f\\u007f]+$', description: 'a topic level without "/", "#", "+" or control characters' })),
     /** How long the broker keeps an ingester's session (and its unacknowledged messages) while it is away. */
     // MQTT 5 carries it in 32 bits; a larger value stalls the broker's CONNACK.
     sessionExpirySeconds: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 3600 }),

@@ -54,7 +54,7 @@ describe('names that would break topics or the line protocol', () => {
   it('a topic prefix under "$", the broker\'s own topics', () => {
     const text = withMqtt('  topicPrefix: $SYS/metrogate');
     expect(messages(text)).toEqual([
-      `${FILE}: mqtt.topicPrefix: expected topic levels without the MQTT wildcards "#" and "+", not starting with "$" ` +
+      `${FILE}: mqtt.topicPrefix: expected topic levels without the MQTT wildcards "#" and "+" or control characters, not starting with "$" ` +
         `(the broker's own topics), got "$SYS/metrogate" (line ${lineOf(text, 'topicPrefix')})`,
     ]);
   });
