@@ -128,9 +128,10 @@ describe('YAML that used to crash or crawl', () => {
     timed(100); // the validator compiles once
     const small = timed(2_500);
     const large = timed(20_000);
-    // 8× the keys: ~8× the time when linear, ~64× when quadratic. A ratio, not a wall-clock bound,
-    // so a busy machine does not fail it.
-    expect(large / small).toBeLessThan(24);
+    // 8× the keys. Measured on a busy 2-core box: 2.2× the time now (the fixed cost of a file
+    // weighs), 11.8× with the quadratic lookup. A ratio, not a wall-clock bound, so a loaded
+    // machine does not fail it.
+    expect(large / small).toBeLessThan(6);
   });
 });
 
