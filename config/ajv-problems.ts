@@ -5,6 +5,8 @@
  */
 import type { ErrorObject } from 'ajv';
 import type { PathProblem, PathSegment } from './check-semantics.js';
+import { MAX_TIMER_MS } from './common.js';
+import { redactUrl } from './redact-url.js';
 
 const SECRET_KEY = /(password|secret|token)$/i;
 
@@ -86,7 +88,7 @@ function toProblem(e: ErrorObject, at: PathSegment[]): Translated {
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { at, key, message: `expected ${COMPARISONS[String(params.comparison)] ?? ''} ${limit}, got ${got}` };
+      return { at, key, message: `expected ${COMPARISONS[String(params.comparison)] ?? ''} ${limit}, got ${got}${limitReason(e)}` };
     case 'minLength':
       if (params.limit === 1) return { at, key, message: 'must not be empty' };
       return { at, key, message: `expected at least ${limit} characters, got ${got}` };
@@ -99,6 +101,14 @@ function toProblem(e: ErrorObject, at: PathSegment[]): Translated {
     default:
       return { at, key, message: e.message ?? `fails the schema's ${e.keyword} rule` };
   }
+}
+
+/** Why a bound is there, where a user would not guess it. */
+function limitReason(e: ErrorObject): string {
+  if (e.keyword === 'maximum' && (e.params as { limit?: unknown }).limit === MAX_TIMER_MS) {
+    return ' (milliseconds: the longest delay a Node.js timer takes, ~24.8 days; a longer one would fire at once)';
+  }
+  return '';
 }
 
 const COMPARISONS: Readonly<Record<string, string>> = { '>=': '≥', '<=': '≤', '>': '>', '<': '<' };
@@ -134,7 +144,7 @@ function shown(value: unknown, secret: boolean): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (secret) return '***';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? JSON.stringify(redactUrl(value)) : String(value);
 }
 
 function literal(value: unknown): string {

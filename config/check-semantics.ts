@@ -9,6 +9,8 @@ import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import { recordFromConfig } from '../gateway/calibration/record-from-config.js';
 import { validateRecord } from '../gateway/calibration/validate-record.js';
 import { quantityProblem } from '../gateway/contract/quantities.js';
+import { checkConnections } from './check-connections.js';
+import { checkApiConfig } from '../gateway/api/check-api-config.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
 
 export type PathSegment = string | number;
@@ -34,7 +36,8 @@ export function checkSemantics(config: MetrogateConfig): PathProblem[] {
 
 /** Checks of whole sections, run once the schema accepted the file. */
 export function checkSections(config: MetrogateConfig): PathProblem[] {
-  const problems: PathProblem[] = [];
+  const problems: PathProblem[] = [...checkConnections(config)];
+  if (config.api) for (const p of checkApiConfig(config.api)) problems.push({ at: ['api', ...p.at], message: p.message });
   if (config.cloud) for (const p of checkCloudConfig(config.cloud)) problems.push({ at: ['cloud', ...p.at], message: p.message });
   problems.push(...checkSinks(config));
   return problems;
@@ -107,7 +110,7 @@ function checkChannelIds(channels: readonly { id: string }[], at: PathSegment[])
   return problems;
 }
 
-function checkModbusChannels(inst: Pick<ModbusTcpInstrumentConfig, 'channels'>, at: PathSegment[]): PathProblem[] {
+function checkModbusChannels(inst: Pick<ModbusTcpInstrumentConfig, 'channels' | 'maxRegistersPerRead'>, at: PathSegment[]): PathProblem[] {
   const problems: PathProblem[] = [];
   const firstIndex = new Map<string, number>();
   inst.channels.forEach((ch, j) => {
@@ -121,6 +124,14 @@ function checkModbusChannels(inst: Pick<ModbusTcpInstrumentConfig, 'channels'>, 
     } catch (err) {
       problems.push({ at: [...chAt, 'type'], message: err instanceof Error ? err.message : String(err) });
       return;
+    }
+    // One value is read in one request: the planner cannot split it across a smaller cap.
+    const bits = ch.function === 'coil' || ch.function === 'discrete';
+    if (!bits && registers > inst.maxRegistersPerRead) {
+      problems.push({
+        at: [...chAt, 'type'],
+        message: `${ch.type} spans ${registers} registers, more than maxRegistersPerRead (${inst.maxRegistersPerRead}) lets one read take: raise maxRegistersPerRead or use a shorter type`,
+      });
     }
     const end = ch.address + registers - 1;
     if (end >= ADDRESS_SPACE) {

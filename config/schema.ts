@@ -13,7 +13,7 @@ import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
 import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
 import { InfluxSinkSchema } from '../gateway/sinks/influx/influx-sink-config.js';
-import { Id, Millis } from './common.js';
+import { Id, Millis, PLAIN_TEXT, PLAIN_TEXT_DESCRIPTION, TimerMs, TopicPrefix } from './common.js';
 
 export {
   REGISTER_TYPES, STRING_TYPE, BYTE_ORDERS, FUNCTIONS,
@@ -52,13 +52,21 @@ function byProtocol<T extends TObject[]>(branches: [...T]) {
 
 export const InstrumentSchema = byProtocol([ModbusTcpInstrumentSchema, ModbusRtuInstrumentSchema, ModbusRtuTcpInstrumentSchema, OpcuaInstrumentSchema]);
 
+/** A site id, or `+` for every site. */
+const SiteFilter = Type.String({
+  pattern: '^(?:\\+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
+  description: 'a site id (letters, digits, "_", "." or "-"; no "/", "#" or "+") or "+" alone for every site',
+});
+const InfluxName = (def: string, what: string) =>
+  Type.String({ default: def, minLength: 1, pattern: PLAIN_TEXT, description: `${what}: ${PLAIN_TEXT_DESCRIPTION}` });
+
 export const MqttSchema = Type.Object(
   {
     url: Type.String({ pattern: '^(mqtts?|wss?|tcp)://', description: 'mqtt://host:port or mqtts://host:port' }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String()),
-    topicPrefix: Type.String({ default: 'metrogate', pattern: '^[^#+]+$', description: 'a topic level without the MQTT wildcards "#" and "+"' }),
+    topicPrefix: TopicPrefix,
     qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
     /** Publishes awaiting PUBACK at once; beyond it the pipeline waits (backpressure). */
     maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
@@ -74,10 +82,10 @@ export const MqttSchema = Type.Object(
 export const InfluxSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'http://host:port or https://host:port' }),
-    database: Type.String({ default: 'metrogate', minLength: 1 }),
+    database: InfluxName('metrogate', 'the InfluxDB database'),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
-    measurement: Type.String({ default: 'reading', minLength: 1 }),
+    measurement: InfluxName('reading', 'the InfluxDB measurement of readings'),
     batchSize: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
     flushIntervalMs: Millis(1000),
     /** Batches written at once: InfluxDB uses more than one core, and order does not matter. */
@@ -92,11 +100,12 @@ export const IngestSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
     /** Sites to take in; default every site under the topic prefix. */
-    sites: Type.Array(Type.String(), { default: ['+'] }),
+    sites: Type.Array(SiteFilter, { default: ['+'], minItems: 1 }),
     /** MQTT 5 shared subscription group: ingesters in one group split the messages between them. */
-    group: Type.Optional(Type.String({ pattern: '^[^/#+]+$', description: 'a topic level without "/", "#" or "+"' })),
+    group: Type.Optional(Type.String({ pattern: '^[^/#+\\u0000-\\u001f\\u007f]+$', description: 'a topic level without "/", "#", "+" or control characters' })),
     /** How long the broker keeps an ingester's session (and its unacknowledged messages) while it is away. */
-    sessionExpirySeconds: Type.Integer({ minimum: 0, default: 3600 }),
+    // MQTT 5 carries it in 32 bits; a larger value stalls the broker's CONNACK.
+    sessionExpirySeconds: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 3600 }),
     /** The window of timestamps the ingest takes: a point re-stamped to 1970 or into a future week is refused (counted, reason `timestamp`). */
     maxAgeDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 400, description: 'refuse readings, events and stats stamped more than this many days before now (raise it to backfill older data)' }),
     maxAheadMinutes: Type.Integer({ minimum: 0, maximum: 525_600, default: 60, description: 'refuse readings, events and stats stamped more than this many minutes after now (device clocks ahead)' }),
@@ -109,7 +118,7 @@ export const GatewaySchema = Type.Object(
     id: Type.Optional(Id),
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
     /** How often the gateway publishes its statistics (gateway/stats topic, gateway_stats in InfluxDB). */
-    statsIntervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),
+    statsIntervalMs: TimerMs({ minimum: 1000, default: 10_000 }),
   },
   { additionalProperties: false },
 );

@@ -71,6 +71,8 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
+  // Set by stop(): a start still on its way (a signal came while it waited) starts nothing more.
+  let stopping = false;
   let pollingStopped: Promise<void> | undefined;
   const reloader = new InstrumentReloader({ site: config.site, calibration, pipeline, sinks, log }, instruments);
   const drivers = reloader.drivers;
@@ -100,6 +102,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       if (roles.ingest && influx && brokerForIngest) {
         // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
         const { Ingest } = await import('./ingest/ingest.js');
+        if (stopping) return;
         ingest = new Ingest({
           mqtt: brokerForIngest,
           influx,
@@ -110,9 +113,11 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
         });
         // Ingest first, so that the first readings published already have a subscriber.
         await ingest.start();
+        if (stopping) return;
       }
       // Opens the spool and connects the sinks; before the drivers, whose seqs continue the spool's.
       await pipeline.start();
+      if (stopping) return;
       for (const d of drivers) d.start(pipeline);
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
@@ -139,6 +144,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       return plan;
     },
     async stop() {
+      stopping = true;
       await this.stopPolling();
       await pipeline.stop();
       await ingest?.stop();

@@ -1,4 +1,5 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
+import { redactUrl } from '../config/redact-url.js';
 
 export type { Logger };
 
@@ -11,11 +12,26 @@ export function createLogger(level: LevelWithSilent = 'info', opts: { pretty?: b
   if (pretty) {
     return pino({
       level,
+      formatters: { log: withoutCredentials },
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
-  return pino({ level, base: { pid: process.pid } });
+  return pino({ level, base: { pid: process.pid }, formatters: { log: withoutCredentials } });
 }
+
+/**
+ * Every log line's fields pass here: a URL with a user and password in it (mqtt.url, influx.url,
+ * cloud.url, or one quoted in an error message) is logged without them, whichever part logs it.
+ */
+const withoutCredentials: NonNullable<NonNullable<LoggerOptions['formatters']>['log']> = (fields) => {
+  let out: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value !== 'string') continue;
+    const clean = redactUrl(value);
+    if (clean !== value) (out ??= { ...fields })[key] = clean;
+  }
+  return out ?? fields;
+};
 
 /** For tests and library use: logs nothing unless METROGATE_TEST_LOG is set. */
 export function silentLogger(): Logger {

@@ -1,6 +1,6 @@
 /** The config schema of OPC UA instruments and channels (composed into config/schema.ts). */
 import { Type, type Static, type TLiteral, type TObject, type TUnion } from '@sinclair/typebox';
-import { channelIdentity, instrumentIdentity, Millis } from '../../config/common.js';
+import { channelIdentity, instrumentIdentity, Millis, MAX_TIMER_MS, TimerMs } from '../../config/common.js';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export const SECURITY_POLICIES = ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
@@ -29,7 +29,7 @@ export const DeadbandSchema = Type.Object(
 
 /** Per channel, overriding the instrument's setting. */
 const monitoring = {
-  samplingIntervalMs: Type.Integer({ minimum: 0, description: '0 asks the server for its fastest rate' }),
+  samplingIntervalMs: TimerMs({ minimum: 0, description: '0 asks the server for its fastest rate' }),
   queueSize: Type.Integer({ minimum: 1, maximum: 10000 }),
   deadband: DeadbandSchema,
 };
@@ -90,7 +90,7 @@ export const AuthSchema = byType([AnonymousAuth, UsernameAuth, CertificateAuth])
 export const SubscriptionSchema = Type.Object(
   {
     publishingIntervalMs: Millis(1000, 10),
-    samplingIntervalMs: Type.Integer({ minimum: 0, default: 1000, description: '0 asks the server for its fastest rate' }),
+    samplingIntervalMs: TimerMs({ minimum: 0, default: 1000, description: '0 asks the server for its fastest rate' }),
     queueSize: Type.Integer({ minimum: 1, maximum: 10000, default: 1 }),
     deadband: Type.Optional(DeadbandSchema),
     /** Servers often cap monitored items per subscription (commonly 1000); more items open more subscriptions. */
@@ -121,7 +121,8 @@ export const DeviceCalibrationSchema = Type.Object(
   {
     /** An object with LastCalibrationDate / NextCalibrationDate components (as in a CalibrationType). */
     node: NodeIdString,
-    refreshMinutes: Type.Integer({ minimum: 1, default: 60 }),
+    // A timer of minutes × 60,000 ms: bounded to what a Node.js timer takes.
+    refreshMinutes: Type.Integer({ minimum: 1, maximum: Math.floor(MAX_TIMER_MS / 60_000), default: 60 }),
   },
   { additionalProperties: false },
 );

@@ -1,10 +1,11 @@
 /** The config schema of the HTTP API (composed into config/schema.ts). */
 import { Type, type Static } from '@sinclair/typebox';
+import { TimerMs } from '../../config/common.js';
 
 export const ApiStreamSchema = Type.Object(
   {
     /** A heartbeat event keeps idle connections (and proxies) open and lets the page see a stall. */
-    heartbeatMs: Type.Integer({ minimum: 100, default: 15_000 }),
+    heartbeatMs: TimerMs({ minimum: 100, default: 15_000 }),
     /**
      * Bytes a client may have waiting to be sent; past it the client is dropped, so a slow reader
      * costs memory up to this bound and never slows the gateway.
@@ -29,6 +30,14 @@ export const ApiSchema = Type.Object(
     token: Type.Optional(
       Type.String({ pattern: '^(?:[\\s\\S]{16,})?$', description: 'empty (no token) or at least 16 characters' }),
     ),
+    /**
+     * Host names (or addresses) the API answers to besides api.host and the loopback names: a
+     * request naming another Host, or sent from a page of another origin, is refused, so a web
+     * page cannot reach the API through a DNS name rebound to this machine.
+     */
+    allowedHosts: Type.Optional(Type.Array(
+      Type.String({ pattern: '^[A-Za-z0-9.:\\[\\]_-]+$', description: 'a host name or address, without scheme or port' }),
+    )),
     /** Numeric values kept per channel for the trend shown on the live page. */
     trendPoints: Type.Integer({ minimum: 2, maximum: 1000, default: 60 }),
     stream: Type.Optional(ApiStreamSchema),

@@ -6,6 +6,7 @@ import { resolveApiConfig, type ApiConfig } from './api-config.js';
 import type { ApiContext } from './api-context.js';
 import type { ApiDeps } from './api-deps.js';
 import { LatestReadings } from './latest-readings.js';
+import { requireKnownHost } from './host-check.js';
 import { gatewayMetrics } from './metrics.js';
 import { calibrationRoutes } from './routes/calibration.js';
 import { healthRoutes } from './routes/health.js';
@@ -46,6 +47,8 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
     },
   });
 
+  // Before any route, body or token check: a request for another host is not ours to answer.
+  app.addHook('onRequest', requireKnownHost(config));
   const latest = new LatestReadings(deps.instruments, config.trendPoints);
   const sse = new SseHub(deps.gatewayId, config.stream, log.child({ component: 'api' }));
   const metrics = gatewayMetrics(deps, () => sse.stats);

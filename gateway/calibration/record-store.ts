@@ -7,7 +7,8 @@
  * so a crash never leaves half a record.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { PRIVATE_FILE, ensurePrivateDir, makePrivate } from '../private-files.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { CalibrationRecord } from './record.js';
@@ -90,10 +91,11 @@ export function saveRecord(dir: string, record: CalibrationRecord, opts: SaveOpt
   const plan = planSave(dir, record, opts);
   if (plan.outcome === 'unchanged') return plan;
   const folder = dirname(plan.file);
-  mkdirSync(folder, { recursive: true });
+  ensurePrivateDir(folder, 'calibration records directory');
   const tmp = join(folder, `.${safeName(record.certificate)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx');
+  const fd = openSync(tmp, 'wx', PRIVATE_FILE);
   try {
+    makePrivate(fd);
     writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
     fsyncSync(fd);
   } finally {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { VERSION } from '../version.js';
 import { boundHeapGrowth } from './heap-tuning.js';
+import { StartFailure } from './start-failure.js';
 
 // Each command is imported when it runs: the demo and browse pull in node-opcua (~70 MB of
 // resident memory) and the audit the InfluxDB client, none of which `run` of a Modbus-only
@@ -133,7 +134,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StartFailure) {
       console.error(err.message);
       process.exitCode = err.exitCode;
     } else if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
+import { PRIVATE_FILE, ensurePrivateDir } from '../private-files.js';
 import { join } from 'node:path';
 import { escape } from 'influx';
 import type { InfluxConfig } from '../../config/schema.js';
@@ -54,10 +55,11 @@ export async function writeImpactReport(e: WireCalEvent, influx: InfluxConfig, d
 Readings of this period are kept as they were stored. Decide, for each result that relied on
 them, whether it must be recalled, re-measured or corrected.
 `;
-  await mkdir(dir, { recursive: true });
+  ensurePrivateDir(dir, 'calibration reports directory');
   for (const [ext, body] of [['.md', text], ['.json', JSON.stringify(report, null, 2) + '\n']] as const) {
     const target = join(dir, name + ext);
-    await writeFile(target + '.tmp', body);
+    await writeFile(target + '.tmp', body, { mode: PRIVATE_FILE });
+    await chmod(target + '.tmp', PRIVATE_FILE);
     await rename(target + '.tmp', target);
   }
   return report;

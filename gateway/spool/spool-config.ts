@@ -1,5 +1,6 @@
 /** The config schema of the durable spool (composed into config/schema.ts). */
 import { Type, type Static } from '@sinclair/typebox';
+import { TimerMs } from '../../config/common.js';
 
 export const SpoolSchema = Type.Object(
   {
@@ -25,7 +26,7 @@ export const SpoolSchema = Type.Object(
      */
     commitIntervalMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
     /** How long a clean stop waits for the sinks to take what is spooled before leaving it on disk. */
-    drainTimeoutMs: Type.Integer({ minimum: 0, default: 10_000 }),
+    drainTimeoutMs: TimerMs({ minimum: 0, default: 10_000 }),
   },
   { additionalProperties: false },
 );

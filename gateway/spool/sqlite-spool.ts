@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AckedRanges } from './acked-ranges.js';
+import { ensurePrivateDir, ensurePrivateFile, keepPrivate } from '../private-files.js';
+import { describeHolder, recordHolder } from './spool-holder.js';
 import { QuotaKeeper, type EntrySize } from './quota.js';
 import type { ConsumerPosition, DropListener, DropReason, Dropped, Spool, SpoolEntry, SpoolInput, SpoolOptions } from './spool.js';
 
@@ -46,9 +47,13 @@ export class SqliteSpool implements Spool {
   private readonly maintainTx: (now: number) => void;
 
   constructor(opts: SpoolOptions) {
-    mkdirSync(opts.dir, { recursive: true });
+    ensurePrivateDir(opts.dir, 'spool directory');
     const file = join(opts.dir, SPOOL_FILE);
+    // SQLite gives its WAL file the database file's mode: both stay 0600.
+    ensurePrivateFile(file);
+    keepPrivate(`${file}-wal`);
     this.db = openLocked(file);
+    recordHolder(opts.dir);
     this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS entry (id INTEGER PRIMARY KEY, instrument TEXT NOT NULL, at INTEGER NOT NULL,
@@ -320,7 +325,7 @@ function openLocked(file: string): Database.Database {
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new SpoolLockedError(`the spool ${file} is in use by another process: one gateway per spool directory`);
+      throw new SpoolLockedError(`the spool ${file} is in use by ${describeHolder(dirname(file))}: one gateway per spool directory`);
     }
     throw new Error(`cannot open the spool ${file}: ${(err as Error).message}`);
   }

@@ -32,9 +32,14 @@ process.on('exit', () => {
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
+  opts: { umask?: number } = {},
 ): { child: ChildProcess; done: Promise<CliResult>; output: () => string } {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  // A umask is set by the shell that starts a program; exec keeps the pid the CLI's own.
+  const [command, argv] = opts.umask === undefined
+    ? [process.execPath, [CLI, ...args]]
+    : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, METROGATE_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,4 +60,37 @@ export function startCli(
 
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
+}
+
+/** Resolves when the CLI's output contains `text`; fails at the deadline with what it printed. */
+export async function untilOutput(cli: { output: () => string; child: ChildProcess }, text: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cli.output().includes(text)) {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) throw new Error(`the CLI exited before printing ${JSON.stringify(text)}:\n${cli.output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${JSON.stringify(text)}; output:\n${cli.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The CLI's result, or a failure naming what it printed when it is still running at the deadline. */
+export async function exitsWithin(cli: { done: Promise<CliResult>; output: () => string }, timeoutMs: number): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the CLI was still running after ${timeoutMs} ms; output:\n${cli.output()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([cli.done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True while a process with this pid exists (signal 0 tests for it without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

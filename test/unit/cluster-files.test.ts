@@ -6,7 +6,7 @@ import { loadConfig, parseConfig } from '../../config/load-config.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 const dir = join(ROOT, 'config/deploy/cluster');
-const env = { METROGATE_GATEWAY_ID: 'ingest-7f9c', MQTT_PASSWORD: 'x' };
+const env = { METROGATE_GATEWAY_ID: 'ingest-7f9c', MQTT_PASSWORD: 'x', METROGATE_API_TOKEN: 'c0ffee'.repeat(10) + '1234' };
 
 describe('the cluster topology files document a deployment that would start', () => {
   it('the ingest config validates: an ingest-only process in a shared group with its own id', () => {

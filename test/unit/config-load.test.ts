@@ -90,7 +90,7 @@ describe('environment variables', () => {
   });
 
   it('keeps a value with YAML syntax one string: the environment cannot change the structure', () => {
-    const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: mqtt://localhost:1883\n  password: ${MQTT_PASSWORD}');
+    const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: mqtt://localhost:1883\n  username: gw\n  password: ${MQTT_PASSWORD}');
     const password = 'x\nqos: 0\n  - [a, {b: c}] # ';
     const config = parseConfig(text, FILE, { MQTT_PASSWORD: password });
     expect(config.mqtt!.password).toBe(password);

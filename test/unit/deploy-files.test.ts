@@ -228,9 +228,12 @@ function hostPath(service: string, containerPath: string): string | undefined {
 
 /** Where the image's CMD reads the config (run --config <path>). */
 const IMAGE_CONFIG = execForm(last('CMD')!.args)!.at(-1)!;
-/** The gateway config as the container sees it: no environment, so every ${VAR:-default} takes its default. */
+/**
+ * The gateway config as the container sees it: every ${VAR:-default} takes its default, and the
+ * API token compose requires from the shell (${METROGATE_API_TOKEN:?…}) is set.
+ */
 const gatewayConfigPath = hostPath('gateway', IMAGE_CONFIG);
-const gatewayConfig = (): MetrogateConfig => loadConfig(gatewayConfigPath!, {});
+const gatewayConfig = (): MetrogateConfig => loadConfig(gatewayConfigPath!, { METROGATE_API_TOKEN: '9b2e61d07fa43c58e1b6d294a07c3f5e8d1a6b2c9e04f7a3d5c8b1e6f2a9d403' });
 
 describe('compose stack (config/deploy/compose.yaml)', () => {
   it('runs Mosquitto 2, InfluxDB 1.8, Grafana, the gateway and the simulator', () => {

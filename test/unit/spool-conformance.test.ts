@@ -200,7 +200,7 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
     it('refuses a second user of the same directory with a clear error', () => {
       const dir = newDir();
       spool({ dir });
-      expect(() => open({ dir, consumers: ['a'] })).toThrow(/in use by another process/);
+      expect(() => open({ dir, consumers: ['a'] })).toThrow(new RegExp(`in use by pid ${process.pid} on \\S+ since .*: one gateway per spool directory`));
     });
   });
 }

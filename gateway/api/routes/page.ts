@@ -13,8 +13,12 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/page.js': { file: 'page.js', type: 'text/javascript; charset=utf-8' },
 };
 
-/** Nothing from elsewhere: the page loads only its own files and talks only to this API. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+/**
+ * Nothing from elsewhere: the page loads only its own files and talks only to this API; and no
+ * other site may frame it (clickjacking the quarantine buttons): frame-ancestors for current
+ * browsers, X-Frame-Options for older ones.
+ */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export async function pageRoutes(app: FastifyInstance, _ctx: ApiContext): Promise<void> {
   const cache = new Map<string, Buffer>();
@@ -35,6 +39,7 @@ export async function pageRoutes(app: FastifyInstance, _ctx: ApiContext): Promis
         .type(type)
         .header('content-security-policy', CSP)
         .header('x-content-type-options', 'nosniff')
+        .header('x-frame-options', 'DENY')
         .header('cache-control', 'no-cache')
         .send(body);
     });

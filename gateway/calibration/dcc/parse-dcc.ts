@@ -6,6 +6,7 @@
  */
 import type { Conformity, TraceabilityLink } from '../record.js';
 import { DccError } from './dcc-error.js';
+import { safeName } from '../record-store.js';
 import {
   optionalDate, readItems, readLaboratory, readRecalibration, readResolution, readStatementConformity,
   readTraceability, readValidityRange, requiredDate, type DccItem, type Recalibration,
@@ -55,6 +56,25 @@ function child(parent: XmlElement, local: string): XmlElement {
   return el;
 }
 
+/**
+ * The id names the record's file (record-store's safeName: letters, digits, "_", "-" and "."
+ * stay, other bytes become %XX); with the channel and a temporary suffix it must fit the 255
+ * bytes a file name may have.
+ */
+const MAX_ID_AS_FILE_NAME = 150;
+
+function checkCertificateLength(certificate: string, path: string): void {
+  let asFileName: string;
+  try {
+    asFileName = String(safeName(certificate).length);
+  } catch {
+    asFileName = 'more than 200'; // safeName's own bound
+  }
+  if (!(Number(asFileName) <= MAX_ID_AS_FILE_NAME)) {
+    throw new DccError(path, `certificate id too long: ${certificate.length} characters, ${asFileName} as a file name (at most ${MAX_ID_AS_FILE_NAME}; letters, digits, "_", "-" and "." count 1, other bytes 3)`);
+  }
+}
+
 function checkRoot(root: XmlElement): void {
   const expected = `the DCC root dcc:digitalCalibrationCertificate (namespace ${DCC_NS})`;
   if (root.local !== 'digitalCalibrationCertificate') throw new DccError(root.path, `not a DCC: root element <${root.name}>, expected ${expected}`);
@@ -95,6 +115,7 @@ export function parseDcc(text: string, opts: ParseOptions = {}): ParsedDcc {
   const core = child(admin, 'coreData');
   const certificate = child(core, 'uniqueIdentifier').text;
   if (certificate === '') throw new DccError(child(core, 'uniqueIdentifier').path, 'empty certificate id');
+  checkCertificateLength(certificate, child(core, 'uniqueIdentifier').path);
   const end = requiredDate(core, 'endPerformanceDate', 'the calibration date (end of performance)');
 
   const tables = findTables(root);

@@ -29,8 +29,12 @@ export interface XmlElement {
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
+/** Elements nested deeper than this are refused (the parser's own bound; real DCCs nest ~15). */
+export const MAX_DEPTH = 100;
+
 const parser = new XMLParser({
   preserveOrder: true,
+  maxNestedTags: MAX_DEPTH,
   ignoreAttributes: false,
   attributeNamePrefix: '',
   parseTagValue: false,
@@ -41,18 +45,45 @@ const parser = new XMLParser({
   commentPropName: false,
 });
 
-/** Parses XML text into the root element; throws DccError for text that is not well-formed XML. */
+/**
+ * Parses XML text into the root element; throws DccError for text that is not well-formed XML
+ * and for what a certificate never needs and an attacker would: entity declarations (external
+ * ones read local files, nested ones expand to gigabytes) and nesting beyond MAX_DEPTH.
+ */
 export function parseXml(text: string): XmlElement {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  refuseEntities(body);
   const valid = XMLValidator.validate(body);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
     throw new DccError('', `not well-formed XML: ${msg} (line ${line}, column ${col})`);
   }
-  const nodes = parser.parse(body) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(body) as OrderedNode[];
+  } catch (err) {
+    // The parser's own refusals (nesting, DOCTYPE syntax) are the file's fault, not a crash.
+    const reason = (err as Error).message;
+    if (/nested tags/i.test(reason)) throw new DccError('', `elements nested more than ${MAX_DEPTH} deep: not a DCC (refused)`);
+    throw new DccError('', `not a usable XML document: ${reason}`);
+  }
   const roots = nodes.filter((n) => elementName(n) !== undefined);
   if (roots.length !== 1) throw new DccError('', `not an XML document with one root element (found ${roots.length})`);
   return build(roots[0]!, undefined, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]));
+}
+
+const ENTITY_DECLARATION = /<!ENTITY\s+(%\s*)?([^\s>]*)\s*([^>]*)>/i;
+
+/** A DCC is defined by its XML Schema: it declares no entities, so any declaration is refused. */
+function refuseEntities(body: string): void {
+  const doctype = /<!DOCTYPE/i.exec(body);
+  if (!doctype) return;
+  const found = ENTITY_DECLARATION.exec(body.slice(doctype.index));
+  if (!found) return;
+  const [, parameter, name, rest] = found;
+  const line = body.slice(0, doctype.index + found.index).split('\n').length;
+  const kind = parameter ? 'a parameter entity' : /^(SYSTEM|PUBLIC)\b/i.test(rest ?? '') ? 'an external entity' : 'an entity';
+  throw new DccError('', `the DOCTYPE declares ${kind} (${name}, line ${line}): a DCC needs no entities, and they can read local files or expand to gigabytes (refused)`);
 }
 
 function elementName(node: OrderedNode): string | undefined {

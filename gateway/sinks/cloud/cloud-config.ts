@@ -1,6 +1,6 @@
 /** The config schema of the cloud platform uplink (composed into config/schema.ts). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Millis } from '../../../config/common.js';
+import { Id, Millis, TopicPrefix } from '../../../config/common.js';
 
 export const CloudSchema = Type.Object(
   {
@@ -11,7 +11,7 @@ export const CloudSchema = Type.Object(
     }),
     /** Payload format of the MQTT uplink; the HTTPS uplink always posts JSON. */
     format: Type.Union([Type.Literal('json'), Type.Literal('sparkplug')], { default: 'json' }),
-    topicPrefix: Type.String({ default: 'metrogate', pattern: '^[^#+]+$', description: 'a topic level without the MQTT wildcards "#" and "+"' }),
+    topicPrefix: TopicPrefix,
     clientId: Type.Optional(Type.String({ minLength: 1 })),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
