@@ -14,6 +14,12 @@ export const SpoolSchema = Type.Object(
     /** Age quota: batches older than this are dropped even when the disk quota is not reached. */
     maxAgeHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'hours' })),
     /**
+     * Keep what every sink acknowledged this long, so the ingest can ask for a range it found
+     * missing (a broker that lost queued messages) and get it re-sent. Bounded by the quotas:
+     * maxBytes and maxAgeHours still remove the oldest first (counted as evicted).
+     */
+    retainAckedHours: Type.Optional(Type.Number({ minimum: 0, default: 1, description: 'hours; 0 keeps nothing once acknowledged' })),
+    /**
      * SQLite's synchronous setting: `normal` survives a crash or kill -9 of the process; `full` also
      * survives a power cut, at the cost of an fsync per commit (use it with commitIntervalMs).
      */
@@ -36,6 +42,7 @@ export type SpoolConfig = Static<typeof SpoolSchema>;
 /** What a gateway without a `spool:` section uses. */
 export const DEFAULT_SPOOL: SpoolConfig = {
   dir: './spool',
+  retainAckedHours: 1,
   synchronous: 'normal',
   commitIntervalMs: 0,
   drainTimeoutMs: 10_000,

@@ -65,6 +65,7 @@ export class SpoolDelivery {
       consumers: targets.map((t) => t.sink.name),
       maxBytes: config.maxBytes,
       maxAgeMs: config.maxAgeHours === undefined ? undefined : config.maxAgeHours * 3_600_000,
+      retainAckedMs: (config.retainAckedHours ?? 0) * 3_600_000,
       synchronous: config.synchronous,
     });
     this.spool = spool;

@@ -50,8 +50,24 @@ export interface ConsumerPosition {
   cursor: number;
 }
 
+/** What the spool keeps after every consumer acknowledged it, so a range can be re-sent. */
+export interface Retention {
+  /** Readings stored that every consumer has acknowledged (kept for spool.retainAckedHours). */
+  readings: number;
+  /** When the oldest stored batch was appended, ms since epoch; null when the spool is empty. */
+  oldestAt: number | null;
+  /** Acknowledged readings the quota removed before their retention ended (since start). */
+  evictedByQuota: number;
+}
+
 export interface Spool {
   readonly consumers: readonly string[];
+  /**
+   * The stream epoch: a random id made when the spool was created and stored in it. A replaced
+   * spool numbers seqs from 1 again under a new epoch, so (site, gateway, instrument, epoch, seq)
+   * names one reading for good.
+   */
+  readonly epoch: string;
   /**
    * Stores the batches in one transaction and returns the id of the first (the others follow
    * one by one). On return they are on disk (as far as the configured synchronous mode goes).
@@ -76,11 +92,18 @@ export interface Spool {
   /** The highest reading seq ever appended for the instrument (0 when none). */
   lastSeq(instrument: string): number;
   position(consumer: string): ConsumerPosition;
+  /**
+   * Stored batches of the instrument holding any seq in [fromSeq, toSeq], acknowledged or not,
+   * in seq order, at most `limit` (a batch's seqs are consecutive, ending at its lastSeq).
+   */
+  readSeqs(instrument: string, fromSeq: number, toSeq: number, limit: number): SpoolEntry[];
+  retention(): Retention;
   /** Bytes of stored batches (payload bytes, the measure of the byte quota). */
   bytes(): number;
   onDrop(listener: DropListener): () => void;
   /**
-   * Persists cursors, removes batches every consumer acknowledged and applies the age quota.
+   * Persists cursors, removes batches every consumer acknowledged (once older than the
+   * retention) and applies the age quota.
    * The owner calls it periodically; a crash in between only means some batches are sent again.
    */
   maintain(now?: number): void;
@@ -95,6 +118,8 @@ export interface SpoolOptions {
   consumers: readonly string[];
   maxBytes?: number | undefined;
   maxAgeMs?: number | undefined;
+  /** Keep batches every consumer acknowledged this long (the quota still wins); default 0. */
+  retainAckedMs?: number | undefined;
   synchronous?: 'normal' | 'full';
 }
 

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AckedRanges } from './acked-ranges.js';
 import { ensurePrivateDir, ensurePrivateFile, keepPrivate } from '../private-files.js';
 import { describeHolder, recordHolder } from './spool-holder.js';
 import { QuotaKeeper, type EntrySize } from './quota.js';
-import type { ConsumerPosition, DropListener, DropReason, Dropped, Spool, SpoolEntry, SpoolInput, SpoolOptions } from './spool.js';
+import type { ConsumerPosition, DropListener, DropReason, Dropped, Retention, Spool, SpoolEntry, SpoolInput, SpoolOptions } from './spool.js';
 
 export const SPOOL_FILE = 'spool.sqlite';
+/** More readings than any one batch holds: bounds the index scan of readSeqs(). */
+const MAX_BATCH_READINGS = 65_536;
 
 interface ConsumerState {
   acked: AckedRanges;
@@ -33,7 +36,13 @@ export class SpoolLockedError extends Error {}
  */
 export class SqliteSpool implements Spool {
   readonly consumers: readonly string[];
+  readonly epoch: string;
   private readonly db: Database.Database;
+  private readonly retainAckedMs: number;
+  /** Readings in batches at or below every cursor (acknowledged everywhere, kept for retention). */
+  private retainedReadings = 0;
+  private retainedUpTo = 0;
+  private evictedByQuota = 0;
   private readonly state = new Map<string, ConsumerState>();
   private readonly seqs = new Map<string, number>();
   private readonly dirtySeqs = new Set<string>();
@@ -60,9 +69,13 @@ export class SqliteSpool implements Spool {
         n INTEGER NOT NULL, last_seq INTEGER NOT NULL, size INTEGER NOT NULL, payload TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS consumer (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL, dropped INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS last_seq (instrument TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS entry_seq ON entry (instrument, last_seq);`);
     this.sql = this.prepare();
     this.consumers = [...opts.consumers];
+    this.retainAckedMs = opts.retainAckedMs ?? 0;
+    this.epoch = this.ownEpoch();
     this.appendTx = this.db.transaction((inputs: readonly SpoolInput[], at: number) => this.insert(inputs, at));
     this.maintainTx = this.db.transaction((now: number) => this.maintainInTx(now));
 
@@ -83,6 +96,8 @@ export class SqliteSpool implements Spool {
     for (const { instrument, seq } of this.sql.seqs.all()) this.seqs.set(instrument, seq);
     for (const { instrument, seq } of this.sql.seqsAfter.all(this.sql.meta.get('seqs_upto') ?? 0)) this.noteSeq(instrument, seq);
     this.quota = new QuotaKeeper(opts.maxBytes, opts.maxAgeMs, this.sql.sizeUpTo.get(Number.MAX_SAFE_INTEGER)?.size ?? 0);
+    this.retainedUpTo = this.minCursor();
+    this.retainedReadings = this.sql.readingsIn.get(0, this.retainedUpTo) ?? 0;
     this.maintain();
   }
 
@@ -106,6 +121,12 @@ export class SqliteSpool implements Spool {
       upsertSeq: db.prepare('INSERT INTO last_seq (instrument, seq) VALUES (?, ?) ON CONFLICT(instrument) DO UPDATE SET seq = max(seq, excluded.seq)'),
       meta: db.prepare<unknown[], number>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      identity: db.prepare<unknown[], string>('SELECT value FROM identity WHERE key = ?').pluck(),
+      setIdentity: db.prepare('INSERT INTO identity (key, value) VALUES (?, ?)'),
+      bySeq: db.prepare<unknown[], SpoolEntry>(
+        'SELECT id, instrument, n AS count, at, payload FROM entry WHERE instrument = ? AND last_seq >= ? AND last_seq <= ? AND last_seq - n < ? ORDER BY last_seq LIMIT ?',
+      ),
+      readingsIn: db.prepare<unknown[], number>('SELECT total(n) FROM entry WHERE id > ? AND id <= ?').pluck(),
     };
   }
 
@@ -189,6 +210,15 @@ export class SqliteSpool implements Spool {
     return this.quota.bytes;
   }
 
+  readSeqs(instrument: string, fromSeq: number, toSeq: number, limit: number): SpoolEntry[] {
+    if (toSeq < fromSeq || limit <= 0) return [];
+    return this.sql.bySeq.all(instrument, fromSeq, toSeq + MAX_BATCH_READINGS, toSeq + 1, limit).filter((e) => e.count > 0);
+  }
+
+  retention(): Retention {
+    return { readings: this.retainedReadings, oldestAt: this.sql.firstAt.get(0) ?? null, evictedByQuota: this.evictedByQuota };
+  }
+
   onDrop(listener: DropListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -216,19 +246,51 @@ export class SqliteSpool implements Spool {
       this.sql.setMeta.run('head', this.head);
       this.savedHead = this.head;
     }
-    let min = this.head;
-    for (const [name, s] of this.state) {
-      min = Math.min(min, s.acked.cursor);
-      this.saveConsumer(name, s);
+    for (const [name, s] of this.state) this.saveConsumer(name, s);
+    const min = this.minCursor();
+    if (min > this.retainedUpTo) {
+      this.retainedReadings += this.sql.readingsIn.get(this.retainedUpTo, min) ?? 0;
+      this.retainedUpTo = min;
     }
-    // Every consumer is past these: delivered everywhere, so removed without counting a drop.
-    if (this.quota.bytes > 0) {
-      const gone = this.sql.sizeUpTo.get(min);
+    // Every consumer is past these: delivered everywhere, so removed without counting a drop,
+    // once the retention window (kept for re-sending a range found missing downstream) is over.
+    const upTo = this.retainAckedMs > 0 ? this.lastAppendedBefore(now - this.retainAckedMs, min) : min;
+    if (this.quota.bytes > 0 && upTo > 0) {
+      const gone = this.sql.sizeUpTo.get(upTo);
       if (gone && gone.batches > 0) {
-        this.sql.deleteUpTo.run(min);
+        this.retainedReadings -= this.sql.readingsIn.get(0, upTo) ?? 0;
+        this.sql.deleteUpTo.run(upTo);
         this.quota.removed(gone.size);
       }
     }
+  }
+
+  private minCursor(): number {
+    let min = this.head;
+    for (const s of this.state.values()) min = Math.min(min, s.acked.cursor);
+    return min;
+  }
+
+  /** The highest id ≤ maxId appended before `cutoff` (0 when none): batches are appended in time order. */
+  private lastAppendedBefore(cutoff: number, maxId: number): number {
+    let last = 0;
+    for (let after = 0; ; ) {
+      const rows = this.sql.oldest.all(after, 256);
+      if (rows.length === 0) return last;
+      for (const row of rows) {
+        if (row.id > maxId || row.at >= cutoff) return last;
+        last = after = row.id;
+      }
+    }
+  }
+
+  /** The epoch stored with the spool, made once when the spool is created. */
+  private ownEpoch(): string {
+    const stored = this.sql.identity.get('epoch');
+    if (stored !== undefined) return stored;
+    const epoch = randomBytes(8).toString('hex');
+    this.sql.setIdentity.run('epoch', epoch);
+    return epoch;
   }
 
   /**
@@ -252,6 +314,12 @@ export class SqliteSpool implements Spool {
       }
     }
     if (victims.length === 0) return;
+    for (const v of victims) {
+      if (v.id > this.retainedUpTo) continue;
+      // Acknowledged everywhere, kept for re-sending: the quota ended its retention early.
+      this.evictedByQuota += v.count;
+      this.retainedReadings -= v.count;
+    }
     // Victims are runs of consecutive ids between held batches: one DELETE per run.
     let lo = victims[0]!.id;
     for (let i = 1; i <= victims.length; i++) {

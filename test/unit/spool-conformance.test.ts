@@ -197,6 +197,76 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
       expect(s.position('b')).toMatchObject({ depth: 12, batches: 2, oldestAt: 1000 });
     });
 
+    it('has a random stream epoch, made with the spool and kept across reopening', () => {
+      const dir = newDir();
+      const s = spool({ dir });
+      const epoch = s.epoch;
+      expect(epoch).toMatch(/^[0-9a-f]{16}$/);
+      s.close();
+      expect(spool({ dir }).epoch).toBe(epoch);
+      // A replaced spool (a new directory) numbers seqs from 1 again: under another epoch.
+      expect(spool({ dir: newDir() }).epoch).not.toBe(epoch);
+    });
+
+    it('reads the stored batches holding a seq range, acknowledged or not, in seq order', () => {
+      const s = spool({ dir: newDir() });
+      // x: seqs 1-3, 4-6, 7-9, 10-12; y in between.
+      s.append([input('x', 3, 3), input('y', 3, 3), input('x', 6, 3), input('x', 9, 3), input('x', 12, 3)]);
+      for (const c of ['a', 'b']) s.ack(c, { id: 1, count: 3 });
+      const seqs = (from: number, to: number, limit = 100) => s.readSeqs('x', from, to, limit).map((e) => JSON.parse(e.payload).seq as number);
+      expect(seqs(5, 7)).toEqual([6, 9]);
+      expect(seqs(1, 1)).toEqual([3]);
+      expect(seqs(1, 12)).toEqual([3, 6, 9, 12]);
+      expect(seqs(1, 12, 2)).toEqual([3, 6]);
+      expect(seqs(13, 20)).toEqual([]);
+      expect(s.readSeqs('y', 1, 3, 10).map((e) => e.id)).toEqual([2]);
+    });
+
+    it('keeps acknowledged batches for the retention window, then removes them', () => {
+      const s = spool({ dir: newDir(), retainAckedMs: 60_000 });
+      s.append([input('x', 3, 3)], 1_000_000);
+      s.append([input('x', 6, 3)], 1_030_000);
+      for (const c of ['a', 'b']) for (const id of [1, 2]) s.ack(c, { id, count: 3 });
+      s.maintain(1_050_000);
+      expect(s.readSeqs('x', 1, 6, 10).map((e) => e.id)).toEqual([1, 2]);
+      expect(s.retention()).toEqual({ readings: 6, oldestAt: 1_000_000, evictedByQuota: 0 });
+      expect(s.position('a')).toMatchObject({ depth: 0, batches: 0, cursor: 2 });
+      s.maintain(1_070_000);
+      expect(s.readSeqs('x', 1, 6, 10).map((e) => e.id)).toEqual([2]);
+      expect(s.retention()).toEqual({ readings: 3, oldestAt: 1_030_000, evictedByQuota: 0 });
+      s.maintain(1_100_000);
+      expect(s.retention()).toEqual({ readings: 0, oldestAt: null, evictedByQuota: 0 });
+      expect(s.bytes()).toBe(0);
+    });
+
+    it('without retention, acknowledged batches go at once', () => {
+      const s = spool({ dir: newDir() });
+      s.append([input('x', 3, 3)]);
+      for (const c of ['a', 'b']) s.ack(c, { id: 1, count: 3 });
+      s.maintain();
+      expect(s.readSeqs('x', 1, 3, 10)).toEqual([]);
+      expect(s.retention()).toMatchObject({ readings: 0, evictedByQuota: 0 });
+    });
+
+    it('the byte quota wins over retention: retained batches go first, counted as evicted, not as dropped', () => {
+      const dir = newDir();
+      const s = spool({ dir, maxBytes: 5_000, retainAckedMs: 3_600_000 });
+      const drops: Dropped[] = [];
+      s.onDrop((d) => drops.push(d));
+      for (let i = 1; i <= 3; i++) s.append([input('x', 3 * i, 3, 980)]);
+      for (const c of ['a', 'b']) for (const id of [1, 2, 3]) s.ack(c, { id, count: 3 });
+      s.maintain();
+      expect(s.retention().readings).toBe(9);
+      for (let i = 4; i <= 6; i++) s.append([input('x', 3 * i, 3, 980)]);
+      expect(s.bytes()).toBeLessThanOrEqual(5_000);
+      expect(drops).toEqual([]);
+      expect(s.retention()).toMatchObject({ evictedByQuota: 6, readings: 3 });
+      expect(s.position('a')).toMatchObject({ dropped: 0, depth: 9 });
+      s.close();
+      // Reopened: what is retained is counted again from disk.
+      expect(spool({ dir, maxBytes: 5_000, retainAckedMs: 3_600_000 }).retention()).toMatchObject({ readings: 3 });
+    });
+
     it('refuses a second user of the same directory with a clear error', () => {
       const dir = newDir();
       spool({ dir });
