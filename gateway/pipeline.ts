@@ -102,6 +102,8 @@ export class Pipeline implements DriverOutput {
     counters.polled += readings.length;
     if (readings.length > 0) this.lastSeq.set(instrument, readings[readings.length - 1]!.seq);
     const batch: ReadingBatch = { site: this.site, instrument, readings };
+    const epoch = this.sinks.length > 0 ? this.delivery.epoch : undefined;
+    if (epoch !== undefined) batch.epoch = epoch;
     for (const l of this.listeners) l(batch);
     if (this.sinks.length > 0) this.delivery.accept(batch);
   }

@@ -79,6 +79,8 @@ export interface ReadingBatch {
   site: string;
   instrument: string;
   readings: Reading[];
+  /** The spool's stream epoch (spool.ts): with site, gateway and instrument, what a seq counts in. */
+  epoch?: string;
 }
 
 /** What a driver knows of the channel a reading comes from. */

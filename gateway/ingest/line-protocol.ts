@@ -7,7 +7,11 @@ import { boolField, floatField, intField, measurementName, stringField, tagSet, 
  */
 export interface RenderableBatch {
   site: string;
+  /** Absent for the direct sink (its points need no gateway to tell them apart). */
+  gateway?: string;
   instrument: string;
+  /** The stream epoch: with gateway and instrument, the stream a seq counts in (audit, gap repair). */
+  epoch?: string;
   readings: readonly WireReading[];
 }
 
@@ -66,7 +70,7 @@ export class LineProtocolRenderer {
   }
 
   private channelsOf(batch: RenderableBatch): Map<string, ChannelSeries> {
-    const key = `${batch.site}\u0000${batch.instrument}`;
+    const key = `${batch.site}\u0000${batch.gateway ?? ''}\u0000${batch.instrument}\u0000${batch.epoch ?? ''}`;
     let channels = this.seriesCache.get(key);
     if (channels === undefined) {
       channels = new Map();
@@ -79,6 +83,8 @@ export class LineProtocolRenderer {
     const tags: [string, string | null][] = [
       ['cal_status', r.cal.status],
       ['channel', r.channel],
+      ['epoch', batch.epoch ?? ''],
+      ['gateway', batch.gateway ?? ''],
       ['instrument', batch.instrument],
       ['quality', r.quality],
       ['quantity', r.quantity],

@@ -81,6 +81,11 @@ export class SpoolDelivery {
     log.info({ dir: this.dir, bytes: spool.bytes(), waiting }, 'spool opened');
   }
 
+  /** The spool's stream epoch (undefined before open()). */
+  get epoch(): string | undefined {
+    return this.spool?.epoch;
+  }
+
   /** The highest reading seq stored for the instrument by earlier runs (0 when none). */
   lastSeq(instrument: string): number {
     return this.spool?.lastSeq(instrument) ?? 0;

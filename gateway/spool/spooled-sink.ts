@@ -169,6 +169,7 @@ export class SpooledSink {
       let batch: ReadingBatch;
       try {
         batch = decodeBatch(e.payload);
+        batch.epoch = this.opts.spool.epoch;
       } catch (err) {
         this.reject(e.id, e.instrument, e.count, `unreadable spool entry ${e.id}: ${(err as Error).message}`);
         continue;

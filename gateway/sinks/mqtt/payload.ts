@@ -55,7 +55,9 @@ function serialiseReading(r: Reading): string {
 }
 
 export function serialiseBatch(batch: ReadingBatch, gateway: string): string {
-  let s = `{"v":${PAYLOAD_VERSION},"site":${JSON.stringify(batch.site)},"gateway":${JSON.stringify(gateway)},"instrument":${JSON.stringify(batch.instrument)},"readings":[`;
+  let s = `{"v":${PAYLOAD_VERSION},"site":${JSON.stringify(batch.site)},"gateway":${JSON.stringify(gateway)},"instrument":${JSON.stringify(batch.instrument)},`;
+  if (batch.epoch !== undefined) s += `"epoch":${JSON.stringify(batch.epoch)},`;
+  s += '"readings":[';
   const rs = batch.readings;
   for (let i = 0; i < rs.length; i++) {
     if (i > 0) s += ',';
@@ -86,5 +88,7 @@ export interface WireBatch {
   site: string;
   gateway: string;
   instrument: string;
+  /** The sender's spool epoch; absent from gateways older than the field. */
+  epoch?: string;
   readings: WireReading[];
 }
