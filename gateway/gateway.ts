@@ -13,6 +13,9 @@ import { InstrumentReloader, type InstrumentsListener } from './instrument-reloa
 import type { Sink } from './sinks/sink.js';
 import type { DeliveryTarget } from './spool/spool-delivery.js';
 import { createSinkTargets } from './sinks/create-sinks.js';
+import { MqttSink } from './sinks/mqtt/mqtt-sink.js';
+import { GatewayRepair } from './repair/gateway-repair.js';
+import type { ResendStats } from './repair/resend-responder.js';
 
 export interface Roles {
   /** Poll the configured instruments and publish their readings. */
@@ -32,6 +35,8 @@ export interface Gateway {
   onInstruments(listener: InstrumentsListener): () => void;
   readonly sinks: readonly Sink[];
   readonly ingest: Ingest | null;
+  /** Resend requests served from the spool (null without an MQTT sink). */
+  readonly resends: ResendStats | null;
   start(): Promise<void>;
   /** Stops the drivers and waits until every polled reading was acknowledged by its sinks. */
   stopPolling(): Promise<void>;
@@ -68,6 +73,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   });
   // Every sink reads from the spool; which sinks there are is the config's choice (create-sinks.ts).
   const targets: DeliveryTarget[] = instruments.length > 0 ? createSinkTargets({ config, gateway: id, instruments, calibration, log }) : [];
+  const mqtt = targets.map((t) => t.sink).find((s): s is MqttSink => s instanceof MqttSink) ?? null;
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
   let calendarTimer: NodeJS.Timeout | undefined;
@@ -77,6 +83,9 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   const reloader = new InstrumentReloader({ site: config.site, calibration, pipeline, sinks, log }, instruments);
   const drivers = reloader.drivers;
   const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
+  const repair = mqtt && new GatewayRepair({
+    site: config.site, gateway: id, pipeline, mqtt, intervalMs: config.gateway?.statsIntervalMs ?? 10_000, log,
+  });
 
   let ingest: Ingest | null = null;
   const influx = config.influx;
@@ -96,6 +105,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     get ingest() {
       return ingest;
     },
+    resends: repair?.stats ?? null,
     async start() {
       // Imported certificates and records added through the API, kept beside the config.
       if (config.calibration && existsSync(config.calibration.recordsDir)) calibration.load(loadRecords(config.calibration.recordsDir));
@@ -118,6 +128,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       // Opens the spool and connects the sinks; before the drivers, whose seqs continue the spool's.
       await pipeline.start();
       if (stopping) return;
+      repair?.start();
       for (const d of drivers) d.start(pipeline);
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
@@ -158,6 +169,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     stats.stop();
     await Promise.all(drivers.map((d) => d.stop()));
     await pipeline.drain();
+    repair?.stop();
     const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };
     for (const s of drivers.flatMap((d) => d.stats())) {
       totals.polls += s.polls;

@@ -6,7 +6,8 @@ import type { Reading, ReadingBatch } from './reading.js';
 import type { InstrumentState, Sink } from './sinks/sink.js';
 import { DEFAULT_SPOOL, type SpoolConfig } from './spool/spool-config.js';
 import { SpoolDelivery, type DeliveryTarget } from './spool/spool-delivery.js';
-import type { SpoolStats } from './spool/spool.js';
+import type { Retention, SpoolStats } from './spool/spool.js';
+import type { ResendSource } from './repair/resend-responder.js';
 
 export interface InstrumentCounters {
   /** Readings produced by the driver (good and bad). */
@@ -141,6 +142,35 @@ export class Pipeline implements DriverOutput {
 
   instrumentState(instrument: string): InstrumentState | undefined {
     return this.states.get(instrument);
+  }
+
+  /** The spool's stream epoch (undefined without sinks or before start()). */
+  get epoch(): string | undefined {
+    return this.sinks.length > 0 ? this.delivery.epoch : undefined;
+  }
+
+  /** Per instrument, the highest seq the spool accepted (what the gateway publishes as its last seqs). */
+  acceptedSeqs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (this.sinks.length === 0) return out;
+    for (const id of this.counters.keys()) out[id] = this.delivery.lastSeq(id);
+    return out;
+  }
+
+  /** Batches to re-send when a gap is found downstream (from the spool, acknowledged or not). */
+  resendSource(): ResendSource {
+    const delivery = this.delivery;
+    return {
+      get epoch() {
+        return delivery.epoch;
+      },
+      readSeqs: (instrument, from, to, limit) => delivery.readSeqs(instrument, from, to, limit),
+    };
+  }
+
+  /** What the spool keeps after delivery for re-sending (null without a spool). */
+  retention(): Retention | null {
+    return this.sinks.length > 0 ? this.delivery.retention() : null;
   }
 
   /** Per sink: what waits in the spool, what the quota dropped, whether it is replaying. */

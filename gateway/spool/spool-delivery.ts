@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { ReadingBatch } from '../reading.js';
 import type { Sink } from '../sinks/sink.js';
-import { encodeBatch } from './batch-codec.js';
+import { decodeBatch, encodeBatch } from './batch-codec.js';
 import type { SpoolConfig } from './spool-config.js';
-import type { Dropped, Spool, SpoolInput, SpoolStats } from './spool.js';
+import type { Dropped, Retention, Spool, SpoolInput, SpoolStats } from './spool.js';
 import { SpooledSink } from './spooled-sink.js';
 import { SqliteSpool } from './sqlite-spool.js';
 
@@ -89,6 +89,29 @@ export class SpoolDelivery {
   /** The highest reading seq stored for the instrument by earlier runs (0 when none). */
   lastSeq(instrument: string): number {
     return this.spool?.lastSeq(instrument) ?? 0;
+  }
+
+  /**
+   * Stored batches holding seqs from..to of the instrument, acknowledged or not, decoded with the
+   * spool's epoch (for a gap found downstream); an unreadable entry is logged and left out.
+   */
+  readSeqs(instrument: string, from: number, to: number, limit: number): ReadingBatch[] {
+    const spool = this.spool;
+    if (!spool) return [];
+    return spool.readSeqs(instrument, from, to, limit).flatMap((e) => {
+      try {
+        const batch = decodeBatch(e.payload);
+        batch.epoch = spool.epoch;
+        return [batch];
+      } catch (err) {
+        this.opts.log.error({ dir: this.dir, id: e.id, err: (err as Error).message }, 'unreadable spool entry cannot be re-sent');
+        return [];
+      }
+    });
+  }
+
+  retention(): Retention | null {
+    return this.spool?.retention() ?? null;
   }
 
   /** Starts the sinks (connecting) and their replay of what the spool holds. */

@@ -6,7 +6,8 @@ import type { CalEvent } from '../../calibration/cal-event.js';
 import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
-import { dataTopic, eventTopic, gatewayStateTopic, gatewayStatsTopic, statusTopic } from './topics.js';
+import { dataTopic, eventTopic, gatewaySeqsTopic, gatewayStateTopic, gatewayStatsTopic, resendTopic, resentTopic, statusTopic } from './topics.js';
+import { parseResendRequest, type LastSeqs, type ResendRequest, type ResendResult } from '../../repair/repair-messages.js';
 import { VERSION } from '../../version.js';
 import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
 import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
@@ -34,6 +35,8 @@ export class MqttSink implements Sink {
   private readonly requireSubscribers: boolean;
   private noSubscribers = 0;
   private readonly eventRetries = new Set<NodeJS.Timeout>();
+  private lastSeqs: string | null = null;
+  private control: ((req: ResendRequest) => void) | null = null;
 
   constructor(private readonly opts: MqttSinkOptions) {
     this.limit = new InFlightLimit(opts.mqtt.maxInFlight);
@@ -69,7 +72,11 @@ export class MqttSink implements Sink {
     client.on('connect', () => {
       log.info({ url: mqtt.url }, 'mqtt connected');
       client.publish(stateTopic, this.gatewayState('online'), { qos: 1, retain: true });
+      // A broker restarted without persistence forgot both: say them again on every connect.
+      if (this.lastSeqs) client.publish(gatewaySeqsTopic(this.prefix, site, gateway), this.lastSeqs, { qos: 1, retain: true });
+      if (this.control) this.subscribeControl(client);
     });
+    client.on('message', (topic, payload) => this.receiveControl(topic, payload));
     client.on('offline', () => log.warn({ url: mqtt.url }, 'mqtt offline; publishes queue until it is back'));
     client.on('error', (err) => log.warn({ url: mqtt.url, err: err.message }, 'mqtt error'));
     // Resolve on the first connection, but never block start on a broker that is down: the
@@ -151,6 +158,45 @@ export class MqttSink implements Sink {
     this.opts.instruments = instruments.map((i) => i.id);
     const { site, gateway } = this.opts;
     this.client?.publish(gatewayStateTopic(this.prefix, site, gateway), this.gatewayState('online'), { qos: 1, retain: true });
+  }
+
+  /** Retained: what the spool accepted per instrument, the truth gap repair and the audit compare with. */
+  seqs(doc: LastSeqs): void {
+    this.lastSeqs = JSON.stringify(doc);
+    if (this.client?.connected) {
+      this.client.publish(gatewaySeqsTopic(this.prefix, this.opts.site, this.opts.gateway), this.lastSeqs, { qos: 1, retain: true });
+    }
+  }
+
+  /** Takes resend requests from `<prefix>/<site>/<gateway>/control/resend` (subscribed on every connect). */
+  onResendRequest(handler: (req: ResendRequest) => void): void {
+    this.control = handler;
+    if (this.client?.connected) this.subscribeControl(this.client);
+  }
+
+  answerResend(result: ResendResult): void {
+    this.client?.publish(resentTopic(this.prefix, this.opts.site, this.opts.gateway), JSON.stringify(result), { qos: 1 });
+  }
+
+  private subscribeControl(client: MqttClient): void {
+    const topic = resendTopic(this.prefix, this.opts.site, this.opts.gateway);
+    client.subscribeAsync(topic, { qos: 1 }).then(
+      (granted) => {
+        const refused = granted.filter((g) => g.qos > 2);
+        if (refused.length > 0) this.opts.log.error({ topic, reasonCode: refused[0]!.qos }, 'broker refused the resend control subscription: gaps cannot be repaired');
+      },
+      (err: Error) => this.opts.log.warn({ topic, err: err.message }, 'resend control subscription failed; retried at the next connect'),
+    );
+  }
+
+  private receiveControl(topic: string, payload: Buffer): void {
+    if (!this.control || topic !== resendTopic(this.prefix, this.opts.site, this.opts.gateway)) return;
+    const req = parseResendRequest(payload);
+    if (typeof req === 'string') {
+      this.opts.log.warn({ topic, problem: req }, 'ignored a resend request that is not one');
+      return;
+    }
+    this.control(req);
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,9 @@
  *   <prefix>/<site>/<gateway>/<instrument>/event    calibration events (QoS 1)
  *   <prefix>/<site>/<gateway>/state                 retained, with last will
  *   <prefix>/<site>/<gateway>/stats                 gateway statistics every statsIntervalMs
+ *   <prefix>/<site>/<gateway>/seqs                  retained: per instrument, the last seq the spool accepted
+ *   <prefix>/<site>/<gateway>/control/resend        to the gateway: re-send a seq range (gateway/repair/)
+ *   <prefix>/<site>/<gateway>/control/resent        from the gateway: what a resend request got
  * Gateway topics have one level fewer than instrument topics, so no id can collide with them.
  */
 export const dataTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
@@ -22,6 +25,15 @@ export const eventTopic = (prefix: string, site: string, gateway: string, instru
 export const gatewayStateTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/state`;
 
 export const gatewayStatsTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/stats`;
+
+export const gatewaySeqsTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/seqs`;
+
+export const resendTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/control/resend`;
+
+export const resentTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/control/resent`;
+
+/** Every gateway's last seqs for one site (`+` = every site): not shared, every ingester needs all. */
+export const seqsSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/seqs`;
 
 /** The ingest role's subscriptions for one site (`+` = every site). */
 export const dataSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/data`;
