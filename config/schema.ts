@@ -11,6 +11,7 @@ import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
 import { CalibrationSchema, CalibrationSettingsSchema, UncertaintyBudgetSchema } from '../gateway/calibration/calibration-config.js';
 import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
+import { RepairSchema } from '../gateway/repair/repair-config.js';
 import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
 import { InfluxSinkSchema } from '../gateway/sinks/influx/influx-sink-config.js';
 import { Id, Millis, PLAIN_TEXT, PLAIN_TEXT_DESCRIPTION, TimerMs, TopicPrefix } from './common.js';
@@ -109,6 +110,8 @@ export const IngestSchema = Type.Object(
     /** The window of timestamps the ingest takes: a point re-stamped to 1970 or into a future week is refused (counted, reason `timestamp`). */
     maxAgeDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 400, description: 'refuse readings, events and stats stamped more than this many days before now (raise it to backfill older data)' }),
     maxAheadMinutes: Type.Integer({ minimum: 0, maximum: 525_600, default: 60, description: 'refuse readings, events and stats stamped more than this many minutes after now (device clocks ahead)' }),
+    /** End-to-end completeness: find gaps against the gateways' last seqs and have them re-sent. */
+    repair: Type.Optional(RepairSchema),
   },
   { additionalProperties: false },
 );

@@ -16,6 +16,8 @@ import { MQTT_CLIENT_DEFAULTS } from '../sinks/mqtt/client-defaults.js';
 import { reconnectWithBackoff, type ReconnectBackoff } from '../sinks/mqtt/reconnect-backoff.js';
 import { IngestListening, type ListeningHealth } from './listening.js';
 import { SharePersistenceProbe, type ShareProbeResult } from './share-probe.js';
+import { GapRepair, type RepairStats } from '../repair/gap-repair.js';
+import { DEFAULT_REPAIR } from '../repair/repair-config.js';
 
 export interface IngestOptions {
   mqtt: MqttConfig;
@@ -72,6 +74,7 @@ export class Ingest {
   private listening: IngestListening | null = null;
   private probe: SharePersistenceProbe | null = null;
   private reconnects: ReconnectBackoff | null = null;
+  private repair: GapRepair | null = null;
   private readonly writer: InfluxWriter;
   private readonly seqs = new SeqTracker();
   private readonly renderer: LineProtocolRenderer;
@@ -134,6 +137,13 @@ export class Ingest {
       this.probe = probe;
       client.on('connect', () => void probe.run());
     }
+    const repair = { ...DEFAULT_REPAIR, ...ingest.repair };
+    if (repair.enabled) {
+      this.repair = new GapRepair({
+        client, prefix: mqtt.topicPrefix, sites: ingest.sites, influx: this.opts.influx, config: repair, clientId: this.opts.clientId, log: log.child({ part: 'gap-repair' }),
+      });
+      this.repair.start();
+    }
     const topics = listening.topics;
     const database = this.opts.influx.database;
     listening.subscriptions.onRound((ok) => {
@@ -161,6 +171,11 @@ export class Ingest {
     return { connected: this.client?.connected === true, writeError: this.writeError };
   }
 
+  /** Gap repair's counters (null when ingest.repair.enabled is false). */
+  repairs(): RepairStats | null {
+    return this.repair?.stats ?? null;
+  }
+
   sequences(): SequenceStats {
     return this.seqs.totals();
   }
@@ -174,6 +189,10 @@ export class Ingest {
   private receive(packet: IPublishPacket): void {
     this.stats.messages++;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (this.repair?.take(packet.topic, payload)) {
+      if (packet.messageId !== undefined) this.acks?.release([packet.messageId]);
+      return;
+    }
     const msg = this.decoder.decode(packet.topic, payload);
     const refused = isRejection(msg) ? msg : this.accept(msg);
     if (refused) {
@@ -315,6 +334,7 @@ export class Ingest {
     } while (this.lines.length > 0 && !this.stopping);
     clearTimeout(grace);
     this.stopping = true;
+    await this.repair?.stop();
     this.client = null;
     this.opts.log.info({ ...this.stats, ...this.sequences() }, 'ingest totals');
     this.reconnects?.stop();
