@@ -55,9 +55,10 @@ async function restartable(name: string, port: number, launch: (dataDir: string)
 /**
  * Mosquitto with persistence: stopped with SIGTERM it saves sessions and queued messages, as a
  * production broker must for at-least-once to hold across its restart. `start` false: reserve
- * the port only (the broker comes up later).
+ * the port only (the broker comes up later). `persistence` false: a restart loses every session,
+ * subscription, retained and queued message (what gap repair must make good).
  */
-export async function restartableMosquitto(opts: { start?: boolean } = {}): Promise<Restartable> {
+export async function restartableMosquitto(opts: { start?: boolean; persistence?: boolean } = {}): Promise<Restartable> {
   const binary = findBinary('mosquitto');
   if (!binary) throw new Error('mosquitto not found');
   const port = await freePort();
@@ -65,8 +66,7 @@ export async function restartableMosquitto(opts: { start?: boolean } = {}): Prom
     const dataDir = await makeDataDir('mosquitto');
     const conf = join(dataDir, 'mosquitto.conf');
     await writeFile(conf, mosquittoConfig(port, [
-      'persistence true',
-      `persistence_location ${keep}/`,
+      ...(opts.persistence === false ? [] : ['persistence true', `persistence_location ${keep}/`]),
       // The ingest holds PUBACKs until InfluxDB answered; a down InfluxDB must not make the
       // broker drop what it queues for the ingest's session (default limit: 1000 messages).
       'max_queued_messages 0',

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MetrogateConfig } from '../../config/schema.js';
+import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import { buildGateway, type Gateway } from '../../gateway/gateway.js';
+import { silentLogger } from '../../gateway/log.js';
+import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
+import { demoLab } from '../support/e2e-fixture.js';
+import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A broker that loses what it queued: Mosquitto WITHOUT persistence restarts while two gateways
+ * publish and two ingesters (one shared subscription group, persistent sessions) are away. The
+ * messages queued for the group, and those the gateways replay before any ingester is back
+ * (PUBACK reason 16, "no matching subscribers", counted as delivered), are gone from the broker.
+ * Gap repair must still get every instrument's seqs 1..n stored exactly once, n being the last
+ * seq the gateway's own spool accepted.
+ */
+describe('gap repair: a broker restart without persistence loses no reading', () => {
+  let broker: Restartable;
+  let sim: Simulator | undefined;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    broker = await restartableMosquitto({ persistence: false });
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await broker?.dispose();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('asks the gateways for what the broker lost and stores every seq once, tail included', async () => {
+    const { config: base, sim: s } = await demoLab(broker.url, inject('influxUrl'), 100);
+    sim = s;
+    const ingestConfig = (id: string): MetrogateConfig => ({
+      ...base, instruments: [], gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
+      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, repair: { enabled: true, checkIntervalMs: 300, graceMs: 1500, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 200 } },
+    });
+    const gatewayConfig = (id: string, instruments: MetrogateConfig['instruments']): MetrogateConfig => {
+      const dir = mkdtempSync(join(tmpdir(), `metrogate-repair-${id}-`));
+      dirs.push(dir);
+      return {
+        ...base, instruments, gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
+        spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 30_000, retainAckedHours: 1 },
+      };
+    };
+    const startIngester = async (id: string): Promise<Gateway> => {
+      const g = buildGateway(ingestConfig(id), silentLogger(), { drivers: false, ingest: true });
+      await g.start();
+      return g;
+    };
+    const gwConfigs = [gatewayConfig('gw-a', base.instruments.slice(0, 2)), gatewayConfig('gw-b', base.instruments.slice(2))];
+    let ingesters = [await startIngester('ingest-1'), await startIngester('ingest-2')];
+    const gateways = gwConfigs.map((c) => buildGateway(c, silentLogger(), { drivers: true, ingest: false }));
+    await Promise.all(gateways.map((g) => g.start()));
+    try {
+      await sleep(1500);
+      // The ingesters go away (a deploy); their sessions stay and the broker queues for them.
+      await Promise.all(ingesters.map((i) => i.stop()));
+      await sleep(1500);
+      // The broker restarts without persistence: sessions, queues and retained messages are gone.
+      await broker.stop();
+      await sleep(500);
+      await broker.start();
+      // The gateways are back first and publish into a broker with no subscriber.
+      const delivered = () => gateways.reduce((n, g) => n + [...g.pipeline.counters.values()].reduce((m, c) => m + (c.delivered.mqtt ?? 0), 0), 0);
+      const before = delivered();
+      await until(() => delivered() > before + 20, 'the gateways to publish into the restarted broker');
+      ingesters = [await startIngester('ingest-1'), await startIngester('ingest-2')];
+      await sleep(2000);
+      await Promise.all(gateways.map((g) => g.stopPolling()));
+      const last = new Map(gateways.flatMap((g) => Object.entries(g.pipeline.acceptedSeqs())));
+      expect(last.size).toBe(base.instruments.length);
+      await until(async () => {
+        for (const [id, n] of last) if ((await storedSeqs(inject('influxUrl'), base.influx!.database, id)).length < n) return false;
+        return true;
+      }, 'gap repair to store every reading the gateways accepted', 60_000);
+      // The fault happened: readings were missing and were asked for, and the gateways re-sent them.
+      const repairs = ingesters.map((i) => i.ingest!.repairs()!);
+      expect(repairs.reduce((n, r) => n + r.requestedReadings, 0)).toBeGreaterThan(0);
+      expect(gateways.reduce((n, g) => n + g.resends!.resentReadings, 0)).toBeGreaterThan(0);
+      await Promise.all(gateways.map((g) => g.stop()));
+      for (const [i, c] of gwConfigs.entries()) {
+        // The source of truth is the gateway's own spool, read after it stopped.
+        const spool = new SqliteSpool({ dir: join(c.spool!.dir, c.site), consumers: ['mqtt'] });
+        try {
+          for (const inst of c.instruments) {
+            const n = spool.lastSeq(inst.id);
+            expect(n, inst.id).toBe(last.get(inst.id));
+            expect(n, inst.id).toBeGreaterThan(50);
+            expect(await storedSeqs(inject('influxUrl'), base.influx!.database, inst.id), `${gateways[i]!.id}/${inst.id}`).toEqual(oneTo(n));
+          }
+        } finally {
+          spool.close();
+        }
+      }
+    } finally {
+      await Promise.all([...ingesters, ...gateways].map((g) => g.stop().catch(() => undefined)));
+    }
+  }, 120_000);
+});
