@@ -1,10 +1,11 @@
 import { escape } from 'influx';
 import type { InfluxConfig } from '../../config/schema.js';
+import { streamKey, type StreamId } from '../repair/published-seqs.js';
 import { influxClient } from './ensure-database.js';
 
-export interface SequenceAudit {
-  site: string;
-  instrument: string;
+type InfluxAccess = Pick<InfluxConfig, 'url' | 'database' | 'measurement' | 'username' | 'password'>;
+
+export interface SequenceAudit extends StreamId {
   /** Readings stored (InfluxDB keeps one per series and timestamp: duplicates are already gone). */
   stored: number;
   first: number;
@@ -13,19 +14,78 @@ export interface SequenceAudit {
   missing: number;
 }
 
+export interface CompletenessAudit extends SequenceAudit {
+  /** The gateway's own last accepted seq for the stream; null when no gateway ever said it. */
+  gatewayLast: number | null;
+  /** Missing before the first stored seq (counted only for an audit of all time). */
+  head: number;
+  /** Missing after the last stored seq, up to the gateway's last accepted one. */
+  tail: number;
+  /** head + missing + tail: readings the gateway accepted that are not stored. */
+  open: number;
+  /** Readings gap repair found missing and had re-sent (seq_gap, state repaired). */
+  repaired: number;
+}
+
+const TAGS = 'GROUP BY "site", "gateway", "instrument", "epoch"';
+
+function idOf(tags: Record<string, string>): StreamId {
+  return { site: String(tags.site ?? ''), gateway: String(tags.gateway ?? ''), instrument: String(tags.instrument ?? ''), epoch: String(tags.epoch ?? '') };
+}
+
 /**
- * Proves completeness across every gateway and ingester: per instrument, the stored readings must
- * number last − first + 1. Works whatever the shared-subscription group did with the messages.
- * Assumes one unbroken sequence per instrument in the window (a gateway restart starts it anew).
+ * Per stream (site, gateway, instrument, epoch), what InfluxDB holds between the first and the
+ * last stored seq. On its own this cannot see a loss at the end of a run: auditCompleteness adds
+ * the gateways' own last seqs.
  */
-export async function auditSequences(influx: Pick<InfluxConfig, 'url' | 'database' | 'measurement' | 'username' | 'password'>, sinceMs?: number): Promise<SequenceAudit[]> {
+export async function auditSequences(influx: InfluxAccess, sinceMs?: number): Promise<SequenceAudit[]> {
   const where = sinceMs === undefined ? '' : ` WHERE time >= ${Math.floor(sinceMs)}ms`;
   const rows = await influxClient(influx).query<{ n: number; first: number; last: number }>(
-    `SELECT count("seq") AS "n", min("seq") AS "first", max("seq") AS "last" FROM ${escape.measurement(influx.measurement)}${where} GROUP BY "site", "instrument"`,
+    `SELECT count("seq") AS "n", min("seq") AS "first", max("seq") AS "last" FROM ${escape.measurement(influx.measurement)}${where} ${TAGS}`,
   );
   return rows.groups().map((g) => {
     const r = g.rows[0]!;
     const stored = Number(r.n);
-    return { site: String(g.tags.site), instrument: String(g.tags.instrument), stored, first: Number(r.first), last: Number(r.last), missing: Number(r.last) - Number(r.first) + 1 - stored };
+    return { ...idOf(g.tags), stored, first: Number(r.first), last: Number(r.last), missing: Number(r.last) - Number(r.first) + 1 - stored };
   });
+}
+
+/** Per stream, the highest last seq the ingesters recorded from the gateways (gateway_seq). */
+export async function recordedGatewaySeqs(influx: InfluxAccess): Promise<Map<string, { id: StreamId; last: number }>> {
+  const rows = await influxClient(influx).query<{ last: number }>(`SELECT max("last_seq") AS "last" FROM "gateway_seq" ${TAGS}`);
+  return new Map(rows.groups().map((g) => [streamKey(idOf(g.tags)), { id: idOf(g.tags), last: Number(g.rows[0]!.last) }]));
+}
+
+async function repairedReadings(influx: InfluxAccess, sinceMs?: number): Promise<Map<string, number>> {
+  const since = sinceMs === undefined ? '' : ` AND time >= ${Math.floor(sinceMs)}ms`;
+  const rows = await influxClient(influx).query<{ n: number }>(`SELECT sum("readings") AS "n" FROM "seq_gap" WHERE "state" = 'repaired'${since} ${TAGS}`);
+  return new Map(rows.groups().map((g) => [streamKey(idOf(g.tags)), Number(g.rows[0]!.n)]));
+}
+
+/**
+ * Storage against the gateways' own word: every stream must hold each seq from 1 (or, with
+ * `sinceMs`, from the first stored in the window) up to the last seq its gateway accepted.
+ * `published` is what the gateways say now (their retained last seqs); what the ingesters
+ * recorded in InfluxDB counts too, so neither a lost retained message nor a deaf ingester hides
+ * a loss. A gateway that published a stream of which nothing is stored shows it all missing.
+ */
+export async function auditCompleteness(influx: InfluxAccess, published: ReadonlyMap<string, { id: StreamId; last: number }>, sinceMs?: number): Promise<CompletenessAudit[]> {
+  const [stored, recorded, repaired] = await Promise.all([auditSequences(influx, sinceMs), recordedGatewaySeqs(influx), repairedReadings(influx, sinceMs)]);
+  const truth = new Map(recorded);
+  for (const [k, p] of published) if (p.last > (truth.get(k)?.last ?? -1)) truth.set(k, p);
+  const out: CompletenessAudit[] = [];
+  const seen = new Set<string>();
+  for (const s of stored) {
+    const k = streamKey(s);
+    seen.add(k);
+    const gatewayLast = truth.get(k)?.last ?? null;
+    const head = sinceMs === undefined ? s.first - 1 : 0;
+    const tail = gatewayLast === null ? 0 : Math.max(0, gatewayLast - s.last);
+    out.push({ ...s, gatewayLast, head, tail, open: head + s.missing + tail, repaired: repaired.get(k) ?? 0 });
+  }
+  for (const [k, t] of truth) {
+    if (seen.has(k) || t.last === 0 || sinceMs !== undefined) continue;
+    out.push({ ...t.id, stored: 0, first: 0, last: 0, missing: 0, gatewayLast: t.last, head: 0, tail: t.last, open: t.last, repaired: repaired.get(k) ?? 0 });
+  }
+  return out.sort((a, b) => streamKey(a).localeCompare(streamKey(b)));
 }
