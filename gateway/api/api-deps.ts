@@ -6,6 +6,7 @@
 import type { DriverStats } from '../../drivers/driver.js';
 import type { CalibrationService } from '../calibration/calibration-service.js';
 import type { Ingest, IngestStats } from '../ingest/ingest.js';
+import type { CompletenessView } from './completeness-view.js';
 import type { InstrumentCounters, ReadingListener } from '../pipeline.js';
 import type { InstrumentState } from '../sinks/sink.js';
 
@@ -74,6 +75,8 @@ export interface ApiDeps {
   sinks(): SinkHealth[];
   /** The ingest role's counters, null when this process does not run it (or it has not started). */
   ingest(): IngestHealth | null;
+  /** Gap repair, both halves (absent in deps that predate it: the route answers nulls). */
+  completeness?(): CompletenessView;
   /** One per sink once the spool is open; empty before. */
   spools(): SpoolStats[];
   readonly calibration: CalibrationService;

@@ -15,6 +15,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/page.js';
 import { streamRoutes } from './routes/stream.js';
+import { completenessRoutes } from './routes/completeness.js';
 import { SseHub } from './sse-hub.js';
 
 /** A scraper or the page asking every few seconds would fill the log: requests log at debug, errors still at error. */
@@ -78,7 +79,7 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
 
   const ctx: ApiContext = { deps, config, latest, sse, metrics };
   // Registered in order and loaded on ready()/listen(): swagger first, so it sees every route.
-  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, streamRoutes, metricsRoutes, pageRoutes]) {
+  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes]) {
     void app.register(routes, ctx);
   }
   void app.register(openapiRoutes);

@@ -52,6 +52,10 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
       return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health(), listening: ingest.listeningHealth() } : null;
     },
     spools: () => pipeline.spoolStats(),
+    completeness: () => ({
+      gateway: gateway.resends && { epoch: pipeline.epoch ?? null, lastSeq: pipeline.acceptedSeqs(), resends: gateway.resends, retention: pipeline.retention() },
+      ingest: gateway.ingest?.repairs() ?? null,
+    }),
     calibration: gateway.calibration,
     phase: opts.phase,
   };

@@ -98,6 +98,27 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourced(registry, 'metrogate_ingest_sessions_lost_total', 'Reconnections on which the broker had lost the ingest session (and what it queued).', ['database'], hearing((l) => l.sessionsLost));
   sourcedGauge(registry, 'metrogate_ingest_broker_drops_shared_subscriptions', '1 when the broker was last seen restoring sessions without their $share subscriptions across a restart.', ['database'], hearing((l) => (l.sharedSubscriptionsAcrossRestart === 'subscription-lost' ? 1 : 0)));
 
+  const completeness = () => deps.completeness?.() ?? { gateway: null, ingest: null };
+  const repair = (pick: (s: NonNullable<ReturnType<typeof completeness>['ingest']>) => number) => (): Samples => {
+    const r = completeness().ingest;
+    return r ? [[{}, pick(r)]] : [];
+  };
+  sourced(registry, 'metrogate_ingest_gap_requests_total', 'Resend requests this ingester published for readings missing from InfluxDB.', [], repair((r) => r.requests));
+  sourced(registry, 'metrogate_ingest_gap_readings_requested_total', 'Readings those resend requests asked for.', [], repair((r) => r.requestedReadings));
+  sourced(registry, 'metrogate_ingest_gap_readings_repaired_total', 'Readings found missing, asked for, and stored since.', [], repair((r) => r.repairedReadings));
+  sourcedGauge(registry, 'metrogate_ingest_gap_readings_open', 'Readings missing from InfluxDB now, below a gateway last seq older than the grace period.', [], repair((r) => r.openReadings));
+  sourced(registry, 'metrogate_ingest_gap_readings_lost_total', 'Readings given up after maxAttempts resend requests (no longer in the gateway spool).', [], repair((r) => r.lostReadings));
+  const gw = (pick: (s: NonNullable<ReturnType<typeof completeness>['gateway']>) => number | undefined) => (): Samples => {
+    const g = completeness().gateway;
+    const v = g ? pick(g) : undefined;
+    return v === undefined ? [] : [[{}, v]];
+  };
+  sourced(registry, 'metrogate_resend_requests_total', 'Resend requests this gateway received.', [], gw((g) => g.resends.requests));
+  sourced(registry, 'metrogate_resent_readings_total', 'Readings this gateway published again from its spool on request.', [], gw((g) => g.resends.resentReadings));
+  sourced(registry, 'metrogate_resend_unavailable_readings_total', 'Readings asked for that the spool no longer held.', [], gw((g) => g.resends.unavailableReadings));
+  sourcedGauge(registry, 'metrogate_spool_retained_readings', 'Acknowledged readings kept for re-sending (spool.retainAckedHours).', [], gw((g) => g.retention?.readings));
+  sourced(registry, 'metrogate_spool_retention_evicted_total', 'Acknowledged readings the quota removed before their retention ended.', [], gw((g) => g.retention?.evictedByQuota));
+
   const spools = () => deps.spools();
   sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));
   sourcedGauge(registry, 'metrogate_spool_oldest_age_seconds', 'Age of the oldest unacknowledged reading (0 when empty).', ['sink'], () =>

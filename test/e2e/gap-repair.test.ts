@@ -7,6 +7,10 @@ import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
+import { buildApi } from '../../gateway/api/build-api.js';
+import { apiDepsFromGateway } from '../../gateway/api/gateway-deps.js';
+import type { CompletenessView } from '../../gateway/api/completeness-view.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { demoLab } from '../support/e2e-fixture.js';
 import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
 
@@ -83,6 +87,25 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       const repairs = ingesters.map((i) => i.ingest!.repairs()!);
       expect(repairs.reduce((n, r) => n + r.requestedReadings, 0)).toBeGreaterThan(0);
       expect(gateways.reduce((n, g) => n + g.resends!.resentReadings, 0)).toBeGreaterThan(0);
+      // As an operator sees it: the API and /metrics of an ingester and of a gateway.
+      await until(() => ingesters.some((i) => i.ingest!.repairs()!.repairedReadings > 0), 'an ingester to count a repair');
+      const repairing = ingesters.find((i) => i.ingest!.repairs()!.repairedReadings > 0)!;
+      const ingestApi = buildApi(apiDepsFromGateway(repairing, ingestConfig(repairing.id), { phase: () => 'running' }), undefined, silentLogger());
+      const view = (await ingestApi.inject({ method: 'GET', url: '/api/completeness' })).json<CompletenessView>();
+      expect(view.ingest!.repairedReadings).toBeGreaterThan(0);
+      expect(view.ingest!.streams).toBe(base.instruments.length);
+      const ingestMetrics = parsePrometheusText((await ingestApi.inject({ method: 'GET', url: '/metrics' })).body);
+      expect(sampleValue(ingestMetrics, 'metrogate_ingest_gap_readings_repaired_total')).toBe(view.ingest!.repairedReadings);
+      await ingestApi.close();
+      const serving = gateways.find((g) => g.resends!.resentReadings > 0)!;
+      const gwApi = buildApi(apiDepsFromGateway(serving, gwConfigs[gateways.indexOf(serving)]!, { phase: () => 'running' }), undefined, silentLogger());
+      const gwView = (await gwApi.inject({ method: 'GET', url: '/api/completeness' })).json<CompletenessView>();
+      expect(gwView.gateway!.resends.resentReadings).toBe(serving.resends!.resentReadings);
+      expect(gwView.gateway!.retention!.readings).toBeGreaterThan(0);
+      expect(gwView.gateway!.epoch).toMatch(/^[0-9a-f]{16}$/);
+      const gwMetrics = parsePrometheusText((await gwApi.inject({ method: 'GET', url: '/metrics' })).body);
+      expect(sampleValue(gwMetrics, 'metrogate_resent_readings_total')).toBe(serving.resends!.resentReadings);
+      await gwApi.close();
       await Promise.all(gateways.map((g) => g.stop()));
       for (const [i, c] of gwConfigs.entries()) {
         // The source of truth is the gateway's own spool, read after it stopped.
