@@ -57,6 +57,7 @@ export class GapRepair {
   private readonly db;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
+  private readonly writing = new Set<Promise<void>>();
   private requestNo = 0;
   private readonly requester = randomBytes(3).toString('hex');
 
@@ -82,6 +83,7 @@ export class GapRepair {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.checking;
+    await Promise.all(this.writing);
   }
 
   /** True when the message was a gateway's last seqs (taken here; acknowledge it at once). */
@@ -189,6 +191,10 @@ export class GapRepair {
 
   private write(points: IPoint[]): void {
     if (points.length === 0) return;
-    this.db.writePoints(points, { precision: 'ms' }).catch((err: Error) => this.opts.log.warn({ err: err.message, points: points.length }, 'gap repair bookkeeping not written to InfluxDB'));
+    const write: Promise<void> = this.db
+      .writePoints(points, { precision: 'ms' })
+      .catch((err: Error) => this.opts.log.warn({ err: err.message, points: points.length }, 'gap repair bookkeeping not written to InfluxDB'))
+      .finally(() => this.writing.delete(write));
+    this.writing.add(write);
   }
 }
