@@ -48,9 +48,26 @@ describe('broker ACL: each gateway publishes only under its own site/gateway pre
     expect(seen).toEqual(['metrogate/lab-a/edge-01/bath-01/data']);
   });
 
-  it('lets the ingest user read but not publish, and refuses a wrong password', async () => {
+  it('lets the ingest user read but not publish data, and refuses a wrong password', async () => {
     const ingest = await login('ingest');
     await expect(ingest.publishAsync('metrogate/lab-a/edge-01/bath-01/data', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/i);
     await expect(login('edge-01', 'wrong')).rejects.toThrow(/Bad User Name or Password|Not authorized/i);
+  });
+
+  it('carries the ingest\'s resend requests to the gateway they are for, and to no other', async () => {
+    const got = new Map<string, string[]>();
+    for (const gw of ['edge-01', 'edge-02']) {
+      const edge = await login(gw);
+      got.set(gw, []);
+      edge.on('message', (topic) => got.get(gw)!.push(topic));
+      const [granted] = await edge.subscribeAsync('metrogate/lab-a/edge-01/control/resend', { qos: 1 });
+      // Mosquitto grants the subscription and then withholds what the ACL does not let the user read.
+      expect(granted!.qos).toBe(1);
+    }
+    const ingest = await login('ingest');
+    await expect(ingest.publishAsync('metrogate/lab-a/edge-01/control/resend', '{}', { qos: 1 })).resolves.toBeDefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.get('edge-01')).toEqual(['metrogate/lab-a/edge-01/control/resend']);
+    expect(got.get('edge-02')).toEqual([]);
   });
 });
