@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,7 +11,14 @@ import { buildApi } from '../../gateway/api/build-api.js';
 import { apiDepsFromGateway } from '../../gateway/api/gateway-deps.js';
 import type { CompletenessView } from '../../gateway/api/completeness-view.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { demoLab } from '../support/e2e-fixture.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { MqttClient } from 'mqtt';
+import { demoLab, ROOT } from '../support/e2e-fixture.js';
+import { recordTopics } from '../support/topic-recorder.js';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validator = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object);
+const validate = { seqs: validator('gateway-seqs.schema.json'), resend: validator('resend-request.schema.json'), resent: validator('resend-result.schema.json') };
 import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +64,9 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       await g.start();
       return g;
     };
+    // What a user watching `<prefix>/#` sees, through the broker's restart (the client resubscribes).
+    const seen = new Map<string, unknown[]>();
+    const watcher: MqttClient = await recordTopics(broker.url, `${base.mqtt.topicPrefix}/#`, seen);
     const gwConfigs = [gatewayConfig('gw-a', base.instruments.slice(0, 2)), gatewayConfig('gw-b', base.instruments.slice(2))];
     let ingesters = [await startIngester('ingest-1'), await startIngester('ingest-2')];
     const gateways = gwConfigs.map((c) => buildGateway(c, silentLogger(), { drivers: true, ingest: false }));
@@ -106,6 +116,17 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       const gwMetrics = parsePrometheusText((await gwApi.inject({ method: 'GET', url: '/metrics' })).body);
       expect(sampleValue(gwMetrics, 'metrogate_resent_readings_total')).toBe(serving.resends!.resentReadings);
       await gwApi.close();
+      // The messages of gap repair follow their published schemas; data carries each spool's epoch.
+      const byKind = (suffix: string) => [...seen].filter(([t]) => t.endsWith(suffix)).flatMap(([, list]) => list);
+      for (const [kind, check] of Object.entries(validate)) {
+        const docs = byKind(kind === 'seqs' ? '/seqs' : `/control/${kind}`);
+        expect(docs.length, kind).toBeGreaterThan(0);
+        for (const d of docs) expect(check(d) ? null : check.errors, kind).toBeNull();
+      }
+      for (const g of gateways) {
+        const epochs = new Set([...seen].filter(([t]) => t.includes(`/${g.id}/`) && t.endsWith('/data')).flatMap(([, l]) => l.map((d) => (d as { epoch?: string }).epoch)));
+        expect([...epochs], g.id).toEqual([g.pipeline.epoch]);
+      }
       await Promise.all(gateways.map((g) => g.stop()));
       for (const [i, c] of gwConfigs.entries()) {
         // The source of truth is the gateway's own spool, read after it stopped.
@@ -123,6 +144,7 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       }
     } finally {
       await Promise.all([...ingesters, ...gateways].map((g) => g.stop().catch(() => undefined)));
+      await watcher.endAsync();
     }
   }, 120_000);
 });
