@@ -15,11 +15,11 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MqttClient } from 'mqtt';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
 import { recordTopics } from '../support/topic-recorder.js';
+import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validator = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object);
 const validate = { seqs: validator('gateway-seqs.schema.json'), resend: validator('resend-request.schema.json'), resent: validator('resend-result.schema.json') };
-import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
