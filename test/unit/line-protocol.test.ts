@@ -9,7 +9,7 @@ const r = (over: Partial<WireReading>): WireReading => ({
   channel: 'temperature', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 1,
   raw: 25.5, value: 25.5, quality: 'good', cal, ...over,
 });
-const batch = (readings: WireReading[], site = 'lab', instrument = 'bath-01'): WireBatch => ({ v: 1, site, gateway: 'g', instrument, readings });
+const batch = (readings: WireReading[], site = 'lab', instrument = 'bath-01'): WireBatch => ({ v: 1, site, gateway: 'g', instrument, epoch: 'e1', readings });
 
 function render(b: WireBatch): string[] {
   const out: string[] = [];
@@ -18,9 +18,9 @@ function render(b: WireBatch): string[] {
 }
 
 describe('line protocol', () => {
-  it('renders sorted low-cardinality tags, per-reading fields and the source timestamp in ms', () => {
+  it('renders sorted low-cardinality tags (the stream identity included), per-reading fields and the source timestamp in ms', () => {
     expect(render(batch([r({ u: 0.002, k: 2 })]))).toEqual([
-      'reading,cal_status=valid,channel=temperature,instrument=bath-01,quality=good,quantity=temperature,site=lab,unit=°C ' +
+      'reading,cal_status=valid,channel=temperature,epoch=e1,gateway=g,instrument=bath-01,quality=good,quantity=temperature,site=lab,unit=°C ' +
         'seq=1i,traceable=true,value=25.5,raw=25.5,u=0.002,k=2,days_to_due=36i,certificate="C-1" 1795000000123',
     ]);
   });
@@ -44,9 +44,15 @@ describe('line protocol', () => {
   it('keeps a bad reading as a point with its reason and no value, and leaves out an empty unit tag', () => {
     const [line] = render(batch([r({ unit: '', raw: null, value: null, quality: 'bad', reason: 'timeout', cal: { ...cal, status: 'expired', traceable: false, daysToDue: -3 } })]));
     expect(line).toBe(
-      'reading,cal_status=expired,channel=temperature,instrument=bath-01,quality=bad,quantity=temperature,site=lab ' +
+      'reading,cal_status=expired,channel=temperature,epoch=e1,gateway=g,instrument=bath-01,quality=bad,quantity=temperature,site=lab ' +
         'seq=1i,traceable=false,days_to_due=-3i,certificate="C-1",reason="timeout" 1795000000123',
     );
+  });
+
+  it('leaves out gateway and epoch for a batch without them (the direct sink, a gateway older than epochs)', () => {
+    const { epoch: _e, ...old } = batch([r({})]);
+    const [line] = render({ ...old, gateway: '' });
+    expect(line).toMatch(/^reading,cal_status=valid,channel=temperature,instrument=bath-01,/);
   });
 
   it('drops non-finite numbers instead of writing invalid line protocol', () => {
