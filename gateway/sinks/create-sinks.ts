@@ -29,7 +29,7 @@ export function createSinkTargets(deps: SinkFactoryDeps): DeliveryTarget[] {
   }
   const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway, instruments, calibration, log });
   if (cloud) targets.push(cloud);
-  const influx = createInfluxTarget(config.influx, log);
+  const influx = createInfluxTarget(config.influx, log, gateway);
   if (influx) targets.push(influx);
   return targets;
 }

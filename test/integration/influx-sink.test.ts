@@ -69,17 +69,17 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const renderer = new LineProtocolRenderer('reading');
     const direct: string[] = [];
     const viaWire: string[] = [];
-    renderer.render(batch, direct);
-    renderer.render(JSON.parse(serialiseBatch(batch, 'gw')) as WireBatch, viaWire);
+    renderer.render({ ...batch, gateway: 'gw', epoch: 'e1' }, direct);
+    renderer.render(JSON.parse(serialiseBatch({ ...batch, epoch: 'e1' }, 'gw')) as WireBatch, viaWire);
     expect(direct).toHaveLength(6);
     expect(direct).toEqual(viaWire);
   });
 
   it('writes the very points the ingest writes: the same batch through either path leaves InfluxDB unchanged', async () => {
     const database = uniqueName('db');
-    const sink = new InfluxSink(influxFor(database), sinkConfig, silentLogger());
+    const sink = new InfluxSink(influxFor(database), sinkConfig, silentLogger(), 'gw');
     await sink.start();
-    const batch = awkwardBatch('bath-1', Date.now() - 5000);
+    const batch = { ...awkwardBatch('bath-1', Date.now() - 5000), epoch: 'e1' };
     await sink.write(batch);
     await sink.stop();
     const db = influxClient({ url: influxUrl, database });

@@ -15,11 +15,12 @@ export class InfluxSink implements Sink {
   readonly name = 'influx';
   private writes: InfluxWrites | null = null;
 
-  constructor(private readonly influx: InfluxConfig, private readonly config: InfluxSinkConfig, private readonly log: Logger) {}
+  /** `gateway`: the gateway id tag the ingest role writes too, so both paths write the same points. */
+  constructor(private readonly influx: InfluxConfig, private readonly config: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {}
 
   async start(): Promise<void> {
     const { InfluxWrites } = await import('./influx-writes.js');
-    this.writes = new InfluxWrites(this.influx, this.config, this.log);
+    this.writes = new InfluxWrites(this.influx, this.config, this.log, this.gateway);
     this.writes.start();
   }
 
@@ -39,8 +40,8 @@ export class InfluxSink implements Sink {
 }
 
 /** The direct InfluxDB sink as a spool target, or null when influx.sink is absent or not enabled. No I/O here. */
-export function createInfluxTarget(influx: InfluxConfig | undefined, log: Logger): DeliveryTarget | null {
+export function createInfluxTarget(influx: InfluxConfig | undefined, log: Logger, gateway?: string): DeliveryTarget | null {
   const config = influx?.sink;
   if (!influx || !config?.enabled) return null;
-  return { sink: new InfluxSink(influx, config, log.child({ sink: 'influx' })), maxInFlight: config.maxInFlight, inOrder: config.inOrder };
+  return { sink: new InfluxSink(influx, config, log.child({ sink: 'influx' }), gateway), maxInFlight: config.maxInFlight, inOrder: config.inOrder };
 }

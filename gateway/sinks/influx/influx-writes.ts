@@ -24,7 +24,7 @@ export class InfluxWrites {
   /** Lines InfluxDB refused whose batch's other lines were stored (a whole refused batch the spool counts). */
   refusedPoints = 0;
 
-  constructor(private readonly influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger) {
+  constructor(private readonly influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {
     this.writer = new InfluxWriter(influx, influx.writeConcurrency);
     this.renderer = new LineProtocolRenderer(influx.measurement);
     this.coalescer = new BatchCoalescer({
@@ -46,7 +46,7 @@ export class InfluxWrites {
   write(batch: ReadingBatch): Promise<void> {
     const lines: string[] = [];
     try {
-      this.renderer.render(batch, lines);
+      this.renderer.render(this.gateway === undefined ? batch : { ...batch, gateway: this.gateway }, lines);
     } catch (err) {
       // A value line protocol cannot carry (the config schema keeps them out): retrying cannot help.
       if (err instanceof LineProtocolError) return Promise.reject(new RejectedBatchError(err.message));
