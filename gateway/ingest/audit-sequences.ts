@@ -23,7 +23,7 @@ export interface CompletenessAudit extends SequenceAudit {
   tail: number;
   /** head + missing + tail: readings the gateway accepted that are not stored. */
   open: number;
-  /** Readings gap repair found missing and had re-sent (seq_gap, state repaired). */
+  /** Readings gap repair asked for (seq_gap, state requested, any ingester) that are stored now. */
   repaired: number;
 }
 
@@ -56,10 +56,37 @@ export async function recordedGatewaySeqs(influx: InfluxAccess): Promise<Map<str
   return new Map(rows.groups().map((g) => [streamKey(idOf(g.tags)), { id: idOf(g.tags), last: Number(g.rows[0]!.last) }]));
 }
 
+/**
+ * Per stream, the readings gap repair asked for (the union of every ingester's requested ranges:
+ * two ingesters asking for one range count it once) that are stored now.
+ */
 async function repairedReadings(influx: InfluxAccess, sinceMs?: number): Promise<Map<string, number>> {
+  const db = influxClient(influx);
   const since = sinceMs === undefined ? '' : ` AND time >= ${Math.floor(sinceMs)}ms`;
-  const rows = await influxClient(influx).query<{ n: number }>(`SELECT sum("readings") AS "n" FROM "seq_gap" WHERE "state" = 'repaired'${since} ${TAGS}`);
-  return new Map(rows.groups().map((g) => [streamKey(idOf(g.tags)), Number(g.rows[0]!.n)]));
+  const rows = await db.query<{ from: number; to: number }>(`SELECT "from", "to" FROM "seq_gap" WHERE "state" = 'requested'${since} ${TAGS}`);
+  const out = new Map<string, number>();
+  for (const g of rows.groups()) {
+    const id = idOf(g.tags);
+    let n = 0;
+    for (const [from, to] of mergeRanges(g.rows.map((r): [number, number] => [Number(r.from), Number(r.to)]))) {
+      const where = `"site" = ${escape.stringLit(id.site)} AND "gateway" = ${escape.stringLit(id.gateway)} AND "instrument" = ${escape.stringLit(id.instrument)} AND "epoch" = ${escape.stringLit(id.epoch)}`;
+      const [stored] = await db.query<{ n: number }>(`SELECT count("seq") AS "n" FROM ${escape.measurement(influx.measurement)} WHERE ${where} AND "seq" >= ${from} AND "seq" <= ${to}`);
+      n += Number(stored?.n ?? 0);
+    }
+    out.set(streamKey(id), n);
+  }
+  return out;
+}
+
+/** Overlapping or adjacent ranges joined, ascending. */
+export function mergeRanges(ranges: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    const last = out.at(-1);
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
+import { auditCompleteness } from '../../gateway/ingest/audit-sequences.js';
 import { buildApi } from '../../gateway/api/build-api.js';
 import { apiDepsFromGateway } from '../../gateway/api/gateway-deps.js';
 import type { CompletenessView } from '../../gateway/api/completeness-view.js';
@@ -47,9 +48,10 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
   it('asks the gateways for what the broker lost and stores every seq once, tail included', async () => {
     const { config: base, sim: s } = await demoLab(broker.url, inject('influxUrl'), 100);
     sim = s;
+    // retryMs above the gateway's 5 s de-duplication window: a retry is served, not refused as a repeat.
     const ingestConfig = (id: string): MetrogateConfig => ({
       ...base, instruments: [], gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
-      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, repair: { enabled: true, checkIntervalMs: 300, graceMs: 1500, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 200 } },
+      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, repair: { enabled: true, checkIntervalMs: 300, graceMs: 2000, retryMs: 6000, maxAttempts: 10, maxRangeReadings: 200 } },
     });
     const gatewayConfig = (id: string, instruments: MetrogateConfig['instruments']): MetrogateConfig => {
       const dir = mkdtempSync(join(tmpdir(), `metrogate-repair-${id}-`));
@@ -92,11 +94,19 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       await until(async () => {
         for (const [id, n] of last) if ((await storedSeqs(inject('influxUrl'), base.influx!.database, id)).length < n) return false;
         return true;
-      }, 'gap repair to store every reading the gateways accepted', 60_000);
+      }, 'gap repair to store every reading the gateways accepted', 90_000);
       // The fault happened: readings were missing and were asked for, and the gateways re-sent them.
       const repairs = ingesters.map((i) => i.ingest!.repairs()!);
       expect(repairs.reduce((n, r) => n + r.requestedReadings, 0)).toBeGreaterThan(0);
       expect(gateways.reduce((n, g) => n + g.resends!.resentReadings, 0)).toBeGreaterThan(0);
+      // The audit finds nothing open, and counts the repaired readings once whoever asked.
+      const audit = await auditCompleteness(base.influx!, new Map());
+      expect(audit.map((a) => [a.instrument, a.open, a.gatewayLast]).sort(([a], [b]) => String(a).localeCompare(String(b)))).toEqual(
+        [...last].sort(([a], [b]) => a.localeCompare(b)).map(([id, n]) => [id, 0, n]),
+      );
+      const auditRepaired = audit.reduce((n, a) => n + a.repaired, 0);
+      expect(auditRepaired).toBeGreaterThan(0);
+      expect(auditRepaired).toBeLessThanOrEqual(repairs.reduce((n, r) => n + r.requestedReadings, 0));
       // As an operator sees it: the API and /metrics of an ingester and of a gateway.
       await until(() => ingesters.some((i) => i.ingest!.repairs()!.repairedReadings > 0), 'an ingester to count a repair');
       const repairing = ingesters.find((i) => i.ingest!.repairs()!.repairedReadings > 0)!;
@@ -146,5 +156,5 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       await Promise.all([...ingesters, ...gateways].map((g) => g.stop().catch(() => undefined)));
       await watcher.endAsync();
     }
-  }, 120_000);
+  }, 150_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { missingRanges, StreamGaps, type GapPolicy } from '../../gateway/repair/gap-tracker.js';
+import { mergeRanges } from '../../gateway/ingest/audit-sequences.js';
 
 const policy: GapPolicy = { retryMs: 10_000, maxAttempts: 3, maxRangeReadings: 100, maxRequestsPerCheck: 4 };
 
@@ -12,6 +13,13 @@ describe('missingRanges', () => {
 
   it('ignores duplicates and seqs outside the window', () => {
     expect(missingRanges([1, 3, 3, 3, 4, 12], 2, 6)).toEqual([[5, 6]]);
+  });
+});
+
+describe('mergeRanges (the audit counts a range two ingesters asked for once)', () => {
+  it('joins overlapping and adjacent ranges, in any order', () => {
+    expect(mergeRanges([[10, 20], [1, 3], [15, 25], [4, 5], [30, 30]])).toEqual([[1, 5], [10, 25], [30, 30]]);
+    expect(mergeRanges([])).toEqual([]);
   });
 });
 
