@@ -46,7 +46,7 @@ export interface IngestStats {
 }
 
 export interface SequenceStats {
-  /** Instrument streams (site/gateway/instrument) seen. */
+  /** Instrument streams (site/gateway/instrument/epoch) seen. */
   streams: number;
   /** Sequence numbers below the highest seen that have not arrived (exact only without a shared group). */
   gaps: number;
@@ -211,7 +211,8 @@ export class Ingest {
       if (msg.kind === 'data') {
         const { batch } = msg;
         this.renderer.render(batch, this.lines);
-        const stream = `${batch.site}/${batch.gateway}/${batch.instrument}`;
+        // A replaced spool numbers from 1 again under a new epoch: a stream of its own, not duplicates.
+        const stream = `${batch.site}/${batch.gateway}/${batch.instrument}/${batch.epoch ?? ''}`;
         for (const r of batch.readings) this.seqs.note(stream, r.seq);
       } else if (msg.kind === 'event') {
         this.lines.push(calEventLine(msg.event));

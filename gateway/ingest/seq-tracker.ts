@@ -1,9 +1,10 @@
 /**
- * Counts, per instrument stream (site, gateway, instrument), readings this ingester has seen twice
+ * Counts, per instrument stream (site, gateway, instrument, epoch), readings this ingester has seen twice
  * (redeliveries after a crash, spool replays) and sequence numbers it has not seen yet below the
  * highest one (gaps). With one ingester the gap count is exact; in a shared-subscription group
- * each member sees only its share, so gaps are proven across the group by `auditSequences`
- * against InfluxDB instead, and these per-member counts serve duplicates.
+ * each member sees only its share, so gaps are found across the group against InfluxDB and the
+ * gateways' own last seqs instead (gateway/repair/gap-repair.ts, `metrogate audit`), and these
+ * per-member counts serve duplicates.
  */
 const WINDOW = 1 << 16;
 

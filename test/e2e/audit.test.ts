@@ -35,7 +35,7 @@ describe('metrogate audit cannot be fooled by a loss at the tail', () => {
     const gatewayConfig: MetrogateConfig = { ...base, spool, instruments: base.instruments.slice(0, 2) };
     const ingestConfig = (repair: boolean): MetrogateConfig => ({
       ...base, instruments: [], gateway: { id: 'audit-ingest', logLevel: 'silent', statsIntervalMs: 1000 },
-      ingest: { enabled: true, sites: [base.site], sessionExpirySeconds: 0, repair: { enabled: repair, checkIntervalMs: 300, graceMs: 1000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } },
+      ingest: { enabled: true, sites: [base.site], sessionExpirySeconds: 0, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: repair, checkIntervalMs: 300, graceMs: 1000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } },
     });
     const file = join(dir, 'audit.yaml');
     writeFileSync(file, stringify({ site: base.site, mqtt: { url: base.mqtt.url, topicPrefix: base.mqtt.topicPrefix }, influx: { url: base.influx!.url, database: base.influx!.database } }));

@@ -121,7 +121,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     const bath = config.instruments.find((i) => i.id === 'bath-01')!;
     delete bath.calibration;
     // Gap repair checks often, so that the readings removed below are found and re-sent in time.
-    config.ingest = { enabled: true, sites: [config.site], sessionExpirySeconds: 3600, repair: { enabled: true, checkIntervalMs: 300, graceMs: 3000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } };
+    config.ingest = { enabled: true, sites: [config.site], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: true, checkIntervalMs: 300, graceMs: 3000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } };
     sim.device('bath-01').set('temperature', BATH_SERVED);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     gateway.pipeline.onReadings((batch) => {

@@ -51,7 +51,7 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
     // retryMs above the gateway's 5 s de-duplication window: a retry is served, not refused as a repeat.
     const ingestConfig = (id: string): MetrogateConfig => ({
       ...base, instruments: [], gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
-      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, repair: { enabled: true, checkIntervalMs: 300, graceMs: 2000, retryMs: 6000, maxAttempts: 10, maxRangeReadings: 200 } },
+      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: true, checkIntervalMs: 300, graceMs: 2000, retryMs: 6000, maxAttempts: 10, maxRangeReadings: 200 } },
     });
     const gatewayConfig = (id: string, instruments: MetrogateConfig['instruments']): MetrogateConfig => {
       const dir = mkdtempSync(join(tmpdir(), `metrogate-repair-${id}-`));
