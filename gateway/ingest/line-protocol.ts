@@ -7,7 +7,7 @@ import { boolField, floatField, intField, measurementName, stringField, tagSet, 
  */
 export interface RenderableBatch {
   site: string;
-  /** Absent for the direct sink (its points need no gateway to tell them apart). */
+  /** The direct sink sets it too (influx-writes.ts), so both paths write the same points. */
   gateway?: string;
   instrument: string;
   /** The stream epoch: with gateway and instrument, the stream a seq counts in (audit, gap repair). */
