@@ -14,7 +14,7 @@ const cal = { status: 'valid', certificate: 'C-1', due: '2027-01-01', daysToDue:
 const reading = (over: Record<string, unknown> = {}) => ({
   channel: 'temperature', quantity: 'temperature', unit: '°C', ts: NOW - 1000, seq: 1, raw: 25.5, value: 25.5, quality: 'good', cal, ...over,
 });
-const batch = (over: Record<string, unknown> = {}, r: Record<string, unknown> = {}) => ({ v: 1, site: 'labA', gateway: 'gw1', instrument: 'bath-01', readings: [reading(r)], ...over });
+const batch = (over: Record<string, unknown> = {}, r: Record<string, unknown> = {}) => ({ v: 1, site: 'labA', gateway: 'gw1', instrument: 'bath-01', epoch: 'e1', readings: [reading(r)], ...over });
 const DATA = 'mg/labA/gw1/bath-01/data';
 const decode = (topic: string, doc: unknown): WireMessage | Rejection =>
   decoder.decode(topic, Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)));
@@ -108,7 +108,7 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
         expect(() => renderer.render((m as Extract<WireMessage, { kind: 'data' }>).batch, out)).not.toThrow();
         expect(out).toHaveLength(1);
         expect(splitLines(out.join('\n'))).toHaveLength(1);
-        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,instrument=bath-01,quality=(good|uncertain|bad),/);
+        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,epoch=e1,gateway=gw1,instrument=bath-01,quality=(good|uncertain|bad),/);
       }),
       { numRuns: 2000 },
     );
