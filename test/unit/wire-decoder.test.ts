@@ -86,7 +86,7 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
     fc.integer(),
     fc.constant(null),
   );
-  const paths = ['site', 'gateway', 'instrument', 'channel', 'quantity', 'unit', 'ts', 'seq', 'raw', 'value', 'quality', 'reason', 'u', 'k',
+  const paths = ['site', 'gateway', 'instrument', 'epoch', 'channel', 'quantity', 'unit', 'ts', 'seq', 'raw', 'value', 'quality', 'reason', 'u', 'k',
     'cal.status', 'cal.certificate', 'cal.due', 'cal.daysToDue', 'cal.traceable', 'extra'];
 
   it('a mutated message is refused, or every line it renders is one point', () => {
@@ -97,7 +97,7 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
         const doc = batch() as Record<string, unknown> & { readings: Record<string, unknown>[] };
         for (const [path, v] of mutations) {
           const r = doc.readings[0]!;
-          if (['site', 'gateway', 'instrument', 'extra'].includes(path)) doc[path] = v;
+          if (['site', 'gateway', 'instrument', 'epoch', 'extra'].includes(path)) doc[path] = v;
           else if (path.startsWith('cal.')) r.cal = { ...(r.cal as object), [path.slice(4)]: v };
           else r[path] = v;
         }
@@ -108,7 +108,7 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
         expect(() => renderer.render((m as Extract<WireMessage, { kind: 'data' }>).batch, out)).not.toThrow();
         expect(out).toHaveLength(1);
         expect(splitLines(out.join('\n'))).toHaveLength(1);
-        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,epoch=e1,gateway=gw1,instrument=bath-01,quality=(good|uncertain|bad),/);
+        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,epoch=[A-Za-z0-9_-]+,gateway=gw1,instrument=bath-01,quality=(good|uncertain|bad),/);
       }),
       { numRuns: 2000 },
     );
