@@ -13,10 +13,13 @@ export async function runAudit(config: MetrogateConfig, sinceMinutes: number | u
     return 2;
   }
   const since = sinceMinutes === undefined ? undefined : Date.now() - sinceMinutes * 60_000;
-  const published = await readRetainedSeqs(config.mqtt).catch((err: Error) => {
-    console.error(`warning: no last seqs from the broker (${err.message}); using those the ingesters recorded in InfluxDB`);
-    return new Map();
-  });
+  // Without a broker (one box, the direct sink) the gateways' figures are those recorded in InfluxDB.
+  const published = config.mqtt
+    ? await readRetainedSeqs(config.mqtt).catch((err: Error) => {
+      console.error(`warning: no last seqs from the broker (${err.message}); using those the ingesters recorded in InfluxDB`);
+      return new Map();
+    })
+    : new Map();
   const rows = await auditCompleteness(config.influx, published, since);
   const header = ['site', 'gateway', 'instrument', 'epoch', 'stored', 'first', 'last', 'gateway last', 'missing', 'at tail', 'repaired'];
   const body = rows.map((r) => [
