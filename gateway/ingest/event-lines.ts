@@ -19,12 +19,16 @@ export function calEventLine(e: WireCalEvent): string {
   const who = e.channel ? `${e.instrument}.${e.channel}` : e.instrument;
   const text = e.kind === 'suspect'
     ? `${who}: readings suspect (${e.reason})`
-    : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
+    : e.kind === 'impact_report'
+      ? `${who}: impact report on gateway ${e.gateway}: ${e.reportFile ?? 'unknown file'} (${e.readingsAffected ?? 'uncounted'} readings)`
+      : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
   let f = `certificate=${stringField(e.certificate ?? '')},due=${stringField(e.due ?? '')},reason=${stringField(e.reason)},text=${stringField(text)}`;
   if (e.asFoundError !== undefined) f += `,as_found_error=${floatField(e.asFoundError)}`;
   if (e.mpe !== undefined) f += `,mpe=${floatField(e.mpe)}`;
   if (e.suspectFrom !== undefined) f += `,suspect_from=${intField(e.suspectFrom)}`;
   if (e.suspectTo !== undefined) f += `,suspect_to=${intField(e.suspectTo)}`;
+  if (e.reportFile !== undefined) f += `,report_file=${stringField(e.reportFile)}`;
+  if (e.readingsAffected !== undefined) f += `,readings_affected=${intField(e.readingsAffected)}`;
   return `cal_event,${t} ${f} ${timestamp(e.ts)}`;
 }
 
