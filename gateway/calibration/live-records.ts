@@ -92,14 +92,20 @@ export class LiveRecords {
     this.watchFolders();
     // First run with a ledger: what is on disk already is history, not news.
     const baseline = this.ledger !== null && !this.ledger.existed && why === 'start';
-    let applied = 0;
+    // History first, then news in calibration order: a new record's suspect period starts at the
+    // last good calibration, which may be a record loaded in this same scan.
+    const found: { record: CalibrationRecord; file: string; news: boolean }[] = [];
     for (const entry of entries) {
       if (this.engine.hasRecord(entry)) {
         this.ledger?.note(entry);
         continue;
       }
-      if (this.take(entry, baseline)) applied++;
+      const record = this.read(entry);
+      if (record) found.push({ record, file: entry.file, news: !baseline && this.ledger !== null && !this.ledger.has(record) });
     }
+    found.sort((x, y) => Number(x.news) - Number(y.news) || x.record.calibrated.localeCompare(y.record.calibrated));
+    let applied = 0;
+    for (const f of found) if (this.take(f.record, f.file, f.news)) applied++;
     try {
       this.ledger?.save();
     } catch (err) {
@@ -108,34 +114,41 @@ export class LiveRecords {
     if (applied > 0) this.log.info({ dir: this.dir, why, applied }, 'calibration records applied from the records dir');
   }
 
-  /** Applies one record file; true when it took effect. */
-  private take(entry: RecordEntry, baseline: boolean): boolean {
-    let version = '';
+  /** One record file, or null when it is not readable (yet): logged once per version when it stays so. */
+  private read(entry: RecordEntry): CalibrationRecord | null {
+    let version = entry.file;
     try {
       const st = statSync(entry.file);
       version = `${entry.file}:${st.size}:${st.mtimeMs}`;
-      if (this.reported.has(`broken:${version}`)) return false;
-      let record: CalibrationRecord;
+      if (this.reported.has(`broken:${version}`)) return null;
       try {
-        record = readRecordEntry(entry);
+        return readRecordEntry(entry);
       } catch (err) {
-        if (Date.now() - st.mtimeMs < SETTLE_MS) return false; // probably still being written
+        if (Date.now() - st.mtimeMs < SETTLE_MS) return null; // probably still being written
         throw err;
       }
-      if (!this.engine.knows(record.instrument)) {
-        this.ledger?.note(record);
-        this.once(`unknown:${version}`, () => this.log.warn({ file: entry.file, instrument: record.instrument }, 'calibration record for an instrument not in this config: kept, not used'));
-        return false;
-      }
-      const news = !baseline && this.ledger !== null && !this.ledger.has(record);
-      this.engine.adopt(record, news);
-      this.ledger?.note(record);
-      if (news) this.log.info({ file: entry.file, instrument: record.instrument, channel: record.channel, certificate: record.certificate }, 'new calibration record from the records dir');
-      return true;
     } catch (err) {
-      this.once(`broken:${version || entry.file}`, () => this.log.error({ file: entry.file, err: (err as Error).message }, 'calibration record file not applied; the other records are'));
+      this.once(`broken:${version}`, () => this.log.error({ file: entry.file, err: (err as Error).message }, 'calibration record file not applied; the other records are'));
+      return null;
+    }
+  }
+
+  /** Applies one record; true when it took effect. */
+  private take(record: CalibrationRecord, file: string, news: boolean): boolean {
+    if (!this.engine.knows(record.instrument)) {
+      this.ledger?.note(record);
+      this.once(`unknown:${file}`, () => this.log.warn({ file, instrument: record.instrument }, 'calibration record for an instrument not in this config: kept, not used'));
       return false;
     }
+    try {
+      this.engine.adopt(record, news);
+    } catch (err) {
+      this.once(`refused:${file}`, () => this.log.error({ file, err: (err as Error).message }, 'calibration record file not applied; the other records are'));
+      return false;
+    }
+    this.ledger?.note(record);
+    if (news) this.log.info({ file, instrument: record.instrument, channel: record.channel, certificate: record.certificate }, 'new calibration record from the records dir');
+    return true;
   }
 
   private once(key: string, report: () => void): void {
