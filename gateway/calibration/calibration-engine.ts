@@ -148,7 +148,7 @@ export class CalibrationEngine implements CalibrationService {
   /** One channel's tag, or (no channel) the instrument summary: the worst of its channels that have a record. */
   statusOf(instrument: string, channel?: string, at = this.now()): CalTag {
     const inst = this.instrument(instrument);
-    if (channel === undefined) return summariseInstrument(this.channelStatuses(instrument, at), inst.whole.tagAt(at));
+    if (channel === undefined) return summariseInstrument(this.channelTags(instrument, at), inst.whole.tagAt(at));
     return (inst.channels.get(channel) ?? inst.whole).tagAt(at);
   }
 
@@ -226,13 +226,17 @@ export class CalibrationEngine implements CalibrationService {
    * what the retained status, the API and the page show beside the instrument summary.
    */
   channelStatuses(instrument: string, at = this.now()): ChannelCalStatus[] {
+    return this.channelTags(instrument, at).map(({ channel, hasRecord, tag }) => ({ channel, hasRecord, ...tag }));
+  }
+
+  private channelTags(instrument: string, at: number): { channel: string; hasRecord: boolean; tag: CalTag }[] {
     const inst = this.instrument(instrument);
     const mine = this.allRecords.filter((r) => r.instrument === instrument);
     const wholeHas = mine.some((r) => r.channel === undefined);
     return inst.config.channels.map((c) => ({
       channel: c.id,
       hasRecord: wholeHas || mine.some((r) => r.channel === c.id),
-      ...(inst.channels.get(c.id) ?? inst.whole).tagAt(at),
+      tag: (inst.channels.get(c.id) ?? inst.whole).tagAt(at),
     }));
   }
 

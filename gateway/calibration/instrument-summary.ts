@@ -23,13 +23,12 @@ const SEVERITY: readonly CalStatus[] = [
  * only the measuring channel thus makes the instrument valid, while its status and setpoint
  * channels (no record) do not drag it down.
  */
-export function summariseInstrument(channels: readonly ChannelCalStatus[], whenNone: CalTag): CalTag {
-  let worst: ChannelCalStatus | undefined;
+export function summariseInstrument(channels: readonly { hasRecord: boolean; tag: CalTag }[], whenNone: CalTag): CalTag {
+  let worst: CalTag | undefined;
   for (const ch of channels) {
     if (!ch.hasRecord) continue;
-    if (worst === undefined || SEVERITY.indexOf(ch.status) < SEVERITY.indexOf(worst.status)) worst = ch;
+    if (worst === undefined || SEVERITY.indexOf(ch.tag.status) < SEVERITY.indexOf(worst.status)) worst = ch.tag;
   }
-  if (worst === undefined) return whenNone;
-  const { channel: _c, hasRecord: _h, ...tag } = worst;
-  return tag;
+  // The channel's own tag object, shared by a whole status window (serialised once per window).
+  return worst ?? whenNone;
 }

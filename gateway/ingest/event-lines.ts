@@ -32,6 +32,31 @@ export function calEventLine(e: WireCalEvent): string {
   return `cal_event,${t} ${f} ${timestamp(e.ts)}`;
 }
 
+/** The retained instrument status as it arrives (gateway/schemas/instrument-status.schema.json). */
+export interface WireInstrumentStatus {
+  v: number;
+  site: string;
+  gateway: string;
+  instrument: string;
+  online: boolean;
+  ts: number;
+  cal: { status: string; certificate: string | null; due: string | null; traceable: boolean };
+  channels: { channel: string; hasRecord: boolean; status: string; certificate: string | null; due: string | null; traceable: boolean }[];
+}
+
+/**
+ * `instrument_cal` points from a retained status: the instrument summary (scope=instrument) and each
+ * channel's own calibration (scope=channel), so Grafana shows both without MQTT.
+ */
+export function instrumentStatusLines(s: WireInstrumentStatus): string[] {
+  const fields = (c: { status: string; certificate: string | null; due: string | null; traceable: boolean }) =>
+    `status=${stringField(c.status)},certificate=${stringField(c.certificate ?? '')},due=${stringField(c.due ?? '')},traceable=${floatField(c.traceable ? 1 : 0)}`;
+  const summary = `instrument_cal,${tagSet([['instrument', s.instrument], ['scope', 'instrument'], ['site', s.site]])} ${fields(s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
+  const channels = s.channels.map((c) =>
+    `instrument_cal,${tagSet([['channel', c.channel], ['instrument', s.instrument], ['scope', 'channel'], ['site', s.site]])} ${fields(c)},has_record=${floatField(c.hasRecord ? 1 : 0)} ${timestamp(s.ts)}`);
+  return [summary, ...channels];
+}
+
 export function gatewayStatsLine(s: WireGatewayStats): string {
   let f = `polled=${intField(s.polled)},published=${intField(s.published)},errors=${intField(s.errors)},timeouts=${intField(s.timeouts)}` +
     `,skipped_cycles=${intField(s.skippedCycles)},rss_mb=${floatField(s.rssMB)},cpu_share=${floatField(s.cpuShare)}`;

@@ -1,7 +1,7 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import { calEventLine, gatewayStatsLine } from './event-lines.js';
+import { calEventLine, gatewayStatsLine, instrumentStatusLines } from './event-lines.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
 import { ensureDatabase } from './ensure-database.js';
 import { InfluxRejected, InfluxWriter } from './influx-writer.js';
@@ -191,6 +191,8 @@ export class Ingest {
       } else if (msg.kind === 'event') {
         this.lines.push(calEventLine(msg.event));
         this.stats.events++;
+      } else if (msg.kind === 'status') {
+        this.lines.push(...instrumentStatusLines(msg.status));
       } else {
         this.lines.push(gatewayStatsLine(msg.stats));
       }
