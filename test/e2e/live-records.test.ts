@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -38,6 +39,12 @@ function errorAt(raw: number): number {
   }
   throw new Error(`${raw} is outside the table`);
 }
+
+const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+ajv.addSchema(schema('reading-batch.schema.json'));
+const validateEvent = ajv.compile(schema('cal-event.schema.json'));
+const validateStatus = ajv.compile(schema('instrument-status.schema.json'));
 
 type Json = Record<string, unknown>;
 interface WireReading { channel: string; raw: number; value: number; u?: number; cal: { status: string; certificate: string | null } }
@@ -216,6 +223,14 @@ describe('live records: certificates reach the running gateway within seconds', 
     await until(() => logLines.some((l) => l.file === broken && String(l.err).includes('not a valid calibration record')), 'the log line naming the broken file', 10_000);
     expect(logLines.filter((l) => l.file === file && l.msg === 'calibration record file not applied; the other records are')).toEqual([]);
     await until(() => readingsOf('bath-01', 'temperature').some((r) => r.cal.certificate === 'HAND-BATH-1'), 'a bath reading with the hand-placed record', 5000);
+  });
+
+  it('every event and retained status published meets its JSON Schema (gateway/schemas)', () => {
+    const all = (leaf: string) => [...messages].filter(([t]) => t.endsWith(`/${leaf}`)).flatMap(([, list]) => list);
+    expect(all('event').map((e) => (e as Json).kind)).toEqual(expect.arrayContaining(['transition', 'suspect', 'impact_report']));
+    for (const e of all('event')) expect(validateEvent(e), JSON.stringify(validateEvent.errors)).toBe(true);
+    expect(all('status').length).toBeGreaterThan(4);
+    for (const st of all('status')) expect(validateStatus(st), JSON.stringify(validateStatus.errors)).toBe(true);
   });
 
   it('a failing certificate imported while the gateway was down raises its suspect event and report at the next start, and old news stays history', async () => {
