@@ -69,7 +69,7 @@ function markdown(r: ImpactReport, e: CalEvent): string {
 - Certificate that found the fault: ${md(r.certificate ?? 'unknown')}
 - Finding: ${md(r.reason)}
 - Largest as-found error: ${r.asFoundError ?? 'not stated'}${r.mpe !== null ? ` (maximum permissible error ${r.mpe})` : ''}
-- Suspect period: ${r.from} to ${r.to} (since the last good calibration)
+- Suspect period: ${e.suspectFrom ? `${r.from} to ${r.to} (since the last good calibration)` : `every reading before ${r.to} (no earlier calibration on record)`}
 - Readings affected: ${r.readingsAffected ?? `not counted (${md(r.notCounted ?? 'unknown')})`}, stored in InfluxDB when this report was written (${r.writtenAt})
 - Count them again with: \`${r.query.replace(/`/g, "'")}\`
 

@@ -41,6 +41,9 @@ describe('impact report escaping', () => {
     const md = readFileSync(report.file, 'utf8');
     expect(md).toContain('- Finding: found \\*bad\\* # Heading');
     expect(md).not.toContain('<script>');
+    expect(md).toContain('- Suspect period: 2023-11-14T22:13:20.000Z to 2026-09-21T14:13:20.000Z (since the last good calibration)');
+    const first = await writeImpactReport({ ...hostile, instrument: 'first', suspectFrom: 0 }, 'gw-1', undefined, dir);
+    expect(readFileSync(first.file, 'utf8')).toContain('- Suspect period: every reading before 2026-09-21T14:13:20.000Z (no earlier calibration on record)');
     expect(md.split('\n').filter((l) => l.startsWith('#'))).toEqual([`# Impact report: it's / o'k'\\\\`]);
     expect(JSON.parse(readFileSync(report.file.replace(/\.md$/, '.json'), 'utf8'))).toMatchObject({ reason: hostile.reason, channel: hostile.channel });
   });
