@@ -53,6 +53,7 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     },
     spools: () => pipeline.spoolStats(),
     calibration: gateway.calibration,
+    ...(config.calibration && { calibrationSettings: config.calibration }),
     phase: opts.phase,
   };
 }

@@ -26,6 +26,7 @@ import { until } from './faults-fixture.js';
  * corrected by the new table. Before live records, none of this happened until a restart.
  */
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'dcc', 'pressure-asfound-fail.xml');
+const SHARED = join(ROOT, '../shared/fixtures/dcc');
 const CERT = 'LIVE-P-2026-0901';
 const TOKEN = 'live-records-test-token-0123456789';
 /** The fixture's as-left table (kPa): the correction new readings must carry. */
@@ -97,7 +98,8 @@ describe('live records: certificates reach the running gateway within seconds', 
     config = {
       ...config,
       api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 5 },
-      calibration: { recordsDir: records, reportsDir: reports },
+      // The site's trust store: uploads are verified as `metrogate dcc import` verifies files.
+      calibration: { recordsDir: records, reportsDir: reports, trust: join(SHARED, 'trusted_certs') },
       // pressure-01 without any record: its first certificate covers only the pressure channel.
       instruments: config.instruments.map((i) => {
         if (i.id !== 'pressure-01') return i;
@@ -200,6 +202,18 @@ describe('live records: certificates reach the running gateway within seconds', 
     const again = await post(q, xml);
     expect(again.status).toBe(409);
     expect(((await again.json()) as Json).message).toContain(`certificate ${CERT}-U is already recorded`);
+
+    // The signature check of the CLI: a changed signed certificate is refused, the signed one keeps its verification.
+    const sq = 'instrument=bath-01&channel=setpoint';
+    const changed = await post(sq, readFileSync(join(SHARED, 'dcc_gp_temperature_typical_v12_signed_manipulated.xml'), 'utf8'));
+    expect(changed.status).toBe(400);
+    expect(((await changed.json()) as Json).message).toMatch(/signature refused: .*digest does not match/);
+    const signedBytes = readFileSync(join(SHARED, 'dcc_gp_temperature_typical_v12_signed.xml'));
+    const signed = await post(sq, signedBytes.toString('utf8'));
+    const signedBody = (await signed.json()) as { records: CalibrationRecord[] };
+    expect(signed.status, JSON.stringify(signedBody)).toBe(201);
+    const { createHash } = await import('node:crypto');
+    expect(signedBody.records[0]!.signature).toMatchObject({ status: 'verified', signer: 'Calibration Lab A1', sha256: createHash('sha256').update(signedBytes).digest('hex') });
   });
 
   it('a record file placed in the records dir by hand is applied; a half-written one waits, a broken one is logged and the rest goes on', async () => {

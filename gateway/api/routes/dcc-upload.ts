@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, IsoDate } from '../../../config/common.js';
 import { DccError } from '../../calibration/dcc/dcc-error.js';
-import { chooseChannel, ImportTargetError, recordFromDcc } from '../../calibration/dcc/import-dcc.js';
+import { chooseChannel, ImportTargetError, recordFromDccBytes } from '../../calibration/dcc/import-dcc.js';
+import { signaturePolicy } from '../../calibration/dcc/signature/signature-policy.js';
 import { RecordStoreError } from '../../calibration/record-store.js';
 import type { ApiContext } from '../api-context.js';
 import { requireBearerToken } from '../bearer-auth.js';
@@ -37,15 +38,21 @@ function refuse(reply: FastifyReply, code: 400 | 404 | 409, message: string): Fa
 export async function dccUploadRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { deps } = ctx;
   const byId = new Map(deps.instruments.map((i) => [i.id, i]));
-  // Plain text for the route to parse: the DCC parser reports where a document is wrong.
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: DCC_UPLOAD_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+  // The bytes as sent: the signature and the sha256 a record keeps are of the file, not of a
+  // re-encoded string. The body schema sees its text; the DCC parser reports where it is wrong.
+  const uploaded = new WeakMap<object, Buffer>();
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: DCC_UPLOAD_LIMIT_BYTES }, (req, body, done) => {
+    const bytes = body as Buffer;
+    uploaded.set(req, bytes);
+    done(null, bytes.toString('utf8'));
+  });
 
   app.post<{ Querystring: DccUploadQuery; Body: string }>('/api/calibration/dcc', {
     onRequest: requireBearerToken(ctx.config.token),
     bodyLimit: DCC_UPLOAD_LIMIT_BYTES,
     schema: {
       summary: 'Import a Digital Calibration Certificate (DCC XML) for an instrument channel and apply it',
-      description: 'Body: the DCC XML (Content-Type application/xml or text/xml, at most 4 MiB). The values are converted into the channel\'s unit; `due` or `intervalMonths` give the due date when the certificate states none (and win over the one it states). Answers with the record as stored.',
+      description: 'Body: the DCC XML (Content-Type application/xml or text/xml, at most 4 MiB). Its signature is verified as `metrogate dcc import` does (calibration.trust, calibration.requireSignature). The values are converted into the channel\'s unit; `due` or `intervalMonths` give the due date when the certificate states none (and win over the one it states). Answers with the record as stored.',
       tags: ['calibration'],
       security: [{ bearerAuth: [] }],
       querystring: DccUploadQuery,
@@ -57,10 +64,14 @@ export async function dccUploadRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     const inst = byId.get(instrument);
     if (!inst) return refuse(reply, 404, `querystring/instrument: no instrument "${instrument}" in this gateway`);
     if (due !== undefined && intervalMonths !== undefined) return refuse(reply, 400, 'querystring: give either due or intervalMonths, not both');
+    // Loaded per upload: anchors added to the trust folder count without a restart. A broken
+    // trust store is the site's configuration problem (500), not the uploader's.
+    const policy = signaturePolicy(deps.calibrationSettings);
     let imported;
     try {
       const target = chooseChannel(inst, channel, 'the channel (?channel=ID)');
-      imported = recordFromDcc(request.body, { instrument, channel: target, ...(due !== undefined && { due }), ...(intervalMonths !== undefined && { intervalMonths }) });
+      const bytes = uploaded.get(request.raw) ?? Buffer.from(request.body, 'utf8');
+      imported = await recordFromDccBytes(bytes, { instrument, channel: target, ...(due !== undefined && { due }), ...(intervalMonths !== undefined && { intervalMonths }) }, policy);
     } catch (err) {
       if (err instanceof DccError || err instanceof ImportTargetError) return refuse(reply, 400, `DCC upload for ${instrument}: ${err.message}`);
       throw err;

@@ -5,6 +5,8 @@
 import type { CalibrationRecord } from '../record.js';
 import { DccError } from './dcc-error.js';
 import { parseDcc } from './parse-dcc.js';
+import { recordSignature, type SignaturePolicy } from './signature/signature-policy.js';
+import { verifyDccSignature } from './signature/verify-dcc-signature.js';
 import { dccToRecord, type ImportedRecord } from './to-record.js';
 
 export interface TargetChannel {
@@ -53,4 +55,18 @@ export function recordFromDcc(xml: string, opts: DccImportOptions): ImportedReco
     ...(opts.intervalMonths !== undefined && { intervalMonths: opts.intervalMonths }),
     ...(opts.sourceFile !== undefined && { sourceFile: opts.sourceFile }),
   });
+}
+
+/**
+ * An uploaded DCC's bytes → a record, with the CLI's signature check (the site's trust store and
+ * requireSignature): the certificate's own problems first, then a refused signature, both as a
+ * DccError; what the verification found is kept in the record as `metrogate dcc import` keeps it.
+ */
+export async function recordFromDccBytes(bytes: Buffer, opts: DccImportOptions, policy: SignaturePolicy): Promise<ImportedRecord> {
+  const imported = recordFromDcc(bytes.toString('utf8'), opts);
+  const report = await verifyDccSignature(bytes, policy);
+  if (report.status === 'refused') throw new DccError('', `signature refused: ${report.problem}`);
+  const kept = recordSignature(report);
+  if (kept) imported.record.signature = kept;
+  return imported;
 }
