@@ -167,6 +167,12 @@ describe('live records: certificates reach the running gateway within seconds', 
     expect((view.channels as Json[]).map((c) => [c.id, (c.calibration as Json).status, (c.calibration as Json).hasRecord])).toEqual([
       ['pressure', 'valid', true], ['setpoint', 'uncalibrated', false], ['stable', 'uncalibrated', false],
     ]);
+    const list = (await (await fetch(new URL('/api/calibration?instrument=pressure-01', api.url))).json()) as { instruments: Json[]; records: CalibrationRecord[] };
+    expect(list.instruments).toEqual([expect.objectContaining({ instrument: 'pressure-01', calibration: expect.objectContaining({ status: 'valid', certificate: CERT }) })]);
+    expect((list.instruments[0]!.channels as Json[]).map((c) => [c.channel, c.status, c.hasRecord])).toEqual([
+      ['pressure', 'valid', true], ['setpoint', 'uncalibrated', false], ['stable', 'uncalibrated', false],
+    ]);
+    expect(list.records.map((r) => r.certificate)).toEqual([CERT]);
   });
 
   it('POST /api/calibration/dcc: the same checks as the CLI, a clear 4xx naming what failed, and the same events', async () => {
