@@ -25,6 +25,8 @@ export interface RecordTaker {
   hasRecord(r: Pick<CalibrationRecord, 'instrument' | 'certificate' | 'channel'>): boolean;
   knows(instrument: string): boolean;
   adopt(record: CalibrationRecord, news: boolean): void;
+  /** Notes every instrument's status now (the calendar tick): the "from" of the transitions news raises. */
+  tick(): void;
 }
 
 export class LiveRecords {
@@ -105,7 +107,16 @@ export class LiveRecords {
     }
     found.sort((x, y) => Number(x.news) - Number(y.news) || x.record.calibrated.localeCompare(y.record.calibrated));
     let applied = 0;
-    for (const f of found) if (this.take(f.record, f.file, f.news)) applied++;
+    let noted = why !== 'start';
+    for (const f of found) {
+      // At start nothing has noted a status yet: note the one history gives, so news raises its
+      // transition from there, exactly as it would have while running.
+      if (f.news && !noted) {
+        this.engine.tick();
+        noted = true;
+      }
+      if (this.take(f.record, f.file, f.news)) applied++;
+    }
     try {
       this.ledger?.save();
     } catch (err) {

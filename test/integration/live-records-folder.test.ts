@@ -90,7 +90,8 @@ describe('live records on a real folder', () => {
 
   it('first start takes what is on disk as history; later, a record the ledger has not seen is news, one it has seen stays history', async () => {
     const { dir, start, place } = setup();
-    place(failing('OLD', '2026-01-10'));
+    // Expired by now (2026-06-01): the record that arrived while the gateway was down renews it.
+    place({ ...failing('OLD', '2025-01-10'), due: '2026-01-10' });
     const first = await start();
     expect(first.events).toEqual([]);
     expect(first.engine.hasRecord({ instrument: 'bath', certificate: 'OLD' })).toBe(true);
@@ -99,8 +100,9 @@ describe('live records on a real folder', () => {
 
     place(failing('WHILE-DOWN', '2026-04-01'));
     const second = await start();
-    expect(second.events.filter((e) => e.kind === 'suspect').map((e) => [e.certificate, e.suspectFrom])).toEqual([
-      ['WHILE-DOWN', new Date('2026-01-10T00:00:00').getTime()],
+    expect(second.events.map((e) => [e.kind, e.from, e.to, e.certificate, e.suspectFrom])).toEqual([
+      ['transition', 'expired', 'valid', 'WHILE-DOWN', undefined],
+      ['suspect', null, 'out_of_tolerance', 'WHILE-DOWN', new Date('2025-01-10T00:00:00').getTime()],
     ]);
   });
 });
