@@ -79,7 +79,7 @@ function schemaProblem(errors: ErrorObject[] | null | undefined): string {
 
 /**
  * The one decoder for every message the ingest takes. A message is accepted whole or refused
- * whole, with a reason; nothing it carries reaches InfluxDB, an impact report or the sequence
+ * whole, with a reason; nothing it carries reaches InfluxDB or the sequence
  * tracker before it passed.
  */
 export class WireDecoder {
