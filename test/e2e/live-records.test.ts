@@ -62,7 +62,7 @@ describe('live records: certificates reach the running gateway within seconds', 
   let api: GatewayApi;
   let watcher: MqttClient;
 
-  const topic = (instrument: string, leaf: string) => `${config.mqtt.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
+  const topic = (instrument: string, leaf: string) => `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
   const on = (instrument: string, leaf: string) => (messages.get(topic(instrument, leaf)) ?? []) as Json[];
   const events = (instrument: string, kind: string, channel?: string) => on(instrument, 'event').filter((e) => e.kind === kind && e.channel === channel);
   const lastStatus = (instrument: string) => on(instrument, 'status').at(-1) as Json | undefined;
@@ -107,7 +107,7 @@ describe('live records: certificates reach the running gateway within seconds', 
         return rest;
       }),
     };
-    watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
+    watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     await startGateway();
     await until(() => readingsOf('pressure-01', 'pressure').length >= 2, 'readings of pressure-01');
   });
