@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { InstrumentConfig, MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
@@ -6,7 +5,9 @@ import type { Ingest } from './ingest/ingest.js';
 import type { Logger } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { CalibrationEngine } from './calibration/calibration-engine.js';
-import { loadRecords, saveRecord } from './calibration/record-store.js';
+import { saveRecord } from './calibration/record-store.js';
+import { LiveRecords } from './calibration/live-records.js';
+import { ImpactReporter } from './calibration/impact-reporter.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { InstrumentReloader, type InstrumentsListener } from './instrument-reloader.js';
@@ -28,6 +29,10 @@ export interface Gateway {
   readonly id: string;
   readonly pipeline: Pipeline;
   readonly calibration: CalibrationEngine;
+  /** Watches calibration.recordsDir while running (null without the driver role or a calibration section). */
+  readonly liveRecords: LiveRecords | null;
+  /** Writes impact reports of this gateway's instruments (null without the driver role). */
+  readonly impactReports: ImpactReporter | null;
   readonly drivers: readonly Driver[];
   /** The instruments this gateway polls now (none without the driver role); replaced by a reload. */
   instruments(): readonly InstrumentConfig[];
@@ -68,7 +73,10 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
     log: log.child({ part: 'calibration' }),
     persist: async (record) => {
-      if (config.calibration) saveRecord(config.calibration.recordsDir, record);
+      if (!config.calibration) return;
+      saveRecord(config.calibration.recordsDir, record);
+      // Seen: a restart must not take it for a record that arrived while the gateway was down.
+      liveRecords?.noteApplied(record);
     },
   });
   // Every sink reads from the spool; which sinks there are is the config's choice (create-sinks.ts).
@@ -76,6 +84,16 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   const mqtt = targets.map((t) => t.sink).find((s): s is MqttSink => s instanceof MqttSink) ?? null;
   const sinks: Sink[] = targets.map((t) => t.sink);
   const pipeline = new Pipeline(config.site, instruments, calibration, targets, log, config.spool);
+  // Live records: a certificate imported, dropped into the records dir or posted to the API is in
+  // force within seconds; the gateway that owns the instrument writes the impact report.
+  const liveRecords = roles.drivers && config.calibration ? new LiveRecords(config.calibration.recordsDir, calibration, log.child({ part: 'calibration' })) : null;
+  const impactReports = roles.drivers
+    ? new ImpactReporter({
+        gateway: id, reportsDir: config.calibration?.reportsDir ?? './calibration-reports', influx: config.influx,
+        publish: (e) => pipeline.publishEvent(e), log: log.child({ part: 'calibration' }),
+      })
+    : null;
+  if (impactReports) calibration.onEvent(impactReports.onEvent);
   let calendarTimer: NodeJS.Timeout | undefined;
   // Set by stop(): a start still on its way (a signal came while it waited) starts nothing more.
   let stopping = false;
@@ -98,6 +116,8 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     id,
     pipeline,
     calibration,
+    liveRecords,
+    impactReports,
     drivers,
     sinks,
     instruments: () => reloader.instruments(),
@@ -107,8 +127,6 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     },
     resends: repair?.stats ?? null,
     async start() {
-      // Imported certificates and records added through the API, kept beside the config.
-      if (config.calibration && existsSync(config.calibration.recordsDir)) calibration.load(loadRecords(config.calibration.recordsDir));
       if (roles.ingest && influx && brokerForIngest) {
         // Loaded on demand: a gateway without the ingest role carries no InfluxDB client (~9 MB).
         const { Ingest } = await import('./ingest/ingest.js');
@@ -119,7 +137,6 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
           ingest: config.ingest ?? { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
           log: log.child({ role: 'ingest' }),
           clientId: `metrogate-ingest-${config.site}-${id}`,
-          reportsDir: config.calibration?.reportsDir ?? './calibration-reports',
         });
         // Ingest first, so that the first readings published already have a subscriber.
         await ingest.start();
@@ -129,6 +146,11 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       await pipeline.start();
       if (stopping) return;
       repair?.start();
+      // Imported certificates and records added through the API, kept beside the config: after the
+      // sinks are up (a record that arrived while the gateway was down raises its events), before
+      // the drivers (the first readings are tagged with every record).
+      await liveRecords?.start();
+      if (stopping) return;
       for (const d of drivers) d.start(pipeline);
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
@@ -144,19 +166,26 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       const plan = planReload(config, next);
       if (!roles.drivers) plan.added.length = plan.removed.length = plan.changed.length = plan.units.stop.length = plan.units.start.length = 0;
       if (plan.needsRestart.length > 0) log.warn({ sections: plan.needsRestart }, 'config changes that take effect at the next start');
-      if (plan.units.stop.length + plan.units.start.length === 0) return plan;
+      if (plan.units.stop.length + plan.units.start.length === 0) {
+        await liveRecords?.rescan('reload');
+        return plan;
+      }
       if (sinks.length === 0 && next.instruments.length > 0) {
         plan.needsRestart.push('instruments (this gateway started without any, so it has no sinks)');
         return plan;
       }
       config = next;
       const restarted = await reloader.apply(next.instruments, plan);
+      // Records of instruments added now (and anything new in the records dir) take effect too.
+      await liveRecords?.rescan('reload');
       log.info({ added: plan.added, removed: plan.removed, changed: plan.changed, restarted }, 'config reloaded');
       return plan;
     },
     async stop() {
       stopping = true;
       await this.stopPolling();
+      await liveRecords?.stop();
+      await impactReports?.idle();
       await pipeline.stop();
       await ingest?.stop();
       log.info({ gateway: id }, 'metrogate stopped');

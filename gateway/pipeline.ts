@@ -71,6 +71,7 @@ export class Pipeline implements DriverOutput {
       },
     });
     calibration.onEvent((e) => this.onCalEvent(e));
+    calibration.onRecordApplied((instrument) => this.publishCal(instrument, Date.now()));
   }
 
   /**
@@ -111,7 +112,7 @@ export class Pipeline implements DriverOutput {
 
   status(status: DeviceStatus): void {
     if (!this.counters.has(status.instrument)) return;
-    const state: InstrumentState = { ...status, cal: this.calibration.statusOf(status.instrument) };
+    const state: InstrumentState = { ...status, ...this.calState(status.instrument) };
     this.states.set(status.instrument, state);
     for (const sink of this.sinks) sink.state?.(state);
   }
@@ -192,15 +193,29 @@ export class Pipeline implements DriverOutput {
     if (this.sinks.length > 0) await this.delivery.stop();
   }
 
-  /** A transition changes the retained state; every event also goes to sinks that record events. */
+  /**
+   * A transition of the instrument or of any channel changes the retained state (the summary and
+   * the channel list); every event also goes to sinks that record events.
+   */
   private onCalEvent(event: CalEvent): void {
-    if (event.kind === 'transition' && event.channel === undefined) {
-      const prev = this.states.get(event.instrument);
-      const cal = this.calibration.statusOf(event.instrument);
-      const state: InstrumentState = prev ? { ...prev, cal } : { instrument: event.instrument, online: false, since: event.ts, cal };
-      this.states.set(event.instrument, state);
-      for (const sink of this.sinks) sink.state?.(state);
-    }
+    if (event.kind === 'transition') this.publishCal(event.instrument, event.ts);
+    this.publishEvent(event);
+  }
+
+  /** An event raised outside the engine (the impact report's follow-up) to the sinks that record events. */
+  publishEvent(event: CalEvent): void {
     for (const sink of this.sinks) sink.event?.(event);
+  }
+
+  private calState(instrument: string): Pick<InstrumentState, 'cal' | 'channels'> {
+    return { cal: this.calibration.statusOf(instrument), channels: this.calibration.channelStatuses(instrument) };
+  }
+
+  private publishCal(instrument: string, ts: number): void {
+    if (!this.counters.has(instrument)) return;
+    const prev = this.states.get(instrument);
+    const state: InstrumentState = { ...(prev ?? { instrument, online: false, since: ts }), ...this.calState(instrument) };
+    this.states.set(instrument, state);
+    for (const sink of this.sinks) sink.state?.(state);
   }
 }

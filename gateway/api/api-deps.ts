@@ -80,5 +80,7 @@ export interface ApiDeps {
   /** One per sink once the spool is open; empty before. */
   spools(): SpoolStats[];
   readonly calibration: CalibrationService;
+  /** The site's DCC signature policy (calibration.trust, calibration.requireSignature), for uploads. */
+  readonly calibrationSettings?: { trust?: string; requireSignature?: boolean };
   phase(): Phase;
 }

@@ -9,6 +9,7 @@ import { LatestReadings } from './latest-readings.js';
 import { requireKnownHost } from './host-check.js';
 import { gatewayMetrics } from './metrics.js';
 import { calibrationRoutes } from './routes/calibration.js';
+import { dccUploadRoutes } from './routes/dcc-upload.js';
 import { healthRoutes } from './routes/health.js';
 import { instrumentRoutes } from './routes/instruments.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -79,7 +80,7 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
 
   const ctx: ApiContext = { deps, config, latest, sse, metrics };
   // Registered in order and loaded on ready()/listen(): swagger first, so it sees every route.
-  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes]) {
+  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, dccUploadRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes]) {
     void app.register(routes, ctx);
   }
   void app.register(openapiRoutes);

@@ -10,6 +10,7 @@ export function currentCal(deps: ApiDeps, id: string): CalTag {
 
 export function instrumentView(deps: ApiDeps, latest: LatestReadings, inst: InstrumentInfo): InstrumentView {
   const state = deps.instrumentState(inst.id);
+  const channelCal = new Map(deps.calibration.channelStatuses(inst.id).map(({ channel, ...cal }) => [channel, cal]));
   return {
     id: inst.id,
     name: inst.name ?? null,
@@ -25,6 +26,7 @@ export function instrumentView(deps: ApiDeps, latest: LatestReadings, inst: Inst
       unit: ch.unit,
       latest: latest.latest(inst.id, ch.id),
       trend: latest.trend(inst.id, ch.id),
+      calibration: channelCal.get(ch.id)!,
     })),
   };
 }

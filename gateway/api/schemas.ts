@@ -23,6 +23,16 @@ export const CalTagSchema = Type.Object({
   traceable: Type.Boolean(),
 });
 
+/** One channel's own calibration (instrument views carry the summary beside it). */
+export const ChannelCalSchema = Type.Object({
+  ...CalTagSchema.properties,
+  hasRecord: Type.Boolean({ description: 'a record (the channel\'s own or an instrument-wide one) covers it; channels without one do not count in the instrument summary' }),
+});
+
+export const ChannelCalListSchema = Type.Array(Type.Object({ channel: Type.String(), ...ChannelCalSchema.properties }), {
+  description: 'every configured channel\'s own calibration, in config order',
+});
+
 export const LatestReadingSchema = Type.Object({
   value: ValueSchema,
   raw: ValueSchema,
@@ -41,6 +51,7 @@ export const ChannelViewSchema = Type.Object({
   unit: Type.String(),
   latest: Nullable(LatestReadingSchema),
   trend: Type.Array(Type.Number(), { description: 'the last numeric values, oldest first' }),
+  calibration: ChannelCalSchema,
 });
 
 export const InstrumentViewSchema = Type.Object({
@@ -51,7 +62,7 @@ export const InstrumentViewSchema = Type.Object({
   online: Nullable(Type.Boolean({ description: 'null until the driver first reached (or failed to reach) the device' })),
   since: Nullable(Type.Integer({ description: 'ms since the epoch of the last online/offline change' })),
   error: Nullable(Type.String()),
-  calibration: CalTagSchema,
+  calibration: Type.Object(CalTagSchema.properties, { description: 'the instrument summary: the worst of its channels that have a record; uncalibrated only when none has one' }),
   channels: Type.Array(ChannelViewSchema),
 });
 export type InstrumentView = Static<typeof InstrumentViewSchema>;
@@ -99,7 +110,11 @@ export const RecordSchema = CalibrationRecordSchema;
 
 export const CalibrationListSchema = Type.Object({
   instruments: Type.Array(
-    Type.Object({ instrument: Type.String(), name: Nullable(Type.String()), lab: Nullable(Type.String()), calibration: CalTagSchema }),
+    Type.Object({
+      instrument: Type.String(), name: Nullable(Type.String()), lab: Nullable(Type.String()),
+      calibration: Type.Object(CalTagSchema.properties, { description: 'the instrument summary: the worst of its channels that have a record' }),
+      channels: ChannelCalListSchema,
+    }),
   ),
   records: Type.Array(RecordSchema),
 });

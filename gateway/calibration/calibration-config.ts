@@ -107,8 +107,8 @@ export type UncertaintyBudgetConfig = Static<typeof UncertaintyBudgetSchema>;
 /** Site-wide calibration settings. */
 export const CalibrationSettingsSchema = Type.Object(
   {
-    recordsDir: Type.String({ default: './calibration-records', description: 'one JSON file per record, <instrument>/<certificate>.json' }),
-    /** Where impact reports of suspect readings are written (by the ingest role). */
+    recordsDir: Type.String({ default: './calibration-records', description: 'one JSON file per record, <instrument>/<certificate>.json; watched while the gateway runs' }),
+    /** Where impact reports of suspect readings are written (by the gateway that owns the instrument). */
     reportsDir: Type.String({ default: './calibration-reports' }),
     /** Folder of trusted root and intermediate certificates for signed DCCs (PEM or DER). */
     trust: Type.Optional(Type.String({ minLength: 1, description: 'folder of root and intermediate certificates that may sign DCCs' })),

@@ -10,6 +10,7 @@ import { recordFromConfig } from './record-from-config.js';
 import { asFoundFailed, asLeftFailed, buildTimeline, orderRecords, type DueSoonPolicy } from './status-timeline.js';
 import { assertValidRecord, validateRecord } from './validate-record.js';
 import { localMidnight } from './calendar.js';
+import { summariseInstrument, type ChannelCalStatus } from './instrument-summary.js';
 
 export interface EngineOptions {
   site: string;
@@ -47,6 +48,7 @@ export class CalibrationEngine implements CalibrationService {
   private readonly instruments = new Map<string, InstrumentCal>();
   private readonly allRecords: CalibrationRecord[] = [];
   private readonly listeners = new Set<CalEventListener>();
+  private readonly applied = new Set<(instrument: string) => void>();
   private readonly now: () => number;
 
   constructor(private readonly opts: EngineOptions) {
@@ -122,6 +124,12 @@ export class CalibrationEngine implements CalibrationService {
     }
   }
 
+  /** Called after a new record took effect (with or without a status change): the retained state is stale. */
+  onRecordApplied(listener: (instrument: string) => void): () => void {
+    this.applied.add(listener);
+    return () => this.applied.delete(listener);
+  }
+
   onEvent(listener: CalEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -137,10 +145,11 @@ export class CalibrationEngine implements CalibrationService {
     this.noteStatus(inst, own && inst.ownRecords.has(r.channel) ? r.channel : '', r.cal, cal, r.ts);
   }
 
+  /** One channel's tag, or (no channel) the instrument summary: the worst of its channels that have a record. */
   statusOf(instrument: string, channel?: string, at = this.now()): CalTag {
     const inst = this.instrument(instrument);
-    const cal = (channel !== undefined ? inst.channels.get(channel) : undefined) ?? inst.whole;
-    return cal.tagAt(at);
+    if (channel === undefined) return summariseInstrument(this.channelTags(instrument, at), inst.whole.tagAt(at));
+    return (inst.channels.get(channel) ?? inst.whole).tagAt(at);
   }
 
   records(instrument?: string): CalibrationRecord[] {
@@ -149,27 +158,86 @@ export class CalibrationEngine implements CalibrationService {
   }
 
   async addRecord(record: CalibrationRecord): Promise<void> {
+    this.checkNew(record);
+    await this.opts.persist?.(record);
+    this.applyNew(record);
+  }
+
+  // ---- Live records (gateway/calibration/live-records.ts): records that reach the engine from the
+  // records dir while it runs, or at start, go through the same path as an API-added one.
+
+  /** Whether this exact record (instrument, certificate, channel) is already in force here. */
+  hasRecord(r: Pick<CalibrationRecord, 'instrument' | 'certificate' | 'channel'>): boolean {
+    return this.allRecords.some((x) => x.instrument === r.instrument && x.certificate === r.certificate && x.channel === r.channel);
+  }
+
+  /** Whether `instrument` is one this engine tags. */
+  knows(instrument: string): boolean {
+    return this.instruments.has(instrument);
+  }
+
+  /**
+   * A record already stored (the records dir) that this engine has not applied: `news` raises
+   * exactly the events addRecord raises (transition, suspect period), history is applied quietly.
+   * Throws, as addRecord does, for a record it refuses.
+   */
+  adopt(record: CalibrationRecord, news: boolean): void {
+    this.checkNew(record);
+    if (news) return this.applyNew(record);
+    this.allRecords.push(record);
+    this.rebuild(record.instrument);
+  }
+
+  private checkNew(record: CalibrationRecord): void {
     const inst = this.instrument(record.instrument);
     if (record.channel !== undefined && !inst.config.channels.some((c) => c.id === record.channel)) {
       throw new Error(`instrument ${record.instrument} has no channel "${record.channel}"`);
     }
-    if (this.allRecords.some((r) => r.instrument === record.instrument && r.certificate === record.certificate && r.channel === record.channel)) {
+    if (this.hasRecord(record)) {
       throw new Error(`certificate ${record.certificate} is already recorded for ${record.instrument}`);
     }
     // Refused before it is stored: invalid, or a tie with a record of the same scope.
     const refused = this.refusal(record);
     if (refused) throw new Error(refused);
-    await this.opts.persist?.(record);
+  }
+
+  private applyNew(record: CalibrationRecord): void {
+    const inst = this.instrument(record.instrument);
     // The last good point: the channel's previous record, or the instrument's when it had none.
     const previous = this.records(record.instrument).find(
       (r) => (r.channel === record.channel || r.channel === undefined) && localMidnight(r.calibrated) < localMidnight(record.calibrated),
     );
+    // A channel's first own record: it followed the instrument's status until now, so its
+    // transition is reported from that status (instead of silently starting a new scope).
+    const ch = record.channel;
+    const followed = ch !== undefined && !inst.ownRecords.has(ch) ? (inst.lastStatus.get('') ?? inst.whole.tagAt(this.now()).status) : undefined;
     this.allRecords.push(record);
     this.rebuild(record.instrument);
+    if (ch !== undefined && followed !== undefined && !inst.lastStatus.has(ch)) inst.lastStatus.set(ch, followed);
     this.opts.log.info({ instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source }, 'calibration record added');
     const asLeft = judgeRecord(record).asLeft;
     this.check(record.instrument, `new record ${record.certificate}${asLeftFailed(record) ? `: as left fail by ${asLeft.rule}` : ''}`);
     if (asFoundFailed(record)) this.reportSuspect(record, previous);
+    for (const l of this.applied) l(record.instrument);
+  }
+
+  /**
+   * Per configured channel, the calibration in force at `at` and whether any record covers it:
+   * what the retained status, the API and the page show beside the instrument summary.
+   */
+  channelStatuses(instrument: string, at = this.now()): ChannelCalStatus[] {
+    return this.channelTags(instrument, at).map(({ channel, hasRecord, tag }) => ({ channel, hasRecord, ...tag }));
+  }
+
+  private channelTags(instrument: string, at: number): { channel: string; hasRecord: boolean; tag: CalTag }[] {
+    const inst = this.instrument(instrument);
+    const mine = this.allRecords.filter((r) => r.instrument === instrument);
+    const wholeHas = mine.some((r) => r.channel === undefined);
+    return inst.config.channels.map((c) => ({
+      channel: c.id,
+      hasRecord: wholeHas || mine.some((r) => r.channel === c.id),
+      tag: (inst.channels.get(c.id) ?? inst.whole).tagAt(at),
+    }));
   }
 
   setManualStatus(change: ManualStatusChange): void {

@@ -195,11 +195,7 @@ export function loadRecords(dir: string): CalibrationRecord[] {
   const problems: RecordStoreError[] = [];
   for (const entry of listRecords(dir)) {
     try {
-      const record = readRecord(entry.file);
-      const said = (x: { instrument: string; certificate: string; channel?: string }) =>
-        `instrument "${x.instrument}" certificate "${x.certificate}"${x.channel === undefined ? '' : ` channel "${x.channel}"`}`;
-      if (said(record) !== said(entry)) throw new RecordStoreError(entry.file, `holds ${said(record)}, but its path says ${said(entry)}`);
-      records.push(record);
+      records.push(readRecordEntry(entry));
     } catch (err) {
       problems.push(err instanceof RecordStoreError ? err : new RecordStoreError(entry.file, String(err)));
     }
@@ -207,4 +203,13 @@ export function loadRecords(dir: string): CalibrationRecord[] {
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) throw new RecordStoreError(dir, `${problems.length} broken record files:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
   return records.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.calibrated.localeCompare(b.calibrated) || a.certificate.localeCompare(b.certificate));
+}
+
+/** One record file, validated, and checked to hold the record its path names. */
+export function readRecordEntry(entry: RecordEntry): CalibrationRecord {
+  const record = readRecord(entry.file);
+  const said = (x: { instrument: string; certificate: string; channel?: string }) =>
+    `instrument "${x.instrument}" certificate "${x.certificate}"${x.channel === undefined ? '' : ` channel "${x.channel}"`}`;
+  if (said(record) !== said(entry)) throw new RecordStoreError(entry.file, `holds ${said(record)}, but its path says ${said(entry)}`);
+  return record;
 }

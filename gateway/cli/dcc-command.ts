@@ -11,6 +11,7 @@ import { DccError } from '../calibration/dcc/dcc-error.js';
 import { formatDcc } from '../calibration/dcc/format-dcc.js';
 import { parseDcc } from '../calibration/dcc/parse-dcc.js';
 import { dccToRecord } from '../calibration/dcc/to-record.js';
+import { chooseChannel, ImportTargetError } from '../calibration/dcc/import-dcc.js';
 import { parseSymbolUnit } from '../calibration/dcc/units.js';
 import { formatSignatureReport, recordSignature, signaturePolicy, type SignaturePolicy } from '../calibration/dcc/signature/signature-policy.js';
 import { TrustStoreError } from '../calibration/dcc/signature/trust-store.js';
@@ -93,16 +94,13 @@ function resolveTarget(v: Values, needInstrument: boolean): Target {
   const config = loadConfig(v.config);
   const inst = config.instruments.find((i) => i.id === v.instrument);
   if (!inst) throw new UsageError(`${v.config}: no instrument "${v.instrument}" (instruments: ${config.instruments.map((i) => i.id).join(', ') || 'none'})`);
-  const channels: readonly { id: string; unit: string }[] = inst.channels;
-  const withUnit = channels.filter((c) => c.unit !== '');
-  const describe = (cs: readonly { id: string; unit: string }[]) => cs.map((c) => `${c.id} (${c.unit || 'no unit'})`).join(', ');
-  let channel = v.channel === undefined ? undefined : channels.find((c) => c.id === v.channel);
-  if (v.channel !== undefined && !channel) throw new UsageError(`${v.config}: instrument ${inst.id} has no channel "${v.channel}" (channels: ${describe(channels)})`);
-  if (!channel) {
-    if (withUnit.length !== 1) throw new UsageError(`${v.config}: instrument ${inst.id} has ${withUnit.length === 0 ? 'no channel with a unit' : `channels ${describe(withUnit)}`}: give --channel ID`);
-    channel = withUnit[0]!;
+  let channel;
+  try {
+    channel = chooseChannel(inst, v.channel, '--channel ID');
+  } catch (err) {
+    if (err instanceof ImportTargetError) throw new UsageError(`${v.config}: ${err.message}`);
+    throw err;
   }
-  if (channel.unit === '') throw new UsageError(`${v.config}: channel ${inst.id}.${channel.id} has no unit, so a certificate cannot be converted to it`);
   const recordsDir = v['records-dir'] ? resolve(v['records-dir']) : recordsDirOf(config.calibration?.recordsDir, v.config);
   return { unit: channel.unit, channel: channel.id, recordsDir, settings: config.calibration };
 }

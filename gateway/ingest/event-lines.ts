@@ -19,13 +19,42 @@ export function calEventLine(e: WireCalEvent): string {
   const who = e.channel ? `${e.instrument}.${e.channel}` : e.instrument;
   const text = e.kind === 'suspect'
     ? `${who}: readings suspect (${e.reason})`
-    : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
+    : e.kind === 'impact_report'
+      ? `${who}: impact report on gateway ${e.gateway}: ${e.reportFile ?? 'unknown file'} (${e.readingsAffected ?? 'uncounted'} readings)`
+      : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
   let f = `certificate=${stringField(e.certificate ?? '')},due=${stringField(e.due ?? '')},reason=${stringField(e.reason)},text=${stringField(text)}`;
   if (e.asFoundError !== undefined) f += `,as_found_error=${floatField(e.asFoundError)}`;
   if (e.mpe !== undefined) f += `,mpe=${floatField(e.mpe)}`;
   if (e.suspectFrom !== undefined) f += `,suspect_from=${intField(e.suspectFrom)}`;
   if (e.suspectTo !== undefined) f += `,suspect_to=${intField(e.suspectTo)}`;
+  if (e.reportFile !== undefined) f += `,report_file=${stringField(e.reportFile)}`;
+  if (e.readingsAffected !== undefined) f += `,readings_affected=${intField(e.readingsAffected)}`;
   return `cal_event,${t} ${f} ${timestamp(e.ts)}`;
+}
+
+/** The retained instrument status as it arrives (gateway/schemas/instrument-status.schema.json). */
+export interface WireInstrumentStatus {
+  v: number;
+  site: string;
+  gateway: string;
+  instrument: string;
+  online: boolean;
+  ts: number;
+  cal: { status: string; certificate: string | null; due: string | null; traceable: boolean };
+  channels: { channel: string; hasRecord: boolean; status: string; certificate: string | null; due: string | null; traceable: boolean }[];
+}
+
+/**
+ * `instrument_cal` points from a retained status: the instrument summary (scope=instrument) and each
+ * channel's own calibration (scope=channel), so Grafana shows both without MQTT.
+ */
+export function instrumentStatusLines(s: WireInstrumentStatus): string[] {
+  const fields = (c: { status: string; certificate: string | null; due: string | null; traceable: boolean }) =>
+    `status=${stringField(c.status)},certificate=${stringField(c.certificate ?? '')},due=${stringField(c.due ?? '')},traceable=${floatField(c.traceable ? 1 : 0)}`;
+  const summary = `instrument_cal,${tagSet([['instrument', s.instrument], ['scope', 'instrument'], ['site', s.site]])} ${fields(s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
+  const channels = s.channels.map((c) =>
+    `instrument_cal,${tagSet([['channel', c.channel], ['instrument', s.instrument], ['scope', 'channel'], ['site', s.site]])} ${fields(c)},has_record=${floatField(c.hasRecord ? 1 : 0)} ${timestamp(s.ts)}`);
+  return [summary, ...channels];
 }
 
 export function gatewayStatsLine(s: WireGatewayStats): string {

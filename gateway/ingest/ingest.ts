@@ -1,8 +1,7 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InfluxConfig, IngestConfig, MqttConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import { calEventLine, gatewayStatsLine, type WireCalEvent } from './event-lines.js';
-import { writeImpactReport } from './impact-report.js';
+import { calEventLine, gatewayStatsLine, instrumentStatusLines } from './event-lines.js';
 import { DeferredPubacks } from './deferred-pubacks.js';
 import { ensureDatabase } from './ensure-database.js';
 import { InfluxRejected, InfluxWriter } from './influx-writer.js';
@@ -25,8 +24,6 @@ export interface IngestOptions {
   ingest: IngestConfig;
   log: Logger;
   clientId: string;
-  /** Where impact reports of suspect readings go (calibration.reportsDir). */
-  reportsDir?: string;
 }
 
 export interface IngestStats {
@@ -40,9 +37,8 @@ export interface IngestStats {
   rejectedByReason: Record<RejectReason, number>;
   /** Lines InfluxDB refused on their own (400), their neighbours stored; logged, not retried. */
   rejectedPoints: number;
-  /** Calibration events written (cal_event) and impact reports produced. */
+  /** Calibration events written (cal_event). Impact reports are written by the gateway that owns the instrument. */
   events: number;
-  impactReports: number;
 }
 
 export interface SequenceStats {
@@ -82,8 +78,6 @@ export class Ingest {
   private readonly rejections: RejectLog;
   private lines: string[] = [];
   private messageIds: number[] = [];
-  /** Suspect events waiting for their batch to be stored before their readings are counted. */
-  private suspects: WireCalEvent[] = [];
   /** Writes under way; InfluxDB stores by series and timestamp, so their order does not matter. */
   private readonly writing = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -98,7 +92,7 @@ export class Ingest {
     this.renderer = new LineProtocolRenderer(opts.influx.measurement);
     this.decoder = new WireDecoder({ maxAgeMs: opts.ingest.maxAgeDays * 86_400_000, maxAheadMs: opts.ingest.maxAheadMinutes * 60_000 });
     this.rejections = new RejectLog(opts.log);
-    this.stats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedByReason: this.rejections.byReason, rejectedPoints: 0, events: 0, impactReports: 0 };
+    this.stats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedByReason: this.rejections.byReason, rejectedPoints: 0, events: 0 };
   }
 
   async start(): Promise<void> {
@@ -217,7 +211,8 @@ export class Ingest {
       } else if (msg.kind === 'event') {
         this.lines.push(calEventLine(msg.event));
         this.stats.events++;
-        if (msg.event.kind === 'suspect') this.suspects.push(msg.event);
+      } else if (msg.kind === 'status') {
+        this.lines.push(...instrumentStatusLines(msg.status));
       } else {
         this.lines.push(gatewayStatsLine(msg.stats));
       }
@@ -243,11 +238,9 @@ export class Ingest {
     if (this.writing.size >= this.opts.influx.writeConcurrency || this.lines.length === 0) return;
     const lines = this.lines;
     const ids = this.messageIds;
-    const suspects = this.suspects;
     this.lines = [];
     this.messageIds = [];
-    this.suspects = [];
-    const write: Promise<void> = this.writeUntilStored(lines, ids, suspects).finally(() => {
+    const write: Promise<void> = this.writeUntilStored(lines, ids).finally(() => {
       this.writing.delete(write);
       if (this.lines.length > 0) this.schedule();
     });
@@ -255,7 +248,7 @@ export class Ingest {
   }
 
   /** Retries until InfluxDB takes the points: nothing is acknowledged before that. */
-  private async writeUntilStored(lines: string[], ids: number[], suspects: WireCalEvent[]): Promise<void> {
+  private async writeUntilStored(lines: string[], ids: number[]): Promise<void> {
     // What accumulated while earlier writes were under way can be far more than one request may
     // carry: write it in chunks of batchSize, and acknowledge only once every chunk is stored.
     let size = this.opts.influx.batchSize;
@@ -269,7 +262,6 @@ export class Ingest {
       }
       at += chunk.length;
     }
-    for (const e of suspects) await this.reportImpact(e);
     this.acks?.release(ids);
   }
 
@@ -312,15 +304,6 @@ export class Ingest {
     this.opts.log.error({ points: refused.length, of: lines.length, line: first.slice(0, 300) }, 'InfluxDB refused points on their own; they are dropped, the rest of the request is stored');
   }
 
-  private async reportImpact(e: WireCalEvent): Promise<void> {
-    try {
-      const report = await writeImpactReport(e, this.opts.influx, this.opts.reportsDir ?? './calibration-reports');
-      this.stats.impactReports++;
-      this.opts.log.error({ instrument: e.instrument, channel: e.channel, readings: report.readingsAffected, from: report.from, to: report.to, file: report.file }, 'impact report written: suspect readings');
-    } catch (err) {
-      this.opts.log.error({ instrument: e.instrument, err: (err as Error).message }, 'could not write the impact report');
-    }
-  }
 
   /** Writes what is buffered, acknowledges it, and disconnects (the session stays at the broker). */
   async stop(): Promise<void> {

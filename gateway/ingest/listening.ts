@@ -1,6 +1,6 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
-import { dataSubscription, eventSubscription, shared, statsSubscription } from '../sinks/mqtt/topics.js';
+import { dataSubscription, eventSubscription, shared, statsSubscription, statusSubscription } from '../sinks/mqtt/topics.js';
 import { DeafDetector, type DeafHealth } from './deaf-detector.js';
 import { IngestSubscriptions, type SubscriptionHealth, type WantedSubscription } from './subscriptions.js';
 
@@ -27,7 +27,7 @@ export interface ListeningOptions {
 /** What the ingest subscribes to, for a group or alone. */
 export function wantedSubscriptions(opts: Omit<ListeningOptions, 'log'>): WantedSubscription[] {
   const wanted: WantedSubscription[] = opts.sites.flatMap((site) =>
-    [dataSubscription, eventSubscription, statsSubscription].map((f): WantedSubscription => ({
+    [dataSubscription, eventSubscription, statsSubscription, statusSubscription].map((f): WantedSubscription => ({
       filter: shared(opts.group, f(opts.prefix, site)),
       qos: 1,
       ...(opts.group ? { identifier: STORE_IDENTIFIER } : {}),

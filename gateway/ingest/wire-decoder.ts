@@ -1,9 +1,10 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import calEventSchema from '../schemas/cal-event.schema.json' with { type: 'json' };
 import statsSchema from '../schemas/gateway-stats.schema.json' with { type: 'json' };
+import statusSchema from '../schemas/instrument-status.schema.json' with { type: 'json' };
 import batchSchema from '../schemas/reading-batch.schema.json' with { type: 'json' };
 import type { WireBatch } from '../sinks/mqtt/payload.js';
-import type { WireCalEvent, WireGatewayStats } from './event-lines.js';
+import type { WireCalEvent, WireGatewayStats, WireInstrumentStatus } from './event-lines.js';
 
 /** Why the ingest refused a message: a metric label, so a short fixed list. */
 export const REJECT_REASONS = ['too_large', 'not_json', 'schema', 'timestamp', 'topic_identity', 'topic', 'unrenderable'] as const;
@@ -18,7 +19,8 @@ export interface Rejection {
 export type WireMessage =
   | { kind: 'data'; batch: WireBatch }
   | { kind: 'event'; event: WireCalEvent }
-  | { kind: 'stats'; stats: WireGatewayStats };
+  | { kind: 'stats'; stats: WireGatewayStats }
+  | { kind: 'status'; status: WireInstrumentStatus };
 
 export interface DecoderOptions {
   /** A timestamp further back than this is refused (a point re-stamped to 1970). */
@@ -44,6 +46,8 @@ const validators = {
   data: ajv.compile<WireBatch>(batchSchema),
   event: ajv.compile<WireCalEvent>(calEventSchema),
   stats: ajv.compile<WireGatewayStats>(statsSchema),
+  // Refers to the batch schema's `cal` ($ref by $id): compiled after it.
+  status: ajv.compile<WireInstrumentStatus>(statusSchema),
 };
 
 type Kind = keyof typeof validators;
@@ -55,7 +59,7 @@ interface TopicIds {
 }
 
 /**
- * The ids a topic names: `<prefix>/<site>/<gateway>/<instrument>/data|event` and
+ * The ids a topic names: `<prefix>/<site>/<gateway>/<instrument>/data|event|status` and
  * `<prefix>/<site>/<gateway>/stats` (gateway/sinks/mqtt/topics.ts). Read from the end, because a
  * prefix may hold `/` itself.
  */
@@ -63,7 +67,7 @@ export function topicIds(topic: string): TopicIds | null {
   const parts = topic.split('/');
   const n = parts.length;
   const last = parts[n - 1];
-  if ((last === 'data' || last === 'event') && n >= 5) return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
+  if ((last === 'data' || last === 'event' || last === 'status') && n >= 5) return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
   if (last === 'stats' && n >= 4) return { kind: 'stats', site: parts[n - 3]!, gateway: parts[n - 2]! };
   return null;
 }
@@ -75,7 +79,7 @@ function schemaProblem(errors: ErrorObject[] | null | undefined): string {
 
 /**
  * The one decoder for every message the ingest takes. A message is accepted whole or refused
- * whole, with a reason; nothing it carries reaches InfluxDB, an impact report or the sequence
+ * whole, with a reason; nothing it carries reaches InfluxDB or the sequence
  * tracker before it passed.
  */
 export class WireDecoder {
@@ -89,7 +93,7 @@ export class WireDecoder {
 
   decode(topic: string, payload: Buffer): WireMessage | Rejection {
     const ids = topicIds(topic);
-    if (ids === null) return { reason: 'topic', detail: 'not a data, event or stats topic' };
+    if (ids === null) return { reason: 'topic', detail: 'not a data, event, status or stats topic' };
     if (payload.length > this.maxBytes) return { reason: 'too_large', detail: `${payload.length} bytes, at most ${this.maxBytes}` };
     let doc: unknown;
     try {
@@ -107,6 +111,7 @@ export class WireDecoder {
     if (late !== null) return { reason: 'timestamp', detail: late };
     if (ids.kind === 'data') return { kind: 'data', batch: doc as WireBatch };
     if (ids.kind === 'event') return { kind: 'event', event: doc as WireCalEvent };
+    if (ids.kind === 'status') return { kind: 'status', status: doc as WireInstrumentStatus };
     return { kind: 'stats', stats: doc as WireGatewayStats };
   }
 

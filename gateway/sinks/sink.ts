@@ -1,6 +1,7 @@
 import type { InstrumentConfig } from '../../config/schema.js';
 import type { DeviceStatus } from '../../drivers/driver.js';
 import type { CalEvent } from '../calibration/cal-event.js';
+import type { ChannelCalStatus } from '../calibration/instrument-summary.js';
 import type { CalTag, ReadingBatch } from '../reading.js';
 
 /** Totals since start, published periodically (gateway/schemas/gateway-stats.schema.json). */
@@ -18,7 +19,10 @@ export interface GatewayStats {
 
 /** What the gateway tells the world about one instrument: connection plus calibration state. */
 export interface InstrumentState extends DeviceStatus {
+  /** The instrument summary: the worst of the channels that have a record. */
   cal: CalTag;
+  /** Each configured channel's own calibration. */
+  channels?: ChannelCalStatus[];
 }
 
 /**

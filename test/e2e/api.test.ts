@@ -309,7 +309,7 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     expect(routes.map((r) => r.route).sort()).toEqual([
       'GET /', 'GET /api/calibration', 'GET /api/completeness', 'GET /api/instruments', 'GET /api/instruments/{id}', 'GET /api/readings/stream',
       'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /page.css', 'GET /page.js', 'GET /readyz',
-      'POST /api/calibration/records', 'POST /api/instruments/{id}/quarantine', 'POST /api/instruments/{id}/release',
+      'POST /api/calibration/dcc', 'POST /api/calibration/records', 'POST /api/instruments/{id}/quarantine', 'POST /api/instruments/{id}/release',
     ]);
     for (const { route, op } of routes) {
       const ok = op.responses['200'] ?? op.responses['201'];

@@ -59,7 +59,7 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     await gateway.stopPolling();
     const deadline = Date.now() + 10_000;
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
-    while ((gateway.ingest!.stats.points < published || gateway.ingest!.stats.impactReports < 1) && Date.now() < deadline) {
+    while ((gateway.ingest!.stats.points < published || gateway.impactReports!.written < 1) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     await gateway.stop();

@@ -345,6 +345,11 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(table.find((r) => r.instrument === 'dmm-01' && r.channel === 'voltage')).toMatchObject({ cal_status: 'uncalibrated', traceable: false });
     const events = rows('metrogate: calibration board / "Certificates and calibration events (last 400 days)" / A');
     expect(events).toEqual([expect.objectContaining({ instrument: 'bath-01', to_status: 'valid', certificate: 'E2E-BATH', due: localDate(200) })]);
+    // The instrument summary from the retained statuses: what the gateway last said per instrument.
+    const summary = rows('metrogate: calibration board / "Instrument calibration (worst of its channels with a record)" / A');
+    expect(Object.fromEntries(summary.map((r) => [r.instrument, [r.status, r.certificate, r.traceable]]))).toEqual({
+      'bath-01': ['valid', 'E2E-BATH', 1], 'pressure-01': ['due_soon', 'E2E-SOON', 1], 'balance-01': ['expired', 'E2E-EXPIRED', 0], 'dmm-01': ['uncalibrated', '', 0],
+    });
   });
 
   it('gateway health: the readings gap repair asked for and got back, and each instrument\'s last accepted seq', () => {

@@ -20,7 +20,8 @@ const EXPECTED = [
   { id: 'bath-01', lab: 'temperature lab', badge: 'Valid', colour: 'rgb(26, 127, 55)', certificate: 'certificate E2E-VALID', due: `due ${localDate(200)} (in 200 d)` },
   { id: 'pressure-01', lab: 'pressure lab', badge: 'Due soon', colour: 'rgb(245, 197, 24)', certificate: 'certificate E2E-SOON', due: `due ${localDate(10)} (in 10 d)` },
   { id: 'balance-01', lab: 'mass lab', badge: 'Expired', colour: 'rgb(198, 40, 40)', certificate: 'certificate E2E-EXPIRED', due: `due ${localDate(-5)} (5 d overdue)` },
-  { id: 'dmm-01', lab: 'electrical lab', badge: 'Uncalibrated', colour: 'rgb(110, 119, 129)', certificate: 'no certificate', due: '' },
+  // A certificate of the voltage channel alone: the instrument is valid, its range and serial channels uncalibrated.
+  { id: 'dmm-01', lab: 'electrical lab', badge: 'Valid', colour: 'rgb(26, 127, 55)', certificate: 'certificate E2E-DMM-V', due: `due ${localDate(335)} (in 335 d)` },
 ];
 
 /** The primary (first) channel's value as the page must print it: the shortest text of the number served. */
@@ -54,6 +55,8 @@ describe('the live page in a real browser (Debian chromium)', () => {
       api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 60 },
       calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
       spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
+      instruments: config.instruments.map((i) =>
+        i.id === 'dmm-01' ? { ...i, calibration: { certificate: 'E2E-DMM-V', channel: 'voltage', calibrated: localDate(-30), due: localDate(335) } } : i),
     };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
     api = (await serveGatewayApi(gateway, config, silentLogger()))!;
@@ -99,7 +102,19 @@ describe('the live page in a real browser (Debian chromium)', () => {
       expect(await card.locator('h3').textContent()).toBe(name);
       expect(await card.locator('.online').textContent()).toBe('online');
     }
-    expect(await page.locator('#summary').textContent()).toBe('4 instruments: 1 valid, 1 due soon, 1 expired, 1 uncalibrated');
+    expect(await page.locator('#summary').textContent()).toBe('4 instruments: 2 valid, 1 due soon, 1 expired');
+  });
+
+  it('shows each channel\'s own calibration beside the instrument\'s, also as readings stream in', async () => {
+    const column = (id: string) => page.locator(`article[data-instrument="${id}"] tbody td.channel-cal`).allTextContents();
+    expect(await column('bath-01')).toEqual(['Valid', 'Valid', 'Valid', 'Valid']);
+    expect(await column('dmm-01')).toEqual(['Valid', 'Uncalibrated', 'Uncalibrated']);
+    expect(await page.locator('article[data-instrument="dmm-01"] tbody td.channel-cal').first().getAttribute('title')).toBe(`certificate E2E-DMM-V, due ${localDate(335)} (in 335 d)`);
+    // After readings of every channel arrived, the badge is still the summary, not the last channel's status.
+    const polled = gateway.pipeline.counters.get('dmm-01')!.polled;
+    await expect.poll(() => gateway.pipeline.counters.get('dmm-01')!.polled, { timeout: 10_000 }).toBeGreaterThan(polled + 3);
+    expect(await page.locator('article[data-instrument="dmm-01"] .cal .badge').textContent()).toBe('Valid');
+    expect(await column('dmm-01')).toEqual(['Valid', 'Uncalibrated', 'Uncalibrated']);
   });
 
   it('shows each instrument’s latest value with its unit and quality, every channel, and a trend', async () => {

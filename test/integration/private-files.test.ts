@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { saveRecord } from '../../gateway/calibration/record-store.js';
 import { ensureDatabase } from '../../gateway/ingest/ensure-database.js';
-import { writeImpactReport } from '../../gateway/ingest/impact-report.js';
+import { writeImpactReport } from '../../gateway/calibration/impact-report.js';
 import type { InfluxConfig } from '../../config/schema.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 
@@ -37,9 +37,9 @@ describe('files are not for every local user', () => {
     await ensureDatabase(influx);
     const dir = join(root, 'reports');
     const report = await writeImpactReport({
-      v: 1, gateway: 'gw', site: 'lab', instrument: 'bath-01', channel: 'temperature', kind: 'suspect', ts: Date.now(),
+      site: 'lab', instrument: 'bath-01', channel: 'temperature', kind: 'suspect', ts: Date.now(), due: null,
       from: 'valid', to: 'out_of_tolerance', certificate: 'C-2', reason: 'as-found error beyond the MPE', suspectFrom: Date.now() - 86_400_000, suspectTo: Date.now(),
-    } as Parameters<typeof writeImpactReport>[0], influx, dir);
+    }, 'gw', influx, dir);
     expect(mode(dir)).toBe(0o700);
     const files = readdirSync(dir);
     expect(files.sort()).toEqual([`${report.file.split('/').at(-1)!.replace(/\.md$/, '.json')}`, report.file.split('/').at(-1)!].sort());

@@ -16,7 +16,21 @@ const STATUS_TEXT = {
   uncalibrated: 'Uncalibrated',
 };
 
-/** id → { view, cards: {…elements}, trend: number[] } */
+/** Worst first, as the gateway summarises an instrument (gateway/calibration/instrument-summary.ts). */
+const SEVERITY = ['out_of_service', 'quarantined', 'out_of_tolerance', 'expired', 'uncalibrated', 'limited', 'due_soon', 'valid'];
+
+/** The instrument's badge: the worst of its channels that have a record; with none, what any channel shows. */
+function summarise(channelCal) {
+  let worst = null;
+  let any = null;
+  for (const cal of channelCal.values()) {
+    any = any || cal;
+    if (cal.hasRecord && (!worst || SEVERITY.indexOf(cal.status) < SEVERITY.indexOf(worst.status))) worst = cal;
+  }
+  return worst || any;
+}
+
+/** id → { view, card: {…elements}, trend: number[], channelCal: Map<channel, cal> } */
 const instruments = new Map();
 
 function el(tag, attrs = {}, ...children) {
@@ -68,6 +82,15 @@ function renderBadge(card, cal) {
   card.certificate.textContent = cal && cal.certificate ? `certificate ${cal.certificate}` : 'no certificate';
   card.due.textContent = cal && cal.due ? dueText(cal) : '';
   card.traceable.textContent = cal && cal.traceable ? 'traceable' : 'not traceable';
+}
+
+function renderChannelCal(card, channel, cal) {
+  const row = card.rows.get(channel);
+  if (!row || !cal) return;
+  const status = row.cal.firstChild;
+  status.className = `badge small status-${cal.status}`;
+  status.textContent = STATUS_TEXT[cal.status] || cal.status;
+  row.cal.title = cal.certificate ? `certificate ${cal.certificate}, ${dueText(cal)}` : cal.hasRecord ? '' : 'no record covers this channel';
 }
 
 function renderOnline(card, view) {
@@ -130,9 +153,9 @@ function buildCard(view) {
   const rows = new Map();
   const tbody = el('tbody');
   for (const ch of view.channels) {
-    const cells = { value: el('td', { class: 'num' }), u: el('td', { class: 'num' }), quality: el('td') };
+    const cells = { value: el('td', { class: 'num' }), u: el('td', { class: 'num' }), quality: el('td'), cal: el('td', { class: 'channel-cal' }, el('span')) };
     rows.set(ch.id, cells);
-    tbody.append(el('tr', {}, el('th', { scope: 'row' }, ch.id), cells.value, el('td', {}, ch.unit), cells.u, cells.quality));
+    tbody.append(el('tr', {}, el('th', { scope: 'row' }, ch.id), cells.value, el('td', {}, ch.unit), cells.u, cells.quality, cells.cal));
   }
   const article = el(
     'article',
@@ -141,7 +164,7 @@ function buildCard(view) {
     el('div', { class: 'cal' }, badge, certificate, due, traceable),
     el('div', { class: 'primary' }, el('div', { class: 'reading' }, value, detail), svg),
     el('table', { class: 'channels', 'aria-label': `Channels of ${view.name || view.id}` },
-      el('thead', {}, el('tr', {}, ...['channel', 'value', 'unit', 'U', 'quality'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', {}, el('tr', {}, ...['channel', 'value', 'unit', 'U', 'quality', 'calibration'].map((h) => el('th', { scope: 'col' }, h)))),
       tbody),
   );
   return { article, badge, certificate, due, traceable, online, number, detail, svg, rows, primaryChannel: primary ? primary.id : null };
@@ -166,9 +189,11 @@ function renderAll(list) {
       const card = buildCard(view);
       grid.append(card.article);
       const primary = view.channels[0];
-      const entry = { view, card, trend: primary ? primary.trend.slice(-TREND_POINTS) : [] };
+      const channelCal = new Map(view.channels.map((ch) => [ch.id, ch.calibration]));
+      const entry = { view, card, trend: primary ? primary.trend.slice(-TREND_POINTS) : [], channelCal };
       instruments.set(view.id, entry);
       renderBadge(card, view.calibration);
+      for (const ch of view.channels) renderChannelCal(card, ch.id, ch.calibration);
       renderOnline(card, view);
       for (const ch of view.channels) renderReading(card, ch.id, ch.latest ? { ...ch.latest, unit: ch.unit } : null);
       renderSparkline(card.svg, entry.trend, `Trend of ${primary ? primary.id : 'value'}`);
@@ -192,16 +217,22 @@ function onBatch(batch) {
   if (!entry) return;
   for (const r of batch.readings) {
     renderReading(entry.card, r.channel, r);
+    const known = entry.channelCal.get(r.channel);
+    if (known) {
+      const cal = { ...r.cal, hasRecord: known.hasRecord };
+      entry.channelCal.set(r.channel, cal);
+      renderChannelCal(entry.card, r.channel, cal);
+    }
     if (r.channel === entry.card.primaryChannel && typeof r.value === 'number') {
       entry.trend.push(r.value);
       if (entry.trend.length > TREND_POINTS) entry.trend.shift();
     }
   }
-  const last = batch.readings[batch.readings.length - 1];
-  if (last && last.cal.status !== entry.card.badge.dataset.status) {
-    renderBadge(entry.card, last.cal);
+  const summary = batch.readings.length > 0 ? summarise(entry.channelCal) : null;
+  if (summary && summary.status !== entry.card.badge.dataset.status) {
+    renderBadge(entry.card, summary);
     renderSummary();
-  } else if (last) renderBadge(entry.card, last.cal);
+  } else if (summary) renderBadge(entry.card, summary);
   renderSparkline(entry.card.svg, entry.trend, `Trend of ${entry.card.primaryChannel}`);
 }
 
@@ -226,6 +257,10 @@ async function refresh() {
       entry.view = view;
       renderOnline(entry.card, view);
       renderBadge(entry.card, view.calibration);
+      for (const ch of view.channels) {
+        entry.channelCal.set(ch.id, ch.calibration);
+        renderChannelCal(entry.card, ch.id, ch.calibration);
+      }
     }
     renderSummary();
   } catch (err) {

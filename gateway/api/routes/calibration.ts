@@ -12,7 +12,7 @@ export async function calibrationRoutes(app: FastifyInstance, ctx: ApiContext): 
 
   app.get<{ Querystring: CalibrationQuery }>('/api/calibration', {
     schema: {
-      summary: 'Calibration status of every instrument and every calibration record, newest first',
+      summary: 'Calibration status of every instrument (summary and per channel) and every calibration record, newest first',
       tags: ['calibration'],
       querystring: CalibrationQuery,
       response: { 200: CalibrationListSchema, ...errors(400, 404) },
@@ -22,7 +22,10 @@ export async function calibrationRoutes(app: FastifyInstance, ctx: ApiContext): 
     if (only !== undefined && !known.has(only)) return notFound(reply, only);
     const instruments = deps.instruments
       .filter((i) => only === undefined || i.id === only)
-      .map((i) => ({ instrument: i.id, name: i.name ?? null, lab: i.lab ?? null, calibration: currentCal(deps, i.id) }));
+      .map((i) => ({
+        instrument: i.id, name: i.name ?? null, lab: i.lab ?? null,
+        calibration: currentCal(deps, i.id), channels: deps.calibration.channelStatuses(i.id),
+      }));
     return { instruments, records: deps.calibration.records(only) };
   });
 

@@ -123,6 +123,7 @@ export class MqttSink implements Sink {
       ...(state.error !== undefined ? { error: state.error } : {}),
       ts: Date.now(),
       cal: state.cal,
+      channels: (state.channels ?? []).map(({ channel, hasRecord, ...cal }) => ({ channel, hasRecord, ...cal })),
     });
     this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
   }

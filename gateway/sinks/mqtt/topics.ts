@@ -39,6 +39,7 @@ export const seqsSubscription = (prefix: string, site: string): string => `${pre
 export const dataSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/data`;
 export const eventSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/event`;
 export const statsSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/stats`;
+export const statusSubscription = (prefix: string, site: string): string => `${prefix}/${site}/+/+/status`;
 
 /** An MQTT 5 shared subscription: the broker gives each message to one member of the group. */
 export const shared = (group: string | undefined, filter: string): string => (group ? `$share/${group}/${filter}` : filter);
