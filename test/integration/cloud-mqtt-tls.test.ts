@@ -59,6 +59,8 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
     dirs.push(dir);
     const config: MetrogateConfig = {
       ...base,
+      // Nothing subscribes to the edge broker here: its acknowledgement is delivery (mqtt.requireSubscribers off).
+      mqtt: { ...base.mqtt!, requireSubscribers: false },
       spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs },
       cloud: {
         enabled: true, url: cloud.tlsUrl, ca: certs.ca, username: 'gateway', password: 'gw-secret-1', format: 'json',
