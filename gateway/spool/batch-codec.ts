@@ -74,7 +74,8 @@ export function decodeBatch(payload: string): ReadingBatch {
   const [, site, instrument, storedCals, rows] = doc;
   const cals: CalTag[] = storedCals.map(([status, certificate, due, daysToDue, traceable, calReason, laboratory]) => {
     const tag: CalTag = { status, certificate, due, daysToDue, traceable };
-    if (typeof laboratory === 'string') tag.laboratory = laboratory;
+    // null is the contract's "no laboratory stated", kept as such; absent only in older entries.
+    if (laboratory !== undefined) tag.laboratory = laboratory;
     if (typeof calReason === 'string') tag.reason = calReason;
     return Object.freeze(tag);
   });

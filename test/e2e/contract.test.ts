@@ -27,6 +27,9 @@ const SCHEMA_BY_TOPIC: [RegExp, string][] = [
   [/\/event$/, 'cal-event.v1.json'],
   [/\/state$/, 'gateway-state.v1.json'],
   [/\/stats$/, 'gateway-stats.v1.json'],
+  [/\/seqs$/, 'gateway-seqs.v1.json'],
+  [/\/control\/resend$/, 'resend-request.v1.json'],
+  [/\/control\/resent$/, 'resend-result.v1.json'],
 ];
 
 async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
