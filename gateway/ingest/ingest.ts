@@ -70,6 +70,8 @@ export class Ingest {
   private listening: IngestListening | null = null;
   private probe: SharePersistenceProbe | null = null;
   private reconnects: ReconnectBackoff | null = null;
+  /** stop() was called: a start still on its way must not connect afterwards (nothing would end it). */
+  private stopRequested = false;
   private repair: GapRepair | null = null;
   private readonly writer: InfluxWriter;
   private readonly seqs = new SeqTracker();
@@ -102,6 +104,7 @@ export class Ingest {
       this.writeError = err.message;
       log.warn({ err: err.message }, 'InfluxDB not reachable at start; will retry');
     });
+    if (this.stopRequested) return;
     const client = connect(mqtt.url, {
       ...MQTT_CLIENT_DEFAULTS,
       clientId: this.opts.clientId,
@@ -307,6 +310,7 @@ export class Ingest {
 
   /** Writes what is buffered, acknowledges it, and disconnects (the session stays at the broker). */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     const client = this.client;
     if (!client) return;
     // Give a down InfluxDB a grace period; what is still unwritten then stays unacknowledged at
