@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { gatewayIdOf } from './gateway-id.js';
 import type { InstrumentConfig, MetrogateConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
 import type { Ingest } from './ingest/ingest.js';
@@ -64,8 +64,7 @@ const CALENDAR_TICK_MS = 30_000;
 
 export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles): Gateway {
   let config = initial;
-  // The host name as an id the config would accept (and the ingest's decoder takes): 64 characters at most, starting with a letter or digit.
-  const id = config.gateway?.id ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'gateway');
+  const id = gatewayIdOf(config);
   const instruments = roles.drivers ? config.instruments : [];
   const calibration = new CalibrationEngine({
     site: config.site,

@@ -10,29 +10,35 @@ import { enNumber, judgeEn, judgeZ, zetaScore, zPrimeScore, zScore, type Result,
 const measured = { value: Type.Number(), U: Type.Number({ exclusiveMinimum: 0 }), k: Type.Number({ exclusiveMinimum: 0, default: 2 }) };
 const Measured = Type.Object(measured, { additionalProperties: false });
 
-export const ComparisonSchema = Type.Object(
-  {
-    comparison: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$' }),
-    artefact: Type.String({ minLength: 1 }),
-    quantity: Type.String({ minLength: 1 }),
-    unit: Type.String(),
-    points: Type.Array(
-      Type.Object(
-        {
-          nominal: Type.Number(),
-          /** Stated by the pilot; without it, the weighted mean of the results. */
-          reference: Type.Optional(Measured),
-          /** Standard deviation for proficiency assessment, for z and z′. */
-          sigmaPt: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          results: Type.Array(Type.Object({ lab: Type.String({ minLength: 1 }), ...measured }, { additionalProperties: false }), { minItems: 2 }),
-        },
-        { additionalProperties: false },
+function comparisonSchema(minResults: number) {
+  return Type.Object(
+    {
+      comparison: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$' }),
+      artefact: Type.String({ minLength: 1 }),
+      quantity: Type.String({ minLength: 1 }),
+      unit: Type.String(),
+      points: Type.Array(
+        Type.Object(
+          {
+            nominal: Type.Number(),
+            /** Stated by the pilot; without it, the weighted mean of the results. */
+            reference: Type.Optional(Measured),
+            /** Standard deviation for proficiency assessment, for z and z′. */
+            sigmaPt: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+            results: Type.Array(Type.Object({ lab: Type.String({ minLength: 1 }), ...measured }, { additionalProperties: false }), { minItems: minResults }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1 },
       ),
-      { minItems: 1 },
-    ),
-  },
-  { additionalProperties: false },
-);
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const ComparisonSchema = comparisonSchema(2);
+/** The coordinator's file before the participants' results are merged in (comparison evaluate --results). */
+export const ComparisonOpenSchema = comparisonSchema(0);
 
 export type Comparison = Static<typeof ComparisonSchema>;
 

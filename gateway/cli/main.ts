@@ -39,9 +39,13 @@ Usage:
                  [--units 1-247] [--timeout MS]
       Find the Modbus slaves that answer and their readable registers; print a config skeleton
       that validates (metrogate scan --help for all options).
-  metrogate comparison evaluate FILE.(json|yaml) [--out DIR]
+  metrogate comparison evaluate FILE.(json|yaml) [--results RESULT.json]... [--out DIR]
       Evaluate an inter-laboratory comparison: reference value, En, ζ and z′ per participant
       and point (ISO 13528); writes a Markdown and a JSON report.
+  metrogate comparison record --config FILE --comparison ID --artefact TEXT --instrument ID
+                              --channel ID --nominal X --from TIME --to TIME [--lab NAME]
+      This laboratory's result for one point, from its stored readings; sent to the platform
+      (metrogate comparison --help for all options).
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
