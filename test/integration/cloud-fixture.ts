@@ -77,6 +77,8 @@ export interface Receiver {
   /** Every request seen (also refused ones), with its status, arrival time and User-Agent. */
   requests: { method: string; path: string; status: number; batches: number; at: number; userAgent: string }[];
   rosters: unknown[];
+  /** Typed messages POSTed below /comparison/ (comparison results), with their path. */
+  comparisons: { path: string; doc: unknown }[];
   /** Problems: wrong token, missing gzip, invalid against the schema. */
   problems: string[];
   answer: Answer;
@@ -93,7 +95,7 @@ export interface Receiver {
  */
 export async function startReceiver(certs: TestCerts, token: string, port = 0): Promise<Receiver> {
   const state: Receiver = {
-    port, url: '', received: [], requests: [], rosters: [], problems: [], answer: () => 200, answerRoster: () => 204,
+    port, url: '', received: [], requests: [], rosters: [], comparisons: [], problems: [], answer: () => 200, answerRoster: () => 204,
     retryAfter: undefined, close: () => Promise.resolve(),
   };
   const server: Server = createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
@@ -131,6 +133,10 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
         const status = state.answer(body);
         if (status >= 200 && status < 300) state.received.push({ ...body, at: Date.now() });
         return reply(status, body.batches.length);
+      }
+      if (req.method === 'POST' && path.includes('/comparison/')) {
+        state.comparisons.push({ path, doc });
+        return reply(201);
       }
       reply(404);
     });
