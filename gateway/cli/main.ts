@@ -46,6 +46,9 @@ Usage:
                               --channel ID --nominal X --from TIME --to TIME [--lab NAME]
       This laboratory's result for one point, from its stored readings; sent to the platform
       (metrogate comparison --help for all options).
+  metrogate intervals --config FILE [--instrument ID] [--json]
+      Suggest each instrument's next calibration interval from its certificate history
+      (staircase and control-chart methods, with the evidence); never changes a due date.
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
@@ -54,7 +57,7 @@ is filled from the environment (secrets stay out of the file).`;
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Commands with their own help answer it themselves; the rest show the overall usage.
-  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison'].includes(command ?? '')) {
+  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison', 'intervals'].includes(command ?? '')) {
     console.log(USAGE);
     return 0;
   }
@@ -108,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./scan-command.js')).runScanCommand(rest);
     case 'comparison':
       return (await import('./comparison-command.js')).runComparisonCommand(rest);
+    case 'intervals':
+      return (await import('./intervals-command.js')).runIntervalsCommand(rest);
     case 'audit': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
       if (!values.config) return usageError('audit needs --config FILE');
