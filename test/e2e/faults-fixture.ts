@@ -56,9 +56,10 @@ async function restartable(name: string, port: number, launch: (dataDir: string)
  * Mosquitto with persistence: stopped with SIGTERM it saves sessions and queued messages, as a
  * production broker must for at-least-once to hold across its restart. `start` false: reserve
  * the port only (the broker comes up later). `persistence` false: a restart loses every session,
- * subscription, retained and queued message (what gap repair must make good).
+ * subscription, retained and queued message (what gap repair must make good). `extraConfig`:
+ * more mosquitto.conf lines (e.g. max_packet_size).
  */
-export async function restartableMosquitto(opts: { start?: boolean; persistence?: boolean } = {}): Promise<Restartable> {
+export async function restartableMosquitto(opts: { start?: boolean; persistence?: boolean; extraConfig?: string[] } = {}): Promise<Restartable> {
   const binary = findBinary('mosquitto');
   if (!binary) throw new Error('mosquitto not found');
   const port = await freePort();
@@ -71,6 +72,7 @@ export async function restartableMosquitto(opts: { start?: boolean; persistence?
       // broker drop what it queues for the ingest's session (default limit: 1000 messages).
       'max_queued_messages 0',
       'max_inflight_messages 1000',
+      ...(opts.extraConfig ?? []),
     ]));
     return startDaemon({
       name: 'mosquitto', binary, args: ['-c', conf], dataDir, port,

@@ -1,0 +1,143 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadingBatch } from '../../gateway/reading.js';
+import type { Sink } from '../../gateway/sinks/sink.js';
+import { RejectedBatchError } from '../../gateway/spool/delivery-errors.js';
+import { until } from '../e2e/faults-fixture.js';
+import { batchOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
+
+/** The Sink contract's bounds (gateway/sinks/sink.ts). */
+const START_BOUND_MS = 5000;
+const STOP_BOUND_MS = 5000;
+const REJECT_BOUND_MS = 5000;
+
+/** Settles within `ms` or says it did not: 'resolved', 'rejected' (with the error), 'pending'. */
+async function settled(p: Promise<void>, ms: number): Promise<{ state: 'resolved' | 'pending' } | { state: 'rejected'; err: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<{ state: 'pending' }>((r) => (timer = setTimeout(() => r({ state: 'pending' }), ms)));
+  try {
+    return await Promise.race([p.then(() => ({ state: 'resolved' as const }), (err: unknown) => ({ state: 'rejected' as const, err })), pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What the spool does: write the batch again after a pause until the sink takes it; loud at the deadline. */
+async function writeUntilTaken(sink: Sink, batch: ReadingBatch, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let attempts = 1; Date.now() < deadline; attempts++) {
+    const outcome = await settled(sink.write(batch), Math.max(1, deadline - Date.now()));
+    if (outcome.state === 'resolved') return attempts;
+    if (outcome.state === 'rejected') last = outcome.err;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${sink.name}: the batch was not taken within ${timeoutMs} ms; last error: ${String(last)}`);
+}
+
+const seqsOf = (b: ReadingBatch) => b.readings.map((r) => r.seq);
+
+/**
+ * One conformance suite for every Sink (as MQTT.js's abstractStoreTest is for its stores), each
+ * against its real destination: add an implementation in sink-conformance-fixtures.ts.
+ */
+function sinkConformance(impl: Implementation): void {
+  describe(`Sink conformance: ${impl.name}`, () => {
+    let destination: Destination;
+    const open: { h: Harness; started: boolean }[] = [];
+    beforeAll(async () => {
+      destination = await impl.destination();
+    }, 60_000);
+    afterEach(async () => {
+      await destination.up();
+      for (const o of open.splice(0)) {
+        if (o.started) await o.h.sink.stop();
+        await o.h.close();
+      }
+    }, 60_000);
+    afterAll(async () => {
+      await destination?.dispose();
+    }, 30_000);
+
+    const harness = async (start = true): Promise<Harness> => {
+      const h = await impl.harness();
+      const o = { h, started: false };
+      open.push(o);
+      if (start) {
+        await h.sink.start();
+        o.started = true;
+      }
+      return h;
+    };
+    const expectStored = (h: Harness, instrument: string, seqs: number[]) =>
+      until(async () => (await h.stored(instrument)).length >= seqs.length, `${seqs.length} readings of ${instrument} at the destination`, 5000)
+        .then(async () => expect((await h.stored(instrument)).sort((a, b) => a - b)).toEqual(seqs));
+
+    it('resolves a write only once the destination holds it: every reading read back, once', async () => {
+      const h = await harness();
+      const site = h.site;
+      const batches = ['a', 'b', 'c'].flatMap((inst) => [1, 4, 7, 10].map((seq) => batchOf(site, inst, seq)));
+      await Promise.all(batches.map((b) => h.sink.write(b)));
+      expect(h.sink.connected()).toBe(true);
+      for (const inst of ['a', 'b', 'c']) await expectStored(h, inst, Array.from({ length: 12 }, (_, i) => i + 1));
+    });
+
+    it('rejects a write while the destination is down, resolves none, and takes the batch once it is back', async () => {
+      const h = await harness();
+      const site = h.site;
+      const first = batchOf(site, 'x', 1);
+      await h.sink.write(first);
+      await destination.down();
+      const whileDown = batchOf(site, 'x', 4);
+      const outcome = await settled(h.sink.write(whileDown), REJECT_BOUND_MS);
+      expect(outcome.state, 'a write to a down destination').toBe('rejected');
+      expect(h.sink.connected()).toBe(false);
+      await destination.up();
+      await writeUntilTaken(h.sink, whileDown);
+      expect(h.sink.connected()).toBe(true);
+      await expectStored(h, 'x', [...seqsOf(first), ...seqsOf(whileDown)]);
+    }, 90_000);
+
+    it('rejects a batch the destination refuses with RejectedBatchError, and takes the next one', async () => {
+      const h = await harness();
+      const refused = await h.refusedBatch();
+      const outcome = await settled(h.sink.write(refused), REJECT_BOUND_MS);
+      expect(outcome.state).toBe('rejected');
+      if (outcome.state === 'rejected') expect(outcome.err, String(outcome.err)).toBeInstanceOf(RejectedBatchError);
+      const next = batchOf(refused.site, 'after-refusal', 1);
+      await h.sink.write(next);
+      await expectStored(h, 'after-refusal', seqsOf(next));
+      expect(await h.stored(refused.instrument)).toEqual([]);
+    });
+
+    it(`stop() returns within ${STOP_BOUND_MS} ms while the destination is down, with a write outstanding`, async () => {
+      const h = await harness();
+      const site = h.site;
+      await h.sink.write(batchOf(site, 'y', 1));
+      await destination.down();
+      h.sink.write(batchOf(site, 'y', 4)).catch(() => undefined);
+      const t0 = Date.now();
+      const outcome = await settled(h.sink.stop(), STOP_BOUND_MS + 1000);
+      open.splice(0);
+      expect(outcome.state).toBe('resolved');
+      expect(Date.now() - t0).toBeLessThanOrEqual(STOP_BOUND_MS);
+    }, 60_000);
+
+    it(`start() with the destination down resolves within ${START_BOUND_MS} ms, and the sink delivers once it is back`, async () => {
+      const h = await harness(false);
+      await destination.down();
+      const t0 = Date.now();
+      const outcome = await settled(h.sink.start(), START_BOUND_MS + 2000);
+      open.at(-1)!.started = true;
+      expect(outcome.state, 'start() with the destination down').toBe('resolved');
+      expect(Date.now() - t0).toBeLessThanOrEqual(START_BOUND_MS + 500);
+      expect(h.sink.connected()).toBe(false);
+      await destination.up();
+      const site = h.site;
+      const batch = batchOf(site, 'late', 1);
+      await writeUntilTaken(h.sink, batch);
+      await expectStored(h, 'late', seqsOf(batch));
+    }, 90_000);
+  });
+}
+
+for (const impl of IMPLEMENTATIONS) sinkConformance(impl);
