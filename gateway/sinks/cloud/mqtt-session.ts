@@ -4,6 +4,7 @@ import type { CloudConfig } from './cloud-config.js';
 import { explainConnectError, type TlsMaterial } from './tls-files.js';
 import type { UplinkMessage } from './uplink-format.js';
 import { MQTT_CLIENT_DEFAULTS } from '../mqtt/client-defaults.js';
+import { checkPacketSize } from '../mqtt/packet-size.js';
 
 export interface MqttSessionOptions {
   cloud: CloudConfig;
@@ -54,10 +55,15 @@ export class MqttSession {
     while (!this.isReady && this.closes === 0 && Date.now() < deadline && !this.stopping) await new Promise((r) => setTimeout(r, 25));
   }
 
-  /** Resolves on the broker's PUBACK; rejects at once when not connected. */
+  /** Resolves on the broker's PUBACK; rejects at once when not connected or larger than the broker takes. */
   publish(msg: UplinkMessage): Promise<void> {
     const client = this.client;
     if (!client || !this.isReady) return Promise.reject(new Error(this.lastError ?? `not connected to ${this.o.cloud.url}`));
+    try {
+      checkPacketSize(client, msg.topic, msg.payload);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.send(client, msg);
   }
 

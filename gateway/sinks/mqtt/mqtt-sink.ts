@@ -10,6 +10,7 @@ import { dataTopic, eventTopic, gatewaySeqsTopic, gatewayStateTopic, gatewayStat
 import { parseResendRequest, type LastSeqs, type ResendRequest, type ResendResult } from '../../repair/repair-messages.js';
 import { VERSION } from '../../version.js';
 import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
+import { checkPacketSize } from './packet-size.js';
 import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
 
 /** A calibration event nobody received is offered again after this, doubling up to the maximum. */
@@ -97,11 +98,13 @@ export class MqttSink implements Sink {
   async write(batch: ReadingBatch): Promise<void> {
     const client = this.client;
     if (!client) throw new Error('mqtt sink not started');
+    const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
+    const payload = serialiseBatch(batch, this.opts.gateway);
+    checkPacketSize(client, topic, payload);
     const wait = this.limit.acquire();
     if (wait) await wait;
-    const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
     try {
-      const sent = await client.publishAsync(topic, serialiseBatch(batch, this.opts.gateway), { qos: this.opts.mqtt.qos });
+      const sent = await client.publishAsync(topic, payload, { qos: this.opts.mqtt.qos });
       // Delivered means a subscriber (the ingest) has it: a broker without one drops it at once.
       if (this.requireSubscribers && this.reasons?.reachedNobody(sent?.messageId)) {
         this.noSubscribers++;
