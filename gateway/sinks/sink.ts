@@ -26,9 +26,19 @@ export interface InstrumentState extends DeviceStatus {
 }
 
 /**
- * A destination for readings. write() resolves only once the destination acknowledged the batch
- * (MQTT PUBACK, InfluxDB 204), so a durable spool can advance its cursor on resolution; it
- * rejects when the batch was not taken, and the caller decides whether to retry.
+ * A destination for readings. Every implementation keeps this contract, checked against each on
+ * its real destination by test/integration/sink-conformance.test.ts:
+ * - write() resolves only once the destination acknowledged the batch (MQTT PUBACK, InfluxDB 204,
+ *   HTTP 2xx), so a durable spool can advance its cursor on resolution.
+ * - write() rejects when the batch was not taken: with RejectedBatchError when the destination
+ *   refuses the batch itself (retrying cannot help: the spool drops and counts it), RetryLaterError
+ *   when it asked for a pause, any other error otherwise (the spool keeps it and retries).
+ * - While the destination is down, write() rejects within 5 s instead of queueing in memory (the
+ *   spool holds the batch), and connected() is false. A write already sent when the connection
+ *   dropped may instead resolve once the destination acknowledges it after its return.
+ * - start() waits at most 5 s for a down destination and does not throw for it: the sink connects
+ *   once it is back. It throws only for what no retry fixes (e.g. an unreadable certificate).
+ * - stop() returns within 5 s, whatever the destination does.
  */
 export interface Sink {
   readonly name: string;

@@ -98,6 +98,8 @@ export class MqttSink implements Sink {
   async write(batch: ReadingBatch): Promise<void> {
     const client = this.client;
     if (!client) throw new Error('mqtt sink not started');
+    // Not queued in mqtt.js while the broker is away: the spool holds the batch and retries (Sink contract).
+    if (!client.connected) throw new Error(`not connected to the broker at ${this.opts.mqtt.url}`);
     const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
     const payload = serialiseBatch(batch, this.opts.gateway);
     checkPacketSize(client, topic, payload);
