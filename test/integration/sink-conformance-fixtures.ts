@@ -43,7 +43,8 @@ export interface Harness {
 export interface Implementation {
   name: string;
   destination(): Promise<Destination>;
-  harness(): Promise<Harness>;
+  /** `port`: point the sink at this port of 127.0.0.1 instead (the destination still reads back). */
+  harness(port?: number): Promise<Harness>;
 }
 
 const cal = Object.freeze({ status: 'valid' as const, certificate: 'CONF-1', due: '2030-01-01', daysToDue: 1000, traceable: true });
@@ -70,13 +71,13 @@ function mqttImplementation(): Implementation {
       broker = await restartableMosquitto({ persistence: false, extraConfig: ['max_packet_size 4096'] });
       return asDestination(broker);
     },
-    async harness() {
+    async harness(port) {
       const site = uniqueName('site');
       const prefix = uniqueName('mg');
       const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
       const sink = new MqttSink({
         site, gateway: 'gw', instruments: [], log,
-        mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 64, clientId: uniqueName('conf-mqtt') },
+        mqtt: { url: port ? `mqtt://127.0.0.1:${port}` : broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 64, clientId: uniqueName('conf-mqtt') },
       });
       return {
         sink, site, stored: (i) => Promise.resolve(reader.seqs(i)),
@@ -96,12 +97,12 @@ function cloudMqttImplementation(): Implementation {
       broker = await restartableMosquitto({ persistence: false, extraConfig: ['max_packet_size 4096'] });
       return asDestination(broker);
     },
-    async harness() {
+    async harness(port) {
       const site = uniqueName('site');
       const prefix = uniqueName('cloud');
       const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
       const cloud: CloudConfig = {
-        enabled: true, url: broker.url, format: 'json', topicPrefix: prefix, inOrder: true, maxInFlight: 64,
+        enabled: true, url: port ? `mqtt://127.0.0.1:${port}` : broker.url, format: 'json', topicPrefix: prefix, inOrder: true, maxInFlight: 64,
         batchMaxReadings: 5000, timeoutMs: 2000,
       };
       const sink = new MqttUplink({
@@ -126,11 +127,11 @@ function influxImplementation(): Implementation {
       influx = await restartableInfluxDB();
       return asDestination(influx);
     },
-    async harness() {
+    async harness(port) {
       const database = uniqueName('conf');
       const site = uniqueName('site');
       const sink = new InfluxSink(
-        { url: influx.url, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 200, writeConcurrency: 2 },
+        { url: port ? `http://127.0.0.1:${port}` : influx.url, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 200, writeConcurrency: 2 },
         { enabled: true, maxInFlight: 64, lingerMs: 0, inOrder: false }, log, 'gw',
       );
       return {
@@ -188,10 +189,10 @@ function cloudHttpsImplementation(): Implementation {
         },
       };
     },
-    async harness() {
+    async harness(sinkPort) {
       const site = uniqueName('site');
       const cloud: CloudConfig = {
-        enabled: true, url: `https://127.0.0.1:${port}/platform/v1`, token: TOKEN, ca: certs.ca, format: 'json',
+        enabled: true, url: `https://127.0.0.1:${sinkPort ?? port}/platform/v1`, token: TOKEN, ca: certs.ca, format: 'json',
         topicPrefix: 'metrogate', inOrder: true, maxInFlight: 64, batchMaxReadings: 5000, timeoutMs: 2000,
       };
       const sink = new HttpsUplink({ cloud, site, gateway: 'gw', roster: roster(site), log });

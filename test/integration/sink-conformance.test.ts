@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
@@ -34,6 +35,25 @@ async function writeUntilTaken(sink: Sink, batch: ReadingBatch, timeoutMs = 30_0
   throw new Error(`${sink.name}: the batch was not taken within ${timeoutMs} ms; last error: ${String(last)}`);
 }
 
+/** A destination that hangs: it takes TCP connections and never answers (a wedged server, a stalled link). */
+async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('blackhole: no port');
+  return {
+    port: address.port,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
 const seqsOf = (b: ReadingBatch) => b.readings.map((r) => r.seq);
 
 /**
@@ -58,8 +78,8 @@ function sinkConformance(impl: Implementation): void {
       await destination?.dispose();
     }, 30_000);
 
-    const harness = async (start = true): Promise<Harness> => {
-      const h = await impl.harness();
+    const harness = async (start = true, port?: number): Promise<Harness> => {
+      const h = await impl.harness(port);
       const o = { h, started: false };
       open.push(o);
       if (start) {
@@ -120,6 +140,27 @@ function sinkConformance(impl: Implementation): void {
       open.splice(0);
       expect(outcome.state).toBe('resolved');
       expect(Date.now() - t0).toBeLessThanOrEqual(STOP_BOUND_MS);
+    }, 60_000);
+
+    it(`start() and stop() are bounded while the destination hangs (takes connections, never answers)`, async () => {
+      const hole = await blackhole();
+      try {
+        const h = await harness(false, hole.port);
+        const started = await settled(h.sink.start(), START_BOUND_MS + 2000);
+        open.at(-1)!.started = true;
+        expect(started.state, 'start() against a hanging destination').not.toBe('pending');
+        const write = h.sink.write(batchOf(h.site, 'z', 1));
+        write.catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200)); // the write is on its way to the hanging server
+        const t0 = Date.now();
+        const stopped = await settled(h.sink.stop(), STOP_BOUND_MS + 1000);
+        open.splice(0);
+        expect(stopped.state, 'stop() against a hanging destination').toBe('resolved');
+        expect(Date.now() - t0).toBeLessThanOrEqual(STOP_BOUND_MS);
+        expect((await settled(write, 1000)).state, 'a write outstanding at stop() is settled').not.toBe('pending');
+      } finally {
+        await hole.close();
+      }
     }, 60_000);
 
     it(`start() with the destination down resolves within ${START_BOUND_MS} ms, and the sink delivers once it is back`, async () => {
