@@ -28,6 +28,8 @@ export class BatchCoalescer {
   private queue: PendingBatch[] = [];
   private queuedLines = 0;
   private readonly sending = new Set<Promise<void>>();
+  /** The batches of the requests under way, for abandon(). */
+  private readonly sendingGroups = new Set<PendingBatch[]>();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
 
@@ -50,6 +52,19 @@ export class BatchCoalescer {
     }
   }
 
+  /**
+   * Rejects every batch not yet settled, queued or under way (stop() while InfluxDB hangs): the
+   * spool keeps them for the next start. An answer that still comes finds them settled.
+   */
+  abandon(err: Error): void {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const b of this.queue.splice(0)) b.reject(err);
+    this.queuedLines = 0;
+    for (const group of this.sendingGroups) for (const b of group) b.reject(err);
+  }
+
   private schedule(): void {
     if (this.closing || this.queuedLines >= this.opts.batchSize || this.opts.lingerMs === 0) this.send();
     else this.timer ??= setTimeout(() => this.send(), this.opts.lingerMs);
@@ -65,9 +80,11 @@ export class BatchCoalescer {
         for (const b of group) b.reject(err instanceof Error ? err : new Error(String(err)));
       }).finally(() => {
         this.sending.delete(sent);
+        this.sendingGroups.delete(group);
         if (this.queue.length > 0) this.schedule();
       });
       this.sending.add(sent);
+      this.sendingGroups.add(group);
     }
   }
 

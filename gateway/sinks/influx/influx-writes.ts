@@ -10,6 +10,9 @@ import { BatchCoalescer } from './batch-coalescer.js';
 import { deliverGroup } from './deliver-group.js';
 import type { InfluxSinkConfig } from './influx-sink-config.js';
 
+/** How long stop() waits for requests under way (the Sink contract allows 5 s in all). */
+const STOP_WAIT_MS = 4000;
+
 /**
  * The InfluxDB side of the direct sink: renders a batch with the ingest's renderer (the same
  * points, whichever path wrote them), gathers batches into requests and tracks whether InfluxDB
@@ -59,8 +62,13 @@ export class InfluxWrites {
     return this.answering;
   }
 
+  /** Waits up to STOP_WAIT_MS for InfluxDB's answers; a hanging InfluxDB must not hold the shutdown. */
   async stop(): Promise<void> {
-    await this.coalescer.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_WAIT_MS)));
+    const timedOut = await Promise.race([this.coalescer.flush().then(() => false), gaveUp]);
+    clearTimeout(timer);
+    if (timedOut) this.coalescer.abandon(new Error(`InfluxDB did not answer within ${STOP_WAIT_MS} ms of the stop; the readings stay in the spool`));
     this.writer.close();
   }
 
