@@ -56,7 +56,7 @@ export class ModbusTcpLink {
   /** `unitId`: another unit behind the same endpoint (a gateway), for `metrogate scan`. */
   async read(fn: RegisterFunction, address: number, count: number, unitId?: number): Promise<ReadResult> {
     const c = this.client;
-    if (!c || !c.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
+    if (!c?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
     if (unitId !== undefined) c.setID(unitId);
     switch (fn) {
       case 'coil':

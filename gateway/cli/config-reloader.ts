@@ -12,7 +12,7 @@ export class ConfigReloader {
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
-  private readonly onHup = () => this.trigger('SIGHUP');
+  private readonly onHup = (): void => void this.trigger('SIGHUP');
 
   constructor(
     private readonly file: string,
@@ -26,7 +26,7 @@ export class ConfigReloader {
       // Editors replace files (rename) as often as they write them: watch, and debounce bursts.
       this.watcher = watch(this.file, () => {
         if (this.debounce) clearTimeout(this.debounce);
-        this.debounce = setTimeout(() => this.trigger('file changed'), 300);
+        this.debounce = setTimeout(() => void this.trigger('file changed'), 300);
       });
     }
   }

@@ -9,7 +9,6 @@ import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import type { OpcuaAuthConfig, OpcuaSecurityConfig } from '../../drivers/opcua/config.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
 import { channelsFor, profileByName, startOpcuaSimulator, trustSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
-import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
 
 const PASSWORD = 'correct-horse-battery';
