@@ -82,6 +82,7 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
     const record = ['comparison', 'record', '--config', configFile, '--comparison', 'PT-2026-BATH', '--artefact', 'SPRT 5187',
       '--instrument', 'bath-01', '--channel', 'temperature', '--nominal', '25', '--from', from.toISOString(), '--to', to.toISOString(),
       '--lab', 'lab-A', '--out', tmp];
+    let written: ComparisonResult | undefined;
     try {
       // The platform unreachable: the result is written, not sent, exit 1; sent later with `comparison send`.
       writeFileSync(configFile, siteConfig('mqtt://127.0.0.1:1'));
@@ -89,7 +90,7 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
       expect(offline.code, offline.stdout + offline.stderr).toBe(1);
       expect(offline.stderr).toMatch(/not sent: /);
       const file = join(tmp, 'PT-2026-BATH_lab-A_25.json');
-      const written = JSON.parse(readFileSync(file, 'utf8')) as ComparisonResult;
+      written = JSON.parse(readFileSync(file, 'utf8')) as ComparisonResult;
       expect(received).toHaveLength(0);
 
       writeFileSync(configFile, siteConfig(inject('mqttUrl')));
@@ -101,6 +102,8 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
       await platform.endAsync();
     }
     const result = received[0]!;
+    // What the platform holds is the laboratory's own record, byte for byte in meaning.
+    expect(result).toEqual(written);
     const validate = contractValidators().get('comparison-result.v1.json')!;
     expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
 
