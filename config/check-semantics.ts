@@ -9,6 +9,7 @@ import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
 import { recordFromConfig } from '../gateway/calibration/record-from-config.js';
 import { validateRecord } from '../gateway/calibration/validate-record.js';
 import { quantityProblem } from '../gateway/contract/quantities.js';
+import { checkCharacteristics } from '../gateway/calibration/characteristic/check-characteristics.js';
 import { checkConnections } from './check-connections.js';
 import { checkApiConfig } from '../gateway/api/check-api-config.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
@@ -76,6 +77,7 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     if (inst.protocol === 'modbus-tcp' || isRtu(inst)) problems.push(...checkModbusChannels(inst, ['instruments', i]));
     else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
     problems.push(...checkQuantities(inst.channels, ['instruments', i]));
+    problems.push(...checkCharacteristics(inst.channels, ['instruments', i]));
     if (inst.calibration) {
       const at = ['instruments', i, 'calibration'];
       const dates = checkCalibration(inst.calibration, at);

@@ -1,5 +1,6 @@
 /** Schema pieces every section shares. */
 import { Type } from '@sinclair/typebox';
+import { CharacteristicSchema } from '../gateway/calibration/characteristic/characteristic-config.js';
 
 export const Id = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
@@ -44,4 +45,6 @@ export const channelIdentity = {
   id: Id,
   quantity: Type.String({ minLength: 1, pattern: PLAIN_TEXT, description: `what is measured, e.g. temperature, pressure, mass: ${PLAIN_TEXT_DESCRIPTION}` }),
   unit: Type.String({ default: '', pattern: PLAIN_TEXT, description: `unit after scaling, e.g. °C, kPa, g, V: ${PLAIN_TEXT_DESCRIPTION}` }),
+  /** A sensor read in another quantity (Ω, mV, mA): the device's value becomes `raw`, the measurand `value`. */
+  characteristic: Type.Optional(CharacteristicSchema),
 };

@@ -24,6 +24,7 @@ export const ModbusChannelSchema = Type.Object(
     offset: Type.Number({ default: 0 }),
     quantity: channelIdentity.quantity,
     unit: channelIdentity.unit,
+    characteristic: channelIdentity.characteristic,
   },
   { additionalProperties: false },
 );

@@ -44,6 +44,7 @@ export const OpcuaChannelSchema = Type.Object(
     deadband: Type.Optional(monitoring.deadband),
     quantity: channelIdentity.quantity,
     unit: channelIdentity.unit,
+    characteristic: channelIdentity.characteristic,
   },
   { additionalProperties: false },
 );

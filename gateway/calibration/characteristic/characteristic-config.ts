@@ -10,7 +10,8 @@ export const CharacteristicSchema = Type.Union(
     Type.Object(
       {
         type: Type.Literal('cvd', { description: 'IEC 60751 platinum resistance thermometer, Callendar–Van Dusen' }),
-        sensorUnit: Type.Literal('Ω', { default: 'Ω' }),
+        // No schema default: ajv ignores defaults inside a union (anyOf); the code reads Ω.
+        sensorUnit: Type.Optional(Type.Literal('Ω', { description: 'Ω (the only one)' })),
         R0: Type.Number({ exclusiveMinimum: 0, description: 'resistance at 0 °C, Ω' }),
         A: Finite('A, 1/°C (IEC 60751: 3.9083e-3)'),
         B: Finite('B, 1/°C² (IEC 60751: -5.775e-7)'),
@@ -22,7 +23,7 @@ export const CharacteristicSchema = Type.Union(
       {
         type: Type.Literal('thermocouple', { description: 'IEC 60584 reference function' }),
         thermocouple: Type.Union(THERMOCOUPLE_TYPES.map((t) => Type.Literal(t))),
-        sensorUnit: Type.Union([Type.Literal('mV'), Type.Literal('µV'), Type.Literal('V')], { default: 'mV' }),
+        sensorUnit: Type.Optional(Type.Union([Type.Literal('mV'), Type.Literal('µV'), Type.Literal('V')], { description: 'mV, µV or V; default mV' })),
         coldJunction: Type.Union([
           Type.Object({ channel: Type.String({ minLength: 1, description: 'a channel of the same instrument, in °C' }) }, { additionalProperties: false }),
           Type.Object({ temperature: Type.Number({ description: 'a fixed reference junction, °C (0: ice point)' }) }, { additionalProperties: false }),

@@ -48,13 +48,14 @@ function cvd(k: CvdCoefficients): Characteristic {
 }
 
 function thermocouple(c: Extract<CharacteristicConfig, { type: 'thermocouple' }>): Characteristic {
-  const scale = MV_PER[c.sensorUnit]!;
+  const unit = c.sensorUnit ?? 'mV';
+  const scale = MV_PER[unit]!;
   const cj = c.coldJunction;
   const junction = (given: number | undefined): number => ('temperature' in cj ? cj.temperature : (given ?? NaN));
   // The measuring junction sees E(t) − E(t_cj): add the cold junction's emf back, then invert.
   const temperature = (e: number, t0: number): number => guard(() => thermocoupleTemperature(c.thermocouple, e * scale + thermocoupleEmf(c.thermocouple, t0)));
   return {
-    sensorUnit: c.sensorUnit,
+    sensorUnit: unit,
     coldJunctionChannel: 'channel' in cj ? cj.channel : undefined,
     measurand: (e, given) => temperature(e, junction(given)),
     sensitivity: (e, given) => guard(() => scale / thermocoupleSeebeck(c.thermocouple, temperature(e, junction(given)))),
