@@ -96,11 +96,9 @@ export class Pipeline implements DriverOutput {
     if (!counters) throw new Error(`readings from unknown instrument ${instrument}`);
     const calibration = this.calibration;
     const base = this.seqBase.get(instrument) ?? 0;
-    for (const r of readings) {
-      r.seq += base;
-      calibration.tag(r);
-      if (r.quality !== 'good') counters.notGood++;
-    }
+    for (const r of readings) r.seq += base;
+    calibration.tagBatch(instrument, readings);
+    for (const r of readings) if (r.quality !== 'good') counters.notGood++;
     counters.polled += readings.length;
     if (readings.length > 0) this.lastSeq.set(instrument, readings[readings.length - 1]!.seq);
     const batch: ReadingBatch = { site: this.site, instrument, readings };

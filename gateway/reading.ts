@@ -53,12 +53,18 @@ export interface Reading {
   seq: number;
   /** As decoded, after register scaling; null when quality is bad and nothing was read. */
   raw: ReadingValue;
+  /**
+   * The unit of `raw` when the channel's sensor is read in another quantity than the measurand
+   * (a PRT in Ω, a thermocouple in mV, a transmitter in mA: the channel's `characteristic`);
+   * absent when raw is in `unit`.
+   */
+  rawUnit?: string;
   /** After calibration correction. */
   value: ReadingValue;
   quality: Quality;
   /** Why quality is not good: `timeout`, `exception:2 (illegal data address)`, `disconnected`, ... */
   reason?: string;
-  /** Combined standard uncertainty, in `unit`. */
+  /** Combined standard uncertainty, in `unit` (of the measurand, also when raw is in `rawUnit`). */
   u?: number;
   /** Coverage factor: expanded uncertainty U = k·u. */
   k?: number;

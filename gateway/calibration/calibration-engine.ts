@@ -11,6 +11,8 @@ import { asFoundFailed, asLeftFailed, buildTimeline, orderRecords, type DueSoonP
 import { assertValidRecord, validateRecord } from './validate-record.js';
 import { localMidnight } from './calendar.js';
 import { summariseInstrument, type ChannelCalStatus } from './instrument-summary.js';
+import type { Characteristic } from './characteristic/characteristic.js';
+import { SensorCharacteristics } from './characteristic/sensor-conversion.js';
 
 export interface EngineOptions {
   site: string;
@@ -50,9 +52,12 @@ export class CalibrationEngine implements CalibrationService {
   private readonly listeners = new Set<CalEventListener>();
   private readonly applied = new Set<(instrument: string) => void>();
   private readonly now: () => number;
+  /** The channels' sensor characteristics: raw in Ω, mV or mA turned into the measurand before tagging. */
+  private readonly characteristics: SensorCharacteristics;
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
+    this.characteristics = new SensorCharacteristics(opts.instruments);
     for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     this.allRecords.push(...(opts.records ?? []));
     for (const inst of opts.instruments) {
@@ -68,6 +73,7 @@ export class CalibrationEngine implements CalibrationService {
    */
   setInstruments(instruments: readonly InstrumentConfig[]): void {
     const ids = new Set(instruments.map((i) => i.id));
+    this.characteristics.setInstruments(instruments);
     for (const id of [...this.instruments.keys()]) if (!ids.has(id)) this.instruments.delete(id);
     for (let i = this.allRecords.length - 1; i >= 0; i--) if (this.allRecords[i]!.source === 'config') this.allRecords.splice(i, 1);
     for (const inst of instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
@@ -135,13 +141,21 @@ export class CalibrationEngine implements CalibrationService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Hot path: tags, corrects and sets u/k of one reading, in place. */
-  tag(r: Reading): void {
+  /** Hot path: one instrument's batch through its sensor characteristics, then tagged (tag()), in place. */
+  tagBatch(instrument: string, readings: readonly Reading[]): void {
+    this.characteristics.convertAndTag(instrument, readings, (r, c) => this.tag(r, c));
+  }
+
+  /**
+   * Hot path: tags, corrects and sets u/k of one reading, in place. A reading of a channel with a
+   * sensor characteristic comes through tagBatch, which converted it and passes the characteristic.
+   */
+  tag(r: Reading, characteristic?: Characteristic): void {
     const inst = this.instruments.get(r.instrument);
     if (!inst) return;
     const own = inst.channels.size > 0 ? inst.channels.get(r.channel) : undefined;
     const cal = own ?? inst.whole;
-    cal.apply(r);
+    cal.apply(r, characteristic);
     this.noteStatus(inst, own && inst.ownRecords.has(r.channel) ? r.channel : '', r.cal, cal, r.ts);
   }
 

@@ -1,4 +1,5 @@
 import type { CalStatus, CalTag, Reading } from '../reading.js';
+import type { Characteristic } from './characteristic/characteristic.js';
 import { calendarDaysBetween, localMidnight, startOfLocalDay, startOfNextLocalDay } from './calendar.js';
 import { mpeAt } from './decision.js';
 import { certificateUAtLast, errorAt, prepareTable, type PreparedTable } from './error-table.js';
@@ -18,6 +19,7 @@ export const NOT_TRACEABLE = {
   notANumber: 'not a number',
   notNumeric: 'not a numeric measurement (a flag or a text): no calibration covers it',
   noScope: 'the record states neither a validity range nor an error table',
+  outsideCharacteristic: 'the corrected indication is outside the sensor characteristic',
 } as const;
 
 /** A manual status (quarantine, out of service) in force from `since` on. */
@@ -51,8 +53,10 @@ interface Prepared {
   /** Neither a range nor a table: nothing says what the record covers. */
   noScope: boolean;
   limitedTo: { min: number; max: number }[] | null;
-  /** Sum of squares of the components that do not depend on the value: resolution and extras. */
-  fixedU2: number;
+  /** Sum of squares of the record's components that do not depend on the value (resolution, extras), in the record's unit. */
+  recordU2: number;
+  /** Sum of squares of the budget's components (resolution, components), in the channel's unit. */
+  budgetU2: number;
   hasFixedU: boolean;
   /** Drift, standard uncertainty per ms since `calibratedAt` (0: none). */
   driftPerMs: number;
@@ -61,8 +65,11 @@ interface Prepared {
 
 function prepare(r: CalibrationRecord, budget: ChannelBudget | undefined): Prepared {
   const table = prepareTable(r.errorTable);
-  const resolution = budget?.resolution ?? r.resolution;
-  const fixedU = [...(resolution ? [resolutionU(resolution)] : []), ...(r.extraUncertainty ?? []).map((c) => c.u), ...(budget?.components ?? []).map((c) => c.u)];
+  // The budget's resolution replaces the record's; the two are kept apart because a record in the
+  // sensor quantity (Ω) is in another unit than the budget (always the channel's).
+  const recordU = [...(budget?.resolution === undefined && r.resolution ? [resolutionU(r.resolution)] : []), ...(r.extraUncertainty ?? []).map((c) => c.u)];
+  const budgetU = [...(budget?.resolution ? [resolutionU(budget.resolution)] : []), ...(budget?.components ?? []).map((c) => c.u)];
+  const sumSquares = (xs: number[]) => xs.reduce((sum, u) => sum + u * u, 0);
   const refs = r.errorTable.map((p) => p.reference);
   return {
     unit: r.unit,
@@ -74,8 +81,9 @@ function prepare(r: CalibrationRecord, budget: ChannelBudget | undefined): Prepa
     max: Math.max(r.range?.max ?? -Infinity, ...refs),
     noScope: !r.range && refs.length === 0,
     limitedTo: r.limitedTo?.length ? r.limitedTo : null,
-    fixedU2: fixedU.reduce((sum, u) => sum + u * u, 0),
-    hasFixedU: fixedU.length > 0,
+    recordU2: sumSquares(recordU),
+    budgetU2: sumSquares(budgetU),
+    hasFixedU: recordU.length + budgetU.length > 0,
     driftPerMs: (budget?.driftPerYear ?? 0) / YEAR_MS,
     calibratedAt: localMidnight(r.calibrated),
   };
@@ -125,24 +133,39 @@ export class ChannelCalibration {
     return this.segment!;
   }
 
-  /** Tags, corrects and sets the uncertainty of one reading, in place. */
-  apply(r: Reading): void {
+  /**
+   * Tags, corrects and sets the uncertainty of one reading, in place. `characteristic`: the
+   * channel's sensor characteristic, whose measurand the sensor conversion already put in `value`.
+   *
+   * Which quantity the correction works in follows what the certificate calibrated:
+   * - a record in the channel's unit (°C) calibrated the sensor against reference temperatures
+   *   (an imported PRT certificate, whose Ω indications the importer turned into the
+   *   characteristic's °C): its indication is the measurand, `value` before correction, never raw;
+   * - a record in the sensor quantity (Ω) calibrated the readout as an ohmmeter against reference
+   *   resistors: the error is the readout's, so raw is corrected in Ω first and only the corrected
+   *   resistance goes through the characteristic; its U (and resolution, extras, MPE), stated in
+   *   Ω, enters u multiplied by the sensitivity |dT/dR| at that resistance (GUM 5.1.3).
+   * Correcting the other way round would apply an ohmmeter's error to a temperature (or a
+   * sensor's temperature deviation to a resistance): wrong by the slope, 0.39 Ω/°C for a Pt100.
+   */
+  apply(r: Reading, characteristic?: Characteristic): void {
     const tag = this.tagAt(r.ts);
-    const raw = r.raw;
     const p = this.prepared;
-    if (p === null || r.quality === 'bad' || raw === null) {
+    const inSensorQuantity = characteristic !== undefined && p !== null && p.unit === characteristic.sensorUnit && p.unit !== r.unit;
+    const indication = characteristic === undefined || inSensorQuantity ? r.raw : r.value;
+    if (p === null || r.quality === 'bad' || indication === null) {
       r.cal = tag;
       return;
     }
-    if (typeof raw !== 'number') {
+    if (typeof indication !== 'number') {
       r.cal = this.out(NOT_TRACEABLE.notNumeric);
       return;
     }
-    if (r.unit !== p.unit) {
+    if (r.unit !== p.unit && !inSensorQuantity) {
       r.cal = this.outOfUnit(r.unit, p.unit);
       return;
     }
-    if (!Number.isFinite(raw)) {
+    if (!Number.isFinite(indication)) {
       r.cal = this.out(NOT_TRACEABLE.notANumber);
       return;
     }
@@ -150,34 +173,42 @@ export class ChannelCalibration {
       r.cal = this.out(NOT_TRACEABLE.noScope);
       return;
     }
-    // The validity range is the measurand's: compared with the corrected value, not the indication.
-    const value = p.table !== null && p.verificationMpe === null ? raw - errorAt(p.table, raw) : raw;
-    if (value < p.min || value > p.max) {
+    // The validity range is the measurand's (of the record's quantity): compared with the corrected value, not the indication.
+    const corrected = p.table !== null && p.verificationMpe === null ? indication - errorAt(p.table, indication) : indication;
+    if (corrected < p.min || corrected > p.max) {
       r.cal = this.out(NOT_TRACEABLE.outsideRange);
       return;
     }
-    if (p.limitedTo !== null && !p.limitedTo.some((l) => value >= l.min && value <= l.max)) {
+    if (p.limitedTo !== null && !p.limitedTo.some((l) => corrected >= l.min && corrected <= l.max)) {
       r.cal = this.out(NOT_TRACEABLE.outsideLimited);
       return;
     }
+    const value = inSensorQuantity ? characteristic.measurand(corrected) : corrected;
+    const c = inSensorQuantity ? Math.abs(characteristic.sensitivity(corrected)) : 1;
+    if (!Number.isFinite(value) || !Number.isFinite(c)) {
+      r.cal = this.out(NOT_TRACEABLE.outsideCharacteristic);
+      return;
+    }
     r.value = value;
-    // Root sum of squares of standard uncertainties (GUM), the fixed ones summed once per record.
-    let u2 = p.fixedU2;
+    // Root sum of squares of standard uncertainties (GUM), the fixed ones summed once per record;
+    // the record's in its own unit, brought into the channel's by the sensitivity c.
+    let recordU2 = p.recordU2;
     let known = p.hasFixedU;
     if (p.verificationMpe !== null) {
-      const m = mpeAt(p.verificationMpe, value) / SQRT3;
-      u2 += m * m;
+      const m = mpeAt(p.verificationMpe, corrected) / SQRT3;
+      recordU2 += m * m;
       known = true;
     } else if (p.table !== null) {
-      // errorAt(raw) located raw in the table just above: the same place gives u.
+      // errorAt(indication) located it in the table just above: the same place gives u.
       const uCert = certificateUAtLast(p.table);
       if (uCert !== uCert) {
         r.cal = this.out(NOT_TRACEABLE.noCertificateU);
         return;
       }
-      u2 += uCert * uCert;
+      recordU2 += uCert * uCert;
       known = true;
     }
+    let u2 = c * c * recordU2 + p.budgetU2;
     if (p.driftPerMs > 0) {
       const d = p.driftPerMs * Math.max(0, r.ts - p.calibratedAt);
       u2 += d * d;

@@ -18,7 +18,7 @@ export interface RenderableBatch {
 /**
  * Renders readings as InfluxDB line protocol, one `reading` point per reading:
  *   <measurement>,cal_status=..,channel=..,instrument=..,quality=..,quantity=..,site=..,unit=..
- *     value=..,raw=..,u=..,k=..,seq=..i,traceable=..,days_to_due=..i,certificate="..",reason="..",cal_reason=".." <ts ms>
+ *     value=..,raw=..,raw_unit="..",u=..,k=..,seq=..i,traceable=..,days_to_due=..i,certificate="..",reason="..",cal_reason=".." <ts ms>
  * Tags are the low-cardinality identity (sorted, as InfluxDB prefers); everything per-reading is a
  * field. Numbers and booleans both go to float fields (true = 1) because InfluxDB 1.x fixes a
  * field's type per measurement and shard: one boolean channel must not make every numeric
@@ -120,6 +120,7 @@ function fields(r: WireReading): string {
   const raw = numeric(r.raw);
   if (value !== null) f += ',value=' + floatField(value);
   if (raw !== null) f += ',raw=' + floatField(raw);
+  if (r.rawUnit !== undefined) f += ',raw_unit=' + stringField(r.rawUnit);
   if (typeof r.value === 'string') f += ',text=' + stringField(r.value);
   if (typeof r.u === 'number' && Number.isFinite(r.u)) f += ',u=' + floatField(r.u);
   if (typeof r.k === 'number' && Number.isFinite(r.k)) f += ',k=' + floatField(r.k);

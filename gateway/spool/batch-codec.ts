@@ -8,13 +8,15 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
  *
  *   cal: [status, certificate, due, daysToDue, traceable, laboratory?]
  *   [1, site, instrument, [cal, ...], [[channel, quantity, unit, ts, seq, raw, value, quality,
- *                                        reason|null, u|null, k|null, calIndex], ...]]
+ *                                        reason|null, u|null, k|null, calIndex, rawUnit?], ...]]
  *
- * Version 1. Non-finite numbers are stored as null, as the wire format sends them.
+ * Version 1. Non-finite numbers are stored as null, as the wire format sends them. rawUnit (a
+ * sensor read in another quantity than the measurand) is left off when absent, so older entries
+ * decode unchanged.
  */
 const CODEC_VERSION = 1;
 
-type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number];
+type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number, string?];
 /**
  * The sixth element is the not-traceable reason, the seventh the certificate's laboratory; each is
  * null or left off when absent (trailing ones left off), so older entries decode unchanged.
@@ -59,7 +61,7 @@ export function encodeBatch(batch: ReadingBatch): string {
     rows +=
       identity.get(r.channel, r.quantity, r.unit) +
       `,${r.ts},${r.seq},${value(r.raw)},${value(r.value)},"${r.quality}"` +
-      `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}]`;
+      `,${r.reason === undefined ? 'null' : JSON.stringify(r.reason)},${num(r.u)},${num(r.k)},${c}${r.rawUnit === undefined ? '' : ',' + str(r.rawUnit)}]`;
   }
   const calText = cals.map((t) => JSON.stringify(storedCal(t))).join(',');
   return `[${CODEC_VERSION},${str(batch.site)},${str(batch.instrument)},[${calText}],[${rows}]]`;
@@ -81,9 +83,10 @@ export function decodeBatch(payload: string): ReadingBatch {
   });
   const readings: Reading[] = new Array<Reading>(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const [channel, quantity, unit, ts, seq, raw, val, quality, reason, u, k, c] = rows[i]!;
+    const [channel, quantity, unit, ts, seq, raw, val, quality, reason, u, k, c, rawUnit] = rows[i]!;
     const r: Reading = { site, instrument, channel, quantity, unit, ts, seq, raw, value: val, quality, cal: cals[c]! };
     if (reason !== null) r.reason = reason;
+    if (rawUnit !== undefined) r.rawUnit = rawUnit;
     if (u !== null) r.u = u;
     if (k !== null) r.k = k;
     readings[i] = r;

@@ -48,6 +48,7 @@ function serialiseReading(r: Reading): string {
   let s =
     identity.get(r.channel, r.quantity, r.unit) +
     `,"ts":${r.ts},"seq":${r.seq},"raw":${value(r.raw)},"value":${value(r.value)},"quality":"${r.quality}"`;
+  if (r.rawUnit !== undefined) s += `,"rawUnit":${JSON.stringify(r.rawUnit)}`;
   if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
   if (r.u !== undefined) s += `,"u":${num(r.u)}`;
   if (r.k !== undefined) s += `,"k":${num(r.k)}`;
@@ -74,6 +75,8 @@ export interface WireReading {
   ts: number;
   seq: number;
   raw: Reading['raw'];
+  /** The unit of raw when it is not `unit` (a sensor read in Ω, mV, mA); absent otherwise. */
+  rawUnit?: string;
   value: Reading['value'];
   quality: Reading['quality'];
   reason?: string;
