@@ -17,6 +17,7 @@ import { formatSignatureReport, recordSignature, signaturePolicy, type Signature
 import { TrustStoreError } from '../calibration/dcc/signature/trust-store.js';
 import { verifyDccSignature, type SignatureReport } from '../calibration/dcc/signature/verify-dcc-signature.js';
 import type { CalibrationRecord } from '../calibration/record.js';
+import type { CharacteristicConfig } from '../calibration/characteristic/characteristic-config.js';
 import { DEFAULT_RECORDS_DIR, planSave, recordsDirOf, RecordStoreError, saveRecord } from '../calibration/record-store.js';
 
 export const DCC_USAGE = `Usage:
@@ -66,6 +67,8 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 interface Target {
   /** The channel's unit; undefined keeps the certificate's own. */
   unit?: string;
+  /** The channel's sensor characteristic: a sensor certificate's Ω / mV / mA are read through it. */
+  characteristic?: CharacteristicConfig;
   channel?: string;
   recordsDir: string;
   /** The config's calibration settings (trust store, requireSignature), when --config is given. */
@@ -102,7 +105,7 @@ function resolveTarget(v: Values, needInstrument: boolean): Target {
     throw err;
   }
   const recordsDir = v['records-dir'] ? resolve(v['records-dir']) : recordsDirOf(config.calibration?.recordsDir, v.config);
-  return { unit: channel.unit, channel: channel.id, recordsDir, settings: config.calibration };
+  return { unit: channel.unit, channel: channel.id, recordsDir, settings: config.calibration, ...(channel.characteristic && { characteristic: channel.characteristic }) };
 }
 
 function readBytes(file: string): Buffer {
@@ -114,9 +117,16 @@ function readBytes(file: string): Buffer {
   }
 }
 
-/** Parses the very bytes whose signature was verified: the file is read once. */
-function parseBytes(bytes: Buffer, unit: string | undefined): ReturnType<typeof parseDcc> {
-  return parseDcc(bytes.toString('utf8'), unit === undefined ? {} : { unit });
+/**
+ * Parses the very bytes whose signature was verified: the file is read once. `show` keeps a
+ * sensor's table without a characteristic (import cannot: it would not know what the Ω mean).
+ */
+function parseBytes(bytes: Buffer, target: Pick<Target, 'unit' | 'characteristic'>, show = false): ReturnType<typeof parseDcc> {
+  return parseDcc(bytes.toString('utf8'), {
+    ...(target.unit !== undefined && { unit: target.unit }),
+    ...(target.characteristic && { characteristic: target.characteristic }),
+    ...(show && { sensorTableOnly: true }),
+  });
 }
 
 function policyOf(v: Values, target: { settings?: Target['settings'] }): SignaturePolicy {
@@ -181,7 +191,7 @@ async function importFiles(files: string[], v: Values): Promise<number> {
       // The certificate's own problems first: a file that is no DCC is named as such.
       const verified = signatures.get(file)!;
       if (verified instanceof DccError) throw verified;
-      const dcc = parseBytes(verified.bytes, target.unit);
+      const dcc = parseBytes(verified.bytes, target);
       const signature = verified.signature;
       if (signature instanceof DccError) throw signature;
       const { record, dueFrom, warnings } = dccToRecord(dcc, { instrument: v.instrument!, channel: target.channel, ...due, sourceFile: resolve(file) });
@@ -254,11 +264,11 @@ async function verify(files: string[], v: Values): Promise<number> {
 async function show(files: string[], v: Values): Promise<number> {
   if (files.length !== 1) throw new UsageError('show takes one FILE.xml');
   if (v.unit !== undefined) checkUnit(v.unit);
-  const target: Pick<Target, 'unit' | 'settings'> = v.config || v.instrument ? resolveTarget(v, false) : { unit: v.unit };
+  const target: Pick<Target, 'unit' | 'settings' | 'characteristic'> = v.config || v.instrument ? resolveTarget(v, false) : { unit: v.unit };
   try {
     const bytes = readBytes(files[0]!);
     const report = await verifyDccSignature(bytes, policyOf(v, target));
-    console.log(formatDcc(parseBytes(bytes, target.unit), files[0]!));
+    console.log(formatDcc(parseBytes(bytes, target, true), files[0]!));
     (report.status === 'refused' ? console.error : console.log)(formatSignatureReport(report));
     return report.status === 'refused' ? 2 : 0;
   } catch (err) {

@@ -131,7 +131,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     expect(res.code).toBe(2);
     expect(res.stdout).toContain(`[1/3] ${PT100}: certificate MT-2026-0318/A`);
     expect(res.stderr).toContain(
-      `[2/3] ${fixture('wrong-units.xml')}: dcc:digitalCalibrationCertificate/dcc:measurementResults/dcc:measurementResult/dcc:results/dcc:result[refType=probeResults]/dcc:data/dcc:list/dcc:quantity[refType=basic_measurementError]: unit \\metre cannot convert to °C`,
+      `[2/3] ${fixture('wrong-units.xml')}: dcc:digitalCalibrationCertificate/dcc:measurementResults/dcc:measurementResult/dcc:results/dcc:result[refType=probeResults]/dcc:data/dcc:list/dcc:quantity[refType=basic_measurementError]: unit m cannot convert to °C`,
     );
     expect(res.stderr).toContain(`[3/3] ${fixture('not-xml.xml')}: not well-formed XML:`);
     expect(res.stderr).toContain('nothing imported: 2 of 3 files cannot be imported');
@@ -201,7 +201,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     expect(ambiguous.stderr).toContain('instrument bath-01 has channels temperature (°C), temperature_k (K): give --channel ID');
     const wrongQuantity = await dcc('import', PT100, '--config', config, '--instrument', 'pressure-01');
     expect(wrongQuantity.code).toBe(2);
-    expect(wrongQuantity.stderr).toContain('unit \\degreecelsius cannot convert to kPa');
+    expect(wrongQuantity.stderr).toContain('unit °C cannot convert to kPa');
     expect(storedFiles()).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import type { ErrorTablePoint } from '../record.js';
 import type { ParsedDcc } from './parse-dcc.js';
 import type { DccTable } from './read-tables.js';
 import { addToDate, parsePeriod } from './to-record.js';
+import { formatSensorTable } from './format-sensor-table.js';
 
 function table(title: string, t: DccTable, unit: string): string[] {
   const limits = (p: ErrorTablePoint) =>
@@ -73,8 +74,10 @@ export function formatDcc(dcc: ParsedDcc, file: string): string {
     `  resolution: ${dcc.resolution !== undefined ? `${dcc.resolution} ${u}` : '-'}`,
     `  traceability: ${dcc.traceability.length === 0 ? '-' : ''}`,
     ...dcc.traceability.map((t) => `    ${t.standard}, certificate ${t.certificate || 'not stated'}`),
-    ...table(dcc.asFound ? 'as-left error table (after adjustment)' : 'error table', dcc.asLeft, u),
-    ...(dcc.asFound ? table('as-found error table (before adjustment)', dcc.asFound, u) : []),
+    ...(dcc.asLeft.sensor ? formatSensorTable(dcc.asFound ? 'as-left sensor table' : 'sensor table', dcc.asLeft.sensor, u) : []),
+    ...(dcc.asLeft.points.length > 0 ? table(dcc.asFound ? 'as-left error table (after adjustment)' : 'error table', dcc.asLeft, u) : []),
+    ...(dcc.asFound?.sensor ? formatSensorTable('as-found sensor table', dcc.asFound.sensor, u) : []),
+    ...(dcc.asFound && dcc.asFound.points.length > 0 ? table('as-found error table (before adjustment)', dcc.asFound, u) : []),
     ...(dcc.warnings.length ? ['  warnings:', ...dcc.warnings.map((w) => `    ${w}`)] : []),
   ];
   return lines.join('\n');

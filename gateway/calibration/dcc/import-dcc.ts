@@ -2,6 +2,7 @@
  * One import of a DCC into a record, shared by `metrogate dcc import` and the API's upload
  * (`POST /api/calibration/dcc`): the same channel choice, the same unit conversion, the same checks.
  */
+import type { CharacteristicConfig } from '../characteristic/characteristic-config.js';
 import type { CalibrationRecord } from '../record.js';
 import { DccError } from './dcc-error.js';
 import { parseDcc } from './parse-dcc.js';
@@ -12,6 +13,8 @@ import { dccToRecord, type ImportedRecord } from './to-record.js';
 export interface TargetChannel {
   id: string;
   unit: string;
+  /** A sensor read in Ω, mV or mA: its certificate's indications are read through this. */
+  characteristic?: CharacteristicConfig;
 }
 
 /** The instrument has no such channel, or no channel a certificate could be converted to. */
@@ -47,7 +50,7 @@ export interface DccImportOptions {
 /** DCC XML text → a record in the channel's unit; throws DccError naming the element that failed. */
 export function recordFromDcc(xml: string, opts: DccImportOptions): ImportedRecord & { record: CalibrationRecord } {
   if (xml.trim() === '') throw new DccError('', 'empty document: expected a DCC XML');
-  const dcc = parseDcc(xml, { unit: opts.channel.unit });
+  const dcc = parseDcc(xml, { unit: opts.channel.unit, ...(opts.channel.characteristic && { characteristic: opts.channel.characteristic }) });
   return dccToRecord(dcc, {
     instrument: opts.instrument,
     channel: opts.channel.id,

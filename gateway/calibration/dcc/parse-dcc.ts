@@ -11,7 +11,7 @@ import {
   optionalDate, readItems, readLaboratory, readRecalibration, readResolution, readStatementConformity,
   readTraceability, readValidityRange, requiredDate, type DccItem, type Recalibration,
 } from './read-admin.js';
-import { findTables, readTable, type DccTable, type TableCandidate } from './read-tables.js';
+import { findTables, readTable, type DccTable, type SensorOptions, type TableCandidate } from './read-tables.js';
 import { firstUnit, readReps, readValues } from './si-values.js';
 import { canConvert, dsiSymbol, parseSymbolUnit, type Unit } from './units.js';
 import { childOf, DCC_NS, dccPath, parseXml, textBlock, type XmlElement } from './xml-tree.js';
@@ -42,7 +42,7 @@ export interface ParsedDcc {
   traceability: TraceabilityLink[];
 }
 
-export interface ParseOptions {
+export interface ParseOptions extends SensorOptions {
   /** The channel's unit symbol (`°C`, `kPa`, `%RH`); values are converted into it. */
   unit?: string;
 }
@@ -130,8 +130,9 @@ export function parseDcc(text: string, opts: ParseOptions = {}): ParsedDcc {
   const asFoundC = pickOne(matching.filter((t) => t.state === 'as-found'), 'as-found', unit);
   if (!asLeftC) throw new DccError(asFoundC!.container.path, 'only as-found (before adjustment) data: no as-left error table to correct readings with');
 
-  const asLeft = readTable(asLeftC, unit);
-  const asFound = asFoundC && readTable(asFoundC, unit);
+  const sensorOpts: SensorOptions = { ...(opts.characteristic && { characteristic: opts.characteristic }), ...(opts.sensorTableOnly && { sensorTableOnly: true }) };
+  const asLeft = readTable(asLeftC, unit, sensorOpts);
+  const asFound = asFoundC && readTable(asFoundC, unit, sensorOpts);
   const out: ParsedDcc = {
     certificate,
     items: readItems(admin),

@@ -9,6 +9,8 @@ import type { Conformity, ErrorTablePoint, Limits } from '../record.js';
 import { DccError } from './dcc-error.js';
 import { perPoint, readValues, type SiValues } from './si-values.js';
 import { clean, type Unit } from './units.js';
+import type { CharacteristicConfig } from '../characteristic/characteristic-config.js';
+import { inSensorQuantity, readSensorTable, type SensorTable } from './read-sensor-table.js';
 import { childOf, childrenOf, DCC_NS, dccPath, descendantsOf, hasRefType, type XmlElement } from './xml-tree.js';
 
 const REFERENCE = new Set(['basic_referenceValue']);
@@ -57,6 +59,15 @@ export interface DccTable {
   mpe?: number;
   /** What the importer could read only in part, for the user (`dcc show`, `dcc import`). */
   warnings: string[];
+  /** A sensor's certificate (indication in Ω, mV, mA): the table as stated, and the CVD fit for Ω. */
+  sensor?: SensorTable;
+}
+
+export interface SensorOptions {
+  /** The channel's characteristic: indications in the sensor quantity are read through it. */
+  characteristic?: CharacteristicConfig;
+  /** `dcc show` without a characteristic: keep the sensor table (and fit) with no error table. */
+  sensorTableOnly?: boolean;
 }
 
 function stateOf(container: XmlElement): TableState | undefined {
@@ -100,8 +111,26 @@ function sameLength(n: number, values: SiValues | undefined, quantity: XmlElemen
   }
 }
 
+/**
+ * A sensor's table (indication in Ω, mV, mA): through the channel's characteristic into an error
+ * table in `unit`; without a characteristic, refused with both units named (or, for `dcc show`,
+ * the sensor table alone).
+ */
+function readSensor(c: TableCandidate, unit: Unit, opts: SensorOptions): DccTable {
+  const { points, sensor } = readSensorTable(c, unit, opts.characteristic);
+  const table: DccTable = { path: c.container.path, state: c.state, points: points ?? [], warnings: [], sensor };
+  if (points === null) {
+    const hint = `the indication is in ${sensor.unit} and the measurand in ${unit.text}: a sensor's certificate imports into a channel with a characteristic (e.g. characteristic: { type: cvd, R0: 100, A: 3.9083e-3, B: -5.775e-7 } for a Pt100)`;
+    if (!opts.sensorTableOnly) throw new DccError(c.indication!.path, hint);
+    table.warnings.push(hint);
+  }
+  if (points?.some((p) => p.U !== undefined)) table.uncertaintyOn = 'indication';
+  return table;
+}
+
 /** Reads a table into `unit`, checking that error = indication − reference where all three are given. */
-export function readTable(c: TableCandidate, unit: Unit): DccTable {
+export function readTable(c: TableCandidate, unit: Unit, opts: SensorOptions = {}): DccTable {
+  if (inSensorQuantity(c.indication, unit)) return finish(c, unit, readSensor(c, unit, opts));
   const ref = readValues(c.reference, unit, 'absolute');
   const ind = c.indication && readValues(c.indication, unit, 'absolute');
   const err = c.error && readValues(c.error, unit, 'difference');
@@ -120,10 +149,16 @@ export function readTable(c: TableCandidate, unit: Unit): DccTable {
     return { reference, indication, error, ...(U !== undefined && { U, k: ks[i] }) };
   });
   const table: DccTable = { path: c.container.path, state: c.state, points, warnings: [] };
+  if (uncertaintyOn) table.uncertaintyOn = uncertaintyOn;
+  return finish(c, unit, table);
+}
+
+/** What every table gets: notes on quantities identified by id, conformity, limits, points without U. */
+function finish(c: TableCandidate, unit: Unit, table: DccTable): DccTable {
+  const points = table.points;
   for (const q of [c.reference, c.indication, c.error]) {
     if (byIdOnly(q)) table.warnings.push(`${q!.path}: identified by id="${q!.attrs['id']}" instead of refType: read as that quantity`);
   }
-  if (uncertaintyOn) table.uncertaintyOn = uncertaintyOn;
   const conformity = tableConformity(c);
   if (conformity) table.conformity = conformity;
   if (c.error) readLimits(c.error, unit, table);

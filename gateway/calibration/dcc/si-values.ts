@@ -6,7 +6,7 @@
  * `si:standardMU[XMLList]`), converted into a target unit.
  */
 import { DccError } from './dcc-error.js';
-import { canConvert, clean, convertAbsolute, convertDifference, parseDsiUnit, sameUnit, type Unit } from './units.js';
+import { canConvert, clean, convertAbsolute, convertDifference, parseDsiUnit, sameUnit, unitLabel, type Unit } from './units.js';
 import { childOf, SI_NS, type XmlElement } from './xml-tree.js';
 
 /** One representation of a quantity, in its own unit. */
@@ -139,7 +139,7 @@ export function readValues(quantity: XmlElement, target: Unit, kind: Kind): SiVa
   const convertible = reps.filter((r) => canConvert(r.unit, target));
   const chosen = convertible.find((r) => sameUnit(r.unit, target)) ?? convertible[0];
   if (!chosen) {
-    throw new DccError(quantity.path, `unit ${reps.map((r) => r.unit.text).join(' / ')} cannot convert to ${target.text}`);
+    throw new DccError(quantity.path, `unit ${reps.map((r) => unitLabel(r.unit)).join(' / ')} cannot convert to ${unitLabel(target)}`);
   }
   const toValue = (v: number) => (kind === 'absolute' ? convertAbsolute(v, chosen.unit, target) : convertDifference(v, chosen.unit, target));
   const withU = chosen.U ? chosen : convertible.find((r) => r.U && r.values.length === chosen.values.length);

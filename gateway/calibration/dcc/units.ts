@@ -124,6 +124,22 @@ export function dsiSymbol(text: string): string {
 
 const sameDims = (a: Dims, b: Dims) => a.every((d, i) => Math.abs(d - b[i]!) < 1e-12);
 
+/**
+ * A unit as a user reads it: the symbol of a D-SI string (`\ohm` → Ω), and for one written in
+ * base units the named unit it equals (`\kilogram\metre\tothe{2}\second\tothe{-3}\ampere\tothe{-2}`
+ * → `kg·m^2·s^-3·A^-2 (Ω)`), never the raw D-SI text.
+ */
+export function unitLabel(u: Unit): string {
+  if (!u.text.startsWith('\\')) return u.text;
+  const symbol = dsiSymbol(u.text);
+  if (!/[·^]/.test(symbol) || Math.abs(u.factor - 1) > 1e-12) return symbol;
+  const named = Object.keys(DSI_DISPLAY).find((n) => {
+    const d = DSI_UNITS[n];
+    return d !== undefined && d.factor === 1 && !d.offset && sameDims(d.dims, u.dims);
+  });
+  return named ? `${symbol} (${DSI_DISPLAY[named]})` : symbol;
+}
+
 export function canConvert(from: Unit, to: Unit): boolean {
   return sameDims(from.dims, to.dims);
 }
@@ -143,7 +159,7 @@ export function clean(x: number): number {
 
 /** An absolute value (a reading, a reference value, a range limit). */
 export function convertAbsolute(value: number, from: Unit, to: Unit): number {
-  if (!canConvert(from, to)) throw new Error(`${from.text} cannot convert to ${to.text}`);
+  if (!canConvert(from, to)) throw new Error(`${unitLabel(from)} cannot convert to ${unitLabel(to)}`);
   if (Number.isNaN(from.offset) || Number.isNaN(to.offset)) {
     throw new Error(`absolute values in ${Number.isNaN(from.offset) ? from.text : to.text} have no meaning (offset unit in a compound)`);
   }
@@ -153,7 +169,7 @@ export function convertAbsolute(value: number, from: Unit, to: Unit): number {
 
 /** A difference (an error, an expanded uncertainty, a resolution): scale only, never the offset. */
 export function convertDifference(value: number, from: Unit, to: Unit): number {
-  if (!canConvert(from, to)) throw new Error(`${from.text} cannot convert to ${to.text}`);
+  if (!canConvert(from, to)) throw new Error(`${unitLabel(from)} cannot convert to ${unitLabel(to)}`);
   if (sameUnit(from, to)) return value;
   return clean((value * from.factor) / to.factor);
 }
