@@ -31,8 +31,12 @@ export const DCC_USAGE = `Usage:
       --records-dir (default ${DEFAULT_RECORDS_DIR}). --due / --interval-months give the due date
       when the certificate states none (and win over the one it states). --replace overwrites a
       different record with the same certificate id; --dry-run checks and writes nothing.
+      A sensor's certificate (reference °C against indication Ω, mV or mA) imports into a channel
+      with a characteristic: the indications are read through it, U by its sensitivity.
   metrogate dcc show FILE.xml [--config FILE --instrument ID [--channel ID] | --unit UNIT] [--trust DIR]
-      Print what would be imported: identification, dates, validity range, error tables, signature.
+      Print what would be imported: identification, dates, validity range, error tables, signature;
+      for a sensor's certificate the table as stated, the characteristic, the fitted
+      Callendar–Van Dusen coefficients and their residuals.
   metrogate dcc verify FILE.xml... [--trust DIR | --config FILE] [--require-signature]
       Verify each certificate's XAdES signature: every reference digest and the SignedInfo
       signature, the signed properties (signing time, signing certificate), the signer's chain to
