@@ -20,6 +20,7 @@ export const NOT_TRACEABLE = {
   notNumeric: 'not a numeric measurement (a flag or a text): no calibration covers it',
   noScope: 'the record states neither a validity range nor an error table',
   outsideCharacteristic: 'the corrected indication is outside the sensor characteristic',
+  noMeasurand: 'no measurand from the sensor characteristic (the reading\'s reason says why)',
 } as const;
 
 /** A manual status (quarantine, out of service) in force from `since` on. */
@@ -154,7 +155,9 @@ export class ChannelCalibration {
     const inSensorQuantity = characteristic !== undefined && p !== null && p.unit === characteristic.sensorUnit && p.unit !== r.unit;
     const indication = characteristic === undefined || inSensorQuantity ? r.raw : r.value;
     if (p === null || r.quality === 'bad' || indication === null) {
-      r.cal = tag;
+      // A sensor's number the characteristic could not turn into a measurand was read, but no
+      // value stands for it: traceable would claim a value that is not there.
+      r.cal = indication === null && r.raw !== null && r.quality !== 'bad' ? this.out(NOT_TRACEABLE.noMeasurand) : tag;
       return;
     }
     if (typeof indication !== 'number') {

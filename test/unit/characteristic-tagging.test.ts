@@ -84,9 +84,12 @@ describe('a PRT read in Ω', () => {
     expect(r!.cal.traceable).toBe(true);
   });
 
-  it('a resistance outside the characteristic keeps raw, has no value and says why', () => {
+  it('a resistance outside the characteristic keeps raw, has no value, says why and is not traceable', () => {
     const [r] = tagBatch([], reading('prt', 5));
     expect(r).toMatchObject({ raw: 5, rawUnit: 'Ω', value: null, quality: 'uncertain', reason: '5 Ω is outside the sensor characteristic' });
+    // Under a valid record too (seen by hand: a misread register gave -12845056 Ω tagged traceable).
+    const [under] = tagBatch([rec({ range: { min: 0, max: 100 } })], reading('prt', -12845056));
+    expect(under).toMatchObject({ value: null, quality: 'uncertain', cal: { status: 'valid', traceable: false, reason: "no measurand from the sensor characteristic (the reading's reason says why)" } });
   });
 
   it('a bad reading stays bad and null, with its unit stated', () => {
