@@ -1,31 +1,33 @@
 /**
- * Checks a schema cannot express: unique ids, real dates in order, one way to give the due date,
- * a register type that fits its table, a quantity from the contract's vocabulary in a unit of it. Overlapping registers and instruments sharing a device
- * (host, port, unit id) are legal and not checked.
+ * Checks a schema cannot express, composed from the parts: each driver and sink checks its own
+ * section (drivers/<protocol>/check-config.ts, gateway/sinks/<sink>/…-config.ts); what spans
+ * parts stays here: unique instrument and channel ids, a quantity from the contract's vocabulary
+ * in a unit of it, calibration dates and records, budgets naming real channels, a sink to send to.
  */
-import { parseRegisterType } from '../drivers/modbus/register-type.js';
+import { modbusConfigCheck } from '../drivers/modbus/check-config.js';
+import { opcuaConfigCheck } from '../drivers/opcua/check-config.js';
 import { checkCloudConfig } from '../gateway/sinks/cloud/cloud-config.js';
-import { checkRtuLines, isRtu } from '../drivers/modbus/rtu-lines.js';
+import { checkInfluxConfig } from '../gateway/sinks/influx/influx-config.js';
+import { checkMqttConfig } from '../gateway/sinks/mqtt/mqtt-config.js';
 import { recordFromConfig } from '../gateway/calibration/record-from-config.js';
 import { validateRecord } from '../gateway/calibration/validate-record.js';
 import { quantityProblem } from '../gateway/contract/quantities.js';
 import { checkCharacteristics } from '../gateway/calibration/characteristic/check-characteristics.js';
-import { checkConnections } from './check-connections.js';
 import { checkApiConfig } from '../gateway/api/check-api-config.js';
-import type { CalibrationConfig, InstrumentConfig, MetrogateConfig, ModbusTcpInstrumentConfig } from './schema.js';
+import { under, type PathProblem, type PathSegment } from './problem.js';
+import type { CalibrationConfig, InstrumentConfig, MetrogateConfig } from './schema.js';
 
-export type PathSegment = string | number;
+export type { PathProblem, PathSegment } from './problem.js';
 
-export interface PathProblem {
-  /** `['instruments', 3, 'channels', 2, 'type']`; load-config formats it and finds the line. */
-  at: PathSegment[];
-  message: string;
-  /** Where to look for the line when it differs from `at` (an unknown key under `at`). */
-  lineAt?: PathSegment[];
+/**
+ * Each driver's check: of one instrument (it skips other protocols' instruments), and of the whole
+ * list where instruments share something (an RTU line).
+ */
+interface DriverConfigCheck {
+  instrument(inst: InstrumentConfig, at: PathSegment[]): PathProblem[];
+  instruments?(instruments: readonly (InstrumentConfig | undefined)[]): PathProblem[];
 }
-
-/** Modbus addresses are 16-bit: a value must end at or before address 65535. */
-const ADDRESS_SPACE = 65536;
+const DRIVER_CHECKS: readonly DriverConfigCheck[] = [modbusConfigCheck, opcuaConfigCheck];
 
 /**
  * Also completes the config: a calibration given by `intervalMonths` gets its computed `due`,
@@ -37,9 +39,11 @@ export function checkSemantics(config: MetrogateConfig): PathProblem[] {
 
 /** Checks of whole sections, run once the schema accepted the file. */
 export function checkSections(config: MetrogateConfig): PathProblem[] {
-  const problems: PathProblem[] = [...checkConnections(config)];
-  if (config.api) for (const p of checkApiConfig(config.api)) problems.push({ at: ['api', ...p.at], message: p.message });
-  if (config.cloud) for (const p of checkCloudConfig(config.cloud)) problems.push({ at: ['cloud', ...p.at], message: p.message });
+  const problems: PathProblem[] = [];
+  if (config.mqtt) problems.push(...under(['mqtt'], checkMqttConfig(config.mqtt)));
+  if (config.influx) problems.push(...under(['influx'], checkInfluxConfig(config.influx)));
+  if (config.api) problems.push(...under(['api'], checkApiConfig(config.api)));
+  if (config.cloud) problems.push(...under(['cloud'], checkCloudConfig(config.cloud)));
   problems.push(...checkSinks(config));
   return problems;
 }
@@ -74,8 +78,8 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     const first = firstIndex.get(inst.id);
     if (first === undefined) firstIndex.set(inst.id, i);
     else problems.push({ at: ['instruments', i, 'id'], message: `duplicate instrument id "${inst.id}" (first used by instruments[${first}])` });
-    if (inst.protocol === 'modbus-tcp' || isRtu(inst)) problems.push(...checkModbusChannels(inst, ['instruments', i]));
-    else problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
+    problems.push(...checkChannelIds(inst.channels, ['instruments', i]));
+    for (const check of DRIVER_CHECKS) problems.push(...check.instrument(inst, ['instruments', i]));
     problems.push(...checkQuantities(inst.channels, ['instruments', i]));
     problems.push(...checkCharacteristics(inst.channels, ['instruments', i]));
     if (inst.calibration) {
@@ -86,8 +90,7 @@ export function checkInstruments(instruments: readonly (InstrumentConfig | undef
     }
     problems.push(...checkBudgets(inst, ['instruments', i, 'uncertaintyBudget']));
   });
-  // Instruments sharing a serial line (or RTU-over-TCP converter port) must agree on its settings.
-  problems.push(...checkRtuLines(instruments));
+  for (const check of DRIVER_CHECKS) problems.push(...(check.instruments?.(instruments) ?? []));
   return problems;
 }
 
@@ -108,40 +111,6 @@ function checkChannelIds(channels: readonly { id: string }[], at: PathSegment[])
     const first = firstIndex.get(ch.id);
     if (first === undefined) firstIndex.set(ch.id, j);
     else problems.push({ at: [...at, 'channels', j, 'id'], message: `duplicate channel id "${ch.id}" in this instrument (first used by channels[${first}])` });
-  });
-  return problems;
-}
-
-function checkModbusChannels(inst: Pick<ModbusTcpInstrumentConfig, 'channels' | 'maxRegistersPerRead'>, at: PathSegment[]): PathProblem[] {
-  const problems: PathProblem[] = [];
-  const firstIndex = new Map<string, number>();
-  inst.channels.forEach((ch, j) => {
-    const chAt = [...at, 'channels', j];
-    const first = firstIndex.get(ch.id);
-    if (first === undefined) firstIndex.set(ch.id, j);
-    else problems.push({ at: [...chAt, 'id'], message: `duplicate channel id "${ch.id}" in this instrument (first used by channels[${first}])` });
-    let registers: number;
-    try {
-      registers = parseRegisterType(ch.type, ch.function).registers;
-    } catch (err) {
-      problems.push({ at: [...chAt, 'type'], message: err instanceof Error ? err.message : String(err) });
-      return;
-    }
-    // One value is read in one request: the planner cannot split it across a smaller cap.
-    const bits = ch.function === 'coil' || ch.function === 'discrete';
-    if (!bits && registers > inst.maxRegistersPerRead) {
-      problems.push({
-        at: [...chAt, 'type'],
-        message: `${ch.type} spans ${registers} registers, more than maxRegistersPerRead (${inst.maxRegistersPerRead}) lets one read take: raise maxRegistersPerRead or use a shorter type`,
-      });
-    }
-    const end = ch.address + registers - 1;
-    if (end >= ADDRESS_SPACE) {
-      problems.push({
-        at: [...chAt, 'address'],
-        message: `${ch.type} at ${ch.address} spans registers ${ch.address} to ${end}, past the last address ${ADDRESS_SPACE - 1}`,
-      });
-    }
   });
   return problems;
 }

@@ -13,14 +13,14 @@ import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
 import { RepairSchema } from '../gateway/repair/repair-config.js';
 import { CloudSchema } from '../gateway/sinks/cloud/cloud-config.js';
-import { InfluxSinkSchema } from '../gateway/sinks/influx/influx-sink-config.js';
-import { Id, Millis, PLAIN_TEXT, PLAIN_TEXT_DESCRIPTION, TimerMs, TopicPrefix } from './common.js';
+import { InfluxSchema } from '../gateway/sinks/influx/influx-config.js';
+import { MqttSchema } from '../gateway/sinks/mqtt/mqtt-config.js';
+import { Id, TimerMs } from './common.js';
 
-export {
-  REGISTER_TYPES, STRING_TYPE, BYTE_ORDERS, FUNCTIONS,
-  type ModbusChannelConfig, type RegisterFunction, type ByteOrder,
-} from '../drivers/modbus/config.js';
 export { CalibrationSchema, type CalibrationConfig } from '../gateway/calibration/calibration-config.js';
+// The sections' types, for the code that reads them beside their own part (the ingest, repair, API).
+export type { MqttConfig } from '../gateway/sinks/mqtt/mqtt-config.js';
+export type { InfluxConfig } from '../gateway/sinks/influx/influx-config.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -58,45 +58,6 @@ const SiteFilter = Type.String({
   pattern: '^(?:\\+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
   description: 'a site id (letters, digits, "_", "." or "-"; no "/", "#" or "+") or "+" alone for every site',
 });
-const InfluxName = (def: string, what: string) =>
-  Type.String({ default: def, minLength: 1, pattern: PLAIN_TEXT, description: `${what}: ${PLAIN_TEXT_DESCRIPTION}` });
-
-export const MqttSchema = Type.Object(
-  {
-    url: Type.String({ pattern: '^(mqtts?|wss?|tcp)://', description: 'mqtt://host:port or mqtts://host:port' }),
-    username: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
-    clientId: Type.Optional(Type.String()),
-    topicPrefix: TopicPrefix,
-    qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
-    /** Publishes awaiting PUBACK at once; beyond it the pipeline waits (backpressure). */
-    maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
-    /**
-     * A data batch or calibration event the broker acknowledges with reason 16 (no matching
-     * subscribers) reached nobody: with this on it stays in the spool and is sent again later.
-     */
-    requireSubscribers: Type.Optional(Type.Boolean({ default: true })),
-  },
-  { additionalProperties: false },
-);
-
-export const InfluxSchema = Type.Object(
-  {
-    url: Type.String({ pattern: '^https?://', description: 'http://host:port or https://host:port' }),
-    database: InfluxName('metrogate', 'the InfluxDB database'),
-    username: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
-    measurement: InfluxName('reading', 'the InfluxDB measurement of readings'),
-    batchSize: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
-    flushIntervalMs: Millis(1000),
-    /** Batches written at once: InfluxDB uses more than one core, and order does not matter. */
-    writeConcurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
-    /** The gateway's own path into this InfluxDB, behind the spool (the ingest role's is MQTT → InfluxDB). */
-    sink: Type.Optional(InfluxSinkSchema),
-  },
-  { additionalProperties: false },
-);
-
 export const IngestSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
@@ -148,8 +109,6 @@ export type ModbusRtuInstrumentConfig = Static<typeof ModbusRtuInstrumentSchema>
 export type ModbusRtuTcpInstrumentConfig = Static<typeof ModbusRtuTcpInstrumentSchema>;
 export type OpcuaInstrumentConfig = Static<typeof OpcuaInstrumentSchema>;
 export type InstrumentConfig = ModbusTcpInstrumentConfig | ModbusRtuInstrumentConfig | ModbusRtuTcpInstrumentConfig | OpcuaInstrumentConfig;
-export type MqttConfig = Static<typeof MqttSchema>;
-export type InfluxConfig = Static<typeof InfluxSchema>;
 export type IngestConfig = Static<typeof IngestSchema>;
 export type MetrogateConfig = Omit<Static<typeof ConfigSchema>, 'instruments'> & { instruments: InstrumentConfig[] };
 

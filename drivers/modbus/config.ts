@@ -1,5 +1,9 @@
-/** The config schema of Modbus instruments and channels (composed into config/schema.ts). */
-import { Type, type Static } from '@sinclair/typebox';
+/**
+ * The config schema of Modbus instruments and channels, and the types the driver reads them as
+ * (config/schema.ts composes the schemas; the semantic check is ./check-config.ts). The channel
+ * schema is written once, here, for every Modbus transport.
+ */
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { channelIdentity, instrumentIdentity, Millis } from '../../config/common.js';
 
 export const REGISTER_TYPES = [
@@ -120,3 +124,12 @@ export type ModbusChannelConfig = Static<typeof ModbusChannelSchema>;
 export type Parity = (typeof PARITIES)[number];
 export type RegisterFunction = (typeof FUNCTIONS)[number];
 export type ByteOrder = (typeof BYTE_ORDERS)[number];
+
+/*
+ * The driver's view of an instrument: its own fields. The composed config adds calibration and
+ * uncertaintyBudget (config/schema.ts); an instrument of the full config is one of these too.
+ */
+export type ModbusTcpInstrumentConfig = Static<TObject<typeof ModbusTcpInstrumentFields>>;
+export type ModbusRtuInstrumentConfig = Static<TObject<typeof ModbusRtuInstrumentFields>>;
+export type ModbusRtuTcpInstrumentConfig = Static<TObject<typeof ModbusRtuTcpInstrumentFields>>;
+export type ModbusInstrumentConfig = ModbusTcpInstrumentConfig | ModbusRtuInstrumentConfig | ModbusRtuTcpInstrumentConfig;

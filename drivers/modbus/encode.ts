@@ -1,4 +1,4 @@
-import type { ByteOrder } from '../../config/schema.js';
+import type { ByteOrder } from './config.js';
 import { swapsBytes, swapsWords, type DecodedValue } from './decode.js';
 import type { RegisterSpec } from './register-type.js';
 

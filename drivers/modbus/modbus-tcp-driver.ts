@@ -1,4 +1,4 @@
-import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
+import type { ModbusTcpInstrumentConfig as InstrumentConfig } from './config.js';
 import type { Logger } from '../../gateway/log.js';
 import type { Driver, DriverOutput } from '../driver.js';
 import { DevicePoller, type ModbusTcpStats } from './device-poller.js';

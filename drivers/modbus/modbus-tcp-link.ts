@@ -1,6 +1,6 @@
 import * as M from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
-import type { RegisterFunction } from '../../config/schema.js';
+import type { RegisterFunction } from './config.js';
 import type { ReadResult } from './poll-cycle.js';
 
 // modbus-serial is CommonJS; under NodeNext its class is the module's default export.

@@ -1,4 +1,4 @@
-import { FUNCTIONS, type ModbusChannelConfig as ChannelConfig, type RegisterFunction } from '../../config/schema.js';
+import { FUNCTIONS, type ModbusChannelConfig as ChannelConfig, type RegisterFunction } from './config.js';
 import {
   MAX_BITS_PER_READ,
   MAX_REGISTERS_PER_READ,

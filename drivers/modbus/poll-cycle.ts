@@ -5,7 +5,7 @@
  * time, so every transport keeps the same contract: each cycle yields exactly one reading per
  * channel, good or bad with a reason, numbered gap-free in channel order.
  */
-import type { ModbusChannelConfig } from '../../config/schema.js';
+import type { ModbusChannelConfig } from './config.js';
 import { newReading, type Reading } from '../../gateway/reading.js';
 import type { DriverStats } from '../driver.js';
 import { applyScale, decodeBit, decodeRegisters } from './decode.js';

@@ -1,4 +1,4 @@
-import { REGISTER_TYPES, STRING_TYPE, type RegisterFunction } from '../../config/schema.js';
+import { REGISTER_TYPES, STRING_TYPE, type RegisterFunction } from './config.js';
 
 type FixedKind = (typeof REGISTER_TYPES)[number];
 export type RegisterKind = FixedKind | 'string';

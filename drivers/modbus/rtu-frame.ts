@@ -6,7 +6,7 @@
  * transaction id, so the reader infers a frame's length from its function code (and byte count)
  * and trusts a frame only when its CRC holds.
  */
-import type { RegisterFunction } from '../../config/schema.js';
+import type { RegisterFunction } from './config.js';
 
 const CRC_TABLE = (() => {
   const table = new Uint16Array(256);

@@ -5,11 +5,8 @@
  * Modbus serial line defaults. Used by the config checks (every disagreement, with its path) and
  * by the driver (which then trusts a validated config).
  */
-import type {
-  InstrumentConfig, ModbusRtuInstrumentConfig, ModbusRtuTcpInstrumentConfig,
-} from '../../config/schema.js';
-import type { PathProblem } from '../../config/check-semantics.js';
-import type { Parity } from './config.js';
+import type { PathProblem } from '../../config/problem.js';
+import type { ModbusRtuInstrumentConfig, ModbusRtuTcpInstrumentConfig, Parity } from './config.js';
 
 export type RtuInstrumentConfig = ModbusRtuInstrumentConfig | ModbusRtuTcpInstrumentConfig;
 
@@ -25,7 +22,12 @@ export interface LineGroup {
   instruments: RtuInstrumentConfig[];
 }
 
-export function isRtu(inst: InstrumentConfig | undefined): inst is RtuInstrumentConfig {
+/** Any instrument of the config, as far as this module looks at it. */
+interface AnyInstrument {
+  protocol: string;
+}
+
+export function isRtu(inst: AnyInstrument | undefined): inst is RtuInstrumentConfig {
   return inst?.protocol === 'modbus-rtu' || inst?.protocol === 'modbus-rtu-tcp';
 }
 
@@ -47,7 +49,7 @@ const SETTINGS = ['baudRate', 'parity', 'dataBits', 'stopBits'] as const;
  * Groups instruments[i] that are RTU into lines (in order of first appearance); `undefined`
  * entries (instruments that failed the schema) are skipped but keep their index.
  */
-export function groupLines(instruments: readonly (InstrumentConfig | undefined)[]): { lines: LineGroup[]; problems: PathProblem[] } {
+export function groupLines(instruments: readonly (AnyInstrument | undefined)[]): { lines: LineGroup[]; problems: PathProblem[] } {
   const drafts = new Map<string, Draft>();
   const problems: PathProblem[] = [];
   instruments.forEach((inst, index) => {
@@ -99,6 +101,6 @@ export function groupLines(instruments: readonly (InstrumentConfig | undefined)[
 }
 
 /** The config check: every RTU line whose instruments disagree on a setting. */
-export function checkRtuLines(instruments: readonly (InstrumentConfig | undefined)[]): PathProblem[] {
+export function checkRtuLines(instruments: readonly (AnyInstrument | undefined)[]): PathProblem[] {
   return groupLines(instruments).problems;
 }

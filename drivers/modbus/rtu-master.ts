@@ -7,7 +7,7 @@
  * its "TcpRTUBuffered" port speaks MBAP, not RTU, on the socket.
  */
 import { performance } from 'node:perf_hooks';
-import type { RegisterFunction } from '../../config/schema.js';
+import type { RegisterFunction } from './config.js';
 import type { ByteStream } from './byte-stream.js';
 import type { ReadResult } from './poll-cycle.js';
 import { exceptionFailure, ReadError, TIMEOUT, type GarbageKind, type ReadFailure } from './read-failure.js';

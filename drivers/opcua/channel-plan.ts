@@ -2,7 +2,7 @@
  * Pure planning: which channels are subscribed and which polled, the monitored item each channel
  * asks for, how the items are spread over subscriptions, and how a delivery is cut into batches.
  */
-import type { OpcuaInstrumentConfig } from '../../config/schema.js';
+import type { OpcuaInstrumentConfig } from './config.js';
 import type { UaSample } from './sample.js';
 import type { MonitorSpec } from './ua-subscription.js';
 

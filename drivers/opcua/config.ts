@@ -1,5 +1,9 @@
-/** The config schema of OPC UA instruments and channels (composed into config/schema.ts). */
+/**
+ * The config schema of OPC UA instruments and channels, and the types the driver reads them as
+ * (config/schema.ts composes the schemas; the semantic check is ./check-config.ts).
+ */
 import { Type, type Static, type TLiteral, type TObject, type TUnion } from '@sinclair/typebox';
+import type { CalibrationConfig } from '../../gateway/calibration/calibration-config.js';
 import { channelIdentity, instrumentIdentity, Millis, MAX_TIMER_MS, TimerMs } from '../../config/common.js';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
@@ -154,3 +158,8 @@ export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
 export type ReadMode = (typeof READ_MODES)[number];
 export type SecurityMode = (typeof SECURITY_MODES)[number];
 export type SecurityPolicyName = (typeof SECURITY_POLICIES)[number];
+/**
+ * The driver's view of an instrument: its own fields, and the configured certificate (added to
+ * every instrument by config/schema.ts) that deviceCalibration is compared with.
+ */
+export type OpcuaInstrumentConfig = Static<TObject<typeof OpcuaInstrumentFields>> & { calibration?: CalibrationConfig };

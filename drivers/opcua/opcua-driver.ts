@@ -1,4 +1,4 @@
-import type { OpcuaInstrumentConfig } from '../../config/schema.js';
+import type { OpcuaInstrumentConfig } from './config.js';
 import type { Logger } from '../../gateway/log.js';
 import type { Driver, DriverOutput } from '../driver.js';
 import { OpcuaInstrument, type OpcuaInstrumentStats, type UaModule } from './opcua-instrument.js';

@@ -1,4 +1,4 @@
-import type { OpcuaInstrumentConfig } from '../../config/schema.js';
+import type { OpcuaInstrumentConfig } from './config.js';
 import type { Logger } from '../../gateway/log.js';
 import type { Reading } from '../../gateway/reading.js';
 import type { DeviceStatus, DriverOutput, DriverStats } from '../driver.js';

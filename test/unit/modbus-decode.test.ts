@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { BYTE_ORDERS, type ByteOrder, type RegisterFunction } from '../../config/schema.js';
+import { BYTE_ORDERS, type ByteOrder, type RegisterFunction } from '../../drivers/modbus/config.js';
 import { applyScale, decodeBit, decodeRegisters } from '../../drivers/modbus/decode.js';
 import { encodeRegistersToBytes, encodeValue } from '../../drivers/modbus/encode.js';
 import { parseRegisterType } from '../../drivers/modbus/register-type.js';

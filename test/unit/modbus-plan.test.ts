@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { RegisterFunction } from '../../config/schema.js';
+import type { RegisterFunction } from '../../drivers/modbus/config.js';
 import { planReads, type PlanChannel, type PlannedRead } from '../../drivers/modbus/plan.js';
 import { parseRegisterType } from '../../drivers/modbus/register-type.js';
 

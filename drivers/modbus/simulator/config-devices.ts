@@ -6,7 +6,8 @@
  * needs no simulator-only field, and an edited channel that the simulator could not serve shows
  * up as "skipped" instead of as silently wrong values.
  */
-import type { ModbusChannelConfig as ChannelConfig, MetrogateConfig } from '../../../config/schema.js';
+import type { MetrogateConfig } from '../../../config/schema.js';
+import type { ModbusChannelConfig as ChannelConfig } from '../config.js';
 import { benchProfile, channelsFor, PROFILE_NAMES, profileByName, type Profile } from './profiles.js';
 import type { DeviceSpec } from './simulator.js';
 

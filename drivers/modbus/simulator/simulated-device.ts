@@ -6,7 +6,7 @@
  * A point stops following its signal ("pinned") when a test calls set()/setRegisters() or a
  * client writes to it over Modbus: a setpoint written by the gateway stays what was written.
  */
-import type { ByteOrder, RegisterFunction } from '../../../config/schema.js';
+import type { ByteOrder, RegisterFunction } from '../config.js';
 import { applyScale, decodeRegisters, type DecodedValue } from '../decode.js';
 import { encodeValue } from '../encode.js';
 import { isBitFunction, parseRegisterType, type RegisterSpec } from '../register-type.js';

@@ -3,7 +3,8 @@
  * instrument is simulated when every channel reads `ns=1;s=<instrument id>.<point>` of one
  * profile. Its Calibration object states the configured record's dates, so they agree.
  */
-import type { MetrogateConfig, OpcuaInstrumentConfig } from '../../../config/schema.js';
+import type { MetrogateConfig } from '../../../config/schema.js';
+import type { OpcuaInstrumentConfig } from '../config.js';
 import { nodeIdOf, profileByName, type ProfileName } from './profiles.js';
 import type { SimInstrumentSpec } from './opcua-simulator.js';
 

@@ -1,6 +1,8 @@
-/** The config schema of the cloud platform uplink (composed into config/schema.ts). */
+/** The config of the cloud platform uplink, `cloud:` (schema composed into config/schema.ts), and its check. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Millis, TopicPrefix } from '../../../config/common.js';
+import type { PathProblem } from '../../../config/problem.js';
+import { checkConnection } from '../check-connection.js';
 
 export const CloudSchema = Type.Object(
   {
@@ -38,14 +40,9 @@ export const CloudSchema = Type.Object(
 
 export type CloudConfig = Static<typeof CloudSchema>;
 
-export interface CloudProblem {
-  at: (string | number)[];
-  message: string;
-}
-
-/** What the schema cannot say: options that belong together. Paths are relative to `cloud`. */
-export function checkCloudConfig(cloud: CloudConfig): CloudProblem[] {
-  const problems: CloudProblem[] = [];
+/** What the schema cannot say: a usable URL, options that belong together. Paths are relative to `cloud`. */
+export function checkCloudConfig(cloud: CloudConfig): PathProblem[] {
+  const problems = checkConnection(cloud);
   const https = cloud.url.startsWith('https://');
   if (cloud.format === 'sparkplug' && https) problems.push({ at: ['format'], message: 'sparkplug needs an MQTT url (mqtts://…), not https://' });
   if (https && cloud.token === undefined) problems.push({ at: ['token'], message: 'the HTTPS uplink needs a bearer token (e.g. token: ${CLOUD_TOKEN})' });

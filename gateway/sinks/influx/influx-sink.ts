@@ -1,4 +1,4 @@
-import type { InfluxConfig } from '../../../config/schema.js';
+import type { InfluxConfig } from './influx-config.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { DeliveryTarget } from '../../spool/spool-delivery.js';

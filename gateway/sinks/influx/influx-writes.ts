@@ -1,4 +1,4 @@
-import type { InfluxConfig } from '../../../config/schema.js';
+import type { InfluxConfig } from './influx-config.js';
 import { ensureDatabase } from '../../ingest/ensure-database.js';
 import { InfluxRejected, InfluxWriter } from '../../ingest/influx-writer.js';
 import { LineProtocolRenderer } from '../../ingest/line-protocol.js';

@@ -1,5 +1,6 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { InstrumentConfig, MqttConfig } from '../../../config/schema.js';
+import type { InstrumentConfig } from '../../../config/schema.js';
+import type { MqttConfig } from './mqtt-config.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
