@@ -1,21 +1,42 @@
-import type { InstrumentConfig } from '../config/schema.js';
 import type { Logger } from '../gateway/log.js';
 import type { Driver } from './driver.js';
-import { ModbusTcpDriver } from './modbus/modbus-tcp-driver.js';
-import { ModbusRtuDriver } from './modbus/modbus-rtu-driver.js';
-import { pollPhase } from './modbus/poll-grid.js';
-import { isRtu, lineName } from './modbus/rtu-lines.js';
-import { OpcuaDriver } from './opcua/opcua-driver.js';
+import type { ModbusInstrumentConfig } from './modbus/config.js';
+import { modbusRtuPlugin, modbusTcpPlugin } from './modbus/plugin.js';
+import type { OpcuaInstrumentConfig } from './opcua/config.js';
+import { opcuaPlugin } from './opcua/plugin.js';
+import type { DriverPlugin } from './plugin.js';
+
+/** Any instrument of the config, as the drivers read it (the config adds calibration to each). */
+export type DriverInstrumentConfig = ModbusInstrumentConfig | OpcuaInstrumentConfig;
+type Protocol = DriverInstrumentConfig['protocol'];
+
+/**
+ * Protocol → plugin. A protocol added to the config's instrument union and missing here fails
+ * to compile. Adding a protocol touches its folder, config/schema.ts (its schema in the union),
+ * config/check-semantics.ts (its check) and this map.
+ */
+const PLUGINS: { [P in Protocol]: DriverPlugin<Extract<DriverInstrumentConfig, { protocol: P }>> } = {
+  'modbus-tcp': modbusTcpPlugin,
+  'modbus-rtu': modbusRtuPlugin,
+  'modbus-rtu-tcp': modbusRtuPlugin,
+  opcua: opcuaPlugin,
+};
+
+function pluginOf<I extends DriverInstrumentConfig>(inst: I): DriverPlugin<I> {
+  // The map pairs each protocol with the plugin of that protocol's instruments; TypeScript cannot
+  // follow the pairing through an index by a union key.
+  return PLUGINS[inst.protocol] as unknown as DriverPlugin<I>;
+}
 
 /**
  * What starts and stops together: one instrument (its own connection), or one shared RTU line
  * with every instrument on it (one master owns the line). A hot reload restarts only the units
- * whose instruments changed. Adding a protocol touches its folder, its config schema and this file.
+ * whose instruments changed.
  */
-export interface DriverUnit {
+export interface DriverUnit<I extends DriverInstrumentConfig = DriverInstrumentConfig> {
   /** `<protocol> <instrument id>`, or `<protocol> <line>` for RTU. */
   key: string;
-  instruments: InstrumentConfig[];
+  instruments: I[];
 }
 
 export interface RunningUnit {
@@ -25,24 +46,18 @@ export interface RunningUnit {
   driver: Driver;
 }
 
-export function driverUnits(instruments: readonly InstrumentConfig[]): DriverUnit[] {
-  const units: DriverUnit[] = [];
-  const lines = new Map<string, DriverUnit>();
+export function driverUnits<I extends DriverInstrumentConfig>(instruments: readonly I[]): DriverUnit<I>[] {
+  const units = new Map<string, DriverUnit<I>>();
   for (const inst of instruments) {
-    if (!isRtu(inst)) {
-      units.push({ key: `${inst.protocol} ${inst.id}`, instruments: [inst] });
-      continue;
-    }
-    const key = `${inst.protocol} ${lineName(inst)}`;
-    let unit = lines.get(key);
+    const key = `${inst.protocol} ${pluginOf(inst).unitName(inst)}`;
+    let unit = units.get(key);
     if (!unit) {
       unit = { key, instruments: [] };
-      lines.set(key, unit);
-      units.push(unit);
+      units.set(key, unit);
     }
     unit.instruments.push(inst);
   }
-  return units;
+  return [...units.values()];
 }
 
 /**
@@ -50,25 +65,18 @@ export function driverUnits(instruments: readonly InstrumentConfig[]): DriverUni
  * are spread over every instrument of the protocol, as if one driver held them all, so a restarted
  * unit keeps its place in the poll waves.
  */
-export function createDriverUnits(site: string, instruments: readonly InstrumentConfig[], log: Logger, only?: ReadonlySet<string>): RunningUnit[] {
-  const tcp = instruments.filter((i) => i.protocol === 'modbus-tcp');
-  const ua = instruments.filter((i) => i.protocol === 'opcua');
+export function createDriverUnits(site: string, instruments: readonly DriverInstrumentConfig[], log: Logger, only?: ReadonlySet<string>): RunningUnit[] {
   return driverUnits(instruments)
     .filter((u) => !only || only.has(u.key))
     .map((unit) => {
       const first = unit.instruments[0]!;
-      let driver: Driver;
-      if (first.protocol === 'modbus-tcp') {
-        driver = new ModbusTcpDriver(site, [first], log, [pollPhase(tcp.indexOf(first), tcp.length, first.pollIntervalMs)]);
-      } else if (first.protocol === 'opcua') {
-        driver = new OpcuaDriver(site, [first], log, [Math.floor((ua.indexOf(first) * first.polling.intervalMs) / ua.length)]);
-      } else {
-        driver = new ModbusRtuDriver(first.protocol, site, unit.instruments.filter(isRtu), log);
-      }
+      const peers = instruments.filter((i) => i.protocol === first.protocol);
+      const place = { index: peers.indexOf(first), of: peers.length };
+      const driver = pluginOf(first).create({ site, instruments: unit.instruments, log, place });
       return { key: unit.key, instruments: unit.instruments.map((i) => i.id), driver };
     });
 }
 
-export function createDrivers(site: string, instruments: readonly InstrumentConfig[], log: Logger): Driver[] {
+export function createDrivers(site: string, instruments: readonly DriverInstrumentConfig[], log: Logger): Driver[] {
   return createDriverUnits(site, instruments, log).map((u) => u.driver);
 }
