@@ -33,7 +33,7 @@ function readmes(dir = root): string[] {
   });
 }
 
-export function samplesOf(readme: string, markdown: string): Sample[] {
+function samplesOf(readme: string, markdown: string): Sample[] {
   const lines = markdown.split('\n');
   const samples: Sample[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -53,7 +53,7 @@ export function samplesOf(readme: string, markdown: string): Sample[] {
 }
 
 /** Loads a sample as the loader would load a file holding it; throws its ConfigError. */
-export function loadSample(sample: Sample): void {
+function loadSample(sample: Sample): void {
   let text = sample.text;
   if (sample.kind === 'fragment') {
     // The fragment first, so the loader's line numbers are the block's own.
