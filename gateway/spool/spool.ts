@@ -1,15 +1,24 @@
 /**
- * The spool: one durable, append-only log of reading batches shared by every sink, with one
- * cursor per sink (a "consumer"). A batch is written once, whatever the number of sinks; each
- * consumer acknowledges batches one by one, in any order, and its cursor is the highest id below
- * which everything was acknowledged. Implementations: sqlite-spool.ts. Conformance suite:
+ * The spool: one durable, append-only log shared by every sink, with one cursor per sink (a
+ * "consumer"). It holds typed entries in order: reading batches, calibration events, gateway
+ * stats (spool-record.ts). An entry is written once, whatever the number of sinks; each consumer
+ * acknowledges entries one by one, in any order, and its cursor is the highest id below which
+ * everything was acknowledged. Implementations: sqlite-spool.ts. Conformance suite:
  * test/unit/spool-conformance.test.ts (run it against every implementation).
  */
 
-/** One poll cycle of one instrument, encoded (batch-codec.ts), as the spool stores it. */
+/**
+ * What an entry holds. Only `readings` carry reading seqs; `event` and `stats` have count 0 and
+ * lastSeq 0 (they never move an instrument's numbering, nor the readings depth).
+ */
+export type RecordKind = 'readings' | 'event' | 'stats';
+
+/** One poll cycle of one instrument (batch-codec.ts), or one event or stats record, as stored. */
 export interface SpoolInput {
+  /** `readings` when left out (a poll cycle's batch). */
+  kind?: RecordKind;
   instrument: string;
-  /** Readings in the batch. */
+  /** Readings in the batch (0 for events and stats). */
   count: number;
   /** Highest reading seq in the batch: the spool remembers the highest per instrument. */
   lastSeq: number;
@@ -17,8 +26,9 @@ export interface SpoolInput {
 }
 
 export interface SpoolEntry {
-  /** Increasing by 1 per appended batch, never reused (also after every entry was removed). */
+  /** Increasing by 1 per appended entry, never reused (also after every entry was removed). */
   id: number;
+  kind: RecordKind;
   instrument: string;
   count: number;
   /** When it was appended, ms since epoch (the gateway's clock). */
@@ -32,7 +42,7 @@ export type DropReason = 'quota-bytes' | 'quota-age';
 export interface Dropped {
   consumer: string;
   reason: DropReason;
-  entries: readonly { id: number; instrument: string; count: number }[];
+  entries: readonly { id: number; kind: RecordKind; instrument: string; count: number }[];
 }
 
 export type DropListener = (dropped: Dropped) => void;
@@ -40,9 +50,9 @@ export type DropListener = (dropped: Dropped) => void;
 export interface ConsumerPosition {
   /** Readings stored and not yet acknowledged by this consumer. */
   depth: number;
-  /** Batches stored and not yet acknowledged. */
+  /** Entries (reading batches, events, stats) stored and not yet acknowledged. */
   batches: number;
-  /** When the oldest unacknowledged batch was appended, ms since epoch; null when there is none. */
+  /** When the oldest unacknowledged entry was appended, ms since epoch; null when there is none. */
   oldestAt: number | null;
   /** Readings the quota dropped before this consumer took them, since the spool was created. */
   dropped: number;
@@ -74,7 +84,7 @@ export interface Spool {
    * May drop the oldest batches to stay within the byte quota (drop listeners are told).
    */
   append(inputs: readonly SpoolInput[], at?: number): number;
-  /** Up to `limit` batches this consumer has not acknowledged, with id > afterId, oldest first. */
+  /** Up to `limit` entries (of every kind) this consumer has not acknowledged, with id > afterId, oldest first. */
   read(consumer: string, afterId: number, limit: number): SpoolEntry[];
   /**
    * The batch was handed to the consumer's destination, which may still acknowledge it: the quota
@@ -93,7 +103,7 @@ export interface Spool {
   lastSeq(instrument: string): number;
   position(consumer: string): ConsumerPosition;
   /**
-   * Stored batches of the instrument holding any seq in [fromSeq, toSeq], acknowledged or not,
+   * Stored reading batches of the instrument holding any seq in [fromSeq, toSeq], acknowledged or not,
    * in seq order, at most `limit` (a batch's seqs are consecutive, ending at its lastSeq).
    */
   readSeqs(instrument: string, fromSeq: number, toSeq: number, limit: number): SpoolEntry[];

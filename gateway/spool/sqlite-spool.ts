@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AckedRanges } from './acked-ranges.js';
-import { ensurePrivateDir, ensurePrivateFile, keepPrivate } from '../private-files.js';
-import { describeHolder, recordHolder } from './spool-holder.js';
-import { QuotaKeeper, type EntrySize } from './quota.js';
+import { QuotaKeeper } from './quota.js';
+import { deleteVictims, lastAppendedBefore, pickVictims } from './quota-victims.js';
+import { KIND_CODE, openSpoolDatabase, prepareStatements, storedEpoch, type SpoolStatements, type Victim } from './sqlite-schema.js';
 import type { ConsumerPosition, DropListener, DropReason, Dropped, Retention, Spool, SpoolEntry, SpoolInput, SpoolOptions } from './spool.js';
 
-export const SPOOL_FILE = 'spool.sqlite';
+export { SPOOL_FILE, SpoolLockedError } from './sqlite-schema.js';
+
 /** More readings than any one batch holds: bounds the index scan of readSeqs(). */
 const MAX_BATCH_READINGS = 65_536;
 
@@ -23,11 +22,6 @@ interface ConsumerState {
   /** Handed to the destination, not yet acknowledged: the quota leaves these alone. */
   held: Set<number>;
 }
-
-type Victim = EntrySize & { at: number };
-
-/** The spool directory is in use by another process (SQLite's exclusive lock is held). */
-export class SpoolLockedError extends Error {}
 
 /**
  * The spool as one SQLite database in WAL mode (gateway/spool/README.md says why SQLite).
@@ -51,31 +45,16 @@ export class SqliteSpool implements Spool {
   private pendingDrops: Dropped[] = [];
   private head = 0;
   private savedHead = -1;
-  private readonly sql: ReturnType<SqliteSpool['prepare']>;
+  private readonly sql: SpoolStatements;
   private readonly appendTx: (inputs: readonly SpoolInput[], at: number) => number;
   private readonly maintainTx: (now: number) => void;
 
   constructor(opts: SpoolOptions) {
-    ensurePrivateDir(opts.dir, 'spool directory');
-    const file = join(opts.dir, SPOOL_FILE);
-    // SQLite gives its WAL file the database file's mode: both stay 0600.
-    ensurePrivateFile(file);
-    keepPrivate(`${file}-wal`);
-    this.db = openLocked(file);
-    recordHolder(opts.dir);
-    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS entry (id INTEGER PRIMARY KEY, instrument TEXT NOT NULL, at INTEGER NOT NULL,
-        n INTEGER NOT NULL, last_seq INTEGER NOT NULL, size INTEGER NOT NULL, payload TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS consumer (name TEXT PRIMARY KEY, cursor INTEGER NOT NULL, dropped INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS last_seq (instrument TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS entry_seq ON entry (instrument, last_seq);`);
-    this.sql = this.prepare();
+    this.db = openSpoolDatabase(opts.dir, opts.synchronous);
+    this.sql = prepareStatements(this.db);
     this.consumers = [...opts.consumers];
     this.retainAckedMs = opts.retainAckedMs ?? 0;
-    this.epoch = this.ownEpoch();
+    this.epoch = storedEpoch(this.sql);
     this.appendTx = this.db.transaction((inputs: readonly SpoolInput[], at: number) => this.insert(inputs, at));
     this.maintainTx = this.db.transaction((now: number) => this.maintainInTx(now));
 
@@ -101,35 +80,6 @@ export class SqliteSpool implements Spool {
     this.maintain();
   }
 
-  private prepare() {
-    const db = this.db;
-    return {
-      insert: db.prepare('INSERT INTO entry (id, instrument, at, n, last_seq, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      read: db.prepare<unknown[], SpoolEntry>('SELECT id, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?'),
-      oldest: db.prepare<unknown[], Victim>('SELECT id, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?'),
-      firstAt: db.prepare<unknown[], number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
-      deleteUpTo: db.prepare('DELETE FROM entry WHERE id <= ?'),
-      deleteRange: db.prepare('DELETE FROM entry WHERE id >= ? AND id <= ?'),
-      sizeUpTo: db.prepare<unknown[], { size: number; batches: number }>('SELECT total(size) AS size, count(*) AS batches FROM entry WHERE id <= ?'),
-      maxId: db.prepare<unknown[], number>('SELECT max(id) FROM entry').pluck(),
-      depth: db.prepare<unknown[], { n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
-      consumers: db.prepare<unknown[], { name: string; cursor: number; dropped: number }>('SELECT name, cursor, dropped FROM consumer'),
-      upsertConsumer: db.prepare('INSERT INTO consumer (name, cursor, dropped) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, dropped = excluded.dropped'),
-      deleteConsumer: db.prepare('DELETE FROM consumer WHERE name = ?'),
-      seqs: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, seq FROM last_seq'),
-      seqsAfter: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? GROUP BY instrument'),
-      upsertSeq: db.prepare('INSERT INTO last_seq (instrument, seq) VALUES (?, ?) ON CONFLICT(instrument) DO UPDATE SET seq = max(seq, excluded.seq)'),
-      meta: db.prepare<unknown[], number>('SELECT value FROM meta WHERE key = ?').pluck(),
-      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      identity: db.prepare<unknown[], string>('SELECT value FROM identity WHERE key = ?').pluck(),
-      setIdentity: db.prepare('INSERT INTO identity (key, value) VALUES (?, ?)'),
-      bySeq: db.prepare<unknown[], SpoolEntry>(
-        'SELECT id, instrument, n AS count, at, payload FROM entry WHERE instrument = ? AND last_seq >= ? AND last_seq <= ? AND last_seq - n < ? ORDER BY last_seq LIMIT ?',
-      ),
-      readingsIn: db.prepare<unknown[], number>('SELECT total(n) FROM entry WHERE id > ? AND id <= ?').pluck(),
-    };
-  }
-
   append(inputs: readonly SpoolInput[], at = Date.now()): number {
     if (inputs.length === 0) return this.head + 1;
     const first = this.committed(() => this.appendTx(inputs, at));
@@ -143,7 +93,7 @@ export class SqliteSpool implements Spool {
     let bytes = 0;
     for (const input of inputs) {
       const size = Buffer.byteLength(input.payload);
-      this.sql.insert.run(++id, input.instrument, at, input.count, input.lastSeq, size, input.payload);
+      this.sql.insert.run(++id, input.instrument, at, input.count, input.lastSeq, size, input.payload, KIND_CODE[input.kind ?? 'readings']);
       readings += input.count;
       bytes += size;
     }
@@ -254,7 +204,7 @@ export class SqliteSpool implements Spool {
     }
     // Every consumer is past these: delivered everywhere, so removed without counting a drop,
     // once the retention window (kept for re-sending a range found missing downstream) is over.
-    const upTo = this.retainAckedMs > 0 ? this.lastAppendedBefore(now - this.retainAckedMs, min) : min;
+    const upTo = this.retainAckedMs > 0 ? lastAppendedBefore(this.sql, now - this.retainAckedMs, min) : min;
     if (this.quota.bytes > 0 && upTo > 0) {
       const gone = this.sql.sizeUpTo.get(upTo);
       if (gone && gone.batches > 0) {
@@ -271,28 +221,6 @@ export class SqliteSpool implements Spool {
     return min;
   }
 
-  /** The highest id ≤ maxId appended before `cutoff` (0 when none): batches are appended in time order. */
-  private lastAppendedBefore(cutoff: number, maxId: number): number {
-    let last = 0;
-    for (let after = 0; ; ) {
-      const rows = this.sql.oldest.all(after, 256);
-      if (rows.length === 0) return last;
-      for (const row of rows) {
-        if (row.id > maxId || row.at >= cutoff) return last;
-        last = after = row.id;
-      }
-    }
-  }
-
-  /** The epoch stored with the spool, made once when the spool is created. */
-  private ownEpoch(): string {
-    const stored = this.sql.identity.get('epoch');
-    if (stored !== undefined) return stored;
-    const epoch = randomBytes(8).toString('hex');
-    this.sql.setIdentity.run('epoch', epoch);
-    return epoch;
-  }
-
   /**
    * Removes the oldest batches while `more` says so, except those a consumer holds (in flight);
    * counts, per consumer, what it had not taken, and marks it taken (it is gone for good).
@@ -300,19 +228,7 @@ export class SqliteSpool implements Spool {
   private dropOldest(reason: DropReason, more: (e: Victim) => boolean): void {
     const held = new Set<number>();
     for (const s of this.state.values()) for (const id of s.held) held.add(id);
-    const victims: Victim[] = [];
-    let after = 0;
-    scan: for (;;) {
-      const rows = this.sql.oldest.all(after, 256);
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        after = row.id;
-        if (held.has(row.id)) continue;
-        if (!more(row)) break scan;
-        victims.push(row);
-        this.quota.removed(row.size);
-      }
-    }
+    const victims = pickVictims(this.sql, held, more, (size) => this.quota.removed(size));
     if (victims.length === 0) return;
     for (const v of victims) {
       if (v.id > this.retainedUpTo) continue;
@@ -320,13 +236,7 @@ export class SqliteSpool implements Spool {
       this.evictedByQuota += v.count;
       this.retainedReadings -= v.count;
     }
-    // Victims are runs of consecutive ids between held batches: one DELETE per run.
-    let lo = victims[0]!.id;
-    for (let i = 1; i <= victims.length; i++) {
-      if (i < victims.length && victims[i]!.id === victims[i - 1]!.id + 1) continue;
-      this.sql.deleteRange.run(lo, victims[i - 1]!.id);
-      if (i < victims.length) lo = victims[i]!.id;
-    }
+    deleteVictims(this.sql, victims);
     for (const [name, s] of this.state) {
       const lost = victims.filter((v) => s.acked.add(v.id));
       for (const v of lost) {
@@ -335,7 +245,7 @@ export class SqliteSpool implements Spool {
         s.dropped += v.count;
       }
       this.saveConsumer(name, s);
-      if (lost.length > 0) this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, instrument, count }) => ({ id, instrument, count })) });
+      if (lost.length > 0) this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, kind, instrument, count }) => ({ id, kind, instrument, count })) });
     }
   }
 
@@ -372,29 +282,5 @@ export class SqliteSpool implements Spool {
     const s = this.state.get(name);
     if (!s) throw new Error(`the spool has no consumer "${name}" (it has: ${this.consumers.join(', ')})`);
     return s;
-  }
-}
-
-function openLocked(file: string): Database.Database {
-  let db: Database.Database;
-  try {
-    db = new Database(file, { timeout: 0 });
-  } catch (err) {
-    throw new Error(`cannot open the spool ${file}: ${(err as Error).message}`);
-  }
-  try {
-    // EXCLUSIVE before WAL: the WAL index then lives in our heap (no -shm file) and the lock is
-    // taken by the first statement below.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.prepare('BEGIN IMMEDIATE').run();
-    db.prepare('COMMIT').run();
-    return db;
-  } catch (err) {
-    db.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new SpoolLockedError(`the spool ${file} is in use by ${describeHolder(dirname(file))}: one gateway per spool directory`);
-    }
-    throw new Error(`cannot open the spool ${file}: ${(err as Error).message}`);
   }
 }
