@@ -99,7 +99,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
   let pollingStopped: Promise<void> | undefined;
   const reloader = new InstrumentReloader({ site: config.site, calibration, pipeline, sinks, log }, instruments);
   const drivers = reloader.drivers;
-  const stats = new StatsPublisher(pipeline, drivers, sinks, config.gateway?.statsIntervalMs ?? 10_000);
+  const stats = new StatsPublisher(pipeline, drivers, config.gateway?.statsIntervalMs ?? 10_000);
   const repair = mqtt && new GatewayRepair({
     site: config.site, gateway: id, pipeline, mqtt, intervalMs: config.gateway?.statsIntervalMs ?? 10_000, log,
   });

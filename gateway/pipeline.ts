@@ -3,7 +3,7 @@ import type { CalEvent } from './calibration/cal-event.js';
 import type { CalibrationEngine } from './calibration/calibration-engine.js';
 import type { Logger } from './log.js';
 import type { Reading, ReadingBatch } from './reading.js';
-import type { InstrumentState, Sink } from './sinks/sink.js';
+import type { GatewayStats, InstrumentState, Sink } from './sinks/sink.js';
 import { DEFAULT_SPOOL, type SpoolConfig } from './spool/spool-config.js';
 import { SpoolDelivery, type DeliveryTarget } from './spool/spool-delivery.js';
 import type { Retention, SpoolStats } from './spool/spool.js';
@@ -200,9 +200,17 @@ export class Pipeline implements DriverOutput {
     this.publishEvent(event);
   }
 
-  /** An event raised outside the engine (the impact report's follow-up) to the sinks that record events. */
+  /**
+   * An event (also one raised outside the engine: the impact report's follow-up) goes through the
+   * spool, in order with the readings, to every sink that records events.
+   */
   publishEvent(event: CalEvent): void {
-    for (const sink of this.sinks) sink.event?.(event);
+    if (this.sinks.length > 0) this.delivery.acceptEvent(event);
+  }
+
+  /** The gateway's periodic statistics, through the spool to every sink that records them. */
+  publishStats(stats: GatewayStats): void {
+    if (this.sinks.length > 0) this.delivery.acceptStats(stats);
   }
 
   private calState(instrument: string): Pick<InstrumentState, 'cal' | 'channels'> {

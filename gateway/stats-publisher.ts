@@ -1,10 +1,11 @@
 import type { Driver } from '../drivers/driver.js';
 import type { Pipeline } from './pipeline.js';
-import type { GatewayStats, Sink } from './sinks/sink.js';
+import type { GatewayStats } from './sinks/sink.js';
 
 /**
- * Every interval, the gateway's totals go to every sink that takes them (the MQTT sink publishes
- * them; the ingest role writes them to InfluxDB for the gateway health dashboard).
+ * Every interval, the gateway's totals go through the spool to every sink that takes them (the
+ * MQTT sink publishes them and the ingest role writes them to InfluxDB; the direct InfluxDB sink
+ * writes them itself): the gateway health dashboard has them also after an outage or a crash.
  */
 export class StatsPublisher {
   private timer: NodeJS.Timeout | null = null;
@@ -14,7 +15,6 @@ export class StatsPublisher {
   constructor(
     private readonly pipeline: Pipeline,
     private readonly drivers: readonly Driver[],
-    private readonly sinks: readonly Sink[],
     private readonly intervalMs: number,
   ) {}
 
@@ -57,7 +57,6 @@ export class StatsPublisher {
   }
 
   private publish(): void {
-    const stats = this.snapshot();
-    for (const s of this.sinks) s.stats?.(stats);
+    this.pipeline.publishStats(this.snapshot());
   }
 }

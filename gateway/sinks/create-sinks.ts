@@ -28,7 +28,7 @@ export function createSinkTargets(deps: SinkFactoryDeps): DeliveryTarget[] {
   if (mqtt) targets.push(mqtt);
   const cloud = config.cloud && createCloudTarget({ cloud: config.cloud, site: config.site, gateway, instruments, calibration, log });
   if (cloud) targets.push(cloud);
-  const influx = createInfluxTarget(config.influx, log, gateway);
+  const influx = createInfluxTarget(config.influx, log, gateway, config.site);
   if (influx) targets.push(influx);
   return targets;
 }

@@ -26,7 +26,8 @@ export interface InstrumentState extends DeviceStatus {
 }
 
 /**
- * A destination for readings. Every implementation keeps this contract, checked against each on
+ * A destination for what the spool holds. Every implementation keeps this contract, checked
+ * against each on
  * its real destination by test/integration/sink-conformance.test.ts:
  * - write() resolves only once the destination acknowledged the batch (MQTT PUBACK, InfluxDB 204,
  *   HTTP 2xx), so a durable spool can advance its cursor on resolution.
@@ -39,17 +40,23 @@ export interface InstrumentState extends DeviceStatus {
  * - start() waits at most 5 s for a down destination and does not throw for it: the sink connects
  *   once it is back. It throws only for what no retry fixes (e.g. an unreadable certificate).
  * - stop() returns within 5 s, whatever the destination does.
+ * - writeEvent() and writeStats() keep the same contract for calibration events and gateway stats,
+ *   which come from the spool too, in order with the readings; a sink without one does not store
+ *   that kind, and the spool acknowledges such records for it at once.
  */
 export interface Sink {
   readonly name: string;
   start(): Promise<void>;
   write(batch: ReadingBatch): Promise<void>;
-  /** Instrument state changes; optional for sinks that only store data. */
+  /** A calibration event (transition, suspect period, impact report) from the spool; optional. */
+  writeEvent?(event: CalEvent): Promise<void>;
+  /** The gateway's periodic statistics from the spool; optional. */
+  writeStats?(stats: GatewayStats): Promise<void>;
+  /**
+   * Instrument state changes; optional. Not spooled: the state is a latest value (retained on
+   * MQTT, re-sent on every connection and on every change), so a newer state replaces a lost one.
+   */
   state?(state: InstrumentState): void;
-  /** Calibration events (transitions, suspect periods); optional. */
-  event?(event: CalEvent): void;
-  /** Periodic gateway statistics; optional. */
-  stats?(stats: GatewayStats): void;
   /** A hot reload changed the instruments (what the sink announces about them); optional. */
   setInstruments?(instruments: readonly InstrumentConfig[]): void;
   /** Deliveries the destination took but passed to nobody (MQTT PUBACK reason 16), retried; optional. */

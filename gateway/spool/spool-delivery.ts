@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
+import type { CalEvent } from '../calibration/cal-event.js';
 import type { ReadingBatch } from '../reading.js';
-import type { Sink } from '../sinks/sink.js';
-import { decodeBatch, encodeBatch } from './batch-codec.js';
+import type { GatewayStats, Sink } from '../sinks/sink.js';
+import { decodeBatch } from './batch-codec.js';
+import { encodeRecord, recordInstrument, type SpoolRecord } from './spool-record.js';
 import type { SpoolConfig } from './spool-config.js';
 import type { Dropped, Retention, Spool, SpoolInput, SpoolStats } from './spool.js';
 import { SpooledSink } from './spooled-sink.js';
@@ -38,14 +40,15 @@ const MAINTAIN_MS = 250;
 const SINK_STOP_MS = 5000;
 
 /**
- * Every reading batch goes to disk first, then to each sink through its SpooledSink; the spool
- * (one file per site under spool.dir) holds what a sink has not acknowledged across outages and
- * restarts. With commitIntervalMs > 0, batches of that window share one transaction.
+ * Every reading batch, calibration event and stats record goes to disk first, then to each sink
+ * through its SpooledSink; the spool (one file per site under spool.dir) holds what a sink has not
+ * acknowledged across outages and restarts, in the order it came. With commitIntervalMs > 0,
+ * entries of that window share one transaction.
  */
 export class SpoolDelivery {
   private spool: Spool | null = null;
   private readonly sinks: SpooledSink[] = [];
-  private pending: { batch: ReadingBatch; input: SpoolInput }[] = [];
+  private pending: { record: SpoolRecord; input: SpoolInput }[] = [];
   private commitTimer: NodeJS.Timeout | null = null;
   private commitSoon: NodeJS.Immediate | null = null;
   private maintainTimer: NodeJS.Timeout | null = null;
@@ -124,12 +127,21 @@ export class SpoolDelivery {
 
   /** Stores the batch, then offers it to every sink. */
   accept(batch: ReadingBatch): void {
-    const rs = batch.readings;
-    if (rs.length === 0) return;
-    let lastSeq = 0;
-    for (const r of rs) if (r.seq > lastSeq) lastSeq = r.seq;
-    const input: SpoolInput = { instrument: batch.instrument, count: rs.length, lastSeq, payload: encodeBatch(batch) };
-    this.pending.push({ batch, input });
+    if (batch.readings.length > 0) this.enqueue({ kind: 'readings', batch });
+  }
+
+  /** Stores a calibration event in order with the readings, then offers it to every sink. */
+  acceptEvent(event: CalEvent): void {
+    this.enqueue({ kind: 'event', event });
+  }
+
+  /** Stores the gateway's stats, then offers them to every sink. */
+  acceptStats(stats: GatewayStats): void {
+    this.enqueue({ kind: 'stats', stats });
+  }
+
+  private enqueue(record: SpoolRecord): void {
+    this.pending.push({ record, input: encodeRecord(record) });
     // Poll cycles that completed in the same turn of the event loop share one transaction, and
     // their publishes one socket write (mqtt-packet corks until the next tick): each costs a
     // syscall and, for SQLite, a WAL frame header and checksum pass.
@@ -179,31 +191,35 @@ export class SpoolDelivery {
     this.commitSoon = null;
     const spool = this.spool;
     if (this.pending.length === 0 || !spool) return;
-    const batches = this.pending;
+    const entries = this.pending;
     this.pending = [];
     let first: number;
     try {
-      first = spool.append(batches.map((b) => b.input));
+      first = spool.append(entries.map((b) => b.input));
       if (this.appendFailed) this.opts.log.info({ dir: this.dir }, 'spool writes again');
       this.appendFailed = false;
     } catch (err) {
-      this.notStored(batches.map((b) => b.batch), err as Error);
+      this.notStored(entries, err as Error);
       return;
     }
-    batches.forEach((b, i) => {
-      for (const s of this.sinks) s.offer(first + i, b.batch, b.input.count);
+    entries.forEach((b, i) => {
+      for (const s of this.sinks) s.offer(first + i, b.record, b.input.count);
     });
   }
 
   /**
-   * The disk failed (full, read-only, I/O error): the readings still go to sinks that are up,
+   * The disk failed (full, read-only, I/O error): the entries still go to sinks that are up,
    * without a second chance; what a sink cannot take now is dropped, counted and logged.
    */
-  private notStored(batches: ReadingBatch[], err: Error): void {
+  private notStored(entries: { record: SpoolRecord; input: SpoolInput }[], err: Error): void {
     if (!this.appendFailed) this.opts.log.error({ dir: this.dir, err: err.message }, 'spool cannot store readings: sending them without a spool until it can');
     this.appendFailed = true;
-    for (const b of batches) {
-      for (const s of this.sinks) if (!s.sendUnspooled(b)) this.opts.hooks.dropped(s.name, b.instrument, b.readings.length);
+    for (const { record, input } of entries) {
+      for (const s of this.sinks) {
+        if (s.sendUnspooled(record, input.count)) continue;
+        if (input.count > 0) this.opts.hooks.dropped(s.name, recordInstrument(record), input.count);
+        else this.opts.log.error({ sink: s.name, kind: record.kind, instrument: input.instrument }, 'a record the spool could not store was not sent: dropped');
+      }
     }
   }
 
@@ -219,10 +235,12 @@ export class SpoolDelivery {
   private onDrop(d: Dropped): void {
     const readings = d.entries.reduce((n, e) => n + e.count, 0);
     const byInstrument = new Map<string, number>();
-    for (const e of d.entries) byInstrument.set(e.instrument, (byInstrument.get(e.instrument) ?? 0) + e.count);
+    for (const e of d.entries) if (e.kind === 'readings') byInstrument.set(e.instrument, (byInstrument.get(e.instrument) ?? 0) + e.count);
     for (const [instrument, n] of byInstrument) this.opts.hooks.dropped(d.consumer, instrument, n);
+    const events = d.entries.filter((e) => e.kind === 'event').length;
+    const stats = d.entries.filter((e) => e.kind === 'stats').length;
     this.opts.log.warn(
-      { sink: d.consumer, reason: d.reason, readings, batches: d.entries.length, firstId: d.entries[0]?.id, lastId: d.entries.at(-1)?.id, maxBytes: this.opts.config.maxBytes, maxAgeHours: this.opts.config.maxAgeHours },
+      { sink: d.consumer, reason: d.reason, readings, events, stats, batches: d.entries.length, firstId: d.entries[0]?.id, lastId: d.entries.at(-1)?.id, maxBytes: this.opts.config.maxBytes, maxAgeHours: this.opts.config.maxAgeHours },
       'spool quota reached: oldest readings dropped',
     );
   }

@@ -1,8 +1,7 @@
 import type { Logger } from '../log.js';
-import type { ReadingBatch } from '../reading.js';
 import type { Sink } from '../sinks/sink.js';
-import { decodeBatch } from './batch-codec.js';
 import { RejectedBatchError, RetryLaterError } from './delivery-errors.js';
+import { decodeRecord, recordInstrument, type SpoolRecord } from './spool-record.js';
 import type { Spool, SpoolEntry, SpoolStats } from './spool.js';
 
 export interface SpooledSinkOptions {
@@ -28,10 +27,22 @@ const RETRY_MAX_MS = 5000;
 const PROGRESS_LOG_MS = 10_000;
 
 /**
- * Feeds one sink from the spool: live batches straight from the pipeline while the sink keeps
- * up, older ones streamed from disk (oldest first, a page at a time) when it fell behind. A
- * batch is acknowledged in the spool only when the sink's write() resolved; a failed write puts
- * the reader back to it, and the sink is left alone for a backoff.
+ * What the sink makes of a record: reading batches go to write(), events to writeEvent(), stats to
+ * writeStats(). null when the sink does not store that kind: the spool acknowledges it for the
+ * sink at once, so its cursor moves on.
+ */
+export function sendRecord(sink: Sink, record: SpoolRecord): Promise<void> | null {
+  if (record.kind === 'readings') return sink.write(record.batch);
+  if (record.kind === 'event') return sink.writeEvent ? sink.writeEvent(record.event) : null;
+  return sink.writeStats ? sink.writeStats(record.stats) : null;
+}
+
+/**
+ * Feeds one sink from the spool: live entries straight from the pipeline while the sink keeps
+ * up, older ones streamed from disk (oldest first, a page at a time) when it fell behind. An
+ * entry (a reading batch, an event, stats) is acknowledged in the spool only when the sink's
+ * write resolved; a failed write puts the reader back to it, and the sink is left alone for a
+ * backoff. Entries of a kind the sink does not store are acknowledged at once.
  */
 export class SpooledSink {
   readonly name: string;
@@ -71,38 +82,40 @@ export class SpooledSink {
     this.pump();
   }
 
-  /** A live batch, already on disk with this id. */
-  offer(id: number, batch: ReadingBatch, count: number): void {
+  /** A live entry, already on disk with this id. */
+  offer(id: number, record: SpoolRecord, count: number): void {
     if (!this.started || this.stopped || this.isPaused()) return;
     const max = this.opts.maxInFlight;
     if (this.buffer.length === 0 && this.readPos === id - 1 && this.inFlight.size < max) {
       this.readPos = id;
-      this.dispatch(id, batch, count);
+      this.dispatch(id, record, count);
     } else if (!this.opts.inOrder && this.inFlight.size < max) {
-      this.dispatch(id, batch, count);
+      this.dispatch(id, record, count);
     } else {
       this.pump();
     }
   }
 
   /**
-   * A batch the spool could not store (disk failure): one attempt, no retry. False when there is
+   * An entry the spool could not store (disk failure): one attempt, no retry. False when there is
    * no room for it now; the caller counts it as dropped.
    */
-  sendUnspooled(batch: ReadingBatch): boolean {
+  sendUnspooled(record: SpoolRecord, count: number): boolean {
     if (!this.started || this.stopped || this.isPaused() || this.inFlight.size + this.unspooled >= this.opts.maxInFlight) return false;
-    const count = batch.readings.length;
+    const sent = sendRecord(this.opts.sink, record);
+    if (!sent) return true;
+    const instrument = recordInstrument(record);
     this.unspooled++;
-    this.opts.sink.write(batch).then(
+    sent.then(
       () => {
         this.unspooled--;
         this.delivered += count;
-        this.opts.onDelivered(batch.instrument, count);
+        this.opts.onDelivered(instrument, count);
       },
       (err: unknown) => {
         this.unspooled--;
-        this.opts.onRejected(batch.instrument, count);
-        this.opts.log.error({ sink: this.name, instrument: batch.instrument, readings: count, err: err instanceof Error ? err.message : String(err) }, 'sink did not take readings the spool could not store: dropped');
+        this.opts.onRejected(instrument, count);
+        this.opts.log.error({ sink: this.name, kind: record.kind, instrument, readings: count, err: err instanceof Error ? err.message : String(err) }, 'sink did not take an entry the spool could not store: dropped');
       },
     );
     return true;
@@ -166,25 +179,29 @@ export class SpooledSink {
       const e = this.buffer.shift()!;
       this.readPos = e.id;
       if (this.inFlight.has(e.id) || spool.isAcked(this.name, e.id)) continue;
-      let batch: ReadingBatch;
+      let record: SpoolRecord;
       try {
-        batch = decodeBatch(e.payload);
-        batch.epoch = this.opts.spool.epoch;
+        record = decodeRecord(e.kind, e.payload);
+        if (record.kind === 'readings') record.batch.epoch = this.opts.spool.epoch;
       } catch (err) {
-        this.reject(e.id, e.instrument, e.count, `unreadable spool entry ${e.id}: ${(err as Error).message}`);
+        this.reject(e.id, e.instrument, e.count, `unreadable spool entry ${e.id} (${e.kind}): ${(err as Error).message}`);
         continue;
       }
       this.replayedTo = e.id;
-      this.dispatch(e.id, batch, e.count);
+      this.dispatch(e.id, record, e.count);
     }
   }
 
-  private dispatch(id: number, batch: ReadingBatch, count: number): void {
+  private dispatch(id: number, record: SpoolRecord, count: number): void {
+    const sent = sendRecord(this.opts.sink, record);
+    // Not a kind this sink stores: taken at once, so the cursor moves over it.
+    if (!sent) return void this.opts.spool.ack(this.name, { id, count });
+    const instrument = recordInstrument(record);
     this.inFlight.set(id, count);
     this.opts.spool.hold(this.name, id);
-    this.opts.sink.write(batch).then(
-      () => this.acknowledged(id, batch.instrument, count),
-      (err: unknown) => this.failed(id, batch.instrument, count, err),
+    sent.then(
+      () => this.acknowledged(id, instrument, count),
+      (err: unknown) => this.failed(id, instrument, count, err),
     );
   }
 
@@ -193,7 +210,7 @@ export class SpooledSink {
     if (this.detached) return;
     this.opts.spool.ack(this.name, { id, count });
     this.delivered += count;
-    this.opts.onDelivered(instrument, count);
+    if (count > 0) this.opts.onDelivered(instrument, count);
     if (this.failing) {
       this.failing = false;
       this.lastError = null;
@@ -237,8 +254,8 @@ export class SpooledSink {
   private reject(id: number, instrument: string, count: number, reason: string): void {
     this.opts.spool.ack(this.name, { id, count });
     this.rejected += count;
-    this.opts.onRejected(instrument, count);
-    this.opts.log.error({ sink: this.name, instrument, readings: count, err: reason }, 'sink refused a batch as malformed: dropped, not retried');
+    if (count > 0) this.opts.onRejected(instrument, count);
+    this.opts.log.error({ sink: this.name, id, instrument, readings: count, err: reason }, 'sink refused a batch as malformed: dropped, not retried');
   }
 
   private replayInFlight(): boolean {

@@ -67,7 +67,7 @@ describe('ingest: connected but deaf', () => {
       }));
       polled += readings.length;
       void sink!.write({ site, instrument: 'inst', readings }).catch(() => undefined);
-      sink!.stats({ ts: Date.now(), polled, published: polled, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 });
+      void sink!.writeStats({ ts: Date.now(), polled, published: polled, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 }).catch(() => undefined);
     }, 500);
     const ready = async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);

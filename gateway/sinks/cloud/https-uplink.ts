@@ -85,8 +85,14 @@ export class HttpsUplink implements Sink {
     this.roster.changed();
   }
 
-  event(_event: CalEvent): void {
+  /**
+   * The platform's HTTPS API takes reading batches and the roster, no events: an event's effect
+   * (a new certificate, a status) reaches it in the roster, which RosterSender PUTs with its own
+   * retries. So the spool's record is taken at once.
+   */
+  writeEvent(_event: CalEvent): Promise<void> {
     this.roster.changed();
+    return Promise.resolve();
   }
 
   setInstruments(instruments: readonly InstrumentConfig[]): void {

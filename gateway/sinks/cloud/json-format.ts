@@ -1,4 +1,5 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
+import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import { VERSION } from '../../version.js';
 import { PAYLOAD_VERSION, serialiseBatch } from '../mqtt/payload.js';
@@ -14,7 +15,8 @@ export interface JsonFormatOptions {
 }
 
 /**
- * The JSON uplink: reading batches as on the edge broker (reading-batch schema), the roster
+ * The JSON uplink: reading batches and calibration events as on the edge broker (reading-batch,
+ * cal-event schemas), the roster
  * retained (site-roster schema), the gateway state retained with a last will (gateway-state).
  */
 export class JsonFormat implements UplinkFormat {
@@ -30,6 +32,12 @@ export class JsonFormat implements UplinkFormat {
 
   data(batch: ReadingBatch): UplinkMessage {
     return { topic: cloudTopics.data(this.o.prefix, batch.site, this.o.gateway, batch.instrument), payload: serialiseBatch(batch, this.o.gateway), retain: false };
+  }
+
+  event(event: CalEvent): UplinkMessage {
+    const { site, ...rest } = event;
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.o.gateway, ...rest });
+    return { topic: cloudTopics.event(this.o.prefix, site, this.o.gateway, event.instrument), payload, retain: false };
   }
 
   state(_state: InstrumentState): UplinkMessage[] {

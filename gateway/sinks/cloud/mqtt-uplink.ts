@@ -20,7 +20,7 @@ export interface MqttUplinkOptions {
 const ROSTER_CHECK_MS = 60_000;
 
 /**
- * The cloud platform over MQTT 5 (TLS): each reading batch is one QoS 1 publish, acknowledged to
+ * The cloud platform over MQTT 5 (TLS): each reading batch (and, in JSON, each calibration event) is one QoS 1 publish, acknowledged to
  * the spool on the broker's PUBACK; births (gateway state or Sparkplug NBIRTH/DBIRTH) and the
  * retained roster go out on every connection, before any data.
  */
@@ -65,8 +65,18 @@ export class MqttUplink implements Sink {
     this.rosterChanged();
   }
 
-  event(_event: CalEvent): void {
+  /**
+   * The event changes the roster (a new certificate, a status); the JSON format also publishes it,
+   * acknowledged to the spool on PUBACK. Sparkplug has no place for it (its metrics are the
+   * readings; the roster carries the calibration state): taken at once.
+   */
+  writeEvent(event: CalEvent): Promise<void> {
     this.rosterChanged();
+    const format = this.o.format;
+    if (!format.event) return Promise.resolve();
+    const session = this.session;
+    if (!session?.ready) return Promise.reject(new Error(session?.lastError ?? `not connected to ${this.o.cloud.url}`));
+    return session.publish(format.event(event));
   }
 
   setInstruments(instruments: readonly InstrumentConfig[]): void {

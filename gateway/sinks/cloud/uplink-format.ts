@@ -1,4 +1,5 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
+import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { InstrumentState } from '../sink.js';
 import type { Roster } from './roster.js';
@@ -19,6 +20,8 @@ export interface UplinkFormat {
   /** Published right after connecting, in order, before any data. */
   births(): UplinkMessage[];
   data(batch: ReadingBatch): UplinkMessage;
+  /** A calibration event from the spool; absent when the format has no place for one. */
+  event?(event: CalEvent): UplinkMessage;
   /** A changed instrument state (connection, calibration); [] when the format has nothing to say. */
   state(state: InstrumentState): UplinkMessage[];
   roster(roster: Roster): UplinkMessage;
@@ -38,6 +41,7 @@ export interface UplinkFormat {
 /** Topic layout of the JSON uplink, like the edge broker's: <prefix>/<site>/<gateway>/... */
 export const cloudTopics = {
   data: (prefix: string, site: string, gateway: string, instrument: string) => `${prefix}/${site}/${gateway}/${instrument}/data`,
+  event: (prefix: string, site: string, gateway: string, instrument: string) => `${prefix}/${site}/${gateway}/${instrument}/event`,
   roster: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/roster`,
   state: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/state`,
 };

@@ -1,22 +1,31 @@
 import type { InfluxConfig } from './influx-config.js';
 import type { Logger } from '../../log.js';
+import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { DeliveryTarget } from '../../spool/spool-delivery.js';
-import type { Sink } from '../sink.js';
+import type { GatewayStats, Sink } from '../sink.js';
 import type { InfluxSinkConfig } from './influx-sink-config.js';
+import { eventLine, statsLine } from './record-lines.js';
 import type { InfluxWrites } from './influx-writes.js';
 
 /**
- * Readings from the spool straight into InfluxDB, as the ingest role would write them, for a
- * box that runs gateway, InfluxDB and Grafana together (no broker needed for storage). write()
- * resolves when the request holding the batch got 204, so the spool's cursor moves only then.
+ * Readings, calibration events and gateway stats from the spool straight into InfluxDB, as the
+ * ingest role would write them (`reading`, `cal_event`, `gateway_stats`), for a box that runs
+ * gateway, InfluxDB and Grafana together (no broker needed for storage). Each write resolves when
+ * the request holding it got 204, so the spool's cursor moves only then.
  */
 export class InfluxSink implements Sink {
   readonly name = 'influx';
   private writes: InfluxWrites | null = null;
 
-  /** `gateway`: the gateway id tag the ingest role writes too, so both paths write the same points. */
-  constructor(private readonly influx: InfluxConfig, private readonly config: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {}
+  /** `gateway`, `site`: the tags the ingest role writes too, so both paths write the same points. */
+  constructor(
+    private readonly influx: InfluxConfig,
+    private readonly config: InfluxSinkConfig,
+    private readonly log: Logger,
+    private readonly gateway?: string,
+    private readonly site?: string,
+  ) {}
 
   async start(): Promise<void> {
     const { InfluxWrites } = await import('./influx-writes.js');
@@ -26,6 +35,18 @@ export class InfluxSink implements Sink {
 
   write(batch: ReadingBatch): Promise<void> {
     return this.writes ? this.writes.write(batch) : Promise.reject(new Error('influx sink not started'));
+  }
+
+  writeEvent(event: CalEvent): Promise<void> {
+    return this.writeLine(() => eventLine(event, this.gateway ?? ''));
+  }
+
+  writeStats(stats: GatewayStats): Promise<void> {
+    return this.writeLine(() => statsLine(stats, this.site ?? '', this.gateway ?? ''));
+  }
+
+  private writeLine(render: () => string): Promise<void> {
+    return this.writes ? this.writes.writeLines(render) : Promise.reject(new Error('influx sink not started'));
   }
 
   connected(): boolean {
@@ -40,8 +61,8 @@ export class InfluxSink implements Sink {
 }
 
 /** The direct InfluxDB sink as a spool target, or null when influx.sink is absent or not enabled. No I/O here. */
-export function createInfluxTarget(influx: InfluxConfig | undefined, log: Logger, gateway?: string): DeliveryTarget | null {
+export function createInfluxTarget(influx: InfluxConfig | undefined, log: Logger, gateway?: string, site?: string): DeliveryTarget | null {
   const config = influx?.sink;
   if (!influx || !config?.enabled) return null;
-  return { sink: new InfluxSink(influx, config, log.child({ sink: 'influx' }), gateway), maxInFlight: config.maxInFlight, inOrder: config.inOrder };
+  return { sink: new InfluxSink(influx, config, log.child({ sink: 'influx' }), gateway, site), maxInFlight: config.maxInFlight, inOrder: config.inOrder };
 }

@@ -58,6 +58,18 @@ export class InfluxWrites {
     return this.coalescer.add(lines.join('\n'), lines.length);
   }
 
+  /** Lines of an event or stats record, gathered into requests with the readings. */
+  writeLines(render: () => string): Promise<void> {
+    let line: string;
+    try {
+      line = render();
+    } catch (err) {
+      if (err instanceof LineProtocolError) return Promise.reject(new RejectedBatchError(err.message));
+      throw err;
+    }
+    return this.coalescer.add(line, 1);
+  }
+
   connected(): boolean {
     return this.answering;
   }

@@ -14,10 +14,6 @@ import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
 import { checkPacketSize } from './packet-size.js';
 import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
 
-/** A calibration event nobody received is offered again after this, doubling up to the maximum. */
-const EVENT_RETRY_MIN_MS = 1000;
-const EVENT_RETRY_MAX_MS = 30_000;
-
 export interface MqttSinkOptions {
   site: string;
   gateway: string;
@@ -26,7 +22,11 @@ export interface MqttSinkOptions {
   log: Logger;
 }
 
-/** Publishes reading batches (QoS from config), retained instrument states and the gateway state with last will. */
+/**
+ * Publishes reading batches (QoS from config), calibration events and gateway stats (QoS 1), each
+ * from the spool and acknowledged to it on PUBACK; retained instrument states and the gateway
+ * state with last will.
+ */
 export class MqttSink implements Sink {
   readonly name = 'mqtt';
   private client: MqttClient | null = null;
@@ -36,7 +36,6 @@ export class MqttSink implements Sink {
   /** PUBACK reason 16 unless mqtt.requireSubscribers is off: the spool keeps what nobody received. */
   private readonly requireSubscribers: boolean;
   private noSubscribers = 0;
-  private readonly eventRetries = new Set<NodeJS.Timeout>();
   private lastSeqs: string | null = null;
   private control: ((req: ResendRequest) => void) | null = null;
 
@@ -96,20 +95,39 @@ export class MqttSink implements Sink {
     return this.client?.connected === true;
   }
 
-  async write(batch: ReadingBatch): Promise<void> {
+  write(batch: ReadingBatch): Promise<void> {
+    const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
+    return this.publishAcked(topic, serialiseBatch(batch, this.opts.gateway), this.opts.mqtt.qos, this.requireSubscribers);
+  }
+
+  /** Resolves on PUBACK; a nobody-received event (reason 16) stays in the spool and is sent again, as readings are. */
+  writeEvent(event: CalEvent): Promise<void> {
+    const { site, ...rest } = event;
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
+    return this.publishAcked(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, 1, this.requireSubscribers);
+  }
+
+  /**
+   * Resolves on PUBACK. Stats nobody subscribed to are taken all the same: they are totals, the
+   * next ones supersede them, and holding them would hold back every reading behind them.
+   */
+  writeStats(stats: GatewayStats): Promise<void> {
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.opts.site, gateway: this.opts.gateway, ...stats });
+    return this.publishAcked(gatewayStatsTopic(this.prefix, this.opts.site, this.opts.gateway), payload, 1, false);
+  }
+
+  private async publishAcked(topic: string, payload: string, qos: 0 | 1 | 2, needsSubscriber: boolean): Promise<void> {
     const client = this.client;
     if (!client) throw new Error('mqtt sink not started');
-    // Not queued in mqtt.js while the broker is away: the spool holds the batch and retries (Sink contract).
+    // Not queued in mqtt.js while the broker is away: the spool holds the entry and retries (Sink contract).
     if (!client.connected) throw new Error(`not connected to the broker at ${this.opts.mqtt.url}`);
-    const topic = dataTopic(this.prefix, batch.site, this.opts.gateway, batch.instrument);
-    const payload = serialiseBatch(batch, this.opts.gateway);
     checkPacketSize(client, topic, payload);
     const wait = this.limit.acquire();
     if (wait) await wait;
     try {
-      const sent = await client.publishAsync(topic, payload, { qos: this.opts.mqtt.qos });
+      const sent = await client.publishAsync(topic, payload, { qos });
       // Delivered means a subscriber (the ingest) has it: a broker without one drops it at once.
-      if (this.requireSubscribers && this.reasons?.reachedNobody(sent?.messageId)) {
+      if (needsSubscriber && this.reasons?.reachedNobody(sent?.messageId)) {
         this.noSubscribers++;
         throw new NoSubscribersError(topic);
       }
@@ -132,32 +150,6 @@ export class MqttSink implements Sink {
       channels: (state.channels ?? []).map(({ channel, hasRecord, ...cal }) => ({ channel, hasRecord, ...cal })),
     });
     this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
-  }
-
-  event(event: CalEvent): void {
-    const { site, ...rest } = event;
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
-    this.publishEvent(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, 0);
-  }
-
-  /** Events are not spooled: one nobody received is offered again, with a growing pause, while we run. */
-  private publishEvent(topic: string, payload: string, attempt: number): void {
-    this.client?.publish(topic, payload, { qos: 1 }, (err, sent) => {
-      if (err || !this.client || !this.requireSubscribers || !this.reasons?.reachedNobody(sent?.messageId)) return;
-      this.noSubscribers++;
-      const delayMs = Math.min(EVENT_RETRY_MIN_MS * 2 ** attempt, EVENT_RETRY_MAX_MS);
-      if (attempt === 0) this.opts.log.warn({ topic, retryInMs: delayMs }, 'no subscriber took a calibration event; offering it again');
-      const timer = setTimeout(() => {
-        this.eventRetries.delete(timer);
-        this.publishEvent(topic, payload, attempt + 1);
-      }, delayMs);
-      this.eventRetries.add(timer);
-    });
-  }
-
-  stats(stats: GatewayStats): void {
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.opts.site, gateway: this.opts.gateway, ...stats });
-    this.client?.publish(gatewayStatsTopic(this.prefix, this.opts.site, this.opts.gateway), payload, { qos: 0 });
   }
 
   /** A hot reload: the retained gateway state lists the instruments, so it is published again. */
@@ -210,8 +202,6 @@ export class MqttSink implements Sink {
     const client = this.client;
     if (!client) return;
     this.client = null;
-    for (const t of this.eventRetries) clearTimeout(t);
-    this.eventRetries.clear();
     if (client.connected) {
       await client
         .publishAsync(gatewayStateTopic(this.prefix, this.opts.site, this.opts.gateway), this.gatewayState('offline'), { qos: 1, retain: true })
