@@ -168,6 +168,40 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     expect(seqs(cloud, 'x')).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
+  it('events and stats wait with the readings for a sink that stores them, in order; a sink that does not is not held back', async () => {
+    const taken: string[] = [];
+    let up = false;
+    const recorder: Sink = {
+      name: 'edge', start: async () => {}, stop: async () => {}, connected: () => up,
+      write: async (b) => {
+        if (!up) throw new Error('destination down');
+        taken.push(`readings ${b.readings[0]!.seq}`);
+      },
+      writeEvent: async (e) => {
+        if (!up) throw new Error('destination down');
+        taken.push(`event ${e.reason}`);
+      },
+      writeStats: async (st) => {
+        if (!up) throw new Error('destination down');
+        taken.push(`stats ${st.polled}`);
+      },
+    };
+    const readingsOnly = new SwitchableSink('readings-only');
+    const { d } = delivery([{ sink: recorder, maxInFlight: 4, inOrder: true }, { sink: readingsOnly, maxInFlight: 4, inOrder: true }]);
+    await d.start();
+    d.accept(batch('x', 1));
+    d.acceptEvent({ site: 'lab', instrument: 'x', kind: 'transition', ts: 1, from: 'valid', to: 'expired', certificate: 'C-1', due: '2030-01-01', reason: 'calendar' });
+    d.accept(batch('x', 3));
+    d.acceptStats({ ts: 2, polled: 4, published: 0, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 });
+    await until(() => seqs(readingsOnly, 'x').length === 4, 'the readings-only sink to take every reading');
+    // Its cursor moved over the event and the stats it does not store: nothing waits for it.
+    await until(() => d.stats()[1]!.depth === 0, 'the readings-only sink caught up');
+    expect(d.stats()[0]).toMatchObject({ depth: 4 });
+    up = true;
+    expect(await d.drain()).toBe(true);
+    expect(taken).toEqual(['readings 1', 'event calendar', 'readings 3', 'stats 4']);
+  });
+
   it('after a stop in the middle of a replay, a new start sends the rest and loses nothing', async () => {
     const first = new SwitchableSink('edge');
     const { d, dir } = delivery([{ sink: first, maxInFlight: 4, inOrder: true }]);
