@@ -80,7 +80,11 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
     const prefix = `cloud/${config.site}`;
     try {
       await new Promise((r) => setTimeout(r, 1500));
+      // A calibration event goes from the spool to the JSON uplink too, on its event topic.
+      gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'cloud test' });
       await gateway.stopPolling();
+      const events = of(prefix).filter((m) => m.topic === `${prefix}/${config.site}/e2e-gw/dmm-01/event`).map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
+      expect(events).toEqual([expect.objectContaining({ v: 1, site: config.site, gateway: 'e2e-gw', instrument: 'dmm-01', kind: 'transition', to: 'quarantined', reason: 'quarantined: cloud test' })]);
       const data = of(prefix).filter((m) => m.topic.endsWith('/data')).map((m) => JSON.parse(m.payload.toString()) as WireBatch);
       for (const inst of config.instruments) {
         const polled = gateway.pipeline.counters.get(inst.id)!.polled;
