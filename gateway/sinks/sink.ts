@@ -27,8 +27,7 @@ export interface InstrumentState extends DeviceStatus {
 
 /**
  * A destination for what the spool holds. Every implementation keeps this contract, checked
- * against each on
- * its real destination by test/integration/sink-conformance.test.ts:
+ * against each on its real destination by test/integration/sink-conformance.test.ts:
  * - write() resolves only once the destination acknowledged the batch (MQTT PUBACK, InfluxDB 204,
  *   HTTP 2xx), so a durable spool can advance its cursor on resolution.
  * - write() rejects when the batch was not taken: with RejectedBatchError when the destination
