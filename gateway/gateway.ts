@@ -8,6 +8,7 @@ import { CalibrationEngine } from './calibration/calibration-engine.js';
 import { saveRecord } from './calibration/record-store.js';
 import { LiveRecords } from './calibration/live-records.js';
 import { ImpactReporter } from './calibration/impact-reporter.js';
+import { loadManualStatuses, saveManualStatuses } from './calibration/manual-status-file.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { InstrumentReloader, type InstrumentsListener } from './instrument-reloader.js';
@@ -71,6 +72,11 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     instruments,
     policy: { dueSoonDays: config.calibration?.dueSoonDays, dueSoonShare: config.calibration?.dueSoonShare },
     log: log.child({ part: 'calibration' }),
+    // A quarantine (by hand or by a failed check) outlives a restart: only a person releases it.
+    ...(roles.drivers && config.calibration && {
+      manual: loadManualStatuses(config.calibration.recordsDir),
+      persistManual: (states) => saveManualStatuses(initial.calibration!.recordsDir, states),
+    }),
     persist: async (record) => {
       if (!config.calibration) return;
       saveRecord(config.calibration.recordsDir, record);

@@ -34,7 +34,8 @@ export interface CalTag {
   /**
    * Why this reading is not traceable although its status is (valid, due_soon, limited): outside
    * the validity range, no certificate uncertainty at this value, a unit the record does not cover,
-   * not a number, a record stating neither range nor table. Absent otherwise.
+   * not a number, a record stating neither range nor table; for quarantined and out_of_service, why
+   * it was taken out of use (`quarantined: check bath-pair: CUSUM …`). Absent otherwise.
    */
   reason?: string;
 }

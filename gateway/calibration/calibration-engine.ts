@@ -3,16 +3,18 @@ import type { Logger } from '../log.js';
 import type { CalStatus, CalTag, Reading } from '../reading.js';
 import type { CalEvent, CalEventListener } from './cal-event.js';
 import type { CalibrationService, ManualStatusChange } from './calibration-service.js';
-import { ChannelCalibration, type ChannelBudget, type ManualState } from './channel-calibration.js';
+import type { ChannelCalibration, ManualState } from './channel-calibration.js';
 import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
 import { recordFromConfig } from './record-from-config.js';
-import { asFoundFailed, asLeftFailed, buildTimeline, orderRecords, type DueSoonPolicy } from './status-timeline.js';
+import { asFoundFailed, asLeftFailed, orderRecords, type DueSoonPolicy } from './status-timeline.js';
 import { assertValidRecord, validateRecord } from './validate-record.js';
 import { localMidnight } from './calendar.js';
 import { summariseInstrument, type ChannelCalStatus } from './instrument-summary.js';
 import type { Characteristic } from './characteristic/characteristic.js';
 import { SensorCharacteristics } from './characteristic/sensor-conversion.js';
+import { channelTagsOf, newInstrumentCal, rebuildInstrument, unitOf, type ChannelTag, type InstrumentCal } from './instrument-calibration.js';
+import { suspectEvent } from './suspect-event.js';
 
 export interface EngineOptions {
   site: string;
@@ -22,23 +24,11 @@ export interface EngineOptions {
   policy?: DueSoonPolicy;
   /** Persists a record added at run time (the record store); absent: kept in memory only. */
   persist?: (record: CalibrationRecord) => Promise<void>;
+  /** Manual statuses in force at start (kept across restarts), and where a change is kept. */
+  manual?: ReadonlyMap<string, ManualState>;
+  persistManual?: (states: ReadonlyMap<string, ManualState>) => void;
   log: Logger;
   now?: () => number;
-}
-
-interface InstrumentCal {
-  config: InstrumentConfig;
-  /** The instrument-wide calibration (records without a channel). */
-  whole: ChannelCalibration;
-  /** Channels with records or an uncertainty budget of their own. */
-  channels: Map<string, ChannelCalibration>;
-  /** Of those, the channels with records of their own: they have their own status and events. */
-  ownRecords: Set<string>;
-  /** Status last reported per scope ('' = whole instrument), for transition events. */
-  lastStatus: Map<string, CalStatus>;
-  /** Timestamp at which that status was noted, per scope. */
-  lastSeen: Map<string, number>;
-  manual: ManualState | null;
 }
 
 /**
@@ -61,7 +51,7 @@ export class CalibrationEngine implements CalibrationService {
     for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
     this.allRecords.push(...(opts.records ?? []));
     for (const inst of opts.instruments) {
-      this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), ownRecords: new Set(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      this.instruments.set(inst.id, newInstrumentCal(inst, opts.manual?.get(inst.id) ?? null));
       this.rebuild(inst.id);
     }
   }
@@ -80,7 +70,7 @@ export class CalibrationEngine implements CalibrationService {
     for (const inst of instruments) {
       const known = this.instruments.get(inst.id);
       if (known) known.config = inst;
-      else this.instruments.set(inst.id, { config: inst, whole: new ChannelCalibration([]), channels: new Map(), ownRecords: new Set(), lastStatus: new Map(), lastSeen: new Map(), manual: null });
+      else this.instruments.set(inst.id, newInstrumentCal(inst, this.opts.manual?.get(inst.id) ?? null));
       this.rebuild(inst.id);
     }
   }
@@ -243,24 +233,34 @@ export class CalibrationEngine implements CalibrationService {
     return this.channelTags(instrument, at).map(({ channel, hasRecord, tag }) => ({ channel, hasRecord, ...tag }));
   }
 
-  private channelTags(instrument: string, at: number): { channel: string; hasRecord: boolean; tag: CalTag }[] {
-    const inst = this.instrument(instrument);
-    const mine = this.allRecords.filter((r) => r.instrument === instrument);
-    const wholeHas = mine.some((r) => r.channel === undefined);
-    return inst.config.channels.map((c) => ({
-      channel: c.id,
-      hasRecord: wholeHas || mine.some((r) => r.channel === c.id),
-      tag: (inst.channels.get(c.id) ?? inst.whole).tagAt(at),
-    }));
+  private channelTags(instrument: string, at: number): ChannelTag[] {
+    return channelTagsOf(this.instrument(instrument), this.allRecords.filter((r) => r.instrument === instrument), at);
   }
 
   setManualStatus(change: ManualStatusChange): void {
     const inst = this.instrument(change.instrument);
-    inst.manual = change.status ? { status: change.status, since: this.now() } : null;
-    this.rebuild(change.instrument);
     const by = change.by ? ` by ${change.by}` : '';
+    inst.manual = change.status ? { status: change.status, since: this.now(), reason: `${change.reason}${by ? ` (${by.slice(1)})` : ''}` } : null;
+    this.rebuild(change.instrument);
+    this.opts.persistManual?.(this.manualStates());
     this.opts.log.warn({ instrument: change.instrument, status: change.status ?? 'released', reason: change.reason, by: change.by }, 'manual calibration status');
     this.check(change.instrument, `${change.status ?? 'released'}${by}: ${change.reason}`);
+  }
+
+  /** The manual state of an instrument (quarantined or out of service, since when, why), or null. */
+  manualStatus(instrument: string): ManualState | null {
+    return this.instrument(instrument).manual;
+  }
+
+  private manualStates(): Map<string, ManualState> {
+    const out = new Map<string, ManualState>();
+    for (const [id, inst] of this.instruments) if (inst.manual) out.set(id, inst.manual);
+    return out;
+  }
+
+  /** A finding raised outside the engine (a failed intermediate check): to every event listener. */
+  report(event: CalEvent): void {
+    for (const l of this.listeners) l(event);
   }
 
   /** Emits the transitions time alone caused (an instrument expiring at midnight with no readings). */
@@ -287,52 +287,20 @@ export class CalibrationEngine implements CalibrationService {
     const when = reason === 'calendar' && Number.isFinite(boundary) ? Math.min(boundary, ts) : ts;
     const event: CalEvent = {
       site: this.opts.site, instrument: inst.config.id, kind: 'transition', ts: when,
-      from: last, to: tag.status, certificate: tag.certificate, due: tag.due, reason,
+      from: last, to: tag.status, certificate: tag.certificate, due: tag.due, reason, ...(scope !== '' && { channel: scope }),
     };
-    if (scope !== '') event.channel = scope;
     this.opts.log.warn({ instrument: event.instrument, channel: event.channel, from: last, to: tag.status, reason }, 'calibration status changed');
     for (const l of this.listeners) l(event);
   }
 
   private reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined): void {
-    const verdict = judgeRecord(record).asFound!;
-    const worst = verdict.worst?.error ?? (record.asFound ?? []).reduce((w, p) => (Math.abs(p.error) > Math.abs(w) ? p.error : w), 0);
-    const event: CalEvent = {
-      site: this.opts.site, instrument: record.instrument, kind: 'suspect', ts: this.now(),
-      from: null, to: 'out_of_tolerance', certificate: record.certificate, due: record.due,
-      reason: `as found out of tolerance in ${record.certificate} (${verdict.rule}): readings since the last good calibration are suspect`,
-      suspectFrom: previous ? localMidnight(previous.calibrated) : 0,
-      suspectTo: localMidnight(record.calibrated),
-      asFoundError: worst,
-    };
-    if (record.channel !== undefined) event.channel = record.channel;
-    // The limit the worst point broke (for an MPE that varies with the value, the one at that point).
-    if (verdict.worst) event.mpe = Math.abs(verdict.worst.limit);
-    else if (typeof record.mpe === 'number') event.mpe = record.mpe;
-    this.opts.log.error({ instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: worst }, 'suspect readings: as-found out of tolerance');
-    for (const l of this.listeners) l(event);
+    const event = suspectEvent(this.opts.site, record, previous, this.now());
+    this.opts.log.error({ instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: event.asFoundError }, 'suspect readings: as-found out of tolerance');
+    this.report(event);
   }
 
   private rebuild(instrument: string): void {
-    const inst = this.instrument(instrument);
-    const policy = this.opts.policy ?? {};
-    const mine = this.allRecords.filter((r) => r.instrument === instrument);
-    const whole = mine.filter((r) => r.channel === undefined);
-    const wholeTimeline = buildTimeline(whole, policy);
-    inst.whole.reset(wholeTimeline, inst.manual, budgetOf(inst.config, undefined));
-    inst.ownRecords = new Set(mine.flatMap((r) => (r.channel !== undefined ? [r.channel] : [])));
-    const budgeted = new Set((inst.config.uncertaintyBudget ?? []).flatMap((b) => (b.channel !== undefined ? [b.channel] : [])));
-    for (const ch of [...inst.channels.keys()]) if (!inst.ownRecords.has(ch) && !budgeted.has(ch)) inst.channels.delete(ch);
-    for (const ch of new Set([...inst.ownRecords, ...budgeted])) {
-      // A channel's own records rule from their dates on; before them the instrument's do.
-      const firstOwn = Math.min(...mine.filter((r) => r.channel === ch).map((r) => localMidnight(r.calibrated)));
-      const records = [...whole.filter((r) => localMidnight(r.calibrated) < firstOwn), ...mine.filter((r) => r.channel === ch)];
-      const timeline = inst.ownRecords.has(ch) ? buildTimeline(records, policy) : wholeTimeline;
-      const budget = budgetOf(inst.config, ch);
-      const existing = inst.channels.get(ch);
-      if (existing) existing.reset(timeline, inst.manual, budget);
-      else inst.channels.set(ch, new ChannelCalibration(timeline, inst.manual, budget));
-    }
+    rebuildInstrument(this.instrument(instrument), this.allRecords.filter((r) => r.instrument === instrument), this.opts.policy ?? {});
   }
 
   private instrument(id: string): InstrumentCal {
@@ -340,15 +308,4 @@ export class CalibrationEngine implements CalibrationService {
     if (!inst) throw new Error(`no instrument "${id}" in this gateway's config`);
     return inst;
   }
-}
-
-/** The channel's budget: its own entry, else the instrument-wide one (no channel). */
-function budgetOf(inst: InstrumentConfig, channel: string | undefined): ChannelBudget | undefined {
-  const budgets = inst.uncertaintyBudget ?? [];
-  return (channel !== undefined ? budgets.find((b) => b.channel === channel) : undefined) ?? budgets.find((b) => b.channel === undefined);
-}
-
-function unitOf(inst: InstrumentConfig, channel: string | undefined): string {
-  const ch = channel !== undefined ? inst.channels.find((c) => c.id === channel) : inst.channels[0];
-  return ch?.unit ?? '';
 }

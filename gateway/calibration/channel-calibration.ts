@@ -27,6 +27,8 @@ export const NOT_TRACEABLE = {
 export interface ManualState {
   status: 'quarantined' | 'out_of_service';
   since: number;
+  /** Why (who quarantined it, which check failed): carried by every reading as `cal.reason`. */
+  reason?: string;
 }
 
 /**
@@ -245,10 +247,12 @@ export class ChannelCalibration {
     let from = Math.max(seg.from, startOfLocalDay(ts));
     let to = Math.min(seg.to, startOfNextLocalDay(ts));
     let status = seg.status;
+    let reason: string | undefined;
     const m = this.manual;
     if (m) {
       if (ts >= m.since) {
         status = m.status;
+        if (m.reason !== undefined) reason = `${m.status}: ${m.reason}`;
         from = Math.max(from, m.since);
       } else {
         to = Math.min(to, m.since);
@@ -265,6 +269,7 @@ export class ChannelCalibration {
       due: record?.due ?? null,
       daysToDue: record ? calendarDaysBetween(ts, localMidnight(record.due)) : null,
       traceable: TRACEABLE.has(status),
+      ...(reason !== undefined && { reason }),
     });
     this.tagsOut.clear();
     this.tagsUnit.clear();
