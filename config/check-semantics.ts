@@ -16,6 +16,7 @@ import { checkCharacteristics } from '../gateway/calibration/characteristic/chec
 import { checkApiConfig } from '../gateway/api/check-api-config.js';
 import { under, type PathProblem, type PathSegment } from './problem.js';
 import type { CalibrationConfig, InstrumentConfig, MetrogateConfig } from './schema.js';
+import { checkChecksConfig } from '../gateway/checks/check-config.js';
 
 export type { PathProblem, PathSegment } from './problem.js';
 
@@ -44,6 +45,7 @@ export function checkSections(config: MetrogateConfig): PathProblem[] {
   if (config.influx) problems.push(...under(['influx'], checkInfluxConfig(config.influx)));
   if (config.api) problems.push(...under(['api'], checkApiConfig(config.api)));
   if (config.cloud) problems.push(...under(['cloud'], checkCloudConfig(config.cloud)));
+  if (config.checks) problems.push(...under(['checks'], checkChecksConfig(config.checks, config.instruments)));
   problems.push(...checkSinks(config));
   return problems;
 }

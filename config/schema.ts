@@ -10,6 +10,7 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import { ModbusRtuInstrumentFields, ModbusRtuTcpInstrumentFields, ModbusTcpInstrumentFields } from '../drivers/modbus/config.js';
 import { OpcuaInstrumentFields } from '../drivers/opcua/config.js';
 import { CalibrationSchema, CalibrationSettingsSchema, UncertaintyBudgetSchema } from '../gateway/calibration/calibration-config.js';
+import { ChecksSchema } from '../gateway/checks/check-config.js';
 import { ApiSchema } from '../gateway/api/api-config.js';
 import { SpoolSchema } from '../gateway/spool/spool-config.js';
 import { IngestSchema } from '../gateway/ingest/ingest-config.js';
@@ -66,6 +67,8 @@ export const ConfigSchema = Type.Object(
     spool: Type.Optional(SpoolSchema),
     cloud: Type.Optional(CloudSchema),
     calibration: Type.Optional(CalibrationSettingsSchema),
+    /** Intermediate checks between calibrations (gateway/checks/check-config.ts). */
+    checks: Type.Optional(ChecksSchema),
     instruments: Type.Array(InstrumentSchema, { default: [] }),
   },
   { additionalProperties: false },

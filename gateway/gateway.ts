@@ -10,6 +10,7 @@ import { LiveRecords } from './calibration/live-records.js';
 import { ImpactReporter } from './calibration/impact-reporter.js';
 import { loadManualStatuses, saveManualStatuses } from './calibration/manual-status-file.js';
 import { StatsPublisher } from './stats-publisher.js';
+import { CheckRunner } from './checks/check-runner.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { InstrumentReloader, type InstrumentsListener } from './instrument-reloader.js';
 import type { Sink } from './sinks/sink.js';
@@ -34,6 +35,8 @@ export interface Gateway {
   readonly liveRecords: LiveRecords | null;
   /** Writes impact reports of this gateway's instruments (null without the driver role). */
   readonly impactReports: ImpactReporter | null;
+  /** Intermediate checks of this gateway's instruments (null without the driver role or a `checks` section). */
+  readonly checks: CheckRunner | null;
   readonly drivers: readonly Driver[];
   /** The instruments this gateway polls now (none without the driver role); replaced by a reload. */
   instruments(): readonly InstrumentConfig[];
@@ -99,6 +102,14 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       })
     : null;
   if (impactReports) calibration.onEvent(impactReports.onEvent);
+  // Checks watch the tagged readings; a failed one quarantines through the engine, whose events
+  // (transition, suspect) reach the sinks and the impact reporter like any other.
+  const checks = roles.drivers && config.checks && config.checks.series.length > 0
+    ? new CheckRunner({
+        site: config.site, checks: config.checks, engine: calibration, onReadings: (l) => pipeline.onReadings(l),
+        publish: (e) => pipeline.publishEvent(e), log: log.child({ part: 'checks' }),
+      })
+    : null;
   let calendarTimer: NodeJS.Timeout | undefined;
   // Set by stop(): a start still on its way (a signal came while it waited) starts nothing more.
   let stopping = false;
@@ -123,6 +134,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     calibration,
     liveRecords,
     impactReports,
+    checks,
     drivers,
     sinks,
     instruments: () => reloader.instruments(),
@@ -156,6 +168,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
       // the drivers (the first readings are tagged with every record).
       await liveRecords?.start();
       if (stopping) return;
+      checks?.start();
       for (const d of drivers) d.start(pipeline);
       // Status changes that come with the calendar alone (no readings from an offline device).
       calendarTimer = setInterval(() => calibration.tick(), CALENDAR_TICK_MS);
@@ -202,6 +215,7 @@ export function buildGateway(initial: MetrogateConfig, log: Logger, roles: Roles
     clearInterval(calendarTimer);
     stats.stop();
     await Promise.all(drivers.map((d) => d.stop()));
+    checks?.stop();
     await pipeline.drain();
     repair?.stop();
     const totals = { polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0 };

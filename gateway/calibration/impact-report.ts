@@ -17,6 +17,8 @@ export interface ImpactReport {
   instrument: string;
   channel: string | null;
   certificate: string | null;
+  /** The intermediate check that found the fault; null for a certificate's as-found failure. */
+  check: string | null;
   from: string;
   to: string;
   /** Readings stored in InfluxDB for the period when the report was written; null when not counted. */
@@ -66,10 +68,10 @@ function markdown(r: ImpactReport, e: CalEvent): string {
   return `# Impact report: ${md(e.instrument)}${e.channel ? ` / ${md(e.channel)}` : ''}
 
 - Site: ${md(r.site)}, gateway: ${md(r.gateway)}
-- Certificate that found the fault: ${md(r.certificate ?? 'unknown')}
+- ${e.check !== undefined ? `Intermediate check that found the fault: ${md(e.check)} (certificate in force: ${md(r.certificate ?? 'none')})` : `Certificate that found the fault: ${md(r.certificate ?? 'unknown')}`}
 - Finding: ${md(r.reason)}
 - Largest as-found error: ${r.asFoundError ?? 'not stated'}${r.mpe !== null ? ` (maximum permissible error ${r.mpe})` : ''}
-- Suspect period: ${e.suspectFrom ? `${r.from} to ${r.to} (since the last good calibration)` : `every reading before ${r.to} (no earlier calibration on record)`}
+- Suspect period: ${e.suspectFrom ? `${r.from} to ${r.to} (since the last ${e.check !== undefined ? 'passed check' : 'good calibration'})` : `every reading before ${r.to} (no earlier ${e.check !== undefined ? 'passed check' : 'calibration'} on record)`}
 - Readings affected: ${r.readingsAffected ?? `not counted (${md(r.notCounted ?? 'unknown')})`}, stored in InfluxDB when this report was written (${r.writtenAt})
 - Count them again with: \`${r.query.replace(/`/g, "'")}\`
 
@@ -80,7 +82,9 @@ them, whether it must be recalled, re-measured or corrected.
 
 /** Writes the report (.md for people, .json for tools), each through a temporary file and a rename. */
 export async function writeImpactReport(e: CalEvent, gateway: string, influx: InfluxAccess | undefined, dir: string): Promise<ImpactReport> {
-  const name = `${safe(e.instrument)}${e.channel ? '.' + safe(e.channel) : ''}-${safe(e.certificate ?? 'unknown')}-impact`;
+  // A check can fail again after a release: its reports are told apart by when they were found.
+  const finder = e.check !== undefined ? `check-${safe(e.check)}-${e.ts}` : safe(e.certificate ?? 'unknown');
+  const name = `${safe(e.instrument)}${e.channel ? '.' + safe(e.channel) : ''}-${finder}-impact`;
   const query = countQuery(e, influx?.measurement ?? 'reading');
   let readingsAffected: number | null = null;
   let notCounted: string | undefined;
@@ -94,7 +98,7 @@ export async function writeImpactReport(e: CalEvent, gateway: string, influx: In
     notCounted = 'this gateway has no `influx` section to count them in';
   }
   const report: ImpactReport = {
-    site: e.site, gateway, instrument: e.instrument, channel: e.channel ?? null, certificate: e.certificate,
+    site: e.site, gateway, instrument: e.instrument, channel: e.channel ?? null, certificate: e.certificate, check: e.check ?? null,
     from: iso(e.suspectFrom ?? 0), to: iso(e.suspectTo ?? e.ts), readingsAffected, ...(notCounted !== undefined && { notCounted }), query,
     asFoundError: e.asFoundError ?? null, mpe: e.mpe ?? null, reason: e.reason, file: join(dir, `${name}.md`), writtenAt: new Date().toISOString(),
   };

@@ -44,10 +44,11 @@ export class ImpactReporter {
       const followUp: CalEvent = {
         site: e.site, instrument: e.instrument, kind: 'impact_report', ts: Date.now(), from: null, to: e.to,
         certificate: e.certificate, due: e.due,
-        reason: `impact report for ${e.certificate ?? 'an unknown certificate'}: ${r.readingsAffected ?? 'uncounted'} readings stored in the suspect period`,
+        reason: `impact report for ${e.check !== undefined ? `check ${e.check}` : (e.certificate ?? 'an unknown certificate')}: ${r.readingsAffected ?? 'uncounted'} readings stored in the suspect period`,
         reportFile: r.file,
       };
       if (e.channel !== undefined) followUp.channel = e.channel;
+      if (e.check !== undefined) followUp.check = e.check;
       if (e.suspectFrom !== undefined) followUp.suspectFrom = e.suspectFrom;
       if (e.suspectTo !== undefined) followUp.suspectTo = e.suspectTo;
       if (r.readingsAffected !== null) followUp.readingsAffected = r.readingsAffected;

@@ -1,4 +1,4 @@
-import type { CalEvent } from '../calibration/cal-event.js';
+import type { CalEvent, CheckEventResult } from '../calibration/cal-event.js';
 import type { GatewayStats } from '../sinks/sink.js';
 import { floatField, intField, stringField, tagSet, timestamp } from './line-protocol-escape.js';
 
@@ -13,6 +13,7 @@ export type WireGatewayStats = GatewayStats & { v: number; site: string; gateway
  * rendered by its type (the decoder checked the types; this is the second line of defence).
  */
 export function calEventLine(e: WireCalEvent): string {
+  if (e.kind === 'check' && e.result) return checkResultLine(e, e.result);
   const t = tagSet([
     ['channel', e.channel], ['from_status', e.from], ['instrument', e.instrument], ['kind', e.kind], ['site', e.site], ['to_status', e.to],
   ]);
@@ -29,7 +30,24 @@ export function calEventLine(e: WireCalEvent): string {
   if (e.suspectTo !== undefined) f += `,suspect_to=${intField(e.suspectTo)}`;
   if (e.reportFile !== undefined) f += `,report_file=${stringField(e.reportFile)}`;
   if (e.readingsAffected !== undefined) f += `,readings_affected=${intField(e.readingsAffected)}`;
+  if (e.check !== undefined) f += `,check=${stringField(e.check)}`;
   return `cal_event,${t} ${f} ${timestamp(e.ts)}`;
+}
+
+/**
+ * One `check_result` point per intermediate check result: Grafana charts `difference` against
+ * `centre` ± 3·`sigma` and the CUSUM sums; `verdict` and `check` are tags (few values each).
+ */
+function checkResultLine(e: WireCalEvent, r: CheckEventResult): string {
+  const t = tagSet([['channel', e.channel], ['check', e.check], ['instrument', e.instrument], ['kind', r.kind], ['rule', r.rule], ['site', e.site], ['verdict', r.verdict]]);
+  let f = `n=${intField(r.n)},measured=${floatField(r.measured)},reference=${floatField(r.reference)},reference_u=${floatField(r.referenceU)}` +
+    `,difference=${floatField(r.difference)},score=${floatField(r.score)},limit=${floatField(r.limit)},cusum_high=${floatField(r.cusumHigh)},cusum_low=${floatField(r.cusumLow)}` +
+    `,tripped=${stringField(r.tripped.join(','))},passed=${floatField(r.passed ? 1 : 0)},quarantined=${floatField(r.quarantined ? 1 : 0)},reason=${stringField(e.reason)}`;
+  if (r.U !== null) f += `,u_expanded=${floatField(r.U)}`;
+  if (r.z !== null) f += `,z=${floatField(r.z)}`;
+  if (r.centre !== null) f += `,centre=${floatField(r.centre)}`;
+  if (r.sigma !== null) f += `,sigma=${floatField(r.sigma)}`;
+  return `check_result,${t} ${f} ${timestamp(e.ts)}`;
 }
 
 /** The retained instrument status as it arrives (gateway/schemas/instrument-status.schema.json). */
