@@ -5,6 +5,7 @@
  */
 import type { DriverStats } from '../../drivers/driver.js';
 import type { CalibrationService } from '../calibration/calibration-service.js';
+import type { CheckService } from '../checks/check-service.js';
 import type { Ingest, IngestStats } from '../ingest/ingest.js';
 import type { CompletenessView } from './completeness-view.js';
 import type { InstrumentCounters, ReadingListener } from '../pipeline.js';
@@ -80,6 +81,8 @@ export interface ApiDeps {
   /** One per sink once the spool is open; empty before. */
   spools(): SpoolStats[];
   readonly calibration: CalibrationService;
+  /** Intermediate checks (absent or null: none configured). */
+  readonly checks?: CheckService | null;
   /** The site's DCC signature policy (calibration.trust, calibration.requireSignature), for uploads. */
   readonly calibrationSettings?: { trust?: string; requireSignature?: boolean };
   phase(): Phase;

@@ -18,6 +18,7 @@ import { pageRoutes } from './routes/page.js';
 import { streamRoutes } from './routes/stream.js';
 import { completenessRoutes } from './routes/completeness.js';
 import { intervalRoutes } from './routes/intervals.js';
+import { checkRoutes } from './routes/checks.js';
 import { SseHub } from './sse-hub.js';
 
 /** A scraper or the page asking every few seconds would fill the log: requests log at debug, errors still at error. */
@@ -81,7 +82,7 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
 
   const ctx: ApiContext = { deps, config, latest, sse, metrics };
   // Registered in order and loaded on ready()/listen(): swagger first, so it sees every route.
-  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, dccUploadRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes, intervalRoutes]) {
+  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, dccUploadRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes, intervalRoutes, checkRoutes]) {
     void app.register(routes, ctx);
   }
   void app.register(openapiRoutes);

@@ -57,6 +57,7 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
       ingest: gateway.ingest?.repairs() ?? null,
     }),
     calibration: gateway.calibration,
+    checks: gateway.checks,
     ...(config.calibration && { calibrationSettings: config.calibration }),
     phase: opts.phase,
   };

@@ -21,6 +21,7 @@ export const CalTagSchema = Type.Object({
   due: Nullable(Type.String({ description: 'YYYY-MM-DD, local date' })),
   daysToDue: Nullable(Type.Integer({ description: 'negative once expired' })),
   traceable: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'why not traceable: outside the range, …; for quarantined/out_of_service, why it was taken out of use' })),
 });
 
 /** One channel's own calibration (instrument views carry the summary beside it). */

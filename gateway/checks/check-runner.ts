@@ -12,6 +12,7 @@ import { judgeEn, judgeMpe, judgeRedundancy, type Judgement } from './check-judg
 import type { CheckResult } from './check-result.js';
 import { CheckSeries, type CheckEngine, type Measurement } from './check-series.js';
 import { CheckStore } from './check-store.js';
+import type { CheckService, CheckSummary } from './check-service.js';
 
 export interface CheckRunnerOptions {
   site: string;
@@ -48,7 +49,7 @@ interface Latest {
 /** A reading operator input may stand on: fresher than this. */
 const FRESH_MS = 60_000;
 
-export class CheckRunner {
+export class CheckRunner implements CheckService {
   readonly store: CheckStore;
   private readonly series = new Map<string, CheckSeries>();
   private readonly latest = new Map<string, Latest>();
@@ -82,12 +83,19 @@ export class CheckRunner {
     for (const t of this.timers) clearInterval(t);
   }
 
-  checks(): CheckSeries[] {
-    return [...this.series.values()];
+  summaries(): CheckSummary[] {
+    return [...this.series.values()].map(({ config: c, chart, last }) => ({
+      id: c.id, kind: c.redundancy ? 'redundancy' : 'standard', instrument: c.instrument, channel: c.channel, quarantineOn: [...c.quarantineOn],
+      chart: {
+        n: chart.n, limitsFrom: chart.limitsFrom, centre: chart.limits?.centre ?? null, sigma: chart.limits?.sigma ?? null,
+        cusumHigh: chart.cusum.high, cusumLow: chart.cusum.low, lastPassedTs: chart.lastPassedTs,
+      },
+      last,
+    }));
   }
 
-  get(id: string): CheckSeries | undefined {
-    return this.series.get(id);
+  results(id: string, limit: number): CheckResult[] | null {
+    return this.series.has(id) ? this.store.results(id, limit) : null;
   }
 
   /** An operator's check-standard result; throws CheckInputError with what is wrong. */

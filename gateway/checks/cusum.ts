@@ -54,3 +54,17 @@ export function stepDetectionDelay(shift: number, opts: CusumOptions = CUSUM_DEF
   if (!(shift > opts.k)) return Infinity;
   return Math.floor(opts.h / (shift - opts.k)) + 1;
 }
+
+/**
+ * For a drift of `perResult` σ per result starting from the centre (zᵢ = i·d for result i = 1,
+ * 2, …) without noise: the number of the result at which the CUSUM signals. C⁺ stays 0 while
+ * i·d ≤ k, then grows by i·d − k per result; the first n with C⁺ₙ > h is the answer.
+ */
+export function driftDetectionDelay(perResult: number, opts: CusumOptions = CUSUM_DEFAULTS): number {
+  if (!(perResult > 0)) return Infinity;
+  let c = 0;
+  for (let i = 1; ; i++) {
+    c = Math.max(0, c + i * perResult - opts.k);
+    if (c > opts.h) return i;
+  }
+}

@@ -49,6 +49,9 @@ Usage:
   metrogate intervals --config FILE [--instrument ID] [--json]
       Suggest each instrument's next calibration interval from its certificate history
       (staircase and control-chart methods, with the evidence); never changes a due date.
+  metrogate check record ID --config FILE [--measured VALUE] [--by NAME]
+      Record an intermediate check (a check standard measured) with the running gateway; a
+      failure quarantines the instrument. metrogate check list: every check and its chart.
   metrogate version
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
@@ -57,7 +60,7 @@ is filled from the environment (secrets stay out of the file).`;
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Commands with their own help answer it themselves; the rest show the overall usage.
-  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison', 'intervals'].includes(command ?? '')) {
+  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison', 'intervals', 'check'].includes(command ?? '')) {
     console.log(USAGE);
     return 0;
   }
@@ -113,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./comparison-command.js')).runComparisonCommand(rest);
     case 'intervals':
       return (await import('./intervals-command.js')).runIntervalsCommand(rest);
+    case 'check':
+      return (await import('./check-command.js')).runCheckCommand(rest);
     case 'audit': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
       if (!values.config) return usageError('audit needs --config FILE');
