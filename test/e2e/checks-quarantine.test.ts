@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -11,6 +11,7 @@ import type { CheckResult } from '../../gateway/checks/check-result.js';
 import { driftDetectionDelay } from '../../gateway/checks/cusum.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import type { ReadingBatch } from '../../gateway/reading.js';
+import { runCli } from '../support/cli.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { recordTopics } from '../support/topic-recorder.js';
@@ -101,6 +102,10 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
           id: 'bath-pair', instrument: 'bath-02', channel: 't2',
           redundancy: { channel: 't1', k: 2, minDurationMs: 2000, maxSkewMs: 1000 },
           chart: { baseline: 20, centre: 0, sigma: SIGMA }, cusum: CUSUM, quarantineOn: ['fail', 'CUSUM'],
+        }, {
+          // The operator's check: PRT 1 in a fixed-point cell of 25 °C, recorded with the CLI.
+          id: 'bath-cell', instrument: 'bath-02', channel: 't1', standard: { value: NOMINAL, U: 0.01, rule: 'en' },
+          chart: { baseline: 20 }, cusum: CUSUM, quarantineOn: ['fail'],
         }],
       },
       instruments: [{
@@ -207,5 +212,27 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
     expect((await call('GET', '/api/instruments/bath-02')).body.calibration).toMatchObject({ status: 'valid' });
     const stored = readFileSync(join(dir, 'checks', 'bath-pair.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CheckResult);
     expect(stored.filter((r) => r.quarantined)).toHaveLength(1);
+  });
+
+  it('`metrogate check record` talks to the running gateway: a pass, then a failure that quarantines at once', async () => {
+    const cliConfig = join(dir, 'cli.yaml');
+    writeFileSync(cliConfig, `site: cli\nmqtt:\n  url: ${config.mqtt!.url}\napi:\n  token: ${TOKEN}\n`);
+    const pass = await runCli(['check', 'record', 'bath-cell', '--config', cliConfig, '--url', api.url, '--by', 'operator-1']);
+    expect(pass.stderr).toBe('');
+    expect(pass.code).toBe(0);
+    // The latest reading of t1 (25 °C) with its U = 2·0.02 against the cell's 25 ± 0.01: En 0.
+    expect(pass.stdout).toMatch(/^bath-cell #1 bath-02\.t1: PASS En 0 \(limit 1\), measured 25 vs reference 25 ± 0\.01/);
+    const fail = await runCli(['check', 'record', 'bath-cell', '--config', cliConfig, '--url', api.url, '--measured', '25.05', '--by', 'operator-1']);
+    expect(fail.code).toBe(3);
+    expect(fail.stdout).toContain('FAIL En 5 (limit 1)');
+    expect(fail.stdout).toContain('bath-02 QUARANTINED');
+    expect((await call('GET', '/api/instruments/bath-02')).body.calibration).toMatchObject({ status: 'quarantined', reason: expect.stringContaining('check bath-cell: En 5.00 > 1.00') });
+    const unknown = await runCli(['check', 'record', 'nope', '--config', cliConfig, '--url', api.url]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('the gateway answered 404: no check "nope"');
+    const list = await runCli(['check', 'list', '--config', cliConfig, '--url', api.url]);
+    expect(list.stdout).toContain('bath-pair (redundancy) bath-02.t2');
+    expect(list.stdout).toContain('bath-cell (standard) bath-02.t1: 2 results');
+    expect((await call('POST', '/api/instruments/bath-02/release', { reason: 'cell re-measured', by: 'e2e' })).status).toBe(200);
   });
 });
