@@ -1,6 +1,6 @@
 import type { InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
-import type { CalStatus, CalTag, Reading } from '../reading.js';
+import type { CalTag, Reading } from '../reading.js';
 import type { CalEvent, CalEventListener } from './cal-event.js';
 import type { CalibrationService, ManualStatusChange } from './calibration-service.js';
 import type { ChannelCalibration, ManualState } from './channel-calibration.js';

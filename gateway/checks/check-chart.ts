@@ -79,6 +79,6 @@ export function chartResult(state: ChartState, value: number, opts: ChartOptions
 /** A chart state read from disk, or null when it is not one (the caller starts afresh and says so). */
 export function parseChart(doc: unknown): ChartState | null {
   const s = doc as Partial<ChartState> | null;
-  if (!s || s.v !== 1 || typeof s.n !== 'number' || !Array.isArray(s.baseline) || !Array.isArray(s.recent) || typeof s.cusum !== 'object' || s.cusum === null) return null;
+  if (s?.v !== 1 || typeof s.n !== 'number' || !Array.isArray(s.baseline) || !Array.isArray(s.recent) || typeof s.cusum !== 'object' || s.cusum === null) return null;
   return s as ChartState;
 }
