@@ -6,14 +6,13 @@ import type { CalibrationService, ManualStatusChange } from './calibration-servi
 import type { ChannelCalibration, ManualState } from './channel-calibration.js';
 import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
-import { recordFromConfig } from './record-from-config.js';
-import { asFoundFailed, asLeftFailed, orderRecords, type DueSoonPolicy } from './status-timeline.js';
-import { assertValidRecord, validateRecord } from './validate-record.js';
+import { asFoundFailed, asLeftFailed, type DueSoonPolicy } from './status-timeline.js';
+import { configRecord, refusalOf } from './record-admission.js';
 import { localMidnight } from './calendar.js';
 import { summariseInstrument, type ChannelCalStatus } from './instrument-summary.js';
 import type { Characteristic } from './characteristic/characteristic.js';
 import { SensorCharacteristics } from './characteristic/sensor-conversion.js';
-import { channelTagsOf, newInstrumentCal, rebuildInstrument, unitOf, type ChannelTag, type InstrumentCal } from './instrument-calibration.js';
+import { channelTagsOf, newInstrumentCal, rebuildInstrument, type ChannelTag, type InstrumentCal } from './instrument-calibration.js';
 import { suspectEvent } from './suspect-event.js';
 
 export interface EngineOptions {
@@ -48,7 +47,7 @@ export class CalibrationEngine implements CalibrationService {
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
     this.characteristics = new SensorCharacteristics(opts.instruments);
-    for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
+    for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(configRecord(inst, this.opts.log));
     this.allRecords.push(...(opts.records ?? []));
     for (const inst of opts.instruments) {
       this.instruments.set(inst.id, newInstrumentCal(inst, opts.manual?.get(inst.id) ?? null));
@@ -66,7 +65,7 @@ export class CalibrationEngine implements CalibrationService {
     this.characteristics.setInstruments(instruments);
     for (const id of [...this.instruments.keys()]) if (!ids.has(id)) this.instruments.delete(id);
     for (let i = this.allRecords.length - 1; i >= 0; i--) if (this.allRecords[i]!.source === 'config') this.allRecords.splice(i, 1);
-    for (const inst of instruments) if (inst.calibration) this.allRecords.push(this.configRecord(inst));
+    for (const inst of instruments) if (inst.calibration) this.allRecords.push(configRecord(inst, this.opts.log));
     for (const inst of instruments) {
       const known = this.instruments.get(inst.id);
       if (known) known.config = inst;
@@ -96,28 +95,9 @@ export class CalibrationEngine implements CalibrationService {
     for (const id of touched) this.rebuild(id);
   }
 
-  /**
-   * The record of an instrument's `calibration:` block. The config loader already refused its
-   * errors (config/check-semantics.ts); its warnings (points without U) are logged here, at start.
-   */
-  private configRecord(inst: InstrumentConfig): CalibrationRecord {
-    const r = recordFromConfig(inst.id, unitOf(inst, inst.calibration!.channel), inst.calibration!);
-    for (const w of validateRecord(r).filter((p) => p.severity === 'warning')) {
-      this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
-    }
-    return r;
-  }
-
   /** Why a stored record cannot be used (invalid, or tied with one already in force), or null. */
   private refusal(r: CalibrationRecord): string | null {
-    try {
-      const warnings = assertValidRecord(r, { channels: this.instrument(r.instrument).config.channels.map((c) => c.id) });
-      orderRecords([...this.allRecords.filter((x) => x.instrument === r.instrument && x.channel === r.channel), r]);
-      for (const w of warnings) this.opts.log.warn({ instrument: r.instrument, certificate: r.certificate, at: w.at.join('.') }, `calibration record: ${w.message}`);
-      return null;
-    } catch (err) {
-      return (err as Error).message;
-    }
+    return refusalOf(r, this.instrument(r.instrument).config, this.allRecords, this.opts.log);
   }
 
   /** Called after a new record took effect (with or without a status change): the retained state is stale. */
