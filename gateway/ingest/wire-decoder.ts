@@ -3,6 +3,7 @@ import calEventSchema from '../schemas/cal-event.schema.json' with { type: 'json
 import statsSchema from '../schemas/gateway-stats.schema.json' with { type: 'json' };
 import statusSchema from '../schemas/instrument-status.schema.json' with { type: 'json' };
 import batchSchema from '../schemas/reading-batch.schema.json' with { type: 'json' };
+import { topicIds } from '../contract/topics.js';
 import type { WireBatch } from '../sinks/mqtt/payload.js';
 import type { WireCalEvent, WireGatewayStats, WireInstrumentStatus } from './event-lines.js';
 
@@ -50,27 +51,8 @@ const validators = {
   status: ajv.compile<WireInstrumentStatus>(statusSchema),
 };
 
-type Kind = keyof typeof validators;
-interface TopicIds {
-  kind: Kind;
-  site: string;
-  gateway: string;
-  instrument?: string;
-}
-
-/**
- * The ids a topic names: `<prefix>/<site>/<gateway>/<instrument>/data|event|status` and
- * `<prefix>/<site>/<gateway>/stats` (gateway/sinks/mqtt/topics.ts). Read from the end, because a
- * prefix may hold `/` itself.
- */
-export function topicIds(topic: string): TopicIds | null {
-  const parts = topic.split('/');
-  const n = parts.length;
-  const last = parts[n - 1];
-  if ((last === 'data' || last === 'event' || last === 'status') && n >= 5) return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
-  if (last === 'stats' && n >= 4) return { kind: 'stats', site: parts[n - 3]!, gateway: parts[n - 2]! };
-  return null;
-}
+// The topic layout is the contract's; re-exported for the ingest's callers and tests.
+export { topicIds };
 
 function schemaProblem(errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0];
