@@ -69,26 +69,39 @@ export function document(doc: ContractDocument): ContractDocument {
 const ID_BASE = 'https://metrogate.dev/schemas/';
 
 /** Keys first in this order (then the rest as written), so the documents read top-down. */
-const KEY_ORDER = ['$schema', '$id', '$ref', 'title', 'description', 'type', 'const', 'enum', 'required', 'additionalProperties', 'properties'];
+const KEY_ORDER = ['$ref', 'type', 'const', 'enum', 'required', 'additionalProperties', 'properties'];
 
 function ordered(o: Record<string, unknown>): Record<string, unknown> {
   const keys = Object.keys(o).sort((a, b) => rank(a) - rank(b));
   return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
-const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : k === '$defs' ? 1000 : KEY_ORDER.length);
+const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : k === '$defs' ? 1001 : k === 'description' ? 1000 : KEY_ORDER.length);
 
 /** The published JSON Schema (draft 2020-12) of one document. */
 export function publishedSchema(doc: ContractDocument): Record<string, unknown> {
   const defs = new Map<string, unknown>();
   const root = emit(doc.schema, doc.id, defs, true) as Record<string, unknown>;
   const head = { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: ID_BASE + doc.id, title: doc.title, description: doc.description };
-  const out: Record<string, unknown> = ordered({ ...root, ...head });
+  const out: Record<string, unknown> = { ...head, ...root };
   if (defs.size > 0) out.$defs = Object.fromEntries([...defs].sort(([a], [b]) => a.localeCompare(b)));
   return out;
 }
 
 export function publishedText(doc: ContractDocument): string {
-  return `${JSON.stringify(publishedSchema(doc), null, 2)}\n`;
+  return `${pretty(publishedSchema(doc), '')}\n`;
+}
+
+/** JSON.stringify's two-space layout, but a list of plain values (`required`, `enum`, `type`) on one line. */
+function pretty(value: unknown, indent: string): string {
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v !== 'object' || v === null)) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    return `[\n${value.map((v) => inner + pretty(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pretty(v, inner)}`).join(',\n')}\n${indent}}`;
 }
 
 function emit(node: unknown, docId: string, defs: Map<string, unknown>, isRoot = false): unknown {

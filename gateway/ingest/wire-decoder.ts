@@ -37,8 +37,8 @@ export interface DecoderOptions {
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * The contract's JSON Schemas (gateway/schemas/*.schema.json, the documentation consumers get)
- * compiled once. removeAdditional: a field the schema does not know (a newer gateway's addition)
+ * The contract's JSON Schemas (gateway/schemas/*.schema.json, generated from gateway/contract/: the
+ * documents consumers get) compiled once. removeAdditional: a field the schema does not know (a newer gateway's addition)
  * is dropped before anything reads the message, so it is never stored and never refuses the
  * message. strictNumbers: NaN and Infinity (JSON's 1e999) are not numbers.
  */
@@ -47,7 +47,6 @@ const validators = {
   data: ajv.compile<WireBatch>(batchSchema),
   event: ajv.compile<WireCalEvent>(calEventSchema),
   stats: ajv.compile<WireGatewayStats>(statsSchema),
-  // Refers to the batch schema's `cal` ($ref by $id): compiled after it.
   status: ajv.compile<WireInstrumentStatus>(statusSchema),
 };
 

@@ -1,0 +1,148 @@
+/**
+ * Every message besides the reading batch (gateway/contract/reading.ts): calibration event,
+ * instrument status, gateway state and statistics, last seqs, resend request and answer, the
+ * HTTPS cloud batch. One TypeBox schema each; the types are derived, the published JSON Schemas
+ * in gateway/schemas/ are generated from them (gateway/contract/documents.ts).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { CalStatusSchema, CalTagFields, CalTagSchema, IdSchema, MAX_SAFE_INTEGER, ReadingBatchSchema, timestamp } from './reading.js';
+import { nullable, oneOf, ref, version } from './schema-kit.js';
+
+/** Every message but the roster is at version 1. */
+export const MESSAGE_VERSION = 1;
+
+const count = (description?: string) =>
+  Type.Integer({ minimum: 0, maximum: MAX_SAFE_INTEGER, ...(description !== undefined && { description }) });
+
+export const CAL_EVENT_KINDS = ['transition', 'suspect', 'impact_report'] as const;
+
+/** A calibration event's fields after site and gateway (in memory, CalEvent adds site; the sink adds gateway). */
+export const CalEventFields = {
+  instrument: IdSchema,
+  channel: Type.Optional(ref(IdSchema, { description: 'absent when the event concerns the whole instrument' })),
+  kind: oneOf(CAL_EVENT_KINDS),
+  ts: timestamp('when it happened, ms since epoch (a calendar transition: its boundary)'),
+  from: Type.Unsafe<Static<typeof CalStatusSchema> | null>({ oneOf: [CalStatusSchema, { type: 'null' }] }),
+  to: CalStatusSchema,
+  certificate: nullable<string>('string', { maxLength: 256 }),
+  due: nullable<string>('string', { pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+  reason: Type.String({ maxLength: 1024 }),
+  suspectFrom: Type.Optional(timestamp('suspect: start of the period, ms since epoch (the previous calibration)')),
+  suspectTo: Type.Optional(timestamp('suspect: end of the period, ms since epoch (this calibration)')),
+  asFoundError: Type.Optional(Type.Number({ description: 'suspect: the largest as-found error, in the channel\'s unit' })),
+  mpe: Type.Optional(Type.Number({ description: 'suspect: the maximum permissible error it broke' })),
+  reportFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'impact_report: the report\'s path (.md; a .json beside it) on the gateway that published the event' })),
+  readingsAffected: Type.Optional(count('impact_report: readings stored in InfluxDB for the suspect period when the report was written; absent when the gateway could not count them')),
+};
+export const CalEventSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: IdSchema,
+  gateway: IdSchema,
+  ...CalEventFields,
+}, { additionalProperties: false });
+export type WireCalEvent = Static<typeof CalEventSchema>;
+
+/** One channel's own calibration in an instrument status (and in the API's views). */
+export const ChannelCalSchema = Type.Object({
+  channel: IdSchema,
+  hasRecord: Type.Boolean({ description: 'a record (the channel\'s own or an instrument-wide one) covers this channel; channels without one do not count in the summary' }),
+  ...CalTagFields,
+}, { additionalProperties: false });
+
+export const InstrumentStatusSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: IdSchema,
+  gateway: IdSchema,
+  instrument: IdSchema,
+  online: Type.Boolean({ description: 'the gateway is talking to the device' }),
+  since: timestamp('ms since epoch of the last online/offline change'),
+  error: Type.Optional(Type.String({ maxLength: 1024, description: 'last error while offline' })),
+  ts: timestamp('when this status was published, ms since epoch'),
+  cal: ref(CalTagSchema, { description: 'the instrument summary: worst of the channels that have a record' }),
+  channels: Type.Array(ChannelCalSchema, { maxItems: 10000, description: 'every configured channel, in config order, with the calibration in force for it now' }),
+}, { additionalProperties: false });
+export type WireInstrumentStatus = Static<typeof InstrumentStatusSchema>;
+
+/** Gateway statistics as a gateway collects them (site and gateway: the sink adds them). */
+export const GatewayStatsFields = {
+  ts: timestamp(),
+  polled: count('readings produced by the drivers'),
+  published: count('readings acknowledged by the MQTT broker'),
+  errors: count(),
+  timeouts: count(),
+  skippedCycles: count(),
+  spoolDepth: Type.Optional(count('readings waiting in the spool, when there is one')),
+  rssMB: Type.Number({ minimum: 0 }),
+  cpuShare: Type.Number({ minimum: 0, description: 'CPU seconds per second since the last stats message' }),
+};
+export const GatewayStatsSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: IdSchema,
+  gateway: IdSchema,
+  ...GatewayStatsFields,
+}, { additionalProperties: false });
+export type WireGatewayStats = Static<typeof GatewayStatsSchema>;
+
+export const GatewayStateSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: Type.String(),
+  gateway: Type.String(),
+  state: oneOf(['online', 'offline'] as const),
+  ts: Type.Integer({ description: 'ms since epoch; for the last will, the time it was registered' }),
+  version: Type.Optional(Type.String({ description: 'metrogate version' })),
+  instruments: Type.Optional(Type.Array(Type.String())),
+}, { additionalProperties: false });
+export type GatewayStateMessage = Static<typeof GatewayStateSchema>;
+
+/** The gateway state message (retained, and the last will). */
+export function gatewayStateMessage(site: string, gateway: string, state: 'online' | 'offline', version: string, instruments: readonly string[], ts = Date.now()): string {
+  const message: GatewayStateMessage = { v: MESSAGE_VERSION, site, gateway, state, ts, version, instruments: [...instruments] };
+  return JSON.stringify(message);
+}
+
+export const LastSeqsSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: Type.String({ minLength: 1 }),
+  gateway: Type.String({ minLength: 1 }),
+  epoch: Type.String({ minLength: 1, maxLength: 64, description: 'the spool\'s stream epoch, as in the reading batches' }),
+  ts: Type.Integer({ description: 'when the figures were read from the spool, ms since epoch' }),
+  // Not Type.Record: that publishes patternProperties "^(.*)$" where additionalProperties says it plainly.
+  lastSeq: Type.Unsafe<Record<string, number>>({
+    type: 'object',
+    description: 'instrument id → last accepted seq (0: nothing accepted yet)',
+    additionalProperties: { type: 'integer', minimum: 0 },
+  }),
+}, { additionalProperties: false });
+
+export const ResendRequestSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  instrument: Type.String({ minLength: 1 }),
+  epoch: Type.String({ minLength: 1, description: 'the stream epoch the seqs belong to; another epoch is refused' }),
+  from: Type.Integer({ minimum: 1 }),
+  to: Type.Integer({ minimum: 1, description: 'inclusive; ≥ from' }),
+  requestId: Type.String({ minLength: 1, maxLength: 256, description: 'echoed in the answer' }),
+}, { additionalProperties: false });
+
+export const ResendResultSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: Type.String(),
+  gateway: Type.String(),
+  requestId: Type.String(),
+  instrument: Type.String(),
+  epoch: Type.String(),
+  from: Type.Integer({ minimum: 1 }),
+  to: Type.Integer({ minimum: 1, description: 'the end served: the request\'s, or from + 9,999 for a longer one' }),
+  resent: Type.Integer({ minimum: 0, description: 'readings published again' }),
+  unavailable: Type.Array(
+    Type.Unsafe<[number, number]>({ type: 'array', prefixItems: [{ type: 'integer' }, { type: 'integer' }], minItems: 2, maxItems: 2 }),
+    { description: '[from, to] seq ranges the spool no longer holds (removed after retention or by the quota)' },
+  ),
+  refused: Type.Optional(Type.String({ description: 'why nothing was sent: another epoch, a duplicate, too many queued' })),
+}, { additionalProperties: false });
+
+export const CloudBatchSchema = Type.Object({
+  v: version(MESSAGE_VERSION),
+  site: Type.String({ minLength: 1 }),
+  gateway: Type.String({ minLength: 1 }),
+  batches: Type.Array(ReadingBatchSchema, { minItems: 1 }),
+}, { additionalProperties: false });
