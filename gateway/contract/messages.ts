@@ -41,6 +41,8 @@ export const CalEventSchema = Type.Object({
   ...CalEventFields,
 }, { additionalProperties: false });
 export type WireCalEvent = Static<typeof CalEventSchema>;
+/** A calibration event in the gateway (gateway/calibration/cal-event.ts): the message without v and gateway. */
+export type CalEvent = Omit<WireCalEvent, 'v' | 'gateway'>;
 
 /** One channel's own calibration in an instrument status (and in the API's views). */
 export const ChannelCalSchema = Type.Object({
@@ -82,6 +84,8 @@ export const GatewayStatsSchema = Type.Object({
   ...GatewayStatsFields,
 }, { additionalProperties: false });
 export type WireGatewayStats = Static<typeof GatewayStatsSchema>;
+/** Totals since start as the gateway collects them (gateway/sinks/sink.ts): the message without v, site and gateway. */
+export type GatewayStats = Omit<WireGatewayStats, 'v' | 'site' | 'gateway'>;
 
 export const GatewayStateSchema = Type.Object({
   v: version(MESSAGE_VERSION),
