@@ -87,7 +87,11 @@ export const ReadingFieldsSchema = {
 };
 export const ReadingSchema = def('reading', Type.Object(ReadingFieldsSchema, {
   additionalProperties: false,
-  allOf: [{ if: { properties: { quality: { const: 'bad' } } }, then: { required: ['reason'], properties: { value: { type: 'null' }, raw: { type: 'null' } } } }],
+  allOf: [{
+    if: { properties: { quality: { const: 'bad' } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, a schema that is never awaited
+    then: { required: ['reason'], properties: { value: { type: 'null' }, raw: { type: 'null' } } },
+  }],
 }));
 
 export const READING_BATCH_VERSION = 1;
