@@ -5,6 +5,7 @@
  */
 import { document, type ContractDocument } from './schema-kit.js';
 import { CalEventSchema, CloudBatchSchema, GatewayStateSchema, GatewayStatsSchema, InstrumentStatusSchema, LastSeqsSchema, ResendRequestSchema, ResendResultSchema } from './messages.js';
+import { ComparisonResultSchema } from '../checks/comparison-result.js';
 import { ReadingBatchSchema } from './reading.js';
 
 export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
@@ -79,5 +80,14 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     description:
       'What became of one resend request: readings published again, ranges the spool no longer holds (lost for good), or why it was not served.',
     schema: ResendResultSchema,
+  }),
+  // Its schema lives beside the code that makes the result (issue 15's comparisons); published from here.
+  document({
+    file: 'comparison-result.schema.json',
+    id: 'comparison-result.v1.json',
+    title: 'metrogate comparison result (QoS 1, retained, topic <prefix>/<site>/<gateway>/comparison/<comparison>/<nominal>; HTTPS POST <url>/comparison/<comparison>/<nominal>)',
+    description:
+      'One participant laboratory\'s result for one point of an inter-laboratory comparison, made by `metrogate comparison record` from the readings it stored: the mean of the good, traceable readings in the window, U = k·√(u_cal² + s²/n) with u_cal the mean of the readings\' own standard uncertainty (a systematic component, not reduced by averaging). The coordinator merges it into the comparison with `metrogate comparison evaluate FILE --results RESULT.json`.',
+    schema: ComparisonResultSchema,
   }),
 ];
