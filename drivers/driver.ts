@@ -1,4 +1,4 @@
-import type { Reading } from '../gateway/reading.js';
+import type { UntaggedReading } from '../gateway/reading.js';
 
 /** Connection state of one device, as the driver sees it. */
 export interface DeviceStatus {
@@ -12,8 +12,11 @@ export interface DeviceStatus {
 
 /** Where a driver delivers its work. The pipeline implements it. */
 export interface DriverOutput {
-  /** One poll cycle's readings for one instrument. Ownership passes to the callee. */
-  readings(instrument: string, readings: Reading[]): void;
+  /**
+   * One poll cycle's readings for one instrument, untagged (the pipeline tags them). Ownership
+   * passes to the callee.
+   */
+  readings(instrument: string, readings: UntaggedReading[]): void;
   status(status: DeviceStatus): void;
 }
 

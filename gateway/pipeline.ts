@@ -2,7 +2,7 @@ import type { DeviceStatus, DriverOutput } from '../drivers/driver.js';
 import type { CalEvent } from './calibration/cal-event.js';
 import type { CalibrationEngine } from './calibration/calibration-engine.js';
 import type { Logger } from './log.js';
-import type { Reading, ReadingBatch } from './reading.js';
+import type { Reading, ReadingBatch, UntaggedReading } from './contract/reading.js';
 import type { GatewayStats, InstrumentState, Sink } from './sinks/sink.js';
 import { DEFAULT_SPOOL, type SpoolConfig } from './spool/spool-config.js';
 import { SpoolDelivery, type DeliveryTarget } from './spool/spool-delivery.js';
@@ -91,11 +91,15 @@ export class Pipeline implements DriverOutput {
     return () => this.listeners.delete(listener);
   }
 
-  readings(instrument: string, readings: Reading[]): void {
+  readings(instrument: string, untagged: UntaggedReading[]): void {
     const counters = this.counters.get(instrument);
     if (!counters) throw new Error(`readings from unknown instrument ${instrument}`);
     const calibration = this.calibration;
     const base = this.seqBase.get(instrument) ?? 0;
+    // The one place an UntaggedReading becomes a Reading: tagBatch() fills cal (and value, u, k) of
+    // the very objects the driver made. A tagged copy of every reading would double the hot path's
+    // allocations, so the type changes here, not the object; nothing reads them before tagBatch.
+    const readings = untagged as unknown as Reading[];
     for (const r of readings) r.seq += base;
     calibration.tagBatch(instrument, readings);
     for (const r of readings) if (r.quality !== 'good') counters.notGood++;

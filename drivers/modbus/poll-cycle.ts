@@ -6,7 +6,7 @@
  * channel, good or bad with a reason, numbered gap-free in channel order.
  */
 import type { ModbusChannelConfig } from './config.js';
-import { newReading, type Reading } from '../../gateway/reading.js';
+import { newReading, type UntaggedReading } from '../../gateway/reading.js';
 import type { DriverStats } from '../driver.js';
 import { applyScale, decodeBit, decodeRegisters } from './decode.js';
 import type { ReadFailure } from './read-failure.js';
@@ -48,7 +48,7 @@ export class InstrumentPoll {
   }
 
   /** Numbered in channel order (not read order) so a batch's seqs run without a gap. */
-  number(readings: Reading[]): void {
+  number(readings: UntaggedReading[]): void {
     for (const r of readings) r.seq = ++this.seq;
     this.stats.readings += readings.length;
   }
@@ -61,7 +61,7 @@ export class InstrumentPoll {
    * inside the timing uncertainty of a receive-time stamp. A clock stepped back further than that
    * is taken as it is: shifting every later reading would falsify them.
    */
-  reading(index: number, ts: number, raw: Reading['raw'], quality: Reading['quality'], reason?: string): Reading {
+  reading(index: number, ts: number, raw: UntaggedReading['raw'], quality: UntaggedReading['quality'], reason?: string): UntaggedReading {
     const last = this.lastTs[index] ?? -Infinity;
     const stamped = ts > last || last - ts >= MAX_NUDGE_MS ? ts : last + 1;
     this.lastTs[index] = stamped;
@@ -72,13 +72,13 @@ export class InstrumentPoll {
 /** One cycle: the planned reads in order, each settled once by succeed, fail or skip. */
 export class PollCycle {
   private position = 0;
-  private readonly readings: Reading[];
+  private readonly readings: UntaggedReading[];
 
   constructor(
     private readonly poll: InstrumentPoll,
     readonly startedAt: number,
   ) {
-    this.readings = new Array<Reading>(poll.cfg.channels.length);
+    this.readings = new Array<UntaggedReading>(poll.cfg.channels.length);
   }
 
   /** The read to do next, or undefined once every read is settled. */
@@ -126,7 +126,7 @@ export class PollCycle {
   }
 
   /** Numbers the readings and hands them over; call once, when done. */
-  finish(now = Date.now()): Reading[] {
+  finish(now = Date.now()): UntaggedReading[] {
     if (!this.done) throw new Error(`cycle of ${this.poll.cfg.id} finished with reads still open`);
     this.poll.number(this.readings);
     this.poll.stats.lastCycleMs = now - this.startedAt;

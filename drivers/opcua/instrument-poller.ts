@@ -3,7 +3,7 @@
  * counted as skipped, never queued), each reading every polled node in batches of
  * maxNodesPerRead and yielding exactly one reading per channel, bad while disconnected.
  */
-import type { Reading } from '../../gateway/reading.js';
+import type { UntaggedReading } from '../../gateway/reading.js';
 import type { DriverStats } from '../driver.js';
 import type { UaSample } from './sample.js';
 import type { UaSession } from './ua-session.js';
@@ -17,9 +17,9 @@ export interface PollContext {
   /** Why the instrument is disconnected, for the readings' reason. */
   lastError(): string | undefined;
   nodeId(channel: number): string;
-  toReading(channel: number, sample: UaSample, receivedAt: number): Reading;
-  badReading(channel: number, ts: number, reason: string): Reading;
-  emit(readings: Reading[]): void;
+  toReading(channel: number, sample: UaSample, receivedAt: number): UntaggedReading;
+  badReading(channel: number, ts: number, reason: string): UntaggedReading;
+  emit(readings: UntaggedReading[]): void;
 }
 
 export class InstrumentPoller {
@@ -73,7 +73,7 @@ export class InstrumentPoller {
   private async poll(): Promise<void> {
     const started = Date.now();
     this.stats.polls++;
-    const readings: Reading[] = [];
+    const readings: UntaggedReading[] = [];
     for (const batch of this.batches) {
       const session = this.ctx.session();
       if (!session) {

@@ -1,6 +1,6 @@
 import type { OpcuaInstrumentConfig } from './config.js';
 import type { Logger } from '../../gateway/log.js';
-import type { Reading } from '../../gateway/reading.js';
+import type { UntaggedReading } from '../../gateway/reading.js';
 import type { DeviceStatus, DriverOutput, DriverStats } from '../driver.js';
 import { planChannels, splitDelivery, type ChannelPlan, type PlannedSubscription } from './channel-plan.js';
 import { compareWithConfig, type DeviceCalibration } from './device-calibration.js';
@@ -134,7 +134,7 @@ export class OpcuaInstrument {
     for (const planned of this.plan.subscriptions) {
       const sub = await session.subscribe(planned, (items, samples, at) => this.onData(planned, items, samples, at));
       this.stats.subscriptions++;
-      const refused: Reading[] = [];
+      const refused: UntaggedReading[] = [];
       sub.items.forEach((item, i) => {
         if (item.ok) this.stats.monitoredItems++;
         else refused.push(badReading(this.site, this.cfg.id, this.cfg.channels[planned.channels[i]!]!, Date.now(), item.status));
@@ -153,11 +153,11 @@ export class OpcuaInstrument {
     }
   }
 
-  private toReading(ch: number, sample: UaSample, receivedAt: number): Reading {
+  private toReading(ch: number, sample: UaSample, receivedAt: number): UntaggedReading {
     return sampleToReading(this.site, this.cfg.id, this.cfg.channels[ch]!, sample, this.cfg.timestamps, receivedAt);
   }
 
-  private emit(readings: Reading[]): void {
+  private emit(readings: UntaggedReading[]): void {
     if (readings.length === 0) return;
     for (const r of readings) r.seq = ++this.seq;
     this.stats.readings += readings.length;

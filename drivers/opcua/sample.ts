@@ -2,7 +2,7 @@
  * What the driver keeps of an OPC UA DataValue, in plain types, and how it becomes a Reading.
  * Nothing here knows node-opcua: ua-values.ts converts its DataValues into UaSamples.
  */
-import { newReading, type Quality, type Reading, type ReadingValue } from '../../gateway/reading.js';
+import { newReading, type Quality, type UntaggedReading, type ReadingValue } from '../../gateway/reading.js';
 import type { TimestampSource } from './config.js';
 
 export interface UaSample {
@@ -49,7 +49,7 @@ export function sampleToReading(
   sample: UaSample,
   timestamps: TimestampSource,
   receivedAt: number,
-): Reading {
+): UntaggedReading {
   let quality = qualityOf(sample.status);
   let raw: ReadingValue = quality === 'bad' ? null : sample.value;
   let reason: string | undefined = quality === 'good' ? undefined : sample.statusName;
@@ -65,7 +65,7 @@ export function sampleToReading(
 }
 
 /** A reading that carries no value, e.g. `disconnected: …` or a monitored item the server refused. */
-export function badReading(site: string, instrument: string, ch: ChannelLabel, ts: number, reason: string): Reading {
+export function badReading(site: string, instrument: string, ch: ChannelLabel, ts: number, reason: string): UntaggedReading {
   return newReading(site, instrument, ch, ts, null, 'bad', reason);
 }
 

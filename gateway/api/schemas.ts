@@ -5,12 +5,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id } from '../../config/common.js';
 import { CalibrationRecordSchema, recordFields } from '../calibration/record-schema.js';
+import { CAL_STATUSES, QUALITIES } from '../contract/reading.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-
-export const CAL_STATUSES = [
-  'valid', 'due_soon', 'expired', 'out_of_tolerance', 'limited', 'out_of_service', 'quarantined', 'uncalibrated',
-] as const;
 
 export const ValueSchema = Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]);
 
@@ -40,7 +37,7 @@ export const LatestReadingSchema = Type.Object({
   unit: Type.String(),
   u: Nullable(Type.Number({ description: 'combined standard uncertainty, in unit' })),
   k: Nullable(Type.Number({ description: 'coverage factor: U = k·u' })),
-  quality: Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]),
+  quality: Type.Union(QUALITIES.map((q) => Type.Literal(q))),
   reason: Nullable(Type.String()),
   ts: Type.Integer({ description: 'source timestamp, ms since the epoch' }),
   seq: Type.Integer(),

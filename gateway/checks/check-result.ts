@@ -1,3 +1,4 @@
+import type { CheckEventResult } from '../contract/messages.js';
 import type { CheckRule } from './check-judge.js';
 
 /**
@@ -37,7 +38,7 @@ export interface CheckResult {
   cusumHigh: number;
   cusumLow: number;
   /** Run rules and CUSUM that tripped at this point (every one an event), and the verdict `fail`. */
-  tripped: string[];
+  tripped: CheckEventResult['tripped'];
   /** Passed with the chart in control (no rule, CUSUM at 0): where an impact period starts. */
   passed: boolean;
   /** The instrument was quarantined by this result. */

@@ -61,7 +61,7 @@ export class CheckSeries {
     const { config, chart } = this;
     const verdict = this.verdict(m.ts, j);
     const point = chartResult(chart, m.measured - m.reference, this.chartOptions);
-    const tripped = [...(verdict === 'fail' ? ['fail'] : []), ...point.hits.map((h) => h.rule), ...(point.cusumSignal ? ['CUSUM'] : [])];
+    const tripped: CheckResult['tripped'] = [...(verdict === 'fail' ? ['fail' as const] : []), ...point.hits.map((h) => h.rule), ...(point.cusumSignal ? ['CUSUM' as const] : [])];
     const quarantining = tripped.filter((t) => (config.quarantineOn as string[]).includes(t));
     const inControl = point.hits.length === 0 && point.cusum.high === 0 && point.cusum.low === 0;
     const result: CheckResult = {

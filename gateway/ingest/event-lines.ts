@@ -1,12 +1,8 @@
-import type { CalEvent, CheckEventResult } from '../calibration/cal-event.js';
-import type { GatewayStats } from '../sinks/sink.js';
+import type { CheckEventResult, WireCalEvent, WireGatewayStats, WireInstrumentStatus } from '../contract/messages.js';
 import { floatField, intField, stringField, tagSet, timestamp } from './line-protocol-escape.js';
 
-/** A calibration event as it arrives on the event topic (gateway/schemas/cal-event.schema.json). */
-export type WireCalEvent = CalEvent & { v: number; gateway: string };
-
-/** Gateway statistics as they arrive on the stats topic (gateway/schemas/gateway-stats.schema.json). */
-export type WireGatewayStats = GatewayStats & { v: number; site: string; gateway: string };
+/** The event, stats and status messages as they arrive: the contract's (gateway/contract/messages.ts). */
+export type { WireCalEvent, WireGatewayStats, WireInstrumentStatus };
 
 /**
  * One `cal_event` point; `text` is the sentence a Grafana annotation shows. Every field is
@@ -48,18 +44,6 @@ function checkResultLine(e: WireCalEvent, r: CheckEventResult): string {
   if (r.centre !== null) f += `,centre=${floatField(r.centre)}`;
   if (r.sigma !== null) f += `,sigma=${floatField(r.sigma)}`;
   return `check_result,${t} ${f} ${timestamp(e.ts)}`;
-}
-
-/** The retained instrument status as it arrives (gateway/schemas/instrument-status.schema.json). */
-export interface WireInstrumentStatus {
-  v: number;
-  site: string;
-  gateway: string;
-  instrument: string;
-  online: boolean;
-  ts: number;
-  cal: { status: string; certificate: string | null; due: string | null; traceable: boolean };
-  channels: { channel: string; hasRecord: boolean; status: string; certificate: string | null; due: string | null; traceable: boolean }[];
 }
 
 /**

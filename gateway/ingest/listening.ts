@@ -1,6 +1,6 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
-import { dataSubscription, eventSubscription, shared, statsSubscription, statusSubscription } from '../sinks/mqtt/topics.js';
+import { dataSubscription, eventSubscription, shared, statsSubscription, statusSubscription } from '../contract/topics.js';
 import { DeafDetector, type DeafHealth } from './deaf-detector.js';
 import { IngestSubscriptions, type SubscriptionHealth, type WantedSubscription } from './subscriptions.js';
 

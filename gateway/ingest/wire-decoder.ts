@@ -3,6 +3,7 @@ import calEventSchema from '../schemas/cal-event.schema.json' with { type: 'json
 import statsSchema from '../schemas/gateway-stats.schema.json' with { type: 'json' };
 import statusSchema from '../schemas/instrument-status.schema.json' with { type: 'json' };
 import batchSchema from '../schemas/reading-batch.schema.json' with { type: 'json' };
+import { topicIds } from '../contract/topics.js';
 import type { WireBatch } from '../sinks/mqtt/payload.js';
 import type { WireCalEvent, WireGatewayStats, WireInstrumentStatus } from './event-lines.js';
 
@@ -36,8 +37,8 @@ export interface DecoderOptions {
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * The contract's JSON Schemas (gateway/schemas/*.schema.json, the documentation consumers get)
- * compiled once. removeAdditional: a field the schema does not know (a newer gateway's addition)
+ * The contract's JSON Schemas (gateway/schemas/*.schema.json, generated from gateway/contract/: the
+ * documents consumers get) compiled once. removeAdditional: a field the schema does not know (a newer gateway's addition)
  * is dropped before anything reads the message, so it is never stored and never refuses the
  * message. strictNumbers: NaN and Infinity (JSON's 1e999) are not numbers.
  */
@@ -46,31 +47,11 @@ const validators = {
   data: ajv.compile<WireBatch>(batchSchema),
   event: ajv.compile<WireCalEvent>(calEventSchema),
   stats: ajv.compile<WireGatewayStats>(statsSchema),
-  // Refers to the batch schema's `cal` ($ref by $id): compiled after it.
   status: ajv.compile<WireInstrumentStatus>(statusSchema),
 };
 
-type Kind = keyof typeof validators;
-interface TopicIds {
-  kind: Kind;
-  site: string;
-  gateway: string;
-  instrument?: string;
-}
-
-/**
- * The ids a topic names: `<prefix>/<site>/<gateway>/<instrument>/data|event|status` and
- * `<prefix>/<site>/<gateway>/stats` (gateway/sinks/mqtt/topics.ts). Read from the end, because a
- * prefix may hold `/` itself.
- */
-export function topicIds(topic: string): TopicIds | null {
-  const parts = topic.split('/');
-  const n = parts.length;
-  const last = parts[n - 1];
-  if ((last === 'data' || last === 'event' || last === 'status') && n >= 5) return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
-  if (last === 'stats' && n >= 4) return { kind: 'stats', site: parts[n - 3]!, gateway: parts[n - 2]! };
-  return null;
-}
+// The topic layout is the contract's; re-exported for the ingest's callers and tests.
+export { topicIds };
 
 function schemaProblem(errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0];

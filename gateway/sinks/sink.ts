@@ -4,18 +4,9 @@ import type { CalEvent } from '../calibration/cal-event.js';
 import type { ChannelCalStatus } from '../calibration/instrument-summary.js';
 import type { CalTag, ReadingBatch } from '../reading.js';
 
-/** Totals since start, published periodically (gateway/schemas/gateway-stats.schema.json). */
-export interface GatewayStats {
-  ts: number;
-  polled: number;
-  published: number;
-  errors: number;
-  timeouts: number;
-  skippedCycles: number;
-  spoolDepth?: number;
-  rssMB: number;
-  cpuShare: number;
-}
+/** Totals since start, published periodically: the contract's (gateway/contract/messages.ts). */
+import type { GatewayStats } from '../contract/messages.js';
+export type { GatewayStats };
 
 /** What the gateway tells the world about one instrument: connection plus calibration state. */
 export interface InstrumentState extends DeviceStatus {

@@ -6,7 +6,7 @@ import type { InstrumentConfig } from '../../config/schema.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { silentLogger } from '../../gateway/log.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import type { Reading } from '../../gateway/reading.js';
 
 const CHANNELS = 50;
 const instrument: InstrumentConfig = {
@@ -24,7 +24,7 @@ const record = (errorTable: CalibrationRecord['errorTable']): CalibrationRecord 
 function measure(records: CalibrationRecord[], n: number): number {
   const engine = new CalibrationEngine({ site: 'b', instruments: [instrument], records, log: silentLogger() });
   const batch: Reading[] = Array.from({ length: CHANNELS }, (_, i) => ({
-    site: 'b', instrument: 'bench', channel: `r${i}`, quantity: 'signal', unit: 'V', ts: Date.now(), seq: i, raw: 5 + i / 10, value: 5 + i / 10, quality: 'good', cal: UNTAGGED,
+    site: 'b', instrument: 'bench', channel: `r${i}`, quantity: 'signal', unit: 'V', ts: Date.now(), seq: i, raw: 5 + i / 10, value: 5 + i / 10, quality: 'good', cal: { status: 'uncalibrated', certificate: null, due: null, daysToDue: null, traceable: false },
   }));
   for (let w = 0; w < 20_000; w++) for (const r of batch) engine.tag(r);
   const t0 = process.hrtime.bigint();

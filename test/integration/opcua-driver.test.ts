@@ -8,7 +8,7 @@ import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
 import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
 import { silentLogger } from '../../gateway/log.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import { UNTAGGED, type UntaggedReading } from '../../gateway/reading.js';
 import { CollectOutput } from '../support/collect-output.js';
 
 const CHAMBER = profileByName('climate-chamber');
@@ -63,7 +63,7 @@ function run(instruments: OpcuaInstrumentConfig[], log = silentLogger()): { out:
   return { out, driver };
 }
 
-const readingsOf = (out: CollectOutput, id: string): Reading[] => out.of(id).flatMap((b) => b.readings);
+const readingsOf = (out: CollectOutput, id: string): UntaggedReading[] => out.of(id).flatMap((b) => b.readings);
 const lastOf = (out: CollectOutput, id: string, channel: string) => readingsOf(out, id).filter((r) => r.channel === channel).at(-1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

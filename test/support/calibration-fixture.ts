@@ -3,7 +3,10 @@ import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.
 import type { CalEvent } from '../../gateway/calibration/cal-event.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { silentLogger } from '../../gateway/log.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import type { CalTag, Reading } from '../../gateway/reading.js';
+
+/** The tag a reading has before the engine tags it (what an instrument without a record gets). */
+export const NO_RECORD: CalTag = Object.freeze({ status: 'uncalibrated', certificate: null, due: null, daysToDue: null, traceable: false });
 
 /** A bath with a temperature channel (°C) and a heater power channel (%). */
 export const BATH: InstrumentConfig = {
@@ -34,6 +37,6 @@ export function engineWith(records: CalibrationRecord[], now: { t: number }) {
 export function reading(ts: number, raw: number | null, channel = 'temperature', unit = '°C'): Reading {
   return {
     site: 'lab', instrument: 'bath', channel, quantity: 'temperature', unit, ts, seq: 1,
-    raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: UNTAGGED,
+    raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: NO_RECORD,
   };
 }

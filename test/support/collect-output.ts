@@ -1,10 +1,10 @@
 import type { DeviceStatus, DriverOutput } from '../../drivers/driver.js';
-import type { Reading } from '../../gateway/reading.js';
+import type { UntaggedReading } from '../../gateway/reading.js';
 
 export interface CollectedBatch {
   instrument: string;
   at: number;
-  readings: Reading[];
+  readings: UntaggedReading[];
 }
 
 /** A DriverOutput that records what a driver delivered, for assertions. */
@@ -12,7 +12,7 @@ export class CollectOutput implements DriverOutput {
   readonly batches: CollectedBatch[] = [];
   readonly statuses: DeviceStatus[] = [];
 
-  readings(instrument: string, readings: Reading[]): void {
+  readings(instrument: string, readings: UntaggedReading[]): void {
     this.batches.push({ instrument, at: Date.now(), readings });
   }
 

@@ -9,7 +9,8 @@ import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
 import { silentLogger } from '../../gateway/log.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import type { Reading } from '../../gateway/reading.js';
+import { NO_RECORD } from '../support/calibration-fixture.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { decodeBatch, encodeBatch } from '../../gateway/spool/batch-codec.js';
 
@@ -40,7 +41,7 @@ function rec(over: Partial<CalibrationRecord>): CalibrationRecord {
 }
 
 function reading(ch: string, raw: number | null): Reading {
-  return { site: 'lab', instrument: 'bridge', channel: ch, quantity: 'temperature', unit: '°C', ts: T, seq: 1, raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: UNTAGGED };
+  return { site: 'lab', instrument: 'bridge', channel: ch, quantity: 'temperature', unit: '°C', ts: T, seq: 1, raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: NO_RECORD };
 }
 
 function tagBatch(records: CalibrationRecord[], ...readings: Reading[]): Reading[] {

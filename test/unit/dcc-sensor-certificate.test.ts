@@ -12,7 +12,8 @@ import { DccError } from '../../gateway/calibration/dcc/dcc-error.js';
 import { recordFromDcc } from '../../gateway/calibration/dcc/import-dcc.js';
 import { parseDcc } from '../../gateway/calibration/dcc/parse-dcc.js';
 import { silentLogger } from '../../gateway/log.js';
-import { UNTAGGED, type Reading } from '../../gateway/reading.js';
+import type { Reading } from '../../gateway/reading.js';
+import { NO_RECORD } from '../support/calibration-fixture.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 const XML = readFileSync(join(ROOT, 'test/fixtures/dcc/prt-resistance.xml'), 'utf8');
@@ -53,7 +54,7 @@ describe('importing a PRT certificate (Ω) into a channel with a characteristic'
     };
     const ts = new Date(2026, 5, 1, 12).getTime();
     const engine = new CalibrationEngine({ site: 'lab', instruments: [inst], records: [record], log: silentLogger(), now: () => ts });
-    const r: Reading = { site: 'lab', instrument: 'bath', channel: 'prt', quantity: 'temperature', unit: '°C', ts, seq: 1, raw: 138.5404, value: 138.5404, quality: 'good', cal: UNTAGGED };
+    const r: Reading = { site: 'lab', instrument: 'bath', channel: 'prt', quantity: 'temperature', unit: '°C', ts, seq: 1, raw: 138.5404, value: 138.5404, quality: 'good', cal: NO_RECORD };
     engine.tagBatch('bath', [r]);
     expect(r.value as number).toBeCloseTo(100.007, 6);
     expect(r.u!).toBeCloseTo(0.010547 / 2, 7);

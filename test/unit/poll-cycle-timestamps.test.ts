@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { channelsFor, profileByName } from '../../drivers/modbus/simulator/index.js';
 import { InstrumentPoll, type ReadResult } from '../../drivers/modbus/poll-cycle.js';
-import type { Reading } from '../../gateway/reading.js';
+import type { UntaggedReading } from '../../gateway/reading.js';
 
 /** One cycle, every planned read answered with zeros at `ts` (the clock is the argument). */
-function cycleAt(poll: InstrumentPoll, ts: number): Reading[] {
+function cycleAt(poll: InstrumentPoll, ts: number): UntaggedReading[] {
   const cycle = poll.begin(ts);
   while (!cycle.done) {
     const read = cycle.next!;

@@ -2,7 +2,8 @@ import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import { VERSION } from '../../version.js';
-import { PAYLOAD_VERSION, serialiseBatch } from '../mqtt/payload.js';
+import { gatewayStateMessage, MESSAGE_VERSION } from '../../contract/messages.js';
+import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState } from '../sink.js';
 import type { Roster } from './roster.js';
 import { cloudTopics, type UplinkFormat, type UplinkMessage } from './uplink-format.js';
@@ -36,7 +37,7 @@ export class JsonFormat implements UplinkFormat {
 
   event(event: CalEvent): UplinkMessage {
     const { site, ...rest } = event;
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.o.gateway, ...rest });
+    const payload = JSON.stringify({ v: MESSAGE_VERSION, site, gateway: this.o.gateway, ...rest });
     return { topic: cloudTopics.event(this.o.prefix, site, this.o.gateway, event.instrument), payload, retain: false };
   }
 
@@ -66,7 +67,7 @@ export class JsonFormat implements UplinkFormat {
   }
 
   private gatewayState(state: 'online' | 'offline'): UplinkMessage {
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site: this.o.site, gateway: this.o.gateway, state, ts: Date.now(), version: VERSION, instruments: this.o.instruments });
+    const payload = gatewayStateMessage(this.o.site, this.o.gateway, state, VERSION, this.o.instruments);
     return { topic: cloudTopics.state(this.o.prefix, this.o.site, this.o.gateway), payload, retain: true };
   }
 }

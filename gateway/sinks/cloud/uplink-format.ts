@@ -1,3 +1,4 @@
+import { dataTopic, eventTopic, gatewayStateTopic, rosterTopic } from '../../contract/topics.js';
 import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
@@ -38,10 +39,5 @@ export interface UplinkFormat {
   command(topic: string, payload: Buffer): UplinkMessage[];
 }
 
-/** Topic layout of the JSON uplink, like the edge broker's: <prefix>/<site>/<gateway>/... */
-export const cloudTopics = {
-  data: (prefix: string, site: string, gateway: string, instrument: string) => `${prefix}/${site}/${gateway}/${instrument}/data`,
-  event: (prefix: string, site: string, gateway: string, instrument: string) => `${prefix}/${site}/${gateway}/${instrument}/event`,
-  roster: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/roster`,
-  state: (prefix: string, site: string, gateway: string) => `${prefix}/${site}/${gateway}/state`,
-};
+/** Topic layout of the JSON uplink: the edge broker's (gateway/contract/topics.ts), plus the roster. */
+export const cloudTopics = { data: dataTopic, event: eventTopic, roster: rosterTopic, state: gatewayStateTopic };

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
+import { gatewayStateMessage, type WireInstrumentStatus } from '../../contract/messages.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
 import { dataTopic, eventTopic, gatewaySeqsTopic, gatewayStateTopic, gatewayStatsTopic, resendTopic, resentTopic, statusTopic } from './topics.js';
@@ -137,7 +138,7 @@ export class MqttSink implements Sink {
   }
 
   state(state: InstrumentState): void {
-    const payload = JSON.stringify({
+    const message: WireInstrumentStatus = {
       v: PAYLOAD_VERSION,
       site: this.opts.site,
       gateway: this.opts.gateway,
@@ -148,7 +149,8 @@ export class MqttSink implements Sink {
       ts: Date.now(),
       cal: state.cal,
       channels: (state.channels ?? []).map(({ channel, hasRecord, ...cal }) => ({ channel, hasRecord, ...cal })),
-    });
+    };
+    const payload = JSON.stringify(message);
     this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
   }
 
@@ -214,14 +216,6 @@ export class MqttSink implements Sink {
   }
 
   private gatewayState(state: 'online' | 'offline'): string {
-    return JSON.stringify({
-      v: PAYLOAD_VERSION,
-      site: this.opts.site,
-      gateway: this.opts.gateway,
-      state,
-      ts: Date.now(),
-      version: VERSION,
-      instruments: this.opts.instruments,
-    });
+    return gatewayStateMessage(this.opts.site, this.opts.gateway, state, VERSION, this.opts.instruments);
   }
 }

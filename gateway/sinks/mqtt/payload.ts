@@ -1,13 +1,14 @@
 import { PrefixCache } from '../../prefix-cache.js';
-import type { CalTag, Reading, ReadingBatch } from '../../reading.js';
+import { READING_BATCH_VERSION, type CalTag, type Reading, type ReadingBatch } from '../../contract/reading.js';
 
 /**
- * The data message, documented by gateway/schemas/reading-batch.schema.json (`v` = 1).
+ * The data message: the contract's ReadingBatchSchema (gateway/contract/reading.ts), published as
+ * gateway/schemas/reading-batch.schema.json; test/unit/mqtt-payload.test.ts holds the two equal.
  * Hand-assembled instead of JSON.stringify over a mapped copy: it runs for every reading, the
  * batch-level fields (site, instrument) are written once rather than per reading, and the
  * calibration tag, shared by all readings in one status window, is serialised once per window.
  */
-export const PAYLOAD_VERSION = 1;
+export const PAYLOAD_VERSION = READING_BATCH_VERSION;
 
 const calJson = new WeakMap<CalTag, string>();
 
@@ -67,31 +68,5 @@ export function serialiseBatch(batch: ReadingBatch, gateway: string): string {
   return s + ']}';
 }
 
-/** The parsed form of a data message, as consumers (the ingest role) see it. */
-export interface WireReading {
-  channel: string;
-  quantity: string;
-  unit: string;
-  ts: number;
-  seq: number;
-  raw: Reading['raw'];
-  /** The unit of raw when it is not `unit` (a sensor read in Ω, mV, mA); absent otherwise. */
-  rawUnit?: string;
-  value: Reading['value'];
-  quality: Reading['quality'];
-  reason?: string;
-  /** null on the wire when it was not finite (JSON has no NaN). */
-  u?: number | null;
-  k?: number | null;
-  cal: CalTag;
-}
-
-export interface WireBatch {
-  v: number;
-  site: string;
-  gateway: string;
-  instrument: string;
-  /** The sender's spool epoch; absent from gateways older than the field. */
-  epoch?: string;
-  readings: WireReading[];
-}
+/** The parsed form of a data message, as consumers (the ingest role) see it: the contract's. */
+export type { WireBatch, WireReading } from '../../contract/reading.js';
