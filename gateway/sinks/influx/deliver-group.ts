@@ -1,9 +1,9 @@
-import { InfluxRejected, InfluxUnavailable } from '../../ingest/influx-writer.js';
-import { postIsolating, refusesPoints, splitLines, type PostLines } from '../../ingest/isolate-refused.js';
-import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
+import { InfluxRejected, InfluxUnavailable } from '../../influx/influx-writer.js';
+import { postIsolating, refusesPoints, splitLines, type PostLines } from '../../influx/isolate-refused.js';
+import { RejectedBatchError, RetryLaterError } from '../sink-errors.js';
 import type { PendingBatch } from './batch-coalescer.js';
 
-export type { PostLines } from '../../ingest/isolate-refused.js';
+export type { PostLines } from '../../influx/isolate-refused.js';
 
 /** Told when InfluxDB refused some lines of a batch and stored the rest. */
 export type OnRefused = (batch: PendingBatch, refused: number, detail: string) => void;

@@ -1,9 +1,9 @@
 import type { InfluxConfig } from './influx-config.js';
-import { ensureDatabase } from '../../ingest/ensure-database.js';
-import { InfluxRejected, InfluxWriter } from '../../ingest/influx-writer.js';
-import { LineProtocolRenderer } from '../../ingest/line-protocol.js';
-import { LineProtocolError } from '../../ingest/line-protocol-escape.js';
-import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { ensureDatabase } from '../../influx/ensure-database.js';
+import { InfluxRejected, InfluxWriter } from '../../influx/influx-writer.js';
+import { LineProtocolRenderer } from '../../influx/line-protocol.js';
+import { LineProtocolError } from '../../influx/line-protocol-escape.js';
+import { RejectedBatchError } from '../sink-errors.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import { BatchCoalescer } from './batch-coalescer.js';
