@@ -43,7 +43,7 @@ export class InfluxDatabase {
     return this.ensure().catch((err: Error) => {
       if (this.stopped || this.timer) return;
       const retryInMs = this.backoff.next();
-      if (this.failures++ === 0) this.log.warn({ url: this.cfg.url, err: err.message, retryInMs }, 'InfluxDB not reachable; creating the database again until it answers');
+      if (this.failures++ === 0) this.log.warn({ url: this.cfg.url, err: err.message, retryInMs }, 'InfluxDB not reachable at start; creating the database again until it answers (what comes meanwhile waits in the spool or at the broker)');
       this.timer = setTimeout(() => {
         this.timer = null;
         this.keepCreating();
