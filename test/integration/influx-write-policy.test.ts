@@ -140,4 +140,18 @@ describe('one InfluxDB write policy: 413 split, 429 Retry-After', () => {
       await busy.close();
     }
   });
+
+  it('a line too large even alone costs only itself: the direct sink stores the rest of its batch and resolves', async () => {
+    const influx = await standInInflux((lines) => (lines.some((l) => l.includes(',channel=c1,')) ? { status: 413 } : { status: 204 }));
+    const sink = new InfluxSink(influxAt(influx.url), { enabled: true, maxInFlight: 8, lingerMs: 0, inOrder: true }, silentLogger());
+    try {
+      await sink.start();
+      await sink.write(batch(3, Date.now()));
+      expect(channelsOf(influx.stored())).toEqual(['c0', 'c2']);
+      expect(influx.writes.filter((w) => w.status === 413).at(-1)!.lines).toHaveLength(1);
+    } finally {
+      await sink.stop();
+      await influx.close();
+    }
+  });
 });
