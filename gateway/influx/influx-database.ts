@@ -46,7 +46,7 @@ export class InfluxDatabase {
       if (this.failures++ === 0) this.log.warn({ url: this.cfg.url, err: err.message, retryInMs }, 'InfluxDB not reachable at start; creating the database again until it answers (what comes meanwhile waits in the spool or at the broker)');
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.keepCreating();
+        void this.keepCreating();
       }, retryInMs);
     });
   }
