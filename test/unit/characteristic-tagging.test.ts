@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { InstrumentConfig } from '../../config/schema.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import { silentLogger } from '../../gateway/log.js';
 import { UNTAGGED, type Reading } from '../../gateway/reading.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
