@@ -5,7 +5,7 @@
  */
 import { escape } from 'influx';
 import type { InfluxConfig } from '../../config/schema.js';
-import { influxClient } from '../ingest/ensure-database.js';
+import { influxClient } from '../influx/ensure-database.js';
 import type { WindowReading } from './comparison-result.js';
 
 export interface ChannelWindow {

@@ -9,7 +9,7 @@ import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers
 import { startOpcuaSimulatorFor, wireToSimulator } from '../../drivers/opcua/simulator/index.js';
 import { serveGatewayApi, type GatewayApi } from '../api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../gateway.js';
-import { influxClient } from '../ingest/ensure-database.js';
+import { influxClient } from '../influx/ensure-database.js';
 import { createLogger } from '../log.js';
 import { ensureInstalled } from '../private-services/ensure-installed.js';
 import { startInfluxDB } from '../private-services/influxdb.js';

@@ -1,7 +1,7 @@
 import { escape } from 'influx';
 import type { InfluxConfig } from '../../config/schema.js';
 import { streamKey, type StreamId } from '../repair/published-seqs.js';
-import { influxClient } from './ensure-database.js';
+import { influxClient } from '../influx/ensure-database.js';
 
 type InfluxAccess = Pick<InfluxConfig, 'url' | 'database' | 'measurement' | 'username' | 'password'>;
 

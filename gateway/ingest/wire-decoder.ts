@@ -5,7 +5,7 @@ import statusSchema from '../schemas/instrument-status.schema.json' with { type:
 import batchSchema from '../schemas/reading-batch.schema.json' with { type: 'json' };
 import { topicIds } from '../contract/topics.js';
 import type { WireBatch } from '../sinks/mqtt/payload.js';
-import type { WireCalEvent, WireGatewayStats, WireInstrumentStatus } from './event-lines.js';
+import type { WireCalEvent, WireGatewayStats, WireInstrumentStatus } from '../influx/event-lines.js';
 
 /** Why the ingest refused a message: a metric label, so a short fixed list. */
 export const REJECT_REASONS = ['too_large', 'not_json', 'schema', 'timestamp', 'topic_identity', 'topic', 'unrenderable'] as const;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { escape, type IPoint } from 'influx';
 import type { MqttClient } from 'mqtt';
 import type { InfluxConfig } from '../../config/schema.js';
-import { influxClient } from '../ingest/ensure-database.js';
+import { influxClient } from '../influx/ensure-database.js';
 import type { Logger } from '../log.js';
 import { resendTopic, seqsSubscription } from '../sinks/mqtt/topics.js';
 import { missingRanges, StreamGaps, type SeqRange } from './gap-tracker.js';

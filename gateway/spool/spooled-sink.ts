@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Sink } from '../sinks/sink.js';
-import { RejectedBatchError, RetryLaterError } from './delivery-errors.js';
+import { RetryBackoff } from '../sinks/retry-backoff.js';
+import { RejectedBatchError, RetryLaterError } from '../sinks/sink-errors.js';
 import { decodeRecord, recordInstrument, type SpoolRecord } from './spool-record.js';
 import type { Spool, SpoolEntry, SpoolStats } from './spool.js';
 
@@ -22,8 +23,6 @@ export interface SpooledSinkOptions {
 
 /** Batches read from disk per query during a replay. */
 const PAGE = 64;
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 5000;
 const PROGRESS_LOG_MS = 10_000;
 
 /**
@@ -57,7 +56,7 @@ export class SpooledSink {
   private detached = false;
   private pausedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private backoffMs = RETRY_MIN_MS;
+  private readonly backoff = new RetryBackoff();
   private failing = false;
   private lastError: string | null = null;
   private replaying = false;
@@ -214,7 +213,7 @@ export class SpooledSink {
     if (this.failing) {
       this.failing = false;
       this.lastError = null;
-      this.backoffMs = RETRY_MIN_MS;
+      this.backoff.reset();
       this.opts.log.info({ sink: this.name, waiting: this.opts.spool.position(this.name).depth }, 'sink takes readings again; sending what waited in the spool');
     }
     this.progress();
@@ -241,8 +240,7 @@ export class SpooledSink {
     }
     // The other writes of the same window fail with it: one backoff step per retry round.
     if (this.retryTimer && !(err instanceof RetryLaterError)) return;
-    const wait = err instanceof RetryLaterError ? Math.max(err.retryAfterMs, this.backoffMs) : this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, RETRY_MAX_MS);
+    const wait = this.backoff.next(err instanceof RetryLaterError ? err.retryAfterMs : undefined);
     this.pausedUntil = Date.now() + wait;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {

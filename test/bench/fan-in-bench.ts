@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
 import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';

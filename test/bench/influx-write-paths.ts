@@ -1,7 +1,7 @@
 import { InfluxDB, type IPoint } from 'influx';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
-import { InfluxWriter } from '../../gateway/ingest/influx-writer.js';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
+import { InfluxWriter } from '../../gateway/influx/influx-writer.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 
 const cal = { status: 'valid' as const, certificate: 'BENCH', due: '2027-01-01', daysToDue: 30, traceable: true };

@@ -15,7 +15,7 @@ import { connectAsync } from 'mqtt';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../config/write-json-schema.js';
 import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { createLogger } from '../../gateway/log.js';
 import { ensureInstalled } from '../../gateway/private-services/ensure-installed.js';
 import { startInfluxDB } from '../../gateway/private-services/influxdb.js';

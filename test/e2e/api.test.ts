@@ -12,7 +12,7 @@ import { benchProfile, channelsFor, startSimulator } from '../../drivers/modbus/
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, localDate, ROOT, uniqueName } from '../support/e2e-fixture.js';

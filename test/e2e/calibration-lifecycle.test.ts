@@ -7,7 +7,7 @@ import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { startOfLocalDay } from '../../gateway/calibration/calendar.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { startDaemon, type RunningDaemon } from '../../gateway/private-services/daemon.js';
 import { findBinary } from '../../gateway/private-services/ensure-installed.js';
 import { freePort } from '../../gateway/private-services/free-port.js';

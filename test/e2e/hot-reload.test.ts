@@ -7,7 +7,7 @@ import type { MetrogateConfig } from '../../config/schema.js';
 import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import { planReload } from '../../gateway/reload-plan.js';
 import { startCli } from '../support/cli.js';

@@ -7,7 +7,7 @@ import { parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading } from '../../gateway/reading.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';

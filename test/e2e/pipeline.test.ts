@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';

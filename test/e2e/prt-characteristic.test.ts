@@ -12,7 +12,7 @@ import type { MetrogateConfig, ModbusTcpInstrumentConfig } from '../../config/sc
 import { startSimulator, type Profile, type Simulator } from '../../drivers/modbus/simulator/index.js';
 import { cvdResistance } from '../../gateway/calibration/characteristic/callendar-van-dusen.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';

@@ -7,6 +7,7 @@ import { serveGatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab } from '../support/e2e-fixture.js';
+import { influxSeries } from '../support/influx-query.js';
 import { restartableInfluxDB, until, type Restartable } from './faults-fixture.js';
 
 interface Component {
@@ -85,6 +86,38 @@ describe('readiness follows the writes that actually succeed', () => {
       await gateway.stop();
       await api.close();
       await sim.stop();
+    }
+  }, 90_000);
+
+  it('an idle ingest started while InfluxDB is down turns ready once InfluxDB comes up, with nothing published', async () => {
+    await influx.stop();
+    const { config: lab, sim } = await demoLab(inject('mqttUrl'), influx.url, 200);
+    await sim.stop();
+    // The ingest role alone (no drivers, so no sink and no stats of its own): nothing is published to it.
+    const config: MetrogateConfig = { ...lab, instruments: [] };
+    const gateway = buildGateway(config, silentLogger(), { drivers: false, ingest: true });
+    const api = (await serveGatewayApi(gateway, config, silentLogger()))!;
+    const ingestReady = async (): Promise<Component> => {
+      const res = await fetch(new URL('/readyz', api.url));
+      return ((await res.json()) as { components: Component[] }).components.find((c) => c.name === 'ingest')!;
+    };
+    try {
+      await gateway.start();
+      api.running();
+      // The fault took place: InfluxDB was not there when the ingest started.
+      const down = await ingestReady();
+      expect(down).toMatchObject({ ready: false, detail: expect.stringMatching(/^writes failing: .*ECONNREFUSED/) });
+
+      await influx.start();
+      await until(async () => (await ingestReady()).ready, 'the idle ingest to turn ready once InfluxDB is up', 20_000);
+      expect(gateway.ingest!.stats).toMatchObject({ messages: 0, points: 0 });
+      // It turned ready because its database now exists, as InfluxDB itself says.
+      const databases = await influxSeries(influx.url, '_internal', 'SHOW DATABASES');
+      expect(databases[0]!.values.flat()).toContain(config.influx!.database);
+    } finally {
+      api.stopping();
+      await gateway.stop();
+      await api.close();
     }
   }, 90_000);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { Ingest } from '../../gateway/ingest/ingest.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';

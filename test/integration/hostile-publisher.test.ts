@@ -1,8 +1,8 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { Ingest } from '../../gateway/ingest/ingest.js';
-import { InfluxWriter } from '../../gateway/ingest/influx-writer.js';
+import { InfluxWriter } from '../../gateway/influx/influx-writer.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';

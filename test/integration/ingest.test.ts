@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { Ingest } from '../../gateway/ingest/ingest.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { ReadingBatch, Reading } from '../../gateway/reading.js';

@@ -3,8 +3,8 @@
  * fault is not a 400 here: InfluxDB 1.6 answers an unknown retention policy with 500, retried.)
  */
 import { describe, expect, inject, it } from 'vitest';
-import { InfluxRejected } from '../../gateway/ingest/influx-writer.js';
-import { postIsolating, type PostLines } from '../../gateway/ingest/isolate-refused.js';
+import { InfluxRejected } from '../../gateway/influx/influx-writer.js';
+import { postIsolating, type PostLines } from '../../gateway/influx/isolate-refused.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 
 const url = inject('influxUrl');

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, inject, it } from 'vitest';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
-import { calEventLine, type WireCalEvent } from '../../gateway/ingest/event-lines.js';
-import { InfluxWriter } from '../../gateway/ingest/influx-writer.js';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
-import { LineProtocolError } from '../../gateway/ingest/line-protocol-escape.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
+import { calEventLine, type WireCalEvent } from '../../gateway/influx/event-lines.js';
+import { InfluxWriter } from '../../gateway/influx/influx-writer.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
+import { LineProtocolError } from '../../gateway/influx/line-protocol-escape.js';
 import type { CalStatus } from '../../gateway/reading.js';
 import type { WireReading } from '../../gateway/sinks/mqtt/payload.js';
 import { uniqueName } from '../support/e2e-fixture.js';

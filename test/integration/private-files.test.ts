@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { saveRecord } from '../../gateway/calibration/record-store.js';
-import { ensureDatabase } from '../../gateway/ingest/ensure-database.js';
+import { ensureDatabase } from '../../gateway/influx/ensure-database.js';
 import { writeImpactReport } from '../../gateway/calibration/impact-report.js';
 import type { InfluxConfig } from '../../config/schema.js';
 import { uniqueName } from '../support/e2e-fixture.js';

@@ -1,6 +1,6 @@
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { Ingest } from '../../gateway/ingest/ingest.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';

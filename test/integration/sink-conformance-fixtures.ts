@@ -5,7 +5,7 @@
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
-import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import type { CloudConfig } from '../../gateway/sinks/cloud/cloud-config.js';

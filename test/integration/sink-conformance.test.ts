@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
-import { RejectedBatchError } from '../../gateway/spool/delivery-errors.js';
+import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { until } from '../e2e/faults-fixture.js';
 import { batchOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
 

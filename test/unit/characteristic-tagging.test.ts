@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { InstrumentConfig } from '../../config/schema.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading } from '../../gateway/reading.js';
 import { NO_RECORD } from '../support/calibration-fixture.js';

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { splitLines } from '../../gateway/ingest/isolate-refused.js';
+import { splitLines } from '../../gateway/influx/isolate-refused.js';
 import { RejectLog } from '../../gateway/ingest/reject-log.js';
 
 function capturingLogger() {

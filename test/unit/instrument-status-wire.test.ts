@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instrumentStatusLines } from '../../gateway/ingest/event-lines.js';
+import { instrumentStatusLines } from '../../gateway/influx/event-lines.js';
 import { WireDecoder, type Rejection, type WireMessage } from '../../gateway/ingest/wire-decoder.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
-import { LineProtocolError } from '../../gateway/ingest/line-protocol-escape.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
+import { LineProtocolError } from '../../gateway/influx/line-protocol-escape.js';
 import type { Reading } from '../../gateway/reading.js';
 import type { WireBatch, WireReading } from '../../gateway/sinks/mqtt/payload.js';
 

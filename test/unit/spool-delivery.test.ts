@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../gateway/log.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
-import { RejectedBatchError } from '../../gateway/spool/delivery-errors.js';
+import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { SpoolDelivery, type DeliveryTarget } from '../../gateway/spool/spool-delivery.js';
 

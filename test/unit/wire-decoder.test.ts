@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Id } from '../../config/common.js';
-import { splitLines } from '../../gateway/ingest/isolate-refused.js';
-import { LineProtocolRenderer } from '../../gateway/ingest/line-protocol.js';
+import { splitLines } from '../../gateway/influx/isolate-refused.js';
+import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import { WireDecoder, type Rejection, type WireMessage } from '../../gateway/ingest/wire-decoder.js';
 import batchSchema from '../../gateway/schemas/reading-batch.schema.json' with { type: 'json' };
 import eventSchema from '../../gateway/schemas/cal-event.schema.json' with { type: 'json' };

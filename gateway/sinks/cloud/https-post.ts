@@ -1,7 +1,7 @@
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError, RetryLaterError } from '../sink-errors.js';
 import { VERSION } from '../../version.js';
 
 const gzipAsync = promisify(gzip);

@@ -3,7 +3,7 @@ import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
-import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError, RetryLaterError } from '../sink-errors.js';
 import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState, Sink } from '../sink.js';
 import type { CloudConfig } from './cloud-config.js';

@@ -6,7 +6,7 @@
  * every check, state change and calibration event added one more: loops multiplied over an outage.
  */
 import type { Logger } from '../../log.js';
-import { RejectedBatchError, RetryLaterError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError, RetryLaterError } from '../sink-errors.js';
 import type { RosterTracker } from './roster.js';
 
 export interface RosterTiming {

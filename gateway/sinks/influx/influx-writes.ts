@@ -1,11 +1,11 @@
 import type { InfluxConfig } from './influx-config.js';
-import { ensureDatabase } from '../../ingest/ensure-database.js';
-import { InfluxRejected, InfluxWriter } from '../../ingest/influx-writer.js';
-import { LineProtocolRenderer } from '../../ingest/line-protocol.js';
-import { LineProtocolError } from '../../ingest/line-protocol-escape.js';
-import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { InfluxSession } from '../../influx/influx-session.js';
+import { LineProtocolRenderer } from '../../influx/line-protocol.js';
+import { LineProtocolError } from '../../influx/line-protocol-escape.js';
+import type { WritePolicy } from '../../influx/write-policy.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
+import { RejectedBatchError } from '../sink-errors.js';
 import { BatchCoalescer } from './batch-coalescer.js';
 import { deliverGroup } from './deliver-group.js';
 import type { InfluxSinkConfig } from './influx-sink-config.js';
@@ -14,27 +14,31 @@ import type { InfluxSinkConfig } from './influx-sink-config.js';
 const STOP_WAIT_MS = 4000;
 
 /**
- * The InfluxDB side of the direct sink: renders a batch with the ingest's renderer (the same
- * points, whichever path wrote them), gathers batches into requests and tracks whether InfluxDB
- * answers. Loaded only when the sink is enabled (the `influx` package weighs ~9 MB).
+ * The InfluxDB side of the direct sink: renders a batch with the shared renderer (the same
+ * points, whichever path wrote them), gathers batches into requests and writes them through the
+ * shared InfluxSession. Loaded only when the sink is enabled (the `influx` package weighs ~9 MB).
  */
 export class InfluxWrites {
-  private readonly writer: InfluxWriter;
+  private readonly session: InfluxSession;
   private readonly renderer: LineProtocolRenderer;
   private readonly coalescer: BatchCoalescer;
-  private databaseReady: Promise<void> | null = null;
-  private answering = false;
   /** Lines InfluxDB refused whose batch's other lines were stored (a whole refused batch the spool counts). */
   refusedPoints = 0;
 
-  constructor(private readonly influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {
-    this.writer = new InfluxWriter(influx, influx.writeConcurrency);
+  constructor(influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {
+    this.session = new InfluxSession(influx, log, influx.writeConcurrency);
     this.renderer = new LineProtocolRenderer(influx.measurement);
+    // The spool retries what failed, with its backoff: the policy gives up at once here.
+    const policy: WritePolicy = {
+      maxLines: influx.batchSize,
+      retry: () => Promise.resolve(false),
+      tooLarge: (lines) => this.log.warn({ points: lines }, 'InfluxDB: request too large; writing it in smaller parts'),
+    };
     this.coalescer = new BatchCoalescer({
       batchSize: influx.batchSize,
       concurrency: influx.writeConcurrency,
       lingerMs: sink.lingerMs,
-      deliver: (group) => deliverGroup(group, (lines) => this.post(lines), influx.batchSize, (_batch, refused, detail) => {
+      deliver: (group) => deliverGroup(group, (texts, linesOf) => this.session.write(texts, policy, linesOf), (_batch, refused, detail) => {
         this.refusedPoints += refused;
         this.log.error({ points: refused, err: detail }, 'InfluxDB refused points of a batch; they are dropped, the rest is stored');
       }),
@@ -43,7 +47,7 @@ export class InfluxWrites {
 
   /** Creates the database if missing, without waiting on a down InfluxDB: the spool holds the readings. */
   start(): void {
-    this.ensureDatabase().catch((err: Error) => this.log.warn({ url: this.influx.url, err: err.message }, 'InfluxDB not reachable at start; readings wait in the spool'));
+    void this.session.start();
   }
 
   write(batch: ReadingBatch): Promise<void> {
@@ -71,7 +75,7 @@ export class InfluxWrites {
   }
 
   connected(): boolean {
-    return this.answering;
+    return this.session.answering();
   }
 
   /** Waits up to STOP_WAIT_MS for InfluxDB's answers; a hanging InfluxDB must not hold the shutdown. */
@@ -81,33 +85,6 @@ export class InfluxWrites {
     const timedOut = await Promise.race([this.coalescer.flush().then(() => false), gaveUp]);
     clearTimeout(timer);
     if (timedOut) this.coalescer.abandon(new Error(`InfluxDB did not answer within ${STOP_WAIT_MS} ms of the stop; the readings stay in the spool`));
-    this.writer.close();
-  }
-
-  private ensureDatabase(): Promise<void> {
-    this.databaseReady ??= ensureDatabase(this.influx).then(
-      () => {
-        this.answering = true;
-      },
-      (err: unknown) => {
-        this.databaseReady = null;
-        this.answering = false;
-        throw err;
-      },
-    );
-    return this.databaseReady;
-  }
-
-  private async post(lines: string[]): Promise<void> {
-    await this.ensureDatabase();
-    try {
-      await this.writer.write(lines);
-      this.answering = true;
-    } catch (err) {
-      // A 4xx is an answer (InfluxDB is there); a 404 means the database went away: create it again.
-      this.answering = err instanceof InfluxRejected;
-      if (err instanceof InfluxRejected && err.status === 404) this.databaseReady = null;
-      throw err;
-    }
+    this.session.close();
   }
 }

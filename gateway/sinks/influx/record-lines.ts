@@ -1,5 +1,5 @@
 import type { CalEvent } from '../../calibration/cal-event.js';
-import { calEventLine, gatewayStatsLine } from '../../ingest/event-lines.js';
+import { calEventLine, gatewayStatsLine } from '../../influx/event-lines.js';
 import { PAYLOAD_VERSION } from '../mqtt/payload.js';
 import type { GatewayStats } from '../sink.js';
 

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { RejectedBatchError } from '../../spool/delivery-errors.js';
+import { RejectedBatchError } from '../sink-errors.js';
 
 /**
  * Throws RejectedBatchError when a QoS 1 PUBLISH of this topic and payload exceeds the Maximum
