@@ -121,6 +121,19 @@ describe('a thermocouple with its cold junction on another channel', () => {
     expect(tc!.u!).toBeCloseTo(0.509415, 5);
   });
 
+  it('a readout certificate in mV corrects raw, then converts with the same cycle\'s junction', () => {
+    // The readout reads 0.010 mV high: 3.308 mV corrected is 3.298 mV, with 20 °C at the junction 100 °C.
+    const readout = rec({ channel: 'tc', unit: 'mV', errorTable: [
+      { reference: 0, indication: 0.01, error: 0.01, U: 0.002, k: 2 },
+      { reference: 10, indication: 10.01, error: 0.01, U: 0.002, k: 2 },
+    ] });
+    const [tc] = tagBatch([readout], reading('tc', 3.308), reading('junction', 20));
+    expect(tc!.cal).toMatchObject({ status: 'valid', traceable: true });
+    expect(tc!.value as number).toBeCloseTo(100, 1);
+    // u = 0.001 mV / S(100 °C) = 0.001 / 0.0413686 = 0.0241729 °C (the junction has no u here).
+    expect(tc!.u!).toBeCloseTo(0.0241729, 5);
+  });
+
   it('without a junction reading in the cycle it keeps raw and says which channel was missing', () => {
     const [tc] = tagBatch([], reading('tc', 3.298), reading('junction', null));
     expect(tc).toMatchObject({ raw: 3.298, value: null, quality: 'uncertain', reason: 'no cold junction temperature from channel junction in this cycle' });

@@ -42,6 +42,15 @@ function addColdJunctionU(r: Reading, c: Characteristic, cj: Reading): void {
   if (Number.isFinite(ratio)) r.u = Math.hypot(r.u, ratio * cj.u);
 }
 
+/**
+ * The characteristic with this cycle's junction temperature bound in: a readout's certificate in
+ * mV makes the calibration engine convert the corrected emf itself, and without the junction
+ * every reading came out outside the characteristic (not traceable).
+ */
+function atJunction(c: Characteristic, t0: number): Characteristic {
+  return { ...c, measurand: (e) => c.measurand(e, t0), sensitivity: (e) => c.sensitivity(e, t0) };
+}
+
 export class SensorCharacteristics {
   /** Per instrument, its channels with a characteristic; instruments without one are absent. */
   private readonly byInstrument = new Map<string, Map<string, Characteristic>>();
@@ -89,7 +98,7 @@ export class SensorCharacteristics {
       const cj = readings.find((x) => x.channel === c.coldJunctionChannel);
       if (cj && typeof cj.value === 'number' && cj.quality !== 'bad') {
         convertReading(r, c, cj.value);
-        tag(r, c);
+        tag(r, atJunction(c, cj.value));
         addColdJunctionU(r, c, cj);
         continue;
       }
