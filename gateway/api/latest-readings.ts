@@ -5,6 +5,8 @@ import type { InstrumentInfo } from './api-deps.js';
 export interface LatestReading {
   value: ReadingValue;
   raw: ReadingValue;
+  /** The unit of raw when the channel's sensor is read in another quantity (a characteristic); null when raw is in unit. */
+  rawUnit: string | null;
   unit: string;
   u: number | null;
   k: number | null;
@@ -54,9 +56,10 @@ export class LatestReadings {
     for (const r of batch.readings) {
       const slot = channels.get(r.channel);
       if (!slot) continue;
-      const l = (slot.latest ??= { value: null, raw: null, unit: '', u: null, k: null, quality: 'bad', reason: null, ts: 0, seq: 0 });
+      const l = (slot.latest ??= { value: null, raw: null, rawUnit: null, unit: '', u: null, k: null, quality: 'bad', reason: null, ts: 0, seq: 0 });
       l.value = r.value;
       l.raw = r.raw;
+      l.rawUnit = r.rawUnit ?? null;
       l.unit = r.unit;
       l.u = r.u ?? null;
       l.k = r.k ?? null;

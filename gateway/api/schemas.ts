@@ -34,6 +34,7 @@ export const ChannelCalListSchema = Type.Array(Type.Object({ channel: Type.Strin
 export const LatestReadingSchema = Type.Object({
   value: ValueSchema,
   raw: ValueSchema,
+  rawUnit: Nullable(Type.String({ description: 'the unit of raw when the channel reads its sensor in another quantity (characteristic: Ω, mV, mA); null when raw is in unit' })),
   unit: Type.String(),
   u: Nullable(Type.Number({ description: 'combined standard uncertainty, in unit' })),
   k: Nullable(Type.Number({ description: 'coverage factor: U = k·u' })),

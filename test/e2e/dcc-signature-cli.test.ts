@@ -10,6 +10,7 @@ import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { runCli } from '../support/cli.js';
 import { ROOT } from '../support/e2e-fixture.js';
 import { makePki, signDcc } from '../support/dcc-signer.js';
+import { opensslOcspResponse } from '../support/ocsp-responder.js';
 
 const SHARED = join(ROOT, '../shared/fixtures/dcc');
 const SIGNED = join(SHARED, 'dcc_gp_temperature_typical_v12_signed.xml');
@@ -107,5 +108,30 @@ describe('metrogate dcc verify / import with calibration.trust', () => {
     const ok = await runCli(['dcc', 'import', join(dir, 'signed.xml'), ...trust]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/signed by "Site Lab A1" .* \(verified against the trust store\)/);
+  });
+
+  it('an embedded OCSP response revoking the signer before it signed: verify exits 2 naming OCSP, import writes nothing; a good one passes', async () => {
+    const dir = mkdtempSync(join(tmp, 'ocsp-'));
+    const pki = await makePki({ prefix: 'Ocsp' });
+    writeFileSync(join(dir, 'root.pem'), pki.root.pem);
+    writeFileSync(join(dir, 'sub.pem'), pki.sub.pem);
+    const signingTime = new Date('2025-06-01T00:00:00Z');
+    const sign = async (name: string, revokedAt?: Date): Promise<string> => {
+      const response = opensslOcspResponse({ ca: pki.sub, responder: pki.sub, cert: pki.signer, revokedAt });
+      writeFileSync(join(dir, name), await signDcc(readFileSync(UNSIGNED, 'utf8'), pki.signer, { signingTime, ocspResponses: [response] }));
+      return join(dir, name);
+    };
+    const revoked = await sign('revoked.xml', new Date('2025-05-01T00:00:00Z'));
+    const verify = await runCli(['dcc', 'verify', revoked, '--trust', dir]);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toMatch(/revoked.xml: signature: refused: certificate "Ocsp Lab A1" was revoked on 2025-05-01T00:00:00.000Z, before the signing time .* \(OCSP response of "Ocsp Calibration Sub CA"\)/);
+    const trust = ['--trust', dir, '--records-dir', join(dir, 'records'), '--instrument', 'bath-01'];
+    const refused = await runCli(['dcc', 'import', revoked, ...trust]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/nothing imported/);
+    expect(records(dir)).toEqual([]);
+    const good = await runCli(['dcc', 'verify', await sign('good.xml'), '--trust', dir]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/"Ocsp Lab A1": OCSP good at /);
   });
 });

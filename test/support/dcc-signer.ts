@@ -8,7 +8,7 @@ import { createHash, createSign, KeyObject, webcrypto } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import {
-  BasicConstraintsExtension, cryptoProvider, KeyUsageFlags, KeyUsagesExtension, X509Certificate, X509CertificateGenerator,
+  BasicConstraintsExtension, cryptoProvider, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate, X509CertificateGenerator,
   X509CrlGenerator, X509CrlReason,
 } from '@peculiar/x509';
 import { SignedXml } from 'xml-crypto';
@@ -27,7 +27,7 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const RSA = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
 let serial = 1;
 
-async function makeParty(name: string, issuer: Party | undefined, opts: { ca: boolean; kind?: KeyKind; from?: Date; to?: Date }): Promise<Party> {
+async function makeParty(name: string, issuer: Party | undefined, opts: { ca: boolean; kind?: KeyKind; from?: Date; to?: Date; ocspSigning?: boolean }): Promise<Party> {
   const alg = opts.kind === 'rsa' ? RSA : EC;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const usages = opts.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign : KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
@@ -40,7 +40,11 @@ async function makeParty(name: string, issuer: Party | undefined, opts: { ca: bo
     signingAlgorithm: issuer ? (issuer.keys.privateKey.algorithm.name === 'ECDSA' ? EC : RSA) : alg,
     publicKey: keys.publicKey,
     signingKey: (issuer?.keys ?? keys).privateKey,
-    extensions: [new BasicConstraintsExtension(opts.ca, undefined, true), new KeyUsagesExtension(usages, true)],
+    extensions: [
+      new BasicConstraintsExtension(opts.ca, undefined, true),
+      new KeyUsagesExtension(usages, true),
+      ...(opts.ocspSigning ? [new ExtendedKeyUsageExtension([ExtendedKeyUsage.ocspSigning], false)] : []),
+    ],
   });
   return { cert, keys, pem: cert.toString('pem') };
 }
@@ -57,6 +61,11 @@ export async function makePki(opts: { kind?: KeyKind; signerFrom?: Date; signerT
   const sub = await makeParty(`CN=${p} Calibration Sub CA,O=${p} Community,C=DE`, root, { ca: true });
   const signer = await makeParty(`CN=${p} Lab A1,O=${p} Lab GmbH,C=DE`, sub, { ca: false, kind: opts.kind, from: opts.signerFrom, to: opts.signerTo });
   return { root, sub, signer };
+}
+
+/** A responder certificate `ca` issues: delegated OCSP signing (id-kp-OCSPSigning) unless told otherwise. */
+export function makeResponder(ca: Party, name: string, ocspSigning = true): Promise<Party> {
+  return makeParty(name, ca, { ca: false, ocspSigning });
 }
 
 /** A CRL from `issuer` revoking `revoked` at `when`, DER. */
@@ -97,12 +106,14 @@ export interface SignOptions {
   /** Certificates added to KeyInfo after the signer's (intermediates). */
   extraCerts?: Party[];
   crls?: Buffer[];
+  /** DER OCSPResponses for RevocationValues/OCSPValues. */
+  ocspResponses?: Buffer[];
   id?: string;
   /** Leave the XAdES SignedProperties out of SignedInfo. */
   unsignedProperties?: boolean;
 }
 
-/** Appends an enveloped XAdES-BES (or -LT with crls) signature to the document's root. */
+/** Appends an enveloped XAdES-BES (or -LT with crls / ocspResponses) signature to the document's root. */
 export async function signDcc(xml: string, signer: Party, opts: SignOptions = {}): Promise<string> {
   const id = opts.id ?? `sig-${serial++}`;
   const der = Buffer.from(signer.cert.rawData);
@@ -110,10 +121,14 @@ export async function signDcc(xml: string, signer: Party, opts: SignOptions = {}
   const hash = alg.replace(/^.*-/, '');
   const time = (opts.signingTime ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const ds = 'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"';
-  const revocation = opts.crls?.length
-    ? `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:RevocationValues><xades:CRLValues>${opts.crls
-        .map((c) => `<xades:EncapsulatedCRLValue>${c.toString('base64')}</xades:EncapsulatedCRLValue>`)
-        .join('')}</xades:CRLValues></xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
+  const crlValues = opts.crls?.length
+    ? `<xades:CRLValues>${opts.crls.map((c) => `<xades:EncapsulatedCRLValue>${c.toString('base64')}</xades:EncapsulatedCRLValue>`).join('')}</xades:CRLValues>`
+    : '';
+  const ocspValues = opts.ocspResponses?.length
+    ? `<xades:OCSPValues>${opts.ocspResponses.map((r) => `<xades:EncapsulatedOCSPValue>${r.toString('base64')}</xades:EncapsulatedOCSPValue>`).join('')}</xades:OCSPValues>`
+    : '';
+  const revocation = crlValues || ocspValues
+    ? `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:RevocationValues>${crlValues}${ocspValues}</xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
     : '';
   const qualifying =
     `<xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" Target="#${id}">` +

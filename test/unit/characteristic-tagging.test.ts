@@ -108,6 +108,33 @@ describe('a thermocouple with its cold junction on another channel', () => {
     expect(tc!.value as number).toBeCloseTo(100, 1);
   });
 
+  it('the junction\'s own u enters the thermocouple\'s by S(t_cj)/S(t) (GUM 5.1.3), by hand', () => {
+    const flat = (channel: string, max: number, U: number) => rec({ channel, range: { min: 0, max }, errorTable: [
+      { reference: 0, indication: 0, error: 0, U, k: 2 },
+      { reference: max, indication: max, error: 0, U, k: 2 },
+    ] });
+    const [tc, junction] = tagBatch([flat('tc', 200, 1.0), flat('junction', 50, 0.2)], reading('tc', 3.298), reading('junction', 20));
+    expect(junction!.u!).toBeCloseTo(0.1, 9);
+    // Type K (IEC 60584-1, 0…1372 °C: S = Σ i·c_i·t^(i−1) + 2·a1·(t − a2)·a0·e^(a1(t−a2)²)):
+    // S(20 °C) = 0.0403292 mV/°C, S(100 °C) = 0.0413686 mV/°C, ratio 0.974875;
+    // u = √(0.5² + (0.974875 × 0.1)²) = √(0.25 + 0.00950380) = 0.509415 °C (0.5 without the junction).
+    expect(tc!.value as number).toBeCloseTo(100, 1);
+    expect(tc!.u!).toBeCloseTo(0.509415, 5);
+  });
+
+  it('a readout certificate in mV corrects raw, then converts with the same cycle\'s junction', () => {
+    // The readout reads 0.010 mV high: 3.308 mV corrected is 3.298 mV, with 20 °C at the junction 100 °C.
+    const readout = rec({ channel: 'tc', unit: 'mV', errorTable: [
+      { reference: 0, indication: 0.01, error: 0.01, U: 0.002, k: 2 },
+      { reference: 10, indication: 10.01, error: 0.01, U: 0.002, k: 2 },
+    ] });
+    const [tc] = tagBatch([readout], reading('tc', 3.308), reading('junction', 20));
+    expect(tc!.cal).toMatchObject({ status: 'valid', traceable: true });
+    expect(tc!.value as number).toBeCloseTo(100, 1);
+    // u = 0.001 mV / S(100 °C) = 0.001 / 0.0413686 = 0.0241729 °C (the junction has no u here).
+    expect(tc!.u!).toBeCloseTo(0.0241729, 5);
+  });
+
   it('without a junction reading in the cycle it keeps raw and says which channel was missing', () => {
     const [tc] = tagBatch([], reading('tc', 3.298), reading('junction', null));
     expect(tc).toMatchObject({ raw: 3.298, value: null, quality: 'uncertain', reason: 'no cold junction temperature from channel junction in this cycle' });

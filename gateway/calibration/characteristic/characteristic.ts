@@ -19,6 +19,11 @@ export interface Characteristic {
   sensitivity(indication: number, coldJunction?: number): number;
   /** The channel of the same instrument that gives the cold junction, if any. */
   readonly coldJunctionChannel?: string;
+  /**
+   * Thermocouples: ∂t/∂t_cj = S(t_cj)/S(t), the Seebeck coefficients' ratio at the cold junction
+   * and at the measurand t, which carries the junction's own u into t (GUM 5.1.3). NaN outside.
+   */
+  coldJunctionSensitivity?(measurand: number, coldJunction: number): number;
 }
 
 const MV_PER: Readonly<Record<string, number>> = { mV: 1, µV: 1e-3, V: 1e3 };
@@ -59,6 +64,8 @@ function thermocouple(c: Extract<CharacteristicConfig, { type: 'thermocouple' }>
     coldJunctionChannel: 'channel' in cj ? cj.channel : undefined,
     measurand: (e, given) => temperature(e, junction(given)),
     sensitivity: (e, given) => guard(() => scale / thermocoupleSeebeck(c.thermocouple, temperature(e, junction(given)))),
+    // E(t) − E(t_cj) is what the wire measures: t moves by S(t_cj)/S(t) per kelvin of junction error.
+    coldJunctionSensitivity: (t, t0) => guard(() => thermocoupleSeebeck(c.thermocouple, t0) / thermocoupleSeebeck(c.thermocouple, t)),
   };
 }
 

@@ -32,6 +32,25 @@ export function convertReading(r: Reading, c: Characteristic, coldJunction?: num
   else noMeasurand(r, `${r.raw} ${c.sensorUnit} is outside the sensor characteristic`);
 }
 
+/**
+ * The cold junction channel's own u enters the thermocouple's by ∂t/∂t_cj = S(t_cj)/S(t) (GUM
+ * 5.1.3), root sum of squares. Only onto a u already known: alone it would pass for the whole.
+ */
+function addColdJunctionU(r: Reading, c: Characteristic, cj: Reading): void {
+  if (r.u === undefined || cj.u === undefined || typeof r.value !== 'number' || typeof cj.value !== 'number') return;
+  const ratio = c.coldJunctionSensitivity?.(r.value, cj.value) ?? NaN;
+  if (Number.isFinite(ratio)) r.u = Math.hypot(r.u, ratio * cj.u);
+}
+
+/**
+ * The characteristic with this cycle's junction temperature bound in: a readout's certificate in
+ * mV makes the calibration engine convert the corrected emf itself, and without the junction
+ * every reading came out outside the characteristic (not traceable).
+ */
+function atJunction(c: Characteristic, t0: number): Characteristic {
+  return { ...c, measurand: (e) => c.measurand(e, t0), sensitivity: (e) => c.sensitivity(e, t0) };
+}
+
 export class SensorCharacteristics {
   /** Per instrument, its channels with a characteristic; instruments without one are absent. */
   private readonly byInstrument = new Map<string, Map<string, Characteristic>>();
@@ -77,11 +96,14 @@ export class SensorCharacteristics {
     for (const r of later ?? []) {
       const c = own.get(r.channel)!;
       const cj = readings.find((x) => x.channel === c.coldJunctionChannel);
-      if (cj && typeof cj.value === 'number' && cj.quality !== 'bad') convertReading(r, c, cj.value);
-      else {
-        r.rawUnit = c.sensorUnit;
-        if (r.quality !== 'bad' && r.raw !== null) noMeasurand(r, `no cold junction temperature from channel ${c.coldJunctionChannel} in this cycle`);
+      if (cj && typeof cj.value === 'number' && cj.quality !== 'bad') {
+        convertReading(r, c, cj.value);
+        tag(r, atJunction(c, cj.value));
+        addColdJunctionU(r, c, cj);
+        continue;
       }
+      r.rawUnit = c.sensorUnit;
+      if (r.quality !== 'bad' && r.raw !== null) noMeasurand(r, `no cold junction temperature from channel ${c.coldJunctionChannel} in this cycle`);
       tag(r, c);
     }
   }

@@ -1,5 +1,7 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
 import type { Quality, ReadingValue } from '../../reading.js';
+import type { CharacteristicConfig } from '../../calibration/characteristic/characteristic-config.js';
+import { buildCharacteristic } from '../../calibration/characteristic/characteristic.js';
 import { DataType, type DataTypeCode, type ScalarValue } from './sparkplug-payload.js';
 
 /** A device (instrument) metric: the channel's value, its uncertainty, or a status. */
@@ -9,6 +11,8 @@ export interface MetricDef {
   datatype: DataTypeCode;
   unit?: string;
   quantity?: string;
+  /** The sensor's unit when the channel has a characteristic: what the `raw` property is in. */
+  rawUnit?: string;
 }
 
 export const NODE_REBIRTH = 'Node Control/Rebirth';
@@ -36,6 +40,12 @@ function channelType(ch: object): DataTypeCode {
   return DataType.Double;
 }
 
+/** The unit the channel's sensor is read in, from the characteristic itself (it knows the defaults). */
+function sensorUnit(ch: object): string | undefined {
+  if (!('characteristic' in ch) || ch.characteristic === undefined) return undefined;
+  return buildCharacteristic(ch.characteristic as CharacteristicConfig).sensorUnit;
+}
+
 /** The value as the declared type carries it; null when it cannot (a string on a number metric). */
 export function asMetricValue(datatype: DataTypeCode, v: ReadingValue): ScalarValue {
   if (v === null) return null;
@@ -57,7 +67,8 @@ export class MetricTable {
     for (const inst of instruments) {
       const defs = new Map<string, MetricDef>();
       for (const ch of inst.channels) {
-        defs.set(ch.id, { name: ch.id, alias: alias++, datatype: channelType(ch), unit: ch.unit, quantity: ch.quantity });
+        const rawUnit = sensorUnit(ch);
+        defs.set(ch.id, { name: ch.id, alias: alias++, datatype: channelType(ch), unit: ch.unit, quantity: ch.quantity, ...(rawUnit ? { rawUnit } : {}) });
         defs.set(`${ch.id}/u`, { name: `${ch.id}/u`, alias: alias++, datatype: DataType.Double, unit: ch.unit, quantity: `standard uncertainty of ${ch.quantity}` });
       }
       for (const s of STATUS_METRICS) defs.set(s.name, { name: s.name, alias: alias++, datatype: s.datatype });

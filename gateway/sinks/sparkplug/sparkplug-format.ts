@@ -33,7 +33,8 @@ interface DeviceStatus {
  *   spBv1.0/<group>/NCMD/<node>              subscribed: Node Control/Rebirth = true → births again
  * Deviations, on purpose: DDATA goes with QoS 1 (not 0) so that the spool advances only on the
  * broker's PUBACK; readings older than the current NBIRTH (replayed from the spool) are marked
- * is_historical.
+ * is_historical. A channel with a sensor characteristic (a PRT read in Ω) carries `rawUnit` as a
+ * property in DBIRTH, and `raw` and `rawUnit` as properties of each value in DDATA.
  */
 export class SparkplugFormat implements UplinkFormat {
   private table: MetricTable;
@@ -92,6 +93,11 @@ export class SparkplugFormat implements UplinkFormat {
       const m: Metric = { alias: def.alias, timestamp: r.ts, datatype: def.datatype, value };
       if (historical) m.isHistorical = true;
       if (r.quality !== 'good') m.properties = { Quality: { type: DataType.Int32, value: QUALITY_CODE[r.quality] } };
+      // A sensor read in another quantity: the value is the measurand, so the indication and its
+      // unit go beside it for a host that checks the conversion.
+      if (r.rawUnit !== undefined) {
+        m.properties = { ...m.properties, raw: { type: DataType.Double, value: typeof r.raw === 'number' ? r.raw : null }, rawUnit: { type: DataType.String, value: r.rawUnit } };
+      }
       metrics.push(m);
       if (r.u !== undefined) {
         const u = this.table.get(batch.instrument, `${r.channel}/u`)!;
@@ -175,6 +181,7 @@ export class SparkplugFormat implements UplinkFormat {
       const seen = last.get(def.name);
       const m: Metric = { name: def.name, alias: def.alias, timestamp: seen?.ts ?? ts, datatype: def.datatype, value: seen?.value ?? null };
       m.properties = { engUnit: { type: DataType.String, value: def.unit ?? '' }, quantity: { type: DataType.String, value: def.quantity ?? '' } };
+      if (def.rawUnit !== undefined) m.properties.rawUnit = { type: DataType.String, value: def.rawUnit };
       metrics.push(m);
     }
     metrics.push(...this.statusMetrics(device, ts, true));

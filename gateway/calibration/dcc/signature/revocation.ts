@@ -1,10 +1,12 @@
 /**
  * Embedded revocation data (XAdES-LT RevocationValues): a chain certificate revoked before the
  * signing time makes the signature worthless; revoked after it, the signature stands (and the
- * report says so). CRLs are checked against their issuer in the chain before they are believed.
+ * report says so). CRLs are checked against their issuer in the chain before they are believed,
+ * OCSP responses against the issuing CA or its delegated responder (ocsp.ts).
  */
 import type { X509Certificate } from 'node:crypto';
 import { commonName } from './certificate-chain.js';
+import { checkOcsp } from './ocsp.js';
 import { PeculiarCertificate, X509Crl } from './peculiar-x509.js';
 
 export interface RevocationResult {
@@ -68,7 +70,10 @@ export async function checkRevocation(crls: readonly Buffer[], ocspResponses: re
     await checkCrl(der, chain, signedAt, out);
     if (out.problem) return out;
   }
-  if (ocspResponses.length > 0) out.notes.push(`${ocspResponses.length} embedded OCSP response(s) not evaluated (CRLs only): revocation by OCSP is not checked`);
+  for (const der of ocspResponses) {
+    checkOcsp(der, chain, signedAt, out);
+    if (out.problem) return out;
+  }
   if (crls.length === 0 && ocspResponses.length === 0) out.notes.push('no embedded revocation data (XAdES-LT RevocationValues): revocation not checked');
   return out;
 }
