@@ -10,7 +10,7 @@ import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
 import { silentLogger } from '../../gateway/log.js';
 import { runCli } from '../support/cli.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,6 +9,7 @@ import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.
 import { silentLogger } from '../../gateway/log.js';
 import { runCli, startCli } from '../support/cli.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
+import { until } from '../support/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'metrogate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,11 +70,10 @@ describe('metrogate CLI', () => {
       const states: string[] = [];
       watcher.on('message', (_t, p) => states.push((JSON.parse(p.toString()) as { state: string }).state));
       await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/${config.site}/lwt-gw/state`, { qos: 1 });
-      const deadline = Date.now() + 10_000;
-      while (!states.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until(() => states.includes('online'), 'the retained online state', { observe: () => states });
       gw.child.kill('SIGKILL');
       await gw.done;
-      while (states.at(-1) !== 'offline' && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
+      await until(() => states.at(-1) === 'offline', 'the last will (offline state)', { observe: () => states });
       await watcher.endAsync();
       expect(states).toEqual(['online', 'offline']);
     } finally {

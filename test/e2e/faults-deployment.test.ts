@@ -8,7 +8,8 @@ import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
 import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, until } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** How long InfluxDB and the broker stay down (the 15 s each). */
 const OUTAGE_MS = 15_000;

@@ -121,11 +121,3 @@ export async function storedSeqs(influxUrl: string, database: string, instrument
 
 /** 1..n, the stream an instrument produced when nothing was lost. */
 export const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -13,7 +13,7 @@ import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
 
