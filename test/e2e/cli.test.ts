@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load-config.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import { silentLogger } from '../../gateway/log.js';
-import { runCli, startCli } from '../support/cli.js';
+import { DEMO, runCli, startCli } from '../support/cli.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
 import { until } from '../support/until.js';
 
@@ -81,8 +81,18 @@ describe('metrogate CLI', () => {
     }
   });
 
-  it('demo --for runs the whole lab on private servers and ends with matching counts per instrument', async () => {
+  it('`metrogate demo` is not a command of the installed gateway: it exits 64 and says how to run the demo', async () => {
     const res = await runCli(['demo', '--for', '4']);
+    expect(res.code).toBe(64);
+    expect(res.stderr).toContain('metrogate: the demo is a development tool, not a command of the installed gateway');
+    expect(res.stderr).toContain('npm ci && npm run demo -- --for 30');
+    // The demo's entry is what `npm run demo` runs.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.demo).toContain(`node ${relative(ROOT, DEMO)}`);
+  });
+
+  it('the demo (npm run demo -- --for 4) runs the whole lab on private servers and ends with matching counts per instrument', async () => {
+    const res = await runCli(['--for', '4'], {}, { script: DEMO });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('OK: every polled reading was published to MQTT and written to InfluxDB.');
     const demo = loadConfig(join(ROOT, 'config/examples/demo.yaml'));

@@ -12,7 +12,7 @@ import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import type { ComparisonEvaluation } from '../../gateway/checks/comparison.js';
 import type { ComparisonResult } from '../../gateway/checks/comparison-result.js';
 import { buildGateway } from '../../gateway/gateway.js';

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { recordPath } from '../../gateway/calibration/record-store.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';

@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
-import { startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { startOpcuaSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/ingest/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';

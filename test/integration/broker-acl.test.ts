@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
-import type { PrivateService } from '../../gateway/private-services/daemon.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
+import type { PrivateService } from '../../tools/private-services/daemon.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 /** A real Mosquitto with the shipped ACL (config/deploy/mosquitto.acl) and a password file made here. */

@@ -11,7 +11,7 @@ import { MqttSink } from '../../gateway/sinks/mqtt/mqtt-sink.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataSubscription, dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { SpoolDelivery } from '../../gateway/spool/spool-delivery.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { restartableMosquitto, type Restartable } from '../e2e/faults-fixture.js';
 import { until } from '../support/until.js';

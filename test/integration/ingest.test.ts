@@ -10,7 +10,7 @@ import { silentLogger } from '../../gateway/log.js';
 import type { ReadingBatch, Reading } from '../../gateway/reading.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
+import { freePort } from '../../tools/private-services/free-port.js';
 import { startCli, untilOutput } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { untilStoredReadings } from '../support/stored-readings.js';

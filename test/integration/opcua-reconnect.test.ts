@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
-import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
 

@@ -5,12 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { packageRoot } from '../../config/write-json-schema.js';
-import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
-import { startOpcuaSimulatorFor, wireToSimulator } from '../../drivers/opcua/simulator/index.js';
-import { serveGatewayApi, type GatewayApi } from '../api/serve-gateway.js';
-import { buildGateway, type Gateway } from '../gateway.js';
-import { influxClient } from '../ingest/ensure-database.js';
-import { createLogger } from '../log.js';
+import { devicesFromConfig, startSimulator, type Simulator } from '../simulators/modbus/index.js';
+import { startOpcuaSimulatorFor, wireToSimulator } from '../simulators/opcua/index.js';
+import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
+import { buildGateway, type Gateway } from '../../gateway/gateway.js';
+import { influxClient } from '../../gateway/ingest/ensure-database.js';
+import { createLogger } from '../../gateway/log.js';
 import { ensureInstalled } from '../private-services/ensure-installed.js';
 import { startInfluxDB } from '../private-services/influxdb.js';
 import { startMosquitto } from '../private-services/mosquitto.js';
@@ -27,7 +27,7 @@ export interface DemoOptions {
 export const DEMO_CONFIG = 'config/examples/demo.yaml';
 
 /**
- * `metrogate demo`: private broker and database on free ports, the demo lab's simulated
+ * `npm run demo` (tools/demo/main.ts): private broker and database on free ports, the demo lab's simulated
  * instruments, and the gateway with its ingest role, all stopped again at the end.
  */
 export async function runDemo(opts: DemoOptions): Promise<number> {
