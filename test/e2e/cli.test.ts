@@ -91,6 +91,8 @@ describe('metrogate CLI', () => {
     expect(pkg.scripts.demo).toContain(`node ${relative(ROOT, DEMO)}`);
   });
 
+  // Two daemons, two simulators (one an OPC UA server), the gateway and the ingest: more than the
+  // default 30 s on a loaded machine, though the demo itself polls for 4 s.
   it('the demo (npm run demo -- --for 4) runs the whole lab on private servers and ends with matching counts per instrument', async () => {
     const res = await runCli(['--for', '4'], {}, { script: DEMO });
     expect(res.code, res.stderr).toBe(0);
@@ -108,5 +110,5 @@ describe('metrogate CLI', () => {
     }
     expect(res.stdout).toMatch(/InfluxDB\s+http:\/\/127\.0\.0\.1:\d+ {2}database "metrogate"/);
     expect(res.stdout).toContain('SELECT mean("value")');
-  });
+  }, 60_000);
 });
