@@ -58,7 +58,8 @@ describe('OPC UA server restart', () => {
       await sim.stop();
       await out.until(() => ['subscribed', 'polled'].every((id) => out.statuses.filter((s) => s.instrument === id).at(-1)?.online === false), 'both offline');
       // Let the driver fail a few reconnection attempts (and poll cycles) while the server is away.
-      await new Promise((r) => setTimeout(r, 1500));
+      const gapOf = (id: string) => out.batches.slice(down).flatMap((b) => b.readings).filter((r) => r.instrument === id);
+      await out.until(() => gapOf('polled').length >= 2 * CHAMBER.points.length, 'two poll cycles while the server is away');
       const gap = out.batches.slice(down).flatMap((b) => b.readings);
       expect(gap.length).toBeGreaterThan(0);
       for (const r of gap) expect(r, `${r.instrument}.${r.channel}`).toMatchObject({ quality: 'bad', raw: null, reason: expect.stringMatching(/^disconnected: /) });
