@@ -21,7 +21,7 @@ import { runCli } from '../support/cli.js';
 import { demoLab, localDate, uniqueName } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { contractValidators } from '../support/platform-consumer.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'metrogate-comparison-record-'));
 let sim: Simulator | undefined;
