@@ -146,7 +146,7 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
       ([path, ops]) => Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
     );
     expect(routes.map((r) => r.route).sort()).toEqual([
-      'GET /', 'GET /api/calibration', 'GET /api/completeness', 'GET /api/instruments', 'GET /api/instruments/{id}', 'GET /api/readings/stream',
+      'GET /', 'GET /api/calibration', 'GET /api/completeness', 'GET /api/instruments', 'GET /api/instruments/{id}', 'GET /api/intervals', 'GET /api/readings/stream',
       'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /page.css', 'GET /page.js', 'GET /readyz',
       'POST /api/calibration/dcc', 'POST /api/calibration/records', 'POST /api/instruments/{id}/quarantine', 'POST /api/instruments/{id}/release',
     ]);
