@@ -3,7 +3,8 @@
 #   docker build -t metrogate .
 #   docker run -v ./site.yaml:/etc/metrogate/config.yaml:ro -v metrogate-data:/var/lib/metrogate metrogate
 #
-# The whole stack (Mosquitto, InfluxDB, Grafana, gateway, simulated instruments):
+# The whole stack (Mosquitto, InfluxDB, Grafana, gateway, simulated instruments from the
+# `simulator` stage):
 #   docker compose -f config/deploy/compose.yaml up --build
 # test/unit/deploy-files.test.ts checks this file against the repository (paths, commands, health route).
 
@@ -23,8 +24,23 @@ COPY tsconfig.json ./
 COPY config ./config
 COPY drivers ./drivers
 COPY gateway ./gateway
+# Compiled for the simulator stage below only; the runtime image copies none of it.
+COPY tools ./tools
 RUN npm run build \
  && npm prune --omit=dev
+
+# ── simulator: the Modbus TCP simulator for the compose demo stack (config/deploy/compose.yaml) ──
+# `docker build --target simulator`. Development tooling (tools/) lives in this image only.
+FROM ${NODE_IMAGE} AS simulator
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/config ./dist/config
+COPY --from=build /app/dist/drivers ./dist/drivers
+COPY --from=build /app/dist/tools/simulators/modbus ./dist/tools/simulators/modbus
+COPY --from=build /app/dist/tools/private-services ./dist/tools/private-services
+USER node
+ENTRYPOINT ["node", "dist/tools/simulators/modbus/main.js"]
 
 # ── runtime: Node and what the gateway needs to run, as an unprivileged user ──
 FROM ${NODE_IMAGE} AS runtime
@@ -34,7 +50,10 @@ WORKDIR /app
 # Same base image as the build stage, so the compiled better-sqlite3 addon matches its glibc.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+# The compiled gateway only: dist/tools (simulators, private services, the demo) stays out.
+COPY --from=build /app/dist/config ./dist/config
+COPY --from=build /app/dist/drivers ./dist/drivers
+COPY --from=build /app/dist/gateway ./dist/gateway
 # Files read at run time relative to the package root: the live page (gateway/api/routes/page.ts)
 # and the JSON Schemas of what the gateway publishes.
 COPY --from=build /app/gateway/api/page ./gateway/api/page

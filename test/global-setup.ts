@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../gateway/log.js';
-import type { PrivateService } from '../gateway/private-services/daemon.js';
-import { ensureInstalled, TEST_NEEDS } from '../gateway/private-services/ensure-installed.js';
-import { startInfluxDB } from '../gateway/private-services/influxdb.js';
-import { startMosquitto } from '../gateway/private-services/mosquitto.js';
+import type { PrivateService } from '../tools/private-services/daemon.js';
+import { ensureInstalled, TEST_NEEDS } from '../tools/private-services/ensure-installed.js';
+import { startInfluxDB } from '../tools/private-services/influxdb.js';
+import { startMosquitto } from '../tools/private-services/mosquitto.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,9 +5,13 @@ import { VERSION } from '../version.js';
 import { boundHeapGrowth } from './heap-tuning.js';
 import { StartFailure } from './start-failure.js';
 
-// Each command is imported when it runs: the demo and browse pull in node-opcua (~70 MB of
-// resident memory) and the audit the InfluxDB client, none of which `run` of a Modbus-only
-// gateway should carry.
+// Each command is imported when it runs: browse pulls in node-opcua's client (~70 MB of resident
+// memory) and the audit the InfluxDB client, none of which `run` of a Modbus-only gateway should
+// carry.
+
+const DEMO_MOVED = 'metrogate: the demo is a development tool, not a command of the installed gateway (it runs ' +
+  'simulated instruments and a private Mosquitto and InfluxDB, which the gateway and its image do not carry).\n' +
+  'From a clone of the repository: npm ci && npm run demo -- --for 30';
 
 const USAGE = `metrogate ${VERSION}: calibration-aware gateway for metrology instruments
 
@@ -22,9 +26,6 @@ Usage:
       its errors and the running config stays.
   metrogate validate --config FILE
       Check a config file; prints every problem with its path. Exit 2 when invalid.
-  metrogate demo [--for SECONDS] [--keep]
-      Start a private Mosquitto and InfluxDB, simulated instruments and the gateway; with --for,
-      stop after SECONDS and print a summary (polled = published = written).
   metrogate dcc import FILE.xml... --instrument ID [--channel ID] [--config FILE]
                        [--due YYYY-MM-DD | --interval-months N] [--replace] [--dry-run]
       Import PTB Digital Calibration Certificates (DCC 3.x) as calibration records.
@@ -53,6 +54,9 @@ Usage:
       Record an intermediate check (a check standard measured) with the running gateway; a
       failure quarantines the instrument. metrogate check list: every check and its chart.
   metrogate version
+
+The demo (simulated lab on a private Mosquitto and InfluxDB) is a development tool: from a clone
+of the repository, \`npm ci && npm run demo -- --for 30\`.
 
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
 is filled from the environment (secrets stay out of the file).`;
@@ -97,15 +101,11 @@ async function main(argv: string[]): Promise<number> {
       console.log(`${values.config}: valid (${config.instruments.length} instruments, ${channels} channels)`);
       return 0;
     }
-    case 'demo': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { for: { type: 'string' }, keep: { type: 'boolean', default: false } },
-      });
-      const seconds = values.for === undefined ? undefined : Number(values.for);
-      if (seconds !== undefined && !(seconds > 0)) return usageError('--for takes a number of seconds > 0');
-      return (await import('./demo.js')).runDemo({ seconds, keep: values.keep });
-    }
+    case 'demo':
+      // The demo runs simulators and a private broker and database (tools/): development tools
+      // that the installed gateway and its image do not carry.
+      console.error(DEMO_MOVED);
+      return 64;
     case 'dcc':
       return (await import('./dcc-command.js')).runDccCommand(rest);
     case 'browse':

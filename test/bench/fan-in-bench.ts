@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
+import { benchProfile, channelsFor } from '../../tools/simulators/modbus/profiles.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
-import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { startInfluxDB } from '../../tools/private-services/influxdb.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';
 import { ProcessMeter } from './process-meter.js';
 
@@ -34,7 +34,7 @@ export async function fanIn(dist: (p: string) => string, k: number, devices: num
   const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 1000'] }), startInfluxDB()]);
   const children: Child[] = [];
   try {
-    const sim = startNode(dist('drivers/modbus/simulator/main.js'), ['--bench', String(k * devices), '--base-port', '0', '--registers', String(registers)]);
+    const sim = startNode(dist('tools/simulators/modbus/main.js'), ['--bench', String(k * devices), '--base-port', '0', '--registers', String(registers)]);
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { devices: { id: string; port: number; unitId: number }[] };
     const channels = channelsFor(benchProfile(registers));

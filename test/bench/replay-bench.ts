@@ -17,15 +17,15 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
-import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
+import { benchProfile, channelsFor } from '../../tools/simulators/modbus/profiles.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { ensureDatabase, influxClient } from '../../gateway/influx/ensure-database.js';
 import { InfluxWriter } from '../../gateway/influx/influx-writer.js';
 import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import { createLogger } from '../../gateway/log.js';
-import type { PrivateService } from '../../gateway/private-services/daemon.js';
-import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import type { PrivateService } from '../../tools/private-services/daemon.js';
+import { startInfluxDB } from '../../tools/private-services/influxdb.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import { encodeBatch } from '../../gateway/spool/batch-codec.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
@@ -195,7 +195,7 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
     }
     const archive = ingests[0]?.ingest?.stats;
 
-    const sim = startNode(join(dist, 'drivers/modbus/simulator/main.js'), ['--bench', String(liveDevices), '--base-port', '0', '--registers', String(CHANNELS)]);
+    const sim = startNode(join(dist, 'tools/simulators/modbus/main.js'), ['--bench', String(liveDevices), '--base-port', '0', '--registers', String(CHANNELS)]);
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { devices: { id: string; port: number; unitId: number }[] };
     const gwFile = join(dir, 'gateway.yaml');

@@ -14,12 +14,12 @@ import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../config/write-json-schema.js';
-import { benchProfile, channelsFor } from '../../drivers/modbus/simulator/profiles.js';
+import { benchProfile, channelsFor } from '../../tools/simulators/modbus/profiles.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { createLogger } from '../../gateway/log.js';
-import { ensureInstalled } from '../../gateway/private-services/ensure-installed.js';
-import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { ensureInstalled } from '../../tools/private-services/ensure-installed.js';
+import { startInfluxDB } from '../../tools/private-services/influxdb.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import { startNode, type Child } from './children.js';
 import { compareWritePaths } from './influx-write-paths.js';
 import { fanIn, printFanIn } from './fan-in-bench.js';
@@ -70,7 +70,7 @@ async function scenario(devices: number, registers: number, seconds: number, int
   const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 1000'] }), startInfluxDB()]);
   const children: Child[] = [];
   try {
-    const sim = startNode(dist('drivers/modbus/simulator/main.js'), ['--bench', String(devices), '--base-port', '0', '--registers', String(registers)]);
+    const sim = startNode(dist('tools/simulators/modbus/main.js'), ['--bench', String(devices), '--base-port', '0', '--registers', String(registers)]);
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { ports: number[]; devices: { id: string; port: number; unitId: number }[] };
     const channels = channelsFor(benchProfile(registers));

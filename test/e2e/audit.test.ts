@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
 import { silentLogger } from '../../gateway/log.js';
 import { runCli } from '../support/cli.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

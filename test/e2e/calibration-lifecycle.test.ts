@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { startOfLocalDay } from '../../gateway/calibration/calendar.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
+import { untilStoredReadings } from '../support/stored-readings.js';
+import { until } from '../support/until.js';
 
 /**
  * A real gateway on real servers, with one thing shifted: the wall clock (the only mock the project
@@ -57,11 +59,9 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     });
     while (Date.now() < midnight + 5000) await new Promise((r) => setTimeout(r, 50));
     await gateway.stopPolling();
-    const deadline = Date.now() + 10_000;
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
-    while ((gateway.ingest!.stats.points < published || gateway.impactReports!.written < 1) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilStoredReadings(config.influx!, published);
+    await until(() => gateway.impactReports!.written >= 1, 'the impact report to be written', { observe: () => gateway.impactReports!.written });
     await gateway.stop();
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';

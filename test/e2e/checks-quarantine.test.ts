@@ -5,7 +5,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { asModbusTcp, type MetrogateConfig } from '../../config/schema.js';
-import { startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import type { CheckResult } from '../../gateway/checks/check-result.js';
 import { driftDetectionDelay } from '../../gateway/checks/cusum.js';
@@ -15,7 +15,7 @@ import { runCli } from '../support/cli.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { recordTopics } from '../support/topic-recorder.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * Between calibrations, end to end on real servers: a bath with two PRTs (a Modbus simulator over

@@ -1,14 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load-config.js';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import { silentLogger } from '../../gateway/log.js';
-import { runCli, startCli } from '../support/cli.js';
+import { DEMO, runCli, startCli } from '../support/cli.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
+import { until } from '../support/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'metrogate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,11 +70,10 @@ describe('metrogate CLI', () => {
       const states: string[] = [];
       watcher.on('message', (_t, p) => states.push((JSON.parse(p.toString()) as { state: string }).state));
       await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/${config.site}/lwt-gw/state`, { qos: 1 });
-      const deadline = Date.now() + 10_000;
-      while (!states.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until(() => states.includes('online'), 'the retained online state', { observe: () => states });
       gw.child.kill('SIGKILL');
       await gw.done;
-      while (states.at(-1) !== 'offline' && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
+      await until(() => states.at(-1) === 'offline', 'the last will (offline state)', { observe: () => states });
       await watcher.endAsync();
       expect(states).toEqual(['online', 'offline']);
     } finally {
@@ -81,8 +81,20 @@ describe('metrogate CLI', () => {
     }
   });
 
-  it('demo --for runs the whole lab on private servers and ends with matching counts per instrument', async () => {
+  it('`metrogate demo` is not a command of the installed gateway: it exits 64 and says how to run the demo', async () => {
     const res = await runCli(['demo', '--for', '4']);
+    expect(res.code).toBe(64);
+    expect(res.stderr).toContain('metrogate: the demo is a development tool, not a command of the installed gateway');
+    expect(res.stderr).toContain('npm ci && npm run demo -- --for 30');
+    // The demo's entry is what `npm run demo` runs.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.demo).toContain(`node ${relative(ROOT, DEMO)}`);
+  });
+
+  // Two daemons, two simulators (one an OPC UA server), the gateway and the ingest: more than the
+  // default 30 s on a loaded machine, though the demo itself polls for 4 s.
+  it('the demo (npm run demo -- --for 4) runs the whole lab on private servers and ends with matching counts per instrument', async () => {
+    const res = await runCli(['--for', '4'], {}, { script: DEMO });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('OK: every polled reading was published to MQTT and written to InfluxDB.');
     const demo = loadConfig(join(ROOT, 'config/examples/demo.yaml'));
@@ -98,5 +110,5 @@ describe('metrogate CLI', () => {
     }
     expect(res.stdout).toMatch(/InfluxDB\s+http:\/\/127\.0\.0\.1:\d+ {2}database "metrogate"/);
     expect(res.stdout).toContain('SELECT mean("value")');
-  });
+  }, 60_000);
 });

@@ -12,7 +12,7 @@ import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import type { ComparisonEvaluation } from '../../gateway/checks/comparison.js';
 import type { ComparisonResult } from '../../gateway/checks/comparison-result.js';
 import { buildGateway } from '../../gateway/gateway.js';
@@ -21,7 +21,7 @@ import { runCli } from '../support/cli.js';
 import { demoLab, localDate, uniqueName } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { contractValidators } from '../support/platform-consumer.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'metrogate-comparison-record-'));
 let sim: Simulator | undefined;

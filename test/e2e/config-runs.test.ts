@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
-import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { devicesFromConfig, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { serveGatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { VERSION } from '../../gateway/version.js';
@@ -19,6 +19,7 @@ import { makeCerts, startReceiver, type Receiver, type TestCerts } from '../inte
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { contractValidators, PlatformConsumer } from '../support/platform-consumer.js';
 import { recordTopics } from '../support/topic-recorder.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'contract-token-0123456789';
 const SCHEMA_BY_TOPIC: [RegExp, string][] = [
@@ -31,14 +32,6 @@ const SCHEMA_BY_TOPIC: [RegExp, string][] = [
   [/\/control\/resend$/, 'resend-request.v1.json'],
   [/\/control\/resent$/, 'resend-result.v1.json'],
 ];
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('the platform contract, from the gateway and from a platform', () => {
   let certs: TestCerts;
@@ -99,7 +92,7 @@ describe('the platform contract, from the gateway and from a platform', () => {
 
   it('every message validates; the platform stores each reading once and resolves every certificate it references', async () => {
     await run(async (gateway) => {
-      await until(() => receiver.requests.filter((r) => r.status === 200).length >= 2, 'readings taken after the lost answers');
+      await until(() => receiver.requests.filter((r) => r.status === 200).length >= 2, 'readings taken after the lost answers', 15_000);
       // A channel-scoped certificate from another laboratory, and a quarantine: new references and an event.
       await gateway.calibration.addRecord({
         certificate: 'CH-2026-7', instrument: 'bath-01', channel: 'temperature', laboratory: 'SIMT', kind: 'calibration',
@@ -107,9 +100,9 @@ describe('the platform contract, from the gateway and from a platform', () => {
         errorTable: [{ reference: 25, indication: 25.01, error: 0.01, U: 0.02, k: 2 }],
       });
       gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'contract test' });
-      await until(() => [...consumer.stored.values()].some((r) => r.cal.certificate === 'CH-2026-7'), 'readings under the new certificate');
+      await until(() => [...consumer.stored.values()].some((r) => r.cal.certificate === 'CH-2026-7'), 'readings under the new certificate', 15_000);
     });
-    await until(() => (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/dmm-01/event`)?.length ?? 0) >= 1, 'the quarantine event');
+    await until(() => (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/dmm-01/event`)?.length ?? 0) >= 1, 'the quarantine event', 15_000);
 
     // The gateway's side: every message on the broker and over HTTPS fits its schema.
     const validators = contractValidators();
@@ -146,7 +139,7 @@ describe('the platform contract, from the gateway and from a platform', () => {
     const firstRun = new Map(config.instruments.map((i) => [i.id, polled.get(i.id)!]));
     const storedBefore = consumer.stored.size;
     await run(async () => {
-      await until(() => consumer.stored.size > storedBefore + 40, 'readings from the new spool');
+      await until(() => consumer.stored.size > storedBefore + 40, 'readings from the new spool', 15_000);
     });
     // Contract: a replaced spool is a new epoch (the field arrives with the spool epoch work).
     expect(consumer.epochs().size, 'epochs seen: each spool its own (needs the spool epoch on reading batches)').toBe(2);

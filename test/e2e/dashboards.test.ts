@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
@@ -15,6 +15,8 @@ import {
   type Dashboard, type Panel, type VariableValues,
 } from '../support/grafana-dashboards.js';
 import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
+import { untilStoredReadings } from '../support/stored-readings.js';
+import { until } from '../support/until.js';
 
 interface ProvisionedDatasource {
   name: string;
@@ -147,10 +149,9 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     await sleep(7000);
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
-    const deadline = Date.now() + 10_000;
-    while (gateway.ingest!.stats.points < published && Date.now() < deadline) await sleep(50);
-    while (gateway.ingest!.repairs()!.repairedReadings === 0 && Date.now() < deadline) await sleep(50);
-    expect(gateway.ingest!.repairs()!.repairedReadings, 'gap repair re-stored what was deleted').toBeGreaterThan(0);
+    await untilStoredReadings(config.influx!, published);
+    // Gap repair re-stores what was deleted; a wait that ends means it did.
+    await until(() => gateway.ingest!.repairs()!.repairedReadings > 0, 'gap repair to re-store the deleted readings', { observe: () => gateway.ingest!.repairs() });
     await gateway.stop();
 
     for (const { json } of dashboards) runs.set(json.uid, await runDashboard(json));

@@ -6,7 +6,7 @@ import { silentLogger } from '../../gateway/log.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import { interpolate, loadDashboards, panelsOf, type VariableValues } from '../support/grafana-dashboards.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * One box, no broker (config/examples/one-box.yaml's shape: `influx.sink` and no `mqtt`): the
@@ -49,7 +49,7 @@ describe('one box, no broker: calibration events and gateway stats reach InfluxD
     const since = Date.now() - 60_000;
 
     // balance-01's certificate expired (its readings say so); the renewal is imported while the gateway runs.
-    await until(() => gateway.pipeline.counters.get('balance-01')!.polled > 0, 'readings of balance-01 tagged expired');
+    await until(() => gateway.pipeline.counters.get('balance-01')!.polled > 0, 'readings of balance-01 tagged expired', 30_000);
     await gateway.calibration.addRecord({
       certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
       unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, type Restartable } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * Faults 1 and 2: the broker, then the database, stop for a while and come back while the
@@ -51,7 +52,7 @@ describe('faults: the broker or the database goes away and comes back', () => {
     await until(async () => {
       for (const [id, n] of polled) if ((await storedSeqs(influx.url, config.influx!.database, id)).length < n) return false;
       return true;
-    }, 'InfluxDB to hold every polled reading');
+    }, 'InfluxDB to hold every polled reading', 30_000);
     await gateway.stop();
     for (const [id, n] of polled) {
       expect(n, id).toBeGreaterThan(20);
@@ -69,11 +70,11 @@ describe('faults: the broker or the database goes away and comes back', () => {
       const outageFrom = events.length;
       await broker.stop();
       const mqtt = () => gateway.pipeline.spoolStats().find((s) => s.sink === 'mqtt')!;
-      await until(() => mqtt().depth >= 60, 'readings to wait in the spool while the broker is down');
+      await until(() => mqtt().depth >= 60, 'readings to wait in the spool while the broker is down', 30_000);
       await new Promise((r) => setTimeout(r, 1500));
       const waiting = mqtt().depth;
       await broker.start();
-      await until(() => mqtt().depth < 20, 'the spool to drain into the restarted broker');
+      await until(() => mqtt().depth < 20, 'the spool to drain into the restarted broker', 30_000);
       const replayed = events.slice(outageFrom).some((e) => e.msg === 'replaying the spool' && e.sink === 'mqtt');
       expect(replayed).toBe(true);
       expect(waiting).toBeGreaterThan(60);

@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import { makeCerts, seqsByInstrument, startReceiver, type TestCerts } from '../integration/cloud-fixture.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, type Restartable } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** Faults 4 and 5: the cloud platform unreachable for a while; the spool's disk quota exceeded. */
 describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', () => {
@@ -47,12 +48,12 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
     const cloud = () => gateway.pipeline.spoolStats().find((s) => s.sink === 'cloud')!;
     let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
     try {
-      await until(() => cloud().depth >= 100, 'readings to wait for the platform');
+      await until(() => cloud().depth >= 100, 'readings to wait for the platform', 30_000);
       expect(cloud().lastError).toMatch(/ECONNREFUSED/);
       expect(cloud().connected).toBe(false);
       await new Promise((r) => setTimeout(r, 1500));
       receiver = await startReceiver(certs, 'fault-four-token', port);
-      await until(() => cloud().depth < 20 && receiver!.received.length > 0, 'the platform to take the backlog');
+      await until(() => cloud().depth < 20 && receiver!.received.length > 0, 'the platform to take the backlog', 30_000);
       await new Promise((r) => setTimeout(r, 1000));
       await gateway.stopPolling();
       expect(cloud().depth).toBe(0);
@@ -98,11 +99,11 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       // The broker is down from the start: everything waits in a spool that holds ~64 KiB.
       await broker.stop();
       await gateway.start();
-      await until(() => mqtt().dropped > 200, 'the quota to drop readings');
+      await until(() => mqtt().dropped > 200, 'the quota to drop readings', 30_000);
       expect(mqtt().spoolBytes).toBeLessThanOrEqual(65_536);
       expect(mqtt().maxBytes).toBe(65_536);
       await broker.start();
-      await until(() => mqtt().depth < 20, 'the spool to drain once the broker is back');
+      await until(() => mqtt().depth < 20, 'the spool to drain once the broker is back', 30_000);
       await gateway.stopPolling();
       const dropped = mqtt().dropped;
       expect(mqtt().depth).toBe(0);
@@ -110,7 +111,7 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       let droppedPerInstrument = 0;
       for (const inst of config.instruments) {
         const c = gateway.pipeline.counters.get(inst.id)!;
-        await until(async () => (await storedSeqs(influx.url, config.influx!.database, inst.id)).length >= c.polled - c.dropped.mqtt!, `${inst.id} in InfluxDB`);
+        await until(async () => (await storedSeqs(influx.url, config.influx!.database, inst.id)).length >= c.polled - c.dropped.mqtt!, `${inst.id} in InfluxDB`, 30_000);
         const stored = await storedSeqs(influx.url, config.influx!.database, inst.id);
         const kept = new Set(stored);
         const missing = oneTo(c.polled).filter((seq) => !kept.has(seq));

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { channelsFor, profileByName, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
 import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, until } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** How long InfluxDB and the broker stay down (the 15 s each). */
 const OUTAGE_MS = 15_000;

@@ -6,13 +6,14 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { saveRecord } from '../../gateway/calibration/record-store.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
+import { freePort } from '../../tools/private-services/free-port.js';
 import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { restartableMosquitto, until } from './faults-fixture.js';
+import { restartableMosquitto } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * A calibration event raised while the broker is down, then the gateway SIGKILLed: the event was
@@ -59,7 +60,7 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
       await broker.stop();
       const first = start(gwFile);
       await first.waitFor((l) => l.msg === 'metrogate started');
-      await until(async () => (await metric('metrogate_readings_polled_total', { instrument: 'balance-01' })) > 0, 'readings of balance-01 tagged expired');
+      await until(async () => (await metric('metrogate_readings_polled_total', { instrument: 'balance-01' })) > 0, 'readings of balance-01 tagged expired', 30_000);
       const record: CalibrationRecord = {
         certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
         unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'dcc',
@@ -68,7 +69,7 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
       await first.waitFor((l) => l.msg === 'calibration status changed' && l.instrument === 'balance-01' && l.to === 'valid');
       // Entries are appended in order: once readings polled after the event are in the spool, so is the event.
       const depth = await metric('metrogate_spool_depth', { sink: 'mqtt' });
-      await until(async () => (await metric('metrogate_spool_depth', { sink: 'mqtt' })) > depth, 'readings spooled after the event');
+      await until(async () => (await metric('metrogate_spool_depth', { sink: 'mqtt' })) > depth, 'readings spooled after the event', 30_000);
       first.proc.kill('SIGKILL');
       await first.stop();
       expect(await calEvents(), 'nothing reached InfluxDB while the broker was down').toEqual([]);
@@ -82,10 +83,10 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
       watcher.on('message', (_topic, payload) => events.push(JSON.parse(payload.toString()) as Record<string, unknown>));
       await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/${config.site}/ev-gw/balance-01/event`, { qos: 1 });
       const renewal = (e: Record<string, unknown>) => e.kind === 'transition' && e.from === 'expired' && e.to === 'valid' && e.certificate === 'E2E-RENEWED';
-      await until(() => events.some(renewal), 'the renewal event on MQTT');
+      await until(() => events.some(renewal), 'the renewal event on MQTT', 30_000);
       expect(events.find(renewal)).toMatchObject({ v: 1, site: config.site, gateway: 'ev-gw', instrument: 'balance-01' });
       expect(String(events.find(renewal)!.reason)).toMatch(/^new record E2E-RENEWED/);
-      await until(async () => (await calEvents()).some((p) => p.to_status === 'valid' && p.certificate === 'E2E-RENEWED'), 'the cal_event point in InfluxDB');
+      await until(async () => (await calEvents()).some((p) => p.to_status === 'valid' && p.certificate === 'E2E-RENEWED'), 'the cal_event point in InfluxDB', 30_000);
       const points = (await calEvents()).filter((p) => p.to_status === 'valid');
       expect(points.every((p) => p.from_status === 'expired' && p.kind === 'transition')).toBe(true);
       await watcher.endAsync();

@@ -8,12 +8,12 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
-import { startDaemon, type RunningDaemon } from '../../gateway/private-services/daemon.js';
-import { findBinary } from '../../gateway/private-services/ensure-installed.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { influxConfig } from '../../gateway/private-services/influxdb.js';
-import { acceptsConnections, mosquittoConfig } from '../../gateway/private-services/mosquitto.js';
-import { makeDataDir } from '../../gateway/private-services/orphan-sweep.js';
+import { startDaemon, type RunningDaemon } from '../../tools/private-services/daemon.js';
+import { findBinary } from '../../tools/private-services/ensure-installed.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { influxConfig } from '../../tools/private-services/influxdb.js';
+import { acceptsConnections, mosquittoConfig } from '../../tools/private-services/mosquitto.js';
+import { makeDataDir } from '../../tools/private-services/orphan-sweep.js';
 
 /** A server that can go down and come back on the same port with the same data. */
 export interface Restartable {
@@ -121,11 +121,3 @@ export async function storedSeqs(influxUrl: string, database: string, instrument
 
 /** 1..n, the stream an instrument produced when nothing was lost. */
 export const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,7 +6,8 @@ import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, storedSeqs, until, type Restartable } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, storedSeqs, type Restartable } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * Fault 2 for the direct sink on one box without a broker (no mqtt section; spool → InfluxDB): InfluxDB stops while the
@@ -42,9 +43,9 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
     expect(gateway.sinks.map((s) => s.name)).toEqual(['influx']);
     const sink = () => gateway.pipeline.spoolStats().find((s) => s.sink === 'influx')!;
     try {
-      await until(() => sink().delivered > 0 && sink().connected, 'the first readings in InfluxDB');
+      await until(() => sink().delivered > 0 && sink().connected, 'the first readings in InfluxDB', 30_000);
       await influx.stop();
-      await until(() => sink().depth >= 200, 'readings to wait in the spool while InfluxDB is down');
+      await until(() => sink().depth >= 200, 'readings to wait in the spool while InfluxDB is down', 30_000);
       expect(sink().connected).toBe(false);
       expect(sink().lastError).not.toBeNull();
       // A while longer: several retry rounds fail (backoff) before InfluxDB is back.
@@ -55,7 +56,7 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       await until(() => {
         replayed ||= sink().replaying;
         return sink().depth < 40;
-      }, 'the spool to drain into the restarted InfluxDB');
+      }, 'the spool to drain into the restarted InfluxDB', 30_000);
       expect(replayed).toBe(true);
       expect(waiting).toBeGreaterThan(200);
       expect(sink().connected).toBe(true);

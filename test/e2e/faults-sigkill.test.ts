@@ -8,7 +8,8 @@ import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
 import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, until } from './faults-fixture.js';
+import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * Fault 3: the gateway process is killed with SIGKILL twice (once while the broker is down, once
@@ -61,7 +62,7 @@ describe('faults: the gateway is SIGKILLed during replay and restarted', () => {
       await watcher.subscribeAsync(`${config.mqtt.topicPrefix}/#`, { qos: 0 });
       const second = start(gwFile);
       const opened2 = await second.waitFor((l) => l.msg === 'spool opened');
-      await until(() => seen >= 20, 'the replay to start');
+      await until(() => seen >= 20, 'the replay to start', 30_000);
       second.proc.kill('SIGKILL');
       await second.stop();
       await watcher.endAsync();
@@ -85,7 +86,7 @@ describe('faults: the gateway is SIGKILLed during replay and restarted', () => {
 
       for (const [id, n] of produced) {
         expect(n, id).toBeGreaterThan(50);
-        await until(async () => (await storedSeqs(influx.url, config.influx!.database, id)).length >= n, `${id}: ${n} readings in InfluxDB`);
+        await until(async () => (await storedSeqs(influx.url, config.influx!.database, id)).length >= n, `${id}: ${n} readings in InfluxDB`, 30_000);
         expect(await storedSeqs(influx.url, config.influx!.database, id), id).toEqual(oneTo(n));
       }
       await ingest.stop('SIGTERM');

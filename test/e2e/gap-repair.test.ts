@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { SqliteSpool } from '../../gateway/spool/sqlite-spool.js';
@@ -16,7 +16,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MqttClient } from 'mqtt';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
 import { recordTopics } from '../support/topic-recorder.js';
-import { oneTo, restartableMosquitto, storedSeqs, until, type Restartable } from './faults-fixture.js';
+import { oneTo, restartableMosquitto, storedSeqs, type Restartable } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validator = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object);
@@ -85,7 +86,7 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       // The gateways are back first and publish into a broker with no subscriber.
       const delivered = () => gateways.reduce((n, g) => n + [...g.pipeline.counters.values()].reduce((m, c) => m + (c.delivered.mqtt ?? 0), 0), 0);
       const before = delivered();
-      await until(() => delivered() > before + 20, 'the gateways to publish into the restarted broker');
+      await until(() => delivered() > before + 20, 'the gateways to publish into the restarted broker', 30_000);
       ingesters = [await startIngester('ingest-1'), await startIngester('ingest-2')];
       await sleep(2000);
       await Promise.all(gateways.map((g) => g.stopPolling()));
@@ -108,7 +109,7 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       expect(auditRepaired).toBeGreaterThan(0);
       expect(auditRepaired).toBeLessThanOrEqual(repairs.reduce((n, r) => n + r.requestedReadings, 0));
       // As an operator sees it: the API and /metrics of an ingester and of a gateway.
-      await until(() => ingesters.some((i) => i.ingest!.repairs()!.repairedReadings > 0), 'an ingester to count a repair');
+      await until(() => ingesters.some((i) => i.ingest!.repairs()!.repairedReadings > 0), 'an ingester to count a repair', 30_000);
       const repairing = ingesters.find((i) => i.ingest!.repairs()!.repairedReadings > 0)!;
       const ingestApi = buildApi(apiDepsFromGateway(repairing, ingestConfig(repairing.id), { phase: () => 'running' }), undefined, silentLogger());
       const view = (await ingestApi.inject({ method: 'GET', url: '/api/completeness' })).json<CompletenessView>();

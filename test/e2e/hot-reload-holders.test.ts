@@ -12,7 +12,7 @@ import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { demoLab, uniqueName } from '../support/e2e-fixture.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { recordTopics } from '../support/topic-recorder.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** The one retained message on `topic`, as a new subscriber gets it (null while there is none). */
 async function retained(url: string, topic: string): Promise<{ instruments: unknown[] } | null> {
@@ -84,15 +84,15 @@ describe('hot reload: every holder of the instrument list follows', () => {
       await until(async () => {
         const m = parsePrometheusText(await (await get('/metrics')).text());
         return sampleValue(m, 'metrogate_readings_polled_total', { instrument: 'balance-01' }) > 0;
-      }, 'balance-01 in /metrics with polled readings');
+      }, 'balance-01 in /metrics with polled readings', 30_000);
 
       const stateTopic = `${lab.mqtt.topicPrefix}/${config.site}/e2e-gw/state`;
-      await until(async () => ((await retained(lab.mqtt.url, stateTopic))?.instruments ?? []).includes('balance-01'), 'balance-01 in the retained gateway state');
+      await until(async () => ((await retained(lab.mqtt.url, stateTopic))?.instruments ?? []).includes('balance-01'), 'balance-01 in the retained gateway state', 30_000);
       await until(() => {
         const last = spb.get(`${cloudPrefix}/${config.site}/e2e-gw/roster`)?.at(-1) as { instruments: { id: string }[] } | undefined;
         return last?.instruments.some((i) => i.id === 'balance-01') === true;
-      }, 'balance-01 in the cloud roster');
-      await until(() => births.includes(`spBv1.0/${group}/DBIRTH/edge-r/balance-01`), 'a Sparkplug DBIRTH for balance-01');
+      }, 'balance-01 in the cloud roster', 30_000);
+      await until(() => births.includes(`spBv1.0/${group}/DBIRTH/edge-r/balance-01`), 'a Sparkplug DBIRTH for balance-01', 30_000);
       expect(births.filter((t) => t.endsWith('/NBIRTH/edge-r'))).toHaveLength(2);
     } finally {
       api.stopping();

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
-import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { channelsFor, profileByName, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import { planReload } from '../../gateway/reload-plan.js';
-import { startCli } from '../support/cli.js';
+import { startCli, untilOutput } from '../support/cli.js';
 import { demoLab } from '../support/e2e-fixture.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { untilStoredReadings } from '../support/stored-readings.js';
+import { until } from '../support/until.js';
 
 describe('hot reload', () => {
   const sims: Simulator[] = [];
@@ -31,7 +31,12 @@ describe('hot reload', () => {
     const config = lab.config;
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
-    await sleep(1500);
+    const cycles = (id: string) => {
+      const inst = gateway.instruments().find((i) => i.id === id);
+      return inst ? Math.floor((gateway.pipeline.counters.get(id)?.polled ?? 0) / inst.channels.length) : 0;
+    };
+    const cyclesOfAll = () => Object.fromEntries(['bath-01', 'pressure-01', 'balance-01', 'dmm-01', 'extra-01'].map((id) => [id, cycles(id)]));
+    await until(() => config.instruments.every((i) => cycles(i.id) >= 5), 'five poll cycles of every instrument', { observe: cyclesOfAll });
 
     const next: MetrogateConfig = {
       ...config,
@@ -47,10 +52,11 @@ describe('hot reload', () => {
     const plan = await gateway.reload(next);
     const reloadedAt = Date.now();
     expect(plan).toMatchObject({ added: ['extra-01'], removed: ['balance-01'], changed: [], needsRestart: [] });
-    await sleep(1500);
+    await until(() => cycles('extra-01') >= 3 && ['bath-01', 'pressure-01', 'dmm-01'].every((id) => cycles(id) >= 8),
+      'three cycles of the added instrument and eight of the survivors', { observe: cyclesOfAll });
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
-    for (let t = 0; gateway.ingest!.stats.points < published && t < 200; t++) await sleep(50);
+    await untilStoredReadings(config.influx!, published);
     await gateway.stop();
 
     const audit = new Map((await auditSequences(config.influx!)).map((a) => [a.instrument, a]));
@@ -84,17 +90,17 @@ describe('hot reload', () => {
     writeFileSync(file, stringify({ ...base, instruments: config.instruments.slice(0, 2) }));
     const gw = startCli(['run', '--config', file]);
     try {
-      for (let t = 0; !gw.output().includes('metrogate started') && t < 200; t++) await sleep(50);
+      await untilOutput(gw, 'metrogate started', 10_000);
       writeFileSync(file, 'site: [broken\n');
       gw.child.kill('SIGHUP');
-      for (let t = 0; !gw.output().includes('config reload rejected') && t < 100; t++) await sleep(50);
+      await untilOutput(gw, 'config reload rejected', 5000);
       expect(gw.output()).toContain('config reload rejected: the running config stays');
       expect(gw.output()).toContain('YAML syntax error');
       expect(gw.child.exitCode).toBeNull();
 
       writeFileSync(file, stringify({ ...base, instruments: config.instruments.slice(0, 3) }));
       gw.child.kill('SIGHUP');
-      for (let t = 0; !gw.output().includes('config reloaded') && t < 100; t++) await sleep(50);
+      await untilOutput(gw, 'config reloaded', 5000);
       const line = gw.output().split('\n').find((l) => l.includes('config reloaded'))!;
       expect(JSON.parse(line)).toMatchObject({ added: [config.instruments[2]!.id], removed: [], changed: [] });
     } finally {

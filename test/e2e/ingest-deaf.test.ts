@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../gateway/log.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
-import type { PrivateService } from '../../gateway/private-services/daemon.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
+import type { PrivateService } from '../../tools/private-services/daemon.js';
 import type { Reading } from '../../gateway/reading.js';
 import { MqttSink } from '../../gateway/sinks/mqtt/mqtt-sink.js';
 import { startNode, type Child } from '../bench/children.js';
 import { assertBuilt, CLI } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { asModbusTcp, type MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { serveGatewayApi } from '../../gateway/api/serve-gateway.js';
 import { saveRecord } from '../../gateway/calibration/record-store.js';
 import type { IntervalReport } from '../../gateway/checks/interval-history.js';

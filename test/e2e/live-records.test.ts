@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { recordPath } from '../../gateway/calibration/record-store.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
@@ -15,7 +15,7 @@ import { runCli } from '../support/cli.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { recordTopics } from '../support/topic-recorder.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * Live records, end to end, the way a quality manager works: the gateway runs on real servers
@@ -109,7 +109,7 @@ describe('live records: certificates reach the running gateway within seconds', 
     };
     watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     await startGateway();
-    await until(() => readingsOf('pressure-01', 'pressure').length >= 2, 'readings of pressure-01');
+    await until(() => readingsOf('pressure-01', 'pressure').length >= 2, 'readings of pressure-01', 30_000);
   });
   afterAll(async () => {
     await gateway?.stop();

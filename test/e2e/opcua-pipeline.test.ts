@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { MetrogateConfig } from '../../config/schema.js';
-import { startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { startOpcuaSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
@@ -13,7 +13,9 @@ import type { Reading } from '../../gateway/reading.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic, statusTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { localDate, uniqueName } from '../support/e2e-fixture.js';
+import { untilStoredReadings } from '../support/stored-readings.js';
 import { recordTopics } from '../support/topic-recorder.js';
+import { until } from '../support/until.js';
 
 /** Exact values put on the simulated chamber: what InfluxDB must hold at the end. */
 const SERVED = { temperature: 23.4567, humidity: 48.25, temperature_setpoint: 23.5, door_open: true, program: 'humidity ramp' };
@@ -57,23 +59,15 @@ ${channels.join('\n')}
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     gateway.pipeline.onReadings((b) => seen.push(...b.readings.map((r) => ({ ...r }))));
     await gateway.start();
-    const until = async (what: string, predicate: () => boolean) => {
-      const deadline = Date.now() + 15_000;
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await until('every channel', () => new Set(seen.map((r) => r.channel)).size === Object.keys(SERVED).length);
+    await until(() => new Set(seen.map((r) => r.channel)).size === Object.keys(SERVED).length, 'every channel', 15_000);
     chamber.setStatus('humidity', 'BadSensorFailure');
-    await until('the bad humidity', () => seen.some((r) => r.channel === 'humidity' && r.quality === 'bad'));
+    await until(() => seen.some((r) => r.channel === 'humidity' && r.quality === 'bad'), 'the bad humidity', 15_000);
     chamber.set('humidity', SERVED.humidity);
-    await until('humidity good again', () => seen.filter((r) => r.channel === 'humidity').at(-1)?.quality === 'good');
+    await until(() => seen.filter((r) => r.channel === 'humidity').at(-1)?.quality === 'good', 'humidity good again', 15_000);
 
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
-    const deadline = Date.now() + 10_000;
-    while (gateway.ingest!.stats.points < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await untilStoredReadings(config.influx!, published);
     await gateway.stop();
   });
   afterAll(async () => {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { ensureInstalled } from '../../gateway/private-services/ensure-installed.js';
+import { ensureInstalled } from '../../tools/private-services/ensure-installed.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 

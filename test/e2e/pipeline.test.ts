@@ -4,13 +4,15 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, ROOT } from '../support/e2e-fixture.js';
+import { untilStoredReadings } from '../support/stored-readings.js';
 import { recordTopics } from '../support/topic-recorder.js';
+import { until } from '../support/until.js';
 
 const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -40,13 +42,17 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
-    await new Promise((r) => setTimeout(r, 2500));
+    const polled = (id: string) => gateway.pipeline.counters.get(id)?.polled ?? 0;
+    await until(() => config.instruments.every((i) => polled(i.id) >= 5 * i.channels.length), 'five poll cycles of every instrument',
+      { observe: () => Object.fromEntries(config.instruments.map((i) => [i.id, polled(i.id)])) });
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
-    const deadline = Date.now() + 10_000;
-    while (gateway.ingest!.stats.points < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await untilStoredReadings(config.influx!, published);
     await gateway.stop();
-    await new Promise((r) => setTimeout(r, 300));
+    // The watcher has seen the gateway's last word, its retained 'offline' state.
+    const stateTopic = `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/state`;
+    await until(() => (messages.get(stateTopic) as { state: string }[] | undefined)?.at(-1)?.state === 'offline', 'the offline state on the watcher',
+      { observe: () => messages.get(stateTopic) });
   });
   afterAll(async () => {
     await watcher?.endAsync();
@@ -134,7 +140,7 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     });
     await late.subscribeAsync(`${prefix()}/+/status`);
     await late.subscribeAsync(`${prefix()}/state`);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => retained.has(`${prefix()}/state`) && retained.has(`${prefix()}/bath-01/status`), 'the retained state and status', { observe: () => [...retained.keys()] });
     await late.endAsync();
     expect(retained.get(`${prefix()}/state`)?.state).toBe('offline');
     expect(retained.get(`${prefix()}/bath-01/status`)?.online).toBe(true);

@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig, ModbusTcpInstrumentConfig } from '../../config/schema.js';
-import { startSimulator, type Profile, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { startSimulator, type Profile, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { cvdResistance } from '../../gateway/calibration/characteristic/callendar-van-dusen.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';

@@ -11,7 +11,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { ModbusTcpInstrumentConfig } from '../../config/schema.js';
-import { startSimulator, type Profile, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { startSimulator, type Profile, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
 import { cvdResistance } from '../../gateway/calibration/characteristic/callendar-van-dusen.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';

@@ -8,7 +8,8 @@ import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { demoLab } from '../support/e2e-fixture.js';
 import { influxSeries } from '../support/influx-query.js';
-import { restartableInfluxDB, until, type Restartable } from './faults-fixture.js';
+import { restartableInfluxDB, type Restartable } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 interface Component {
   name: string;
@@ -58,14 +59,14 @@ describe('readiness follows the writes that actually succeed', () => {
     try {
       await gateway.start();
       api.running();
-      await until(async () => (await readyz()).status === 200, '/readyz 200 with InfluxDB up');
+      await until(async () => (await readyz()).status === 200, '/readyz 200 with InfluxDB up', 30_000);
 
       await influx.stop();
       let down: Readyz | undefined;
       await until(async () => {
         down = await readyz();
         return down.components.ingest?.ready === false && down.components['sink:influx']?.ready === false;
-      }, 'the ingest role and the direct sink to report failing writes');
+      }, 'the ingest role and the direct sink to report failing writes', 30_000);
       expect(down!.status).toBe(503);
       expect(down!.components['sink:influx']!.detail).toMatch(/^(writes failing: .+|disconnected)/);
       expect(down!.components.ingest!.detail).toMatch(/^writes failing: .+; database /);
@@ -78,7 +79,7 @@ describe('readiness follows the writes that actually succeed', () => {
       expect(gateway.ingest!.stats.writeErrors).toBeGreaterThan(0);
 
       await influx.start();
-      await until(async () => (await readyz()).status === 200, '/readyz 200 again once InfluxDB is back');
+      await until(async () => (await readyz()).status === 200, '/readyz 200 again once InfluxDB is back', 30_000);
       const up = await readyz();
       expect(up.components).toMatchObject({ 'sink:influx': { ready: true, detail: 'connected' }, ingest: { ready: true } });
     } finally {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { channelsFor, profileByName, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { auditSequences } from '../../gateway/ingest/audit-sequences.js';
-import { startCli, type CliResult } from '../support/cli.js';
+import { startCli, untilOutput, type CliResult } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
+import { waitFor } from '../support/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,12 +55,7 @@ describe('scale out: 3 gateways, 2 ingesters on a shared subscription, one kille
 
     const ingest1 = ingester('ingest-1');
     const ingest2 = ingester('ingest-2');
-    for (const i of [ingest1, ingest2]) {
-      for (let t = 0; !i.output().includes('ingest subscribed'); t++) {
-        if (t > 200) throw new Error(`ingester did not subscribe:\n${i.output()}`);
-        await sleep(50);
-      }
-    }
+    for (const i of [ingest1, ingest2]) await untilOutput(i, 'ingest subscribed', 10_000);
     const gws = gateways.map((gw) =>
       startCli(['run', '--config', file(gw, {
         ...base,
@@ -73,12 +69,7 @@ describe('scale out: 3 gateways, 2 ingesters on a shared subscription, one kille
     );
 
     // Node takes seconds to start on a busy box: time the run from when every gateway polls.
-    for (const g of gws) {
-      for (let t = 0; !g.output().includes('metrogate started'); t++) {
-        if (t > 400) throw new Error(`gateway did not start:\n${g.output()}`);
-        await sleep(50);
-      }
-    }
+    for (const g of gws) await untilOutput(g, 'metrogate started', 20_000);
     await sleep(3000);
     ingest1.child.kill('SIGKILL');
     expect((await ingest1.done).signal).toBe('SIGKILL');
@@ -91,11 +82,9 @@ describe('scale out: 3 gateways, 2 ingesters on a shared subscription, one kille
     polled.forEach((n, i) => expect(n ?? 0, `${gateways[i]} totals:\n${stopped[i]!.stdout.slice(-3000)}\n${stopped[i]!.stderr.slice(-2000)}`).toBeGreaterThan(50));
     const total = polled.reduce((a, b) => a + b, 0);
 
-    let audit = await auditSequences({ url: influxUrl, database, measurement: 'reading' });
-    for (let t = 0; audit.reduce((n, a) => n + a.stored, 0) < total && t < 150; t++) {
-      await sleep(100);
-      audit = await auditSequences({ url: influxUrl, database, measurement: 'reading' });
-    }
+    const stored = (a: { stored: number }[]) => a.reduce((n, x) => n + x.stored, 0);
+    const audit = await waitFor(`all ${total} polled readings stored`, () => auditSequences({ url: influxUrl, database, measurement: 'reading' }),
+      (a) => stored(a) >= total, { timeoutMs: 15_000, intervalMs: 100 });
     const survivors = await Promise.all([ingest2, ingest1again].map(async (i) => (i.child.kill('SIGTERM'), i.done)));
 
     expect(audit).toHaveLength(6);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { groupLines } from '../../drivers/modbus/rtu-lines.js';
-import { devicesFromConfig, matchProfile, startSimulator } from '../../drivers/modbus/simulator/index.js';
-import { openPtyPair } from '../../drivers/modbus/simulator/pty-pair.js';
-import { startRtuSimulator } from '../../drivers/modbus/simulator/rtu-simulator.js';
-import { startOpcuaSimulatorFor, trustSimulator, wireToSimulator } from '../../drivers/opcua/simulator/index.js';
+import { devicesFromConfig, matchProfile, startSimulator } from '../../tools/simulators/modbus/index.js';
+import { openPtyPair } from '../../tools/simulators/modbus/pty-pair.js';
+import { startRtuSimulator } from '../../tools/simulators/modbus/rtu-simulator.js';
+import { startOpcuaSimulatorFor, trustSimulator, wireToSimulator } from '../../tools/simulators/opcua/index.js';
 
 export interface Rig {
   /** Environment the config is loaded with (e.g. the RTU line's pseudo-terminal). */

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
-import type { PrivateService } from '../../gateway/private-services/daemon.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
+import type { PrivateService } from '../../tools/private-services/daemon.js';
 import { ROOT } from '../support/e2e-fixture.js';
+import { until } from '../support/until.js';
 
 /** A real Mosquitto with the shipped ACL (config/deploy/mosquitto.acl) and a password file made here. */
 describe('broker ACL: each gateway publishes only under its own site/gateway prefix', () => {
@@ -43,9 +44,10 @@ describe('broker ACL: each gateway publishes only under its own site/gateway pre
     await expect(edge.publishAsync('metrogate/lab-a/edge-01/bath-01/data', '{}', { qos: 1 })).resolves.toBeDefined();
     await expect(edge.publishAsync('metrogate/lab-a/edge-02/bath-01/data', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/i);
     await expect(edge.publishAsync('metrogate/lab-b/edge-01/bath-01/data', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/i);
-
-    await new Promise((r) => setTimeout(r, 300));
-    expect(seen).toEqual(['metrogate/lab-a/edge-01/bath-01/data']);
+    // A barrier: an allowed publish after the refused ones; once it arrives, they would have.
+    await edge.publishAsync('metrogate/lab-a/edge-01/dmm-01/data', '{}', { qos: 1 });
+    await until(() => seen.includes('metrogate/lab-a/edge-01/dmm-01/data'), 'the barrier message', { observe: () => seen });
+    expect(seen).toEqual(['metrogate/lab-a/edge-01/bath-01/data', 'metrogate/lab-a/edge-01/dmm-01/data']);
   });
 
   it('lets the ingest user read but not publish data, and refuses a wrong password', async () => {

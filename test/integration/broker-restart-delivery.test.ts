@@ -11,9 +11,10 @@ import { MqttSink } from '../../gateway/sinks/mqtt/mqtt-sink.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataSubscription, dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { SpoolDelivery } from '../../gateway/spool/spool-delivery.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import { uniqueName } from '../support/e2e-fixture.js';
-import { restartableMosquitto, until, type Restartable } from '../e2e/faults-fixture.js';
+import { restartableMosquitto, type Restartable } from '../e2e/faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** Recent enough for the ingest's timestamp check, fixed for the whole file (replays land on the same points). */
 const T0 = Date.now() - 3_600_000;
@@ -109,7 +110,7 @@ describe('broker restarts and subscribers', () => {
     const publisher = await connectAsync(broker.url, { protocolVersion: 5 });
     clients.push(publisher);
     await publisher.publishAsync(dataTopic(prefix, 's', 'gw', 'inst'), serialiseBatch(batch('s', 'inst', 1), 'gw'), { qos: 1 });
-    await until(async () => (await stored(influxUrl, database)) === 1, 'the reading stored');
+    await until(async () => (await stored(influxUrl, database)) === 1, 'the reading stored', 30_000);
   }, 40_000);
 
   it('a subscription the broker grants below QoS 1 is reported and makes the ingest not ready', async () => {

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { PrivateService } from '../../gateway/private-services/daemon.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
+import type { PrivateService } from '../../tools/private-services/daemon.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { ROOT } from '../support/e2e-fixture.js';
 

@@ -3,23 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { CloudConfig } from '../../gateway/sinks/cloud/cloud-config.js';
 import type { Roster } from '../../gateway/sinks/cloud/roster.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { makeCerts, seqsByInstrument, startReceiver, type Receiver, type TestCerts } from './cloud-fixture.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'test-token-0123456789';
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', () => {
   let certs: TestCerts;
@@ -106,7 +99,7 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     receiver.answer = () => (refusals++ < 4 ? 503 : 200);
     const { gateway, config, sim } = await lab({}, receiver);
     try {
-      await until(() => cloudStats(gateway).lastError !== null, 'the first refusal');
+      await until(() => cloudStats(gateway).lastError !== null, 'the first refusal', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/answered 503/);
       await new Promise((r) => setTimeout(r, 1000));
       await gateway.stopPolling();
@@ -131,7 +124,7 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     receiver.answer = (body) => (body.batches.some(poisoned) ? 400 : 200);
     const { gateway, config, sim } = await lab({}, receiver);
     try {
-      await until(() => (gateway.pipeline.counters.get('bath-01')!.polled ?? 0) >= 16, 'four bath polls');
+      await until(() => (gateway.pipeline.counters.get('bath-01')!.polled ?? 0) >= 16, 'four bath polls', 15_000);
       await gateway.stopPolling();
       const bad = gateway.pipeline.counters.get('bath-01')!;
       // The bath has 4 channels: one poll, seqs 9..12, is lost to the platform, on purpose.
@@ -155,7 +148,7 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     const receiver = await startReceiver(certs, TOKEN);
     const { gateway, sim } = await lab({ token: 'not-the-token' }, receiver, 100);
     try {
-      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up');
+      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/answered 401.*check cloud\.token/);
       expect(cloudStats(gateway)).toMatchObject({ dropped: 0, rejected: 0, delivered: 0 });
       expect(receiver.received).toEqual([]);
@@ -170,7 +163,7 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     const receiver = await startReceiver(certs, TOKEN);
     const { gateway, sim } = await lab({ ca: certs.otherCa }, receiver, 100);
     try {
-      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up');
+      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/not trusted by the CA in cloud\.ca \(.*other-ca\.pem\)/);
       expect(receiver.requests).toEqual([]);
       expect(cloudStats(gateway)).toMatchObject({ dropped: 0, delivered: 0, connected: false });

@@ -4,22 +4,15 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../drivers/modbus/simulator/index.js';
+import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
+import { freePort } from '../../tools/private-services/free-port.js';
 import type { CloudConfig } from '../../gateway/sinks/cloud/cloud-config.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab } from '../support/e2e-fixture.js';
 import { makeCerts, startTlsBroker, validateRoster, type TestCerts, type TlsBroker } from './cloud-fixture.js';
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates made at test time)', () => {
   let certs: TestCerts;
@@ -102,14 +95,14 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
       await sim.stop();
     }
     // A clean stop says offline on the state topic (what the last will says on a crash).
-    await until(() => of(prefix).filter((m) => m.topic.endsWith('/e2e-gw/state')).some((m) => JSON.parse(m.payload.toString()).state === 'offline'), 'offline state');
+    await until(() => of(prefix).filter((m) => m.topic.endsWith('/e2e-gw/state')).some((m) => JSON.parse(m.payload.toString()).state === 'offline'), 'offline state', 15_000);
   });
 
   it('connects with a client certificate (mutual TLS)', async () => {
     const { gateway, config, sim } = await lab({ url: mtlsUrl, cert: certs.clientCert, key: certs.clientKey, username: undefined, password: undefined }, 15_000);
     const prefix = `cloud/${config.site}`;
     try {
-      await until(() => of(prefix).some((m) => m.topic.endsWith('/data')), 'data over mutual TLS');
+      await until(() => of(prefix).some((m) => m.topic.endsWith('/data')), 'data over mutual TLS', 15_000);
       expect(cloudStats(gateway).connected).toBe(true);
     } finally {
       await gateway.stop();
@@ -120,7 +113,7 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
   it('a wrong password is refused with a clear error; the readings wait in the spool', async () => {
     const { gateway, config, sim } = await lab({ password: 'wrong' });
     try {
-      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up');
+      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/bad username or password|not authorized/i);
       expect(cloudStats(gateway)).toMatchObject({ connected: false, dropped: 0, delivered: 0 });
       expect(of(`cloud/${config.site}`)).toEqual([]);
@@ -135,7 +128,7 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
   it('a broker whose certificate the configured CA did not sign is refused; the readings wait in the spool', async () => {
     const { gateway, config, sim } = await lab({ ca: certs.otherCa });
     try {
-      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up');
+      await until(() => cloudStats(gateway).depth >= 20 && cloudStats(gateway).lastError !== null, 'readings piling up', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/TLS: the server certificate of mqtts:\/\/127\.0\.0\.1:\d+ is not trusted by the CA in cloud\.ca/);
       expect(cloudStats(gateway)).toMatchObject({ connected: false, dropped: 0, delivered: 0 });
       expect(of(`cloud/${config.site}`)).toEqual([]);

@@ -18,17 +18,10 @@ import { VERSION } from '../../gateway/version.js';
 import { demoLab } from '../support/e2e-fixture.js';
 import { capturingLogger, rtuInstrument } from './modbus-rtu-support.js';
 import { makeCerts, startReceiver, type Receiver, type TestCerts } from './cloud-fixture.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'test-token-0123456789';
 const TIMING = { checkMs: 1000, retryMinMs: 500, retryMaxMs: 2000 };
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('the roster over HTTPS while the platform refuses', () => {
   let certs: TestCerts;

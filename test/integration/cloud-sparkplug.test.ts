@@ -7,6 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startCli } from '../support/cli.js';
 import { demoLab, uniqueName } from '../support/e2e-fixture.js';
+import { until } from '../support/until.js';
 
 // Eclipse Tahu's decoder: an implementation independent of ours.
 const tahu = createRequire(import.meta.url)('sparkplug-payload').get('spBv1.0') as {
@@ -28,14 +29,6 @@ interface Message {
   device: string | undefined;
   seq: number | undefined;
   metrics: TahuMetric[];
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('Sparkplug B uplink, decoded by Eclipse Tahu (sparkplug-payload)', () => {
@@ -67,15 +60,15 @@ describe('Sparkplug B uplink, decoded by Eclipse Tahu (sparkplug-payload)', () =
       if (gw.child.exitCode !== null) throw new Error(`the gateway exited (${gw.child.exitCode}):\n${gw.output().slice(-2000)}`);
     };
     try {
-      await until(() => (alive(), messages.filter((m) => m.type === 'DDATA').length >= 300), '300 DDATA messages');
+      await until(() => (alive(), messages.filter((m) => m.type === 'DDATA').length >= 300), '300 DDATA messages', 20_000);
       // A Sparkplug host asks for a rebirth.
       const rebirth = tahu.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
       await host.publishAsync(`spBv1.0/${group}/NCMD/edge-7`, Buffer.from(rebirth), { qos: 0 });
-      await until(() => messages.filter((m) => m.type === 'NBIRTH').length === 2, 'the rebirth');
-      await until(() => messages.length > messages.findLastIndex((m) => m.type === 'NBIRTH') + 10, 'data after the rebirth');
+      await until(() => messages.filter((m) => m.type === 'NBIRTH').length === 2, 'the rebirth', 20_000);
+      await until(() => messages.length > messages.findLastIndex((m) => m.type === 'NBIRTH') + 10, 'data after the rebirth', 20_000);
       gw.child.kill('SIGKILL');
       await gw.done;
-      await until(() => messages.some((m) => m.type === 'NDEATH'), 'NDEATH (the last will)');
+      await until(() => messages.some((m) => m.type === 'NDEATH'), 'NDEATH (the last will)', 20_000);
     } finally {
       if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
       await host.endAsync();

@@ -9,6 +9,7 @@ import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic, eventTopic, gatewayStatsTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
+import { until } from '../support/until.js';
 
 /**
  * A publisher the broker lets write only under its own gateway's topics (labA/gwA, as the shipped
@@ -23,14 +24,6 @@ function batch(site: string, instrument: string, quantity: string, unit: string,
   }));
   readings.push({ site, instrument, channel: 'c3', quantity, unit, ts, seq: firstSeq + 3, raw: null, value: null, quality: 'bad', reason: 'timeout', cal });
   return { site, instrument, readings };
-}
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('a hostile publisher among valid gateways', () => {
@@ -140,8 +133,8 @@ describe('a hostile publisher among valid gateways', () => {
 
       const validReadings = 6 * 4;
       const expectedPoints = validReadings + 4;
-      await eventually(() => ingest.stats.messages === sequence.length, `all ${sequence.length} messages to arrive`);
-      await eventually(() => ingest.stats.points === expectedPoints, `${expectedPoints} points stored`);
+      await until(() => ingest.stats.messages === sequence.length, `all ${sequence.length} messages to arrive`, 15_000);
+      await until(() => ingest.stats.points === expectedPoints, `${expectedPoints} points stored`, 15_000);
 
       // Every attack counted, by reason; nothing InfluxDB had to refuse.
       const byReason: Record<string, number> = {};
@@ -195,7 +188,7 @@ describe('a hostile publisher among valid gateways', () => {
       batches[2]!.readings[0] = { ...batches[2]!.readings[0]!, raw: 'OPEN', value: 'OPEN' };
       // Published at once, so they reach InfluxDB in one request (the ingest acknowledges only after writing).
       await Promise.all(batches.map((b) => publisher.publishAsync(dataTopic(prefix, 'labA', 'gwA', b.instrument), serialiseBatch(b, 'gwA'), { qos: 1 })));
-      await eventually(() => ingest.stats.points + ingest.stats.rejectedPoints === 16, 'all 16 readings written or refused');
+      await until(() => ingest.stats.points + ingest.stats.rejectedPoints === 16, 'all 16 readings written or refused', 15_000);
       expect(ingest.stats).toMatchObject({ points: 15, rejectedPoints: 1, rejectedMessages: 0 });
       const rows = rowsOf(await influxSeries(influxUrl, database, `SELECT count("seq") AS "n" FROM "reading" WHERE "site" = 'labA' GROUP BY "instrument"`));
       expect(Object.fromEntries(rows.map((r) => [r.instrument, r.n]))).toEqual({ 'inst-0': 4, 'inst-1': 4, 'inst-2': 3, 'inst-3': 4 });

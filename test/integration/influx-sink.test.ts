@@ -18,6 +18,7 @@ import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { demoLab, uniqueName } from '../support/e2e-fixture.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { until } from '../support/until.js';
 
 const cal = Object.freeze({ status: 'due_soon' as const, certificate: 'C "7", rev 2', due: '2027-01-01', daysToDue: -3, traceable: false });
 
@@ -43,14 +44,6 @@ function awkwardBatch(instrument: string, ts: number): ReadingBatch {
 
 /** How the line protocol stores a number or boolean: booleans as 1/0 (one type per field); strings go to `text`. */
 const asStored = (v: Reading['value']): unknown => (typeof v === 'boolean' ? Number(v) : v);
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('direct InfluxDB sink (spool → InfluxDB)', () => {
   const influxUrl = inject('influxUrl');
@@ -100,7 +93,7 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const publisher = await connectAsync(mqttUrl, { protocolVersion: 5 });
     try {
       await publisher.publishAsync(dataTopic(prefix, 'lab-x', 'gw', 'bath-1'), serialiseBatch(batch, 'gw'), { qos: 1 });
-      await eventually(() => ingest.stats.points === 6, 'the ingest to write the batch');
+      await until(() => ingest.stats.points === 6, 'the ingest to write the batch', 15_000);
     } finally {
       await publisher.endAsync();
       await ingest.stop();
@@ -151,7 +144,7 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     try {
       await gateway.start();
       api.running();
-      await eventually(() => config.instruments.every((i) => (gateway.pipeline.counters.get(i.id)?.polled ?? 0) >= 3 * i.channels.length), 'three poll cycles of every instrument');
+      await until(() => config.instruments.every((i) => (gateway.pipeline.counters.get(i.id)?.polled ?? 0) >= 3 * i.channels.length), 'three poll cycles of every instrument', 15_000);
       await gateway.stopPolling();
 
       const stats = gateway.pipeline.spoolStats().find((s) => s.sink === 'influx')!;

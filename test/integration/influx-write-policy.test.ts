@@ -17,7 +17,7 @@ import { InfluxSink } from '../../gateway/sinks/influx/influx-sink.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { RetryLaterError } from '../../gateway/sinks/sink-errors.js';
-import { until } from '../e2e/faults-fixture.js';
+import { until } from '../support/until.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 
 interface WriteRequest {

@@ -10,9 +10,11 @@ import { silentLogger } from '../../gateway/log.js';
 import type { ReadingBatch, Reading } from '../../gateway/reading.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { startCli } from '../support/cli.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { startCli, untilOutput } from '../support/cli.js';
 import { uniqueName } from '../support/e2e-fixture.js';
+import { untilStoredReadings } from '../support/stored-readings.js';
+import { until } from '../support/until.js';
 
 const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', daysToDue: 1000, traceable: true };
 
@@ -27,14 +29,6 @@ function batch(site: string, instrument: string, firstSeq: number, n: number, ts
 async function count(url: string, database: string): Promise<number> {
   const rows = await influxClient({ url, database }).query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"');
   return Number(rows[0]?.n ?? 0);
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('ingest role (MQTT → InfluxDB)', () => {
@@ -72,7 +66,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
       await publisher.publishAsync(`${prefix}/lab/g/x/data`, 'not json', { qos: 1 });
       await publisher.publishAsync(`${prefix}/lab/g/x/data`, JSON.stringify({ v: 9 }), { qos: 1 });
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), serialiseBatch(batch('lab', 'x', 1, 3, Date.now()), 'g'), { qos: 1 });
-      await eventually(async () => (await count(influxUrl, database)) === 3, 'three points');
+      await untilStoredReadings({ url: influxUrl, database }, 3, { exact: true });
       expect(ingest.stats).toMatchObject({ messages: 3, rejectedMessages: 2, points: 3 });
     } finally {
       await ingest.stop();
@@ -83,7 +77,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const { ingest, prefix, database } = await startIngest(7);
     try {
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), serialiseBatch(batch('lab', 'x', 1, 50, Date.now()), 'g'), { qos: 1 });
-      await eventually(async () => (await count(influxUrl, database)) === 50, 'fifty points');
+      await untilStoredReadings({ url: influxUrl, database }, 50, { exact: true });
       // 50 points at most 7 per request: at least 8 requests.
       expect(ingest.stats.writes).toBeGreaterThanOrEqual(8);
       expect(ingest.stats.points).toBe(50);
@@ -97,9 +91,9 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     try {
       const payload = serialiseBatch(batch('lab', 'x', 1, 50, 1_790_000_000_000), 'g');
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), payload, { qos: 1 });
-      await eventually(async () => ingest.stats.points === 50, 'first copy written');
+      await until(async () => ingest.stats.points === 50, 'first copy written');
       await publisher.publishAsync(dataTopic(prefix, 'lab', 'g', 'x'), payload, { qos: 1 });
-      await eventually(async () => ingest.stats.points === 100, 'replay written');
+      await until(async () => ingest.stats.points === 100, 'replay written');
       expect(await count(influxUrl, database)).toBe(50);
     } finally {
       await ingest.stop();
@@ -130,12 +124,13 @@ describe('ingest role (MQTT → InfluxDB)', () => {
 
     const first = startCli(['run', '--config', configFor(deadInflux)]);
     // It cannot reach its InfluxDB, so it can neither write nor acknowledge.
-    await eventually(async () => first.output().includes('ingest subscribed'), 'the first ingester to subscribe');
+    await untilOutput(first, 'ingest subscribed');
     const ts0 = Date.now();
     for (let i = 0; i < 5; i++) {
       await publisher.publishAsync(dataTopic(prefix, site, 'ingest-a', 'x'), serialiseBatch(batch(site, 'x', 1 + i * 10, 10, ts0 + i), 'ingest-a'), { qos: 1 });
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    // It holds what it received: its write failed, so none of it is acknowledged.
+    await untilOutput(first, 'InfluxDB write failed; retrying');
     first.child.kill('SIGKILL');
     const ended = await first.done;
     expect(ended.signal).toBe('SIGKILL');
@@ -143,7 +138,7 @@ describe('ingest role (MQTT → InfluxDB)', () => {
 
     const second = startCli(['run', '--config', configFor(influxUrl)]);
     try {
-      await eventually(async () => (await count(influxUrl, database)) === 50, 'all 50 readings from the successor', 15_000);
+      await untilStoredReadings({ url: influxUrl, database }, 50, { exact: true, timeoutMs: 15_000 });
     } finally {
       second.child.kill('SIGTERM');
       await second.done;

@@ -8,7 +8,7 @@ import { LiveRecords } from '../../gateway/calibration/live-records.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { recordPath } from '../../gateway/calibration/record-store.js';
 import { BATH, engineWith, record } from '../support/calibration-fixture.js';
-import { until } from '../e2e/faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * The records dir as a real folder on a real file system, watched by LiveRecords feeding a real

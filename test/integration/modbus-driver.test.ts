@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ModbusTcpInstrumentConfig as InstrumentConfig } from '../../config/schema.js';
 import { ModbusTcpDriver } from '../../drivers/modbus/modbus-tcp-driver.js';
 import { ModbusTcpLink } from '../../drivers/modbus/modbus-tcp-link.js';
-import { channelsFor, profileByName, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { channelsFor, profileByName, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { RegisterFunction } from '../../drivers/modbus/config.js';
 import { isBitFunction, parseRegisterType } from '../../drivers/modbus/register-type.js';
-import { profileByName, startRtuSimulator, startSimulator } from '../../drivers/modbus/simulator/index.js';
+import { profileByName, startRtuSimulator, startSimulator } from '../../tools/simulators/modbus/index.js';
 import { runScanCommand } from '../../gateway/cli/scan-command.js';
 import { cleanUp, cleanups, FAST_LINE, serialRig } from './modbus-rtu-support.js';
 

@@ -3,7 +3,7 @@
  * (serialport, with the line's timing emulated), the driver on the other.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { profileByName, type Profile } from '../../drivers/modbus/simulator/index.js';
+import { profileByName, type Profile } from '../../tools/simulators/modbus/index.js';
 import {
   batchGaps, capturingLogger, cleanUp, rtuInstrument, runRtu, serialRig, sleep,
 } from './modbus-rtu-support.js';

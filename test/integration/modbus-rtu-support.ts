@@ -3,9 +3,9 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { ModbusRtuInstrumentConfig, ModbusRtuTcpInstrumentConfig } from '../../config/schema.js';
 import { ModbusRtuDriver } from '../../drivers/modbus/modbus-rtu-driver.js';
-import { channelsFor, profileByName, type Profile } from '../../drivers/modbus/simulator/index.js';
-import { openPtyPair, type PtyPair } from '../../drivers/modbus/simulator/pty-pair.js';
-import { startRtuSimulator, type RtuDeviceSpec, type RtuSimulator } from '../../drivers/modbus/simulator/rtu-simulator.js';
+import { channelsFor, profileByName, type Profile } from '../../tools/simulators/modbus/index.js';
+import { openPtyPair, type PtyPair } from '../../tools/simulators/modbus/pty-pair.js';
+import { startRtuSimulator, type RtuDeviceSpec, type RtuSimulator } from '../../tools/simulators/modbus/rtu-simulator.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
 

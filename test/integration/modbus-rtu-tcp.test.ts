@@ -4,7 +4,7 @@
  * converter and the slaves behind it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRtuSimulator } from '../../drivers/modbus/simulator/rtu-simulator.js';
+import { startRtuSimulator } from '../../tools/simulators/modbus/rtu-simulator.js';
 import { cleanUp, cleanups, rtuTcpInstrument, runRtu } from './modbus-rtu-support.js';
 
 afterEach(cleanUp);

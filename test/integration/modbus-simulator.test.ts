@@ -10,11 +10,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.js';
 import { applyScale, decodeRegisters } from '../../drivers/modbus/decode.js';
 import { parseRegisterType } from '../../drivers/modbus/register-type.js';
-import { parseCliArgs, UsageError } from '../../drivers/modbus/simulator/cli-args.js';
+import { parseCliArgs, UsageError } from '../../tools/simulators/modbus/cli-args.js';
 import {
   benchDevices, channelsFor, devicesFromConfig, matchProfile, ModbusDevice, ModbusTcpServer, profileByName,
   startSimulator, type Simulator,
-} from '../../drivers/modbus/simulator/index.js';
+} from '../../tools/simulators/modbus/index.js';
 
 // modbus-serial is CommonJS; under NodeNext its class sits on `.default` (the package sets it).
 const ModbusRTU = M.default;

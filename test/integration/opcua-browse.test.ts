@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/load-config.js';
 import { OpcuaDriver } from '../../drivers/opcua/opcua-driver.js';
-import { profileByName, startOpcuaSimulator, trustSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { profileByName, startOpcuaSimulator, trustSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { runBrowseCommand } from '../../gateway/cli/browse-command.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';

@@ -6,10 +6,11 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
-import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { silentLogger } from '../../gateway/log.js';
 import { UNTAGGED, type UntaggedReading } from '../../gateway/reading.js';
 import { CollectOutput } from '../support/collect-output.js';
+import { until } from '../support/until.js';
 
 const CHAMBER = profileByName('climate-chamber');
 const IDS = ['sub', 'poll', 'deadband', 'status', 'spread', 'ts', 'queue', 'cal-ok', 'cal-off'];
@@ -213,8 +214,7 @@ describe('OPC UA driver against the simulator', () => {
       instrument('cal-off', { deviceCalibration: { node: 'ns=1;s=cal-off.Calibration', refreshMinutes: 60 }, calibration: calibration('2027-06-30') }),
     ], log);
     const stats = () => driver.stats() as OpcuaInstrumentStats[];
-    const deadline = Date.now() + 10_000;
-    while (stats().some((s) => !s.deviceCalibration) && Date.now() < deadline) await sleep(20);
+    await until(() => stats().every((s) => s.deviceCalibration), 'the device calibration of both instruments', { observe: () => stats().map((s) => s.deviceCalibration) });
 
     expect(stats()[0]!.deviceCalibration).toMatchObject({ lastCalibrationDate: '2026-03-14', nextCalibrationDate: '2027-03-14', matchesConfig: true });
     expect(stats()[1]!.deviceCalibration).toMatchObject({

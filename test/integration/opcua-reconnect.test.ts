@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
-import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { channelsFor, profileByName, startOpcuaSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { silentLogger } from '../../gateway/log.js';
 import { CollectOutput } from '../support/collect-output.js';
 
@@ -58,7 +58,8 @@ describe('OPC UA server restart', () => {
       await sim.stop();
       await out.until(() => ['subscribed', 'polled'].every((id) => out.statuses.filter((s) => s.instrument === id).at(-1)?.online === false), 'both offline');
       // Let the driver fail a few reconnection attempts (and poll cycles) while the server is away.
-      await new Promise((r) => setTimeout(r, 1500));
+      const gapOf = (id: string) => out.batches.slice(down).flatMap((b) => b.readings).filter((r) => r.instrument === id);
+      await out.until(() => gapOf('polled').length >= 2 * CHAMBER.points.length, 'two poll cycles while the server is away');
       const gap = out.batches.slice(down).flatMap((b) => b.readings);
       expect(gap.length).toBeGreaterThan(0);
       for (const r of gap) expect(r, `${r.instrument}.${r.channel}`).toMatchObject({ quality: 'bad', raw: null, reason: expect.stringMatching(/^disconnected: /) });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcuaInstrumentConfig } from '../../config/schema.js';
 import type { OpcuaAuthConfig, OpcuaSecurityConfig } from '../../drivers/opcua/config.js';
 import { OpcuaDriver, type OpcuaInstrumentStats } from '../../drivers/opcua/opcua-driver.js';
-import { channelsFor, profileByName, startOpcuaSimulator, trustSimulator, type OpcuaSimulator } from '../../drivers/opcua/simulator/index.js';
+import { channelsFor, profileByName, startOpcuaSimulator, trustSimulator, type OpcuaSimulator } from '../../tools/simulators/opcua/index.js';
 import { CollectOutput } from '../support/collect-output.js';
 
 const PASSWORD = 'correct-horse-battery';

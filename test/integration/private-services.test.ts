@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDaemon, type PrivateService } from '../../gateway/private-services/daemon.js';
-import { ensureInstalled, type RunCommand } from '../../gateway/private-services/ensure-installed.js';
-import { startInfluxDB } from '../../gateway/private-services/influxdb.js';
-import { startMosquitto } from '../../gateway/private-services/mosquitto.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
-import { makeDataDir, sweepOrphans, writeOwner } from '../../gateway/private-services/orphan-sweep.js';
-import { listensOn } from '../../gateway/private-services/socket-owner.js';
+import { startDaemon, type PrivateService } from '../../tools/private-services/daemon.js';
+import { ensureInstalled, type RunCommand } from '../../tools/private-services/ensure-installed.js';
+import { startInfluxDB } from '../../tools/private-services/influxdb.js';
+import { startMosquitto } from '../../tools/private-services/mosquitto.js';
+import { freePort } from '../../tools/private-services/free-port.js';
+import { makeDataDir, sweepOrphans, writeOwner } from '../../tools/private-services/orphan-sweep.js';
+import { listensOn } from '../../tools/private-services/socket-owner.js';
 
 function isRunning(pid: number): boolean {
   try {

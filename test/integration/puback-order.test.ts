@@ -7,7 +7,8 @@ import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import { serialiseBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { dataTopic } from '../../gateway/sinks/mqtt/topics.js';
 import { uniqueName } from '../support/e2e-fixture.js';
-import { restartableInfluxDB, restartableMosquitto, until, type Restartable } from '../e2e/faults-fixture.js';
+import { restartableInfluxDB, restartableMosquitto, type Restartable } from '../e2e/faults-fixture.js';
+import { until } from '../support/until.js';
 
 /** Recent enough for the ingest's timestamp check, fixed for the whole file (replays land on the same points). */
 const T0 = Date.now() - 3_600_000;
@@ -67,15 +68,15 @@ describe('PUBACK order across a redelivery under the same packet id', () => {
     // 1. Message 1 arrives while InfluxDB is down: its write retries, its PUBACK is held.
     await influx.stop();
     await publish([serialiseBatch(batch(site, 1), 'gw')]);
-    await until(() => first.stats.messages === 1, 'message 1 to arrive');
+    await until(() => first.stats.messages === 1, 'message 1 to arrive', 30_000);
     // 2. The broker restarts: it sends message 1 again, under the same packet id.
     await broker.stop();
     await broker.start();
     await until(() => first.stats.messages === 2, 'message 1 to be redelivered after the broker restart', 20_000);
     // 3. InfluxDB is back: both copies are written, message 1 is acknowledged.
     await influx.start();
-    await until(async () => (await stored()).length === 1, 'message 1 stored');
-    await until(() => first.stats.writes === 2, 'both copies of message 1 written');
+    await until(async () => (await stored()).length === 1, 'message 1 stored', 30_000);
+    await until(() => first.stats.writes === 2, 'both copies of message 1 written', 30_000);
 
     // 4. A full id cycle later the broker hands that id to a new message (messages that are
     // not metrogate data are acknowledged at once, so the cycle is quick); InfluxDB is down again.

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
 import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
-import { until } from '../e2e/faults-fixture.js';
+import { until } from '../support/until.js';
 import { batchOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
 
 /** The Sink contract's bounds (gateway/sinks/sink.ts). */

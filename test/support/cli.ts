@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { ROOT } from './e2e-fixture.js';
 
 export const CLI = join(ROOT, 'dist/gateway/cli/main.js');
+/** The demo, a development entry (tools/demo), not a command of the installed CLI. */
+export const DEMO = join(ROOT, 'dist/tools/demo/main.js');
 
 /** Tests that run the real CLI use the build; `npm test` builds first (pretest). */
 export function assertBuilt(): void {
@@ -32,13 +34,14 @@ process.on('exit', () => {
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
-  opts: { umask?: number } = {},
+  opts: { umask?: number; script?: string } = {},
 ): { child: ChildProcess; done: Promise<CliResult>; output: () => string } {
   assertBuilt();
+  const script = opts.script ?? CLI;
   // A umask is set by the shell that starts a program; exec keeps the pid the CLI's own.
   const [command, argv] = opts.umask === undefined
-    ? [process.execPath, [CLI, ...args]]
-    : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+    ? [process.execPath, [script, ...args]]
+    : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, script, ...args]];
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, METROGATE_LOG_FORMAT: 'json', ...env },
@@ -58,8 +61,8 @@ export function startCli(
   return { child, done, output: () => stdout + stderr };
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(args: string[], env: Record<string, string> = {}, opts: { script?: string } = {}): Promise<CliResult> {
+  return startCli(args, env, opts).done;
 }
 
 /** Resolves when the CLI's output contains `text`; fails at the deadline with what it printed. */

@@ -1,5 +1,6 @@
 import type { DeviceStatus, DriverOutput } from '../../drivers/driver.js';
 import type { UntaggedReading } from '../../gateway/reading.js';
+import { until } from './until.js';
 
 export interface CollectedBatch {
   instrument: string;
@@ -24,12 +25,8 @@ export class CollectOutput implements DriverOutput {
     return this.batches.filter((b) => b.instrument === instrument);
   }
 
-  /** Waits until `predicate` holds, polling every 20 ms; fails with `what` after timeoutMs. */
-  async until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /** Waits until `predicate` holds; fails after timeoutMs naming `what` and the batches seen. */
+  until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    return until(predicate, what, { timeoutMs, intervalMs: 20, observe: () => `${this.batches.length} batches` });
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
 import { asModbusTcp, type CalibrationConfig, type MetrogateConfig, type MqttConfig } from '../../config/schema.js';
-import { devicesFromConfig, startSimulator, type Simulator } from '../../drivers/modbus/simulator/index.js';
+import { devicesFromConfig, startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -14,10 +14,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../config/load-config.js';
 import { asModbusTcp, type MetrogateConfig } from '../../config/schema.js';
-import { devicesFromConfig } from '../../drivers/modbus/simulator/index.js';
+import { devicesFromConfig } from '../../tools/simulators/modbus/index.js';
 import { ApiSchema } from '../../gateway/api/api-config.js';
 import { launchFlags } from '../../gateway/cli/launch-flags.js';
-import { freePort } from '../../gateway/private-services/free-port.js';
+import { freePort } from '../../tools/private-services/free-port.js';
 import { startCli } from '../support/cli.js';
 import {
   execForm, healthcheckCommand, isIgnored, parseCopy, parseDockerfile, parseDockerignore, stagesOf, type Instruction,
@@ -88,7 +88,7 @@ describe('Dockerfile', () => {
       }
       for (const src of c.sources) {
         const made = [posix.join(app, 'node_modules'), posix.join(app, OUT_DIR)];
-        if (made.some((m) => src === m)) continue;
+        if (made.some((m) => src === m || src.startsWith(m + '/'))) continue;
         const owner = inBuild.find((b) => src === b.container || src.startsWith(b.container + '/'));
         if (!owner) {
           problems.push(`line ${c.line}: ${src} is neither copied into nor made by the build stage`);
@@ -100,7 +100,26 @@ describe('Dockerfile', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(copies.flatMap((c) => c.sources)).toEqual(expect.arrayContaining([`${app}/node_modules`, `${app}/${OUT_DIR}`, `${app}/package.json`]));
+    expect(copies.flatMap((c) => c.sources)).toEqual(expect.arrayContaining([`${app}/node_modules`, `${app}/package.json`]));
+  });
+
+  it('copies into the runtime the compiled gateway, drivers and config, and no tooling (tools/, test/)', () => {
+    const app = workdir(buildStage);
+    const compiled = all(runtime, 'COPY').map(parseCopy).flatMap((c) => c.sources)
+      .filter((s) => s.startsWith(`${app}/${OUT_DIR}`))
+      .map((s) => posix.relative(`${app}/${OUT_DIR}`, s));
+    const { include } = JSON.parse(read('tsconfig.json')) as { include: string[] };
+    expect(include).toEqual(expect.arrayContaining(['tools', 'test']));
+    expect(compiled.sort()).toEqual(include.filter((d) => !['tools', 'test'].includes(d)).sort());
+  });
+
+  it('has a simulator stage for the compose stack, apart from the runtime image', () => {
+    const sim = stages.find((s) => s.name === 'simulator');
+    expect(sim).toBeDefined();
+    expect(sim).not.toBe(runtime);
+    const entry = execForm(all(sim!, 'ENTRYPOINT').at(-1)!.args)!;
+    expect(existsSync(join(ROOT, sourceOf(entry[1]!)))).toBe(true);
+    expect(all(sim!, 'USER').at(-1)?.args).toBe('node');
   });
 
   it('builds with the README\'s commands: npm ci, npm run build (then drops the dev dependencies)', () => {
@@ -191,7 +210,7 @@ describe('Dockerfile HEALTHCHECK', () => {
 
 interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile?: string };
+  build?: { context: string; dockerfile?: string; target?: string };
   entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string>;
@@ -243,13 +262,19 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     expect(services.grafana!.image).toMatch(/^grafana\/grafana(-oss)?:1[01]\./);
   });
 
-  it('builds the gateway and the simulator from the repository\'s Dockerfile', () => {
+  it('builds the gateway (the runtime stage) and the simulator (its own stage) from the repository\'s Dockerfile', () => {
     for (const name of ['gateway', 'simulator']) {
       const build = services[name]!.build!;
       expect(resolve(DEPLOY, build.context), name).toBe(ROOT);
       expect(existsSync(join(ROOT, build.dockerfile ?? 'Dockerfile')), name).toBe(true);
     }
-    expect(services.gateway!.image).toBe(services.simulator!.image);
+    // No target: the last stage, the runtime image without the simulator.
+    expect(services.gateway!.build!.target).toBeUndefined();
+    const target = services.simulator!.build!.target;
+    expect(stages.map((s) => s.name)).toContain(target);
+    const entry = execForm(all(stages.find((s) => s.name === target)!, 'ENTRYPOINT').at(-1)!.args)!;
+    expect(services.simulator!.entrypoint).toEqual(entry);
+    expect(services.gateway!.image).not.toBe(services.simulator!.image);
   });
 
   it('mounts only files and folders that exist, and declares every named volume', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelsFor, profileByName } from '../../drivers/modbus/simulator/index.js';
+import { channelsFor, profileByName } from '../../tools/simulators/modbus/index.js';
 import { InstrumentPoll, type ReadResult } from '../../drivers/modbus/poll-cycle.js';
 import type { UntaggedReading } from '../../gateway/reading.js';
 

@@ -8,6 +8,7 @@ import type { Sink } from '../../gateway/sinks/sink.js';
 import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import { SpoolDelivery, type DeliveryTarget } from '../../gateway/spool/spool-delivery.js';
+import { until } from '../support/until.js';
 
 const cal = Object.freeze({ status: 'valid' as const, certificate: 'C-1', due: '2030-01-01', daysToDue: 1000, traceable: true });
 
@@ -49,14 +50,6 @@ function batch(instrument: string, seq: number, n = 2): ReadingBatch {
   return { site: 'lab', instrument, readings };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('spool delivery (a real SQLite spool, sinks switched up and down)', () => {
   const dirs: string[] = [];
   const running: SpoolDelivery[] = [];
@@ -91,7 +84,7 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     await d.start();
     edge.up = false;
     for (let s = 1; s <= 200; s += 2) d.accept(batch('x', s));
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => d.stats()[0]!.lastError !== null, 'the down sink to fail a delivery', { observe: () => d.stats()[0] });
     expect(d.stats()[0]).toMatchObject({ sink: 'edge', depth: 200, connected: false });
     expect(d.stats()[0]!.lastError).toBe('destination down');
     edge.up = true;
@@ -107,7 +100,7 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     await d.start();
     edge.up = false;
     for (let s = 1; s <= 2000; s += 2) d.accept(batch('x', s));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => d.stats()[0]!.lastError !== null, 'the down sink to fail a delivery', { observe: () => d.stats()[0] });
     edge.up = true;
     edge.delayMs = 5;
     // Live batches while the backlog of 1,000 batches replays at ~8 per 5 ms.
@@ -127,7 +120,7 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     cloud.up = false;
     let s = 1;
     for (; s <= 400; s += 2) d.accept(batch('x', s));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => d.stats()[0]!.lastError !== null, 'the down sink to fail a delivery', { observe: () => d.stats()[0] });
     cloud.up = true;
     cloud.delayMs = 2;
     await until(() => d.stats()[0]!.replaying, 'the replay to start');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEBIAN_PACKAGE, ensureInstalled, TEST_NEEDS, type RunCommand } from '../../gateway/private-services/ensure-installed.js';
+import { DEBIAN_PACKAGE, ensureInstalled, TEST_NEEDS, type RunCommand } from '../../tools/private-services/ensure-installed.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 const debian = () => 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n';
@@ -25,7 +25,7 @@ function sources(dir: string): string[] {
 function programsRun(): Map<string, string> {
   const found = new Map<string, string>();
   const note = (name: string, file: string) => found.set(name, relative(ROOT, file));
-  for (const file of [...sources(join(ROOT, 'test')), ...sources(join(ROOT, 'drivers'))]) {
+  for (const file of [...sources(join(ROOT, 'test')), ...sources(join(ROOT, 'drivers')), ...sources(join(ROOT, 'tools', 'simulators'))]) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\b(?:execFileSync|execFile|execSync|spawnSync|spawn)\(\s*'([^']+)'/g)) note(m[1]!.split(' ')[0]!, file);
     for (const m of text.matchAll(/ensureInstalled\(\[([^\]]*)\]/g)) for (const n of m[1]!.matchAll(/'([^']+)'/g)) note(n[1]!, file);
@@ -70,7 +70,7 @@ describe('what the test suite needs installed', () => {
   });
 
   it('the pretest script finds everything on this machine, and rejects a program it does not know', () => {
-    const script = join(ROOT, 'dist/gateway/private-services/ensure-installed.js');
+    const script = join(ROOT, 'dist/tools/private-services/ensure-installed.js');
     execFileSync(process.execPath, [script, '--tests'], { stdio: 'pipe' });
     expect(() => execFileSync(process.execPath, [script, 'grafana'], { stdio: 'pipe' })).toThrow(/usage: ensure-installed \(--tests \| .*\(unknown: grafana\)/);
   });

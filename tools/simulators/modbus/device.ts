@@ -2,7 +2,7 @@
  * One Modbus slave as the server sees it: its memory, its injected faults and its counters.
  * Faults are plain mutable fields so a test can flip them between two requests.
  */
-import type { RegisterFunction } from '../config.js';
+import type { RegisterFunction } from '../../../drivers/modbus/config.js';
 import { DeviceBanks } from './banks.js';
 
 /** Answer exception `code` for requests touching this range (all requests when no address). */

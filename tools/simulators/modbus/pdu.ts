@@ -4,7 +4,7 @@
  * ever tested against a lenient server never learns to split its reads.
  * Checks run in the spec's order: function (exception 1), quantity and framing (3), address (2).
  */
-import type { RegisterFunction } from '../config.js';
+import type { RegisterFunction } from '../../../drivers/modbus/config.js';
 import type { ModbusDevice } from './device.js';
 
 export const MBAP_LENGTH = 7; // transaction id, protocol id, length, unit id

@@ -10,8 +10,8 @@
  * frame, or while an answer is still on the wire, is counted (a real slave would see garbage).
  */
 import { performance } from 'node:perf_hooks';
-import { crcHolds, withCrc } from '../rtu-frame.js';
-import type { LineTiming } from '../rtu-timing.js';
+import { crcHolds, withCrc } from '../../../drivers/modbus/rtu-frame.js';
+import type { LineTiming } from '../../../drivers/modbus/rtu-timing.js';
 import type { ModbusDevice } from './device.js';
 import { answerRequest, MBAP_LENGTH } from './pdu.js';
 

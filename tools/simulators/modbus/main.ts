@@ -1,5 +1,5 @@
 /**
- * Standalone simulator process: `node dist/drivers/modbus/simulator/main.js --help`.
+ * Standalone simulator process: `node dist/tools/simulators/modbus/main.js --help`.
  * stdout carries exactly one JSON line (the ready line a benchmark or demo waits for); every log
  * event goes to stderr, so a parent can read stdout without filtering.
  */

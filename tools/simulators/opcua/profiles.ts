@@ -3,7 +3,7 @@
  * types, engineering units (EUInformation, UNECE codes) and ranges (EURange), and how their
  * values move. The same table renders the gateway config's channels (channelsFor).
  */
-import type { OpcuaChannelConfig } from '../config.js';
+import type { OpcuaChannelConfig } from '../../../drivers/opcua/config.js';
 
 export type SimDataType = 'Double' | 'Float' | 'Int32' | 'UInt16' | 'Boolean' | 'String';
 

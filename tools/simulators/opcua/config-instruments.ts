@@ -4,7 +4,7 @@
  * profile. Its Calibration object states the configured record's dates, so they agree.
  */
 import type { MetrogateConfig } from '../../../config/schema.js';
-import type { OpcuaInstrumentConfig } from '../config.js';
+import type { OpcuaInstrumentConfig } from '../../../drivers/opcua/config.js';
 import { nodeIdOf, profileByName, type ProfileName } from './profiles.js';
 import type { SimInstrumentSpec } from './opcua-simulator.js';
 

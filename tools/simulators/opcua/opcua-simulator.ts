@@ -12,8 +12,8 @@ import {
   OPCUAServer,
   SecurityPolicy,
 } from 'node-opcua';
-import type { SecurityMode, SecurityPolicyName } from '../config.js';
-import { undoOpensslConfLeak } from '../pki.js';
+import type { SecurityMode, SecurityPolicyName } from '../../../drivers/opcua/config.js';
+import { undoOpensslConfLeak } from '../../../drivers/opcua/pki.js';
 import { profileByName, type ProfileName } from './profiles.js';
 import { SimInstrument, type SimCalibration } from './sim-instrument.js';
 

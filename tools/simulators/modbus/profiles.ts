@@ -4,7 +4,7 @@
  * Values are realistic for a metrology lab: a 25 °C bath with mK noise, a 100 g reference mass
  * on a 0.1 mg balance, a 10 V reference on a long-scale DMM with µV noise.
  */
-import type { ByteOrder, ModbusChannelConfig as ChannelConfig, RegisterFunction } from '../config.js';
+import type { ByteOrder, ModbusChannelConfig as ChannelConfig, RegisterFunction } from '../../../drivers/modbus/config.js';
 import type { Signal } from './signals.js';
 
 /** A channel's config plus the signal behind it; omitted fields take the config schema defaults. */

@@ -5,7 +5,7 @@
  * and 1,000 × (2 × 128 KiB registers + 2 × 64 KiB bits) would cost ~400 MB for mostly empty
  * space. Reading a page that was never written yields zeros, as a freshly powered device would.
  */
-import type { RegisterFunction } from '../config.js';
+import type { RegisterFunction } from '../../../drivers/modbus/config.js';
 
 const PAGE_BITS = 8;
 const PAGE_SIZE = 1 << PAGE_BITS; // 256 entries

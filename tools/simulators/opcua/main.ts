@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The OPC UA simulator as a process (benchmark, manual tests):
- *   node dist/drivers/opcua/simulator/main.js --pki DIR [--port 4840] [--instrument chamber-01]...
+ *   node dist/tools/simulators/opcua/main.js --pki DIR [--port 4840] [--instrument chamber-01]...
  *        [--bench N] [--update-ms 200] [--static] [--user NAME:PASSWORD]... [--secure-only]
  * One JSON line on stdout once listening; on SIGTERM/SIGINT one more with the value changes made
  * per instrument (what subscribers were offered), then exit 0. Exit 2 on a bad command line.

@@ -3,7 +3,7 @@
  * Declared as data so a profile stays a plain table, then compiled once per device into a
  * closure that costs a few float operations per evaluation.
  */
-import type { DecodedValue } from '../decode.js';
+import type { DecodedValue } from '../../../drivers/modbus/decode.js';
 
 export type Signal =
   /** A fixed value: setpoints, ranges, serial numbers, status bits. */

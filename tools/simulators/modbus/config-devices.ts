@@ -7,7 +7,7 @@
  * up as "skipped" instead of as silently wrong values.
  */
 import type { MetrogateConfig } from '../../../config/schema.js';
-import type { ModbusChannelConfig as ChannelConfig } from '../config.js';
+import type { ModbusChannelConfig as ChannelConfig } from '../../../drivers/modbus/config.js';
 import { benchProfile, channelsFor, PROFILE_NAMES, profileByName, type Profile } from './profiles.js';
 import type { DeviceSpec } from './simulator.js';
 

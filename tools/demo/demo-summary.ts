@@ -1,6 +1,6 @@
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { CalTag } from '../reading.js';
-import { dataTopic, gatewayStateTopic, statusTopic } from '../sinks/mqtt/topics.js';
+import type { CalTag } from '../../gateway/reading.js';
+import { dataTopic, gatewayStateTopic, statusTopic } from '../../gateway/sinks/mqtt/topics.js';
 
 export interface InstrumentSummary {
   instrument: string;

@@ -5,8 +5,8 @@
  */
 import net from 'node:net';
 import { SerialPort } from 'serialport';
-import type { Parity } from '../config.js';
-import { lineTiming, UNTIMED, type LineTiming } from '../rtu-timing.js';
+import type { Parity } from '../../../drivers/modbus/config.js';
+import { lineTiming, UNTIMED, type LineTiming } from '../../../drivers/modbus/rtu-timing.js';
 import { ModbusDevice } from './device.js';
 import { profileByName, type Profile } from './profiles.js';
 import { newLineCounters, RtuSlaveLine, type RtuLineCounters } from './rtu-slaves.js';

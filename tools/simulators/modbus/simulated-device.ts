@@ -6,10 +6,10 @@
  * A point stops following its signal ("pinned") when a test calls set()/setRegisters() or a
  * client writes to it over Modbus: a setpoint written by the gateway stays what was written.
  */
-import type { ByteOrder, RegisterFunction } from '../config.js';
-import { applyScale, decodeRegisters, type DecodedValue } from '../decode.js';
-import { encodeValue } from '../encode.js';
-import { isBitFunction, parseRegisterType, type RegisterSpec } from '../register-type.js';
+import type { ByteOrder, RegisterFunction } from '../../../drivers/modbus/config.js';
+import { applyScale, decodeRegisters, type DecodedValue } from '../../../drivers/modbus/decode.js';
+import { encodeValue } from '../../../drivers/modbus/encode.js';
+import { isBitFunction, parseRegisterType, type RegisterSpec } from '../../../drivers/modbus/register-type.js';
 import { ModbusDevice, type Faults } from './device.js';
 import type { Profile, ProfilePoint } from './profiles.js';
 import { compileSignal, nominalValue, seededRandom, type SignalFn } from './signals.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger } from '../../gateway/log.js';
 
 /** Programs the tests and the demo run. */
 export type Need = 'mosquitto' | 'mosquitto_passwd' | 'influxd' | 'socat' | 'chromium' | 'openssl';
@@ -149,7 +149,7 @@ function isNeed(arg: string): arg is Need {
   return Object.hasOwn(DEBIAN_PACKAGE, arg);
 }
 
-// As a script: node dist/gateway/private-services/ensure-installed.js (--tests | mosquitto influxd …)
+// As a script: node dist/tools/private-services/ensure-installed.js (--tests | mosquitto influxd …)
 async function main(argv: string[]): Promise<void> {
   const args = argv.flatMap((a): string[] => (a === '--tests' ? [...TEST_NEEDS] : [a]));
   const unknown = args.filter((a) => !isNeed(a));

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureInstalled } from '../../../gateway/private-services/ensure-installed.js';
+import { ensureInstalled } from '../../private-services/ensure-installed.js';
 
 export interface PtyPair {
   /** Path the gateway opens (a symlink to /dev/pts/N). */
