@@ -1,50 +1,24 @@
 /**
  * Docker cannot run on the development machine, so this checks what can be checked without it:
  * the Dockerfile against the repository (what it copies exists and reaches the build context,
- * it builds and runs with the README's commands, its HEALTHCHECK answers for the real API), and
- * the compose stack against itself (paths, volumes, hosts, ports, the Grafana provisioning and
- * the gateway config, validated by the project's own loader).
+ * it builds and runs with the README's commands, its HEALTHCHECK answers for the real API).
+ * The compose stack: compose-stack.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, posix, relative, resolve } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
-import { loadConfig } from '../../config/load-config.js';
-import { asModbusTcp, type MetrogateConfig } from '../../config/schema.js';
-import { devicesFromConfig } from '../../drivers/modbus/simulator/index.js';
 import { ApiSchema } from '../../gateway/api/api-config.js';
 import { launchFlags } from '../../gateway/cli/launch-flags.js';
 import { freePort } from '../../gateway/private-services/free-port.js';
 import { startCli } from '../support/cli.js';
 import {
-  execForm, healthcheckCommand, isIgnored, parseCopy, parseDockerfile, parseDockerignore, stagesOf, type Instruction,
-} from '../support/dockerfile.js';
+  all, buildStage, ignore, last, OUT_DIR, pkg, read, readme, runtime, sourceOf, stages, workdir,
+} from '../support/deploy-files.js';
+import { execForm, healthcheckCommand, isIgnored, parseCopy } from '../support/dockerfile.js';
 import { ROOT } from '../support/e2e-fixture.js';
-
-const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
-const instructions = parseDockerfile(read('Dockerfile'));
-const stages = stagesOf(instructions);
-const ignore = parseDockerignore(read('.dockerignore'));
-const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
-const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string } };
-const readme = read('README.md');
-const OUT_DIR = tsconfig.compilerOptions.outDir;
-
-const buildStage = stages[0]!;
-const runtime = stages.at(-1)!;
-const all = (stage: { instructions: Instruction[] }, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
-const last = (keyword: string) => all(runtime, keyword).at(-1);
-const workdir = (stage: { instructions: Instruction[] }) => all(stage, 'WORKDIR').at(-1)?.args ?? '/';
-
-/** The source a compiled file comes from: dist/gateway/cli/main.js → gateway/cli/main.ts. */
-function sourceOf(compiled: string): string {
-  const rel = posix.relative(OUT_DIR, compiled);
-  if (rel.startsWith('..')) throw new Error(`${compiled} is not under the TypeScript outDir ${OUT_DIR}`);
-  return posix.join(tsconfig.compilerOptions.rootDir, rel.replace(/\.js$/, '.ts'));
-}
 
 describe('Dockerfile', () => {
   it('has a build stage and a slim Node 20 runtime stage', () => {
@@ -186,151 +160,5 @@ describe('Dockerfile HEALTHCHECK', () => {
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const { port } = server.address() as { port: number };
     expect(await probe({ METROGATE_HEALTHCHECK_URL: `http://127.0.0.1:${port}/healthz` })).toBe(1);
-  });
-});
-
-interface ComposeService {
-  image?: string;
-  build?: { context: string; dockerfile?: string };
-  entrypoint?: string[];
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  ports?: string[];
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { disable?: boolean; test?: string[] };
-}
-
-const DEPLOY = join(ROOT, 'config/deploy');
-const compose = parse(readFileSync(join(DEPLOY, 'compose.yaml'), 'utf8')) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
-const services = compose.services;
-
-interface Mount {
-  service: string;
-  /** Absolute host path of a bind mount, or the name of a named volume. */
-  source: string;
-  bind: boolean;
-  target: string;
-}
-
-const mounts: Mount[] = Object.entries(services).flatMap(([service, s]) =>
-  (s.volumes ?? []).map((v) => {
-    const [source, target] = v.split(':') as [string, string];
-    const bind = source.startsWith('.') || source.startsWith('/');
-    return { service, source: bind ? resolve(DEPLOY, source) : source, bind, target };
-  }),
-);
-/** The host path a container path of a service comes from, through its bind mounts. */
-function hostPath(service: string, containerPath: string): string | undefined {
-  const m = mounts.find((x) => x.service === service && x.bind && (containerPath === x.target || containerPath.startsWith(x.target + '/')));
-  return m && join(m.source, posix.relative(m.target, containerPath));
-}
-
-/** Where the image's CMD reads the config (run --config <path>). */
-const IMAGE_CONFIG = execForm(last('CMD')!.args)!.at(-1)!;
-/**
- * The gateway config as the container sees it: every ${VAR:-default} takes its default, and the
- * API token compose requires from the shell (${METROGATE_API_TOKEN:?…}) is set.
- */
-const gatewayConfigPath = hostPath('gateway', IMAGE_CONFIG);
-const gatewayConfig = (): MetrogateConfig => loadConfig(gatewayConfigPath!, { METROGATE_API_TOKEN: '9b2e61d07fa43c58e1b6d294a07c3f5e8d1a6b2c9e04f7a3d5c8b1e6f2a9d403' });
-
-describe('compose stack (config/deploy/compose.yaml)', () => {
-  it('runs Mosquitto 2, InfluxDB 1.8, Grafana, the gateway and the simulator', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'grafana', 'influxdb', 'mosquitto', 'simulator']);
-    expect(services.influxdb!.image).toBe('influxdb:1.8');
-    expect(services.mosquitto!.image).toMatch(/^eclipse-mosquitto:2/);
-    expect(services.grafana!.image).toMatch(/^grafana\/grafana(-oss)?:1[01]\./);
-  });
-
-  it('builds the gateway and the simulator from the repository\'s Dockerfile', () => {
-    for (const name of ['gateway', 'simulator']) {
-      const build = services[name]!.build!;
-      expect(resolve(DEPLOY, build.context), name).toBe(ROOT);
-      expect(existsSync(join(ROOT, build.dockerfile ?? 'Dockerfile')), name).toBe(true);
-    }
-    expect(services.gateway!.image).toBe(services.simulator!.image);
-  });
-
-  it('mounts only files and folders that exist, and declares every named volume', () => {
-    const problems = mounts.flatMap((m) => {
-      if (m.bind) return existsSync(m.source) ? [] : [`${m.service}: ${relative(ROOT, m.source)} does not exist`];
-      return compose.volumes && m.source in compose.volumes ? [] : [`${m.service}: volume ${m.source} is not declared`];
-    });
-    expect(problems).toEqual([]);
-    for (const [name, s] of Object.entries(services)) {
-      for (const dep of Object.keys(s.depends_on ?? {})) expect(Object.keys(services), `${name} depends on ${dep}`).toContain(dep);
-    }
-  });
-
-  it('gives the gateway its config where the image looks for it, and its data volume for the spool and records', () => {
-    expect(gatewayConfigPath).toBeDefined();
-    const data = mounts.find((m) => m.service === 'gateway' && !m.bind)!;
-    expect(data.target).toBe('/var/lib/metrogate');
-    const config = gatewayConfig();
-    for (const dir of [config.spool?.dir, config.calibration?.recordsDir, config.calibration?.reportsDir]) {
-      expect(dir, 'kept on the data volume').toMatch(/^\/var\/lib\/metrogate\//);
-    }
-  });
-
-  it('has a gateway config that the project\'s loader accepts and that names the compose services', () => {
-    const config = gatewayConfig();
-    const mqtt = new URL(config.mqtt!.url);
-    expect(mqtt.hostname).toBe('mosquitto');
-    const listener = /^listener\s+(\d+)/m.exec(readFileSync(hostPath('mosquitto', '/mosquitto/config/mosquitto.conf')!, 'utf8'));
-    expect(mqtt.port || '1883').toBe(listener?.[1]);
-    expect(new URL(config.influx!.url).host).toBe('influxdb:8086');
-    expect(config.ingest?.enabled).toBe(true);
-    expect(config.instruments.length).toBeGreaterThan(0);
-    for (const inst of config.instruments) expect(asModbusTcp(inst).connection.host, inst.id).toBe('simulator');
-    // The API listens on every interface of the container, on the port compose publishes and the
-    // HEALTHCHECK probes.
-    expect(config.api).toMatchObject({ host: '0.0.0.0', port: 8080 });
-    expect(services.gateway!.ports).toContain('8080:8080');
-  });
-
-  it('runs the simulator on the gateway\'s config, serving every instrument on all interfaces', () => {
-    const sim = services.simulator!;
-    const [node, script, ...rest] = [...sim.entrypoint!, ...sim.command!];
-    expect(node).toBe('node');
-    expect(readme + read('drivers/modbus/README.md')).toContain(`node ${script} --config`);
-    expect(existsSync(join(ROOT, sourceOf(script!)))).toBe(true);
-    expect(rest).toEqual(['--config', IMAGE_CONFIG, '--host', '0.0.0.0']);
-    expect(hostPath('simulator', IMAGE_CONFIG)).toBe(gatewayConfigPath);
-    const { devices, skipped } = devicesFromConfig(gatewayConfig());
-    expect(skipped).toEqual([]);
-    expect(devices.map((d) => d.id).sort()).toEqual(gatewayConfig().instruments.map((i) => i.id).sort());
-    // The image's HEALTHCHECK probes the gateway API, which the simulator does not serve.
-    expect(sim.healthcheck?.disable).toBe(true);
-  });
-
-  it('provisions Grafana with our InfluxDB datasource and the dashboards folder the provider reads', () => {
-    const datasourceDir = hostPath('grafana', '/etc/grafana/provisioning/datasources')!;
-    const providerDir = hostPath('grafana', '/etc/grafana/provisioning/dashboards')!;
-    expect(datasourceDir).toBe(join(ROOT, 'dashboards/provisioning/datasources'));
-    expect(providerDir).toBe(join(ROOT, 'dashboards/provisioning/dashboards'));
-
-    const yamls = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => parse(readFileSync(join(dir, f), 'utf8')) as unknown);
-    const [ds] = yamls(datasourceDir).flatMap((y) => (y as { datasources: { type: string; url: string; jsonData: { dbName: string } }[] }).datasources);
-    expect(ds!.type).toBe('influxdb');
-    expect(new URL(ds!.url).host).toBe(new URL(gatewayConfig().influx!.url).host);
-    expect(ds!.jsonData.dbName).toBe(gatewayConfig().influx!.database);
-
-    const providers = yamls(providerDir).flatMap((y) => (y as { providers: { type: string; options: { path: string } }[] }).providers);
-    expect(providers).toHaveLength(1);
-    expect(providers[0]!.type).toBe('file');
-    const dashboards = hostPath('grafana', providers[0]!.options.path)!;
-    expect(dashboards).toBe(join(ROOT, 'dashboards/json'));
-    expect(readdirSync(dashboards).filter((f) => f.endsWith('.json')).length).toBeGreaterThanOrEqual(4);
-
-    const home = hostPath('grafana', services.grafana!.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!)!;
-    expect(statSync(home).isFile()).toBe(true);
-    expect(services.grafana!.environment).not.toHaveProperty('GF_INSTALL_PLUGINS');
-  });
-
-  it('lets Mosquitto take the gateway without credentials, as its config has none', () => {
-    const conf = readFileSync(hostPath('mosquitto', '/mosquitto/config/mosquitto.conf')!, 'utf8');
-    expect(gatewayConfig().mqtt!.username).toBeUndefined();
-    expect(conf).toMatch(/^allow_anonymous true$/m);
   });
 });
