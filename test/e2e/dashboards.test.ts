@@ -1,41 +1,24 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../drivers/modbus/simulator/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
-import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
-import {
-  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, repeatOf, variableQuery,
-  type Dashboard, type Panel, type VariableValues,
-} from '../support/grafana-dashboards.js';
-import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
-
-interface ProvisionedDatasource {
-  name: string;
-  uid: string;
-  type: string;
-  jsonData?: { dbName?: string; version?: string; timeInterval?: string };
-}
-
-const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
-const datasourceDir = join(ROOT, 'dashboards/provisioning/datasources');
-const datasources: ProvisionedDatasource[] = readdirSync(datasourceDir)
-  .filter((f) => /\.ya?ml$/.test(f))
-  .flatMap((f) => (parse(readFileSync(join(datasourceDir, f), 'utf8')) as { datasources: ProvisionedDatasource[] }).datasources);
-const influxDs = datasources.find((d) => d.type === 'influxdb')!;
+import { dashboards, runDashboard, type Run, type Selected } from '../support/dashboard-runs.js';
+import { demoLab, localDate } from '../support/e2e-fixture.js';
+import { aliasTags, panelsOf } from '../support/grafana-dashboards.js';
+import { hasData, influxSeries, rowsOf } from '../support/influx-query.js';
 
 /**
  * Where Grafana would take a variable's first value, the test picks what a user looking at the
  * calibrated bath would: its temperature channel, the one whose certificate gives an uncertainty.
  * Everything else is Grafana's default: "All" where a variable offers it, else the first value.
  */
-const SELECTED: Record<string, Record<string, string[]>> = {
+const SELECTED: Selected = {
   'metrogate-instrument-detail': { instrument: ['bath-01'], channel: ['temperature'] },
 };
 
@@ -54,51 +37,6 @@ function bathCertificate(): CalibrationRecord {
     ],
     resolution: 0.001, traceability: [{ standard: 'SPRT E2E', certificate: 'E2E-SPRT' }], source: 'api',
   };
-}
-
-describe('Grafana dashboards: the files', () => {
-  it('are four dashboards, each with its own uid, title and panel ids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
-      'metrogate-calibration-board', 'metrogate-gateway-health', 'metrogate-instrument-detail', 'metrogate-site-overview',
-    ]);
-    expect(new Set(dashboards.map((d) => d.json.title)).size).toBe(dashboards.length);
-    for (const { file, json } of dashboards) {
-      const ids = panelsOf(json).map((p) => p.id);
-      expect(new Set(ids).size, `${file}: panel ids`).toBe(ids.length);
-      expect(json.templating.list.map((v) => v.name), file).toEqual(expect.arrayContaining(['site']));
-    }
-  });
-
-  it('refer to no datasource but the provisioned InfluxDB (InfluxQL)', () => {
-    expect(datasources).toHaveLength(1);
-    expect(influxDs).toMatchObject({ uid: 'metrogate-influxdb', jsonData: { version: 'InfluxQL', dbName: 'metrogate' } });
-    const wrong = dashboards.flatMap(({ file, json }) =>
-      datasourceRefs(json)
-        .filter(({ ref }) => typeof ref !== 'object' || ref.uid !== influxDs.uid || ref.type !== influxDs.type)
-        .map(({ where, ref }) => `${file}: ${where} → ${JSON.stringify(ref)}`),
-    );
-    expect(wrong).toEqual([]);
-  });
-
-  it('hold raw InfluxQL in every target, so what this test runs is what Grafana sends', () => {
-    const notRaw = dashboards.flatMap(({ file, json }) =>
-      panelsOf(json).flatMap((p) =>
-        (p.targets ?? []).filter((t) => t.rawQuery !== true || !t.query || t.hide).map((t) => `${file}: "${p.title}" ${t.refId}`),
-      ),
-    );
-    expect(notRaw).toEqual([]);
-  });
-});
-
-interface Run {
-  /** Dashboard / panel title / refId, for the failure message. */
-  where: string;
-  query: string;
-  series: InfluxSeries[];
-  error?: string;
-  /** The panel and target alias it ran for (not for variables and annotations). */
-  panel?: Panel;
-  alias?: string;
 }
 
 describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
@@ -153,7 +91,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(gateway.ingest!.repairs()!.repairedReadings, 'gap repair re-stored what was deleted').toBeGreaterThan(0);
     await gateway.stop();
 
-    for (const { json } of dashboards) runs.set(json.uid, await runDashboard(json));
+    for (const { json } of dashboards) runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
     for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
   }, 60_000);
 
@@ -164,61 +102,6 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
 
   const db = () => config.influx!.database;
   const url = () => config.influx!.url;
-
-  async function execute(where: string, query: string): Promise<Run> {
-    try {
-      return { where, query, series: await influxSeries(url(), db(), query) };
-    } catch (err) {
-      return { where, query, series: [], error: (err as Error).message };
-    }
-  }
-
-  /** Every variable, annotation and panel query of one dashboard, interpolated as Grafana does. */
-  async function runDashboard(d: Dashboard): Promise<Run[]> {
-    const out: Run[] = [];
-    const now = Date.now();
-    const vars: VariableValues = new Map();
-    const dashRange = panelRange(d, null, now);
-    const dashInterval = intervalMs(dashRange, null, influxDs.jsonData?.timeInterval);
-    const interpolated = (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval): Run | string => {
-      try {
-        return interpolate(q, scoped, range, iv);
-      } catch (err) {
-        return { where, query: q, series: [], error: (err as Error).message };
-      }
-    };
-    const run = async (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval, extra: Partial<Run> = {}): Promise<Run> => {
-      const text = interpolated(where, q, scoped, range, iv);
-      const r = { ...(typeof text === 'string' ? await execute(where, text) : text), ...extra };
-      out.push(r);
-      return r;
-    };
-
-    for (const v of d.templating.list) {
-      const r = await run(`${d.title} / variable $${v.name}`, variableQuery(v), vars);
-      const values = rowsOf(r.series).map((row) => String(row.value));
-      const chosen = SELECTED[d.uid]?.[v.name] ?? (v.includeAll ? values : values.slice(0, 1));
-      vars.set(v.name, { values: chosen.filter((c) => values.includes(c)) });
-    }
-    for (const a of d.annotations.list) {
-      if (a.builtIn) continue;
-      await run(`${d.title} / annotation "${a.name}"`, a.target?.query ?? '', vars);
-    }
-    for (const p of panelsOf(d)) {
-      if (!p.targets) continue;
-      const range = panelRange(d, p, now);
-      const iv = intervalMs(range, p, influxDs.jsonData?.timeInterval);
-      // A repeated panel (or row) is one copy per selected value, each with the variable set to it.
-      const repeat = repeatOf(d, p);
-      const copies = repeat ? (vars.get(repeat)?.values ?? []).map((value) => ({ value })) : [null];
-      for (const copy of copies) {
-        const scoped: VariableValues = copy && repeat ? new Map(vars).set(repeat, { values: [copy.value] }) : vars;
-        const title = copy && repeat ? p.title.replaceAll(`$${repeat}`, copy.value) : p.title;
-        for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
-      }
-    }
-    return out;
-  }
 
   const allRuns = () => [...runs.values()].flat();
   const rows = (where: string) => {
