@@ -42,6 +42,19 @@ const CYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  instrumentMetrics(registry, deps);
+  sinkMetrics(registry, deps);
+  ingestMetrics(registry, deps);
+  ingestListeningMetrics(registry, deps);
+  completenessMetrics(registry, deps);
+  spoolMetrics(registry, deps);
+  sourcedGauge(registry, 'metrogate_api_stream_clients', 'Connected live-stream (SSE) clients.', [], () => [[{}, sse().clients]]);
+  sourced(registry, 'metrogate_api_stream_clients_dropped_total', 'Stream clients dropped for reading too slowly.', [], () => [[{}, sse().dropped]]);
+  return { registry, close: observeCycles(registry, deps) };
+}
+
+/** Per instrument: what the drivers polled and how the device answered. */
+function instrumentMetrics(registry: Registry, deps: ApiDeps): void {
   // Read at every scrape: a hot reload adds and removes instruments.
   const ids = () => deps.instruments.map((i) => i.id);
   const perInstrument = (pick: (id: string) => number | undefined): Samples =>
@@ -49,15 +62,11 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
       const v = pick(id);
       return v === undefined ? [] : [[{ instrument: id }, v]];
     });
-  const perSink = (pick: 'delivered' | 'dropped'): Samples =>
-    ids().flatMap((id) => Object.entries(deps.counters(id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: id, sink }, v]));
   const driver = (pick: 'polls' | 'errors' | 'timeouts' | 'skippedCycles'): Samples =>
     deps.driverStats().map((s): [Labels, number] => [{ instrument: s.instrument }, s[pick]]);
 
   sourced(registry, 'metrogate_readings_polled_total', 'Readings produced by the drivers (good and bad).', ['instrument'], () => perInstrument((id) => deps.counters(id)?.polled));
   sourced(registry, 'metrogate_readings_not_good_total', 'Polled readings whose quality was not good.', ['instrument'], () => perInstrument((id) => deps.counters(id)?.notGood));
-  sourced(registry, 'metrogate_readings_published_total', 'Readings acknowledged by a sink (MQTT: PUBACK).', ['instrument', 'sink'], () => perSink('delivered'));
-  sourced(registry, 'metrogate_readings_dropped_total', 'Readings a sink could not take.', ['instrument', 'sink'], () => perSink('dropped'));
   sourced(registry, 'metrogate_polls_total', 'Poll cycles started.', ['instrument'], () => driver('polls'));
   sourced(registry, 'metrogate_poll_errors_total', 'Failed device reads (timeouts, exceptions, disconnections).', ['instrument'], () => driver('errors'));
   sourced(registry, 'metrogate_poll_timeouts_total', 'Device reads that timed out.', ['instrument'], () => driver('timeouts'));
@@ -68,14 +77,27 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
       return s === undefined ? undefined : s.online ? 1 : 0;
     }),
   );
+}
+
+/** Per sink: what it took or dropped of each instrument, and whether it reaches its destination. */
+function sinkMetrics(registry: Registry, deps: ApiDeps): void {
+  const perSink = (pick: 'delivered' | 'dropped'): Samples =>
+    deps.instruments.flatMap((i) => Object.entries(deps.counters(i.id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: i.id, sink }, v]));
+  sourced(registry, 'metrogate_readings_published_total', 'Readings acknowledged by a sink (MQTT: PUBACK).', ['instrument', 'sink'], () => perSink('delivered'));
+  sourced(registry, 'metrogate_readings_dropped_total', 'Readings a sink could not take.', ['instrument', 'sink'], () => perSink('dropped'));
   sourcedGauge(registry, 'metrogate_sink_connected', '1 while the sink reaches its destination.', ['sink'], () =>
     deps.sinks().map((s): [Labels, number] => [{ sink: s.name }, s.connected ? 1 : 0]),
   );
   sourced(registry, 'metrogate_sink_no_subscribers_total', 'Publishes the broker acknowledged with reason 16 (no matching subscribers): not delivered, sent again (mqtt.requireSubscribers).', ['sink'], () =>
     deps.sinks().flatMap((s): [Labels, number][] => (s.noSubscribers === undefined ? [] : [[{ sink: s.name }, s.noSubscribers]])),
   );
+}
 
-  const ingest = (pick: (s: NonNullable<ReturnType<ApiDeps['ingest']>>['stats']) => number) => (): Samples => {
+type IngestView = NonNullable<ReturnType<ApiDeps['ingest']>>;
+
+/** The ingest role's writes and refusals (no samples without the role). */
+function ingestMetrics(registry: Registry, deps: ApiDeps): void {
+  const ingest = (pick: (s: IngestView['stats']) => number) => (): Samples => {
     const i = deps.ingest();
     return i ? [[{ database: i.database }, pick(i.stats)]] : [];
   };
@@ -87,7 +109,11 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
     return i ? Object.entries(i.stats.rejectedByReason).map(([reason, n]): [Labels, number] => [{ database: i.database, reason }, n]) : [];
   });
   sourced(registry, 'metrogate_ingest_rejected_points_total', 'Lines InfluxDB refused on their own (400); the rest of their request was stored.', ['database'], ingest((s) => s.rejectedPoints));
-  const hearing = (pick: (l: NonNullable<NonNullable<ReturnType<ApiDeps['ingest']>>['listening']>) => number) => (): Samples => {
+}
+
+/** Whether the ingest role hears the broker: subscriptions, deafness, lost sessions. */
+function ingestListeningMetrics(registry: Registry, deps: ApiDeps): void {
+  const hearing = (pick: (l: NonNullable<IngestView['listening']>) => number) => (): Samples => {
     const i = deps.ingest();
     return i?.listening ? [[{ database: i.database }, pick(i.listening)]] : [];
   };
@@ -97,7 +123,10 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourced(registry, 'metrogate_ingest_deaf_episodes_total', 'Times the ingester became deaf (connected, gateways polling, no data).', ['database'], hearing((l) => l.episodes));
   sourced(registry, 'metrogate_ingest_sessions_lost_total', 'Reconnections on which the broker had lost the ingest session (and what it queued).', ['database'], hearing((l) => l.sessionsLost));
   sourcedGauge(registry, 'metrogate_ingest_broker_drops_shared_subscriptions', '1 when the broker was last seen restoring sessions without their $share subscriptions across a restart.', ['database'], hearing((l) => (l.sharedSubscriptionsAcrossRestart === 'subscription-lost' ? 1 : 0)));
+}
 
+/** Gap repair: the ingester's resend requests and the gateway's answers from its spool. */
+function completenessMetrics(registry: Registry, deps: ApiDeps): void {
   const completeness = () => deps.completeness?.() ?? { gateway: null, ingest: null };
   const repair = (pick: (s: NonNullable<ReturnType<typeof completeness>['ingest']>) => number) => (): Samples => {
     const r = completeness().ingest;
@@ -118,17 +147,20 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   sourced(registry, 'metrogate_resend_unavailable_readings_total', 'Readings asked for that the spool no longer held.', [], gw((g) => g.resends.unavailableReadings));
   sourcedGauge(registry, 'metrogate_spool_retained_readings', 'Acknowledged readings kept for re-sending (spool.retainAckedHours).', [], gw((g) => g.retention?.readings));
   sourced(registry, 'metrogate_spool_retention_evicted_total', 'Acknowledged readings the quota removed before their retention ended.', [], gw((g) => g.retention?.evictedByQuota));
+}
 
+/** Per sink's spool cursor: what waits, for how long, and what the quota dropped. */
+function spoolMetrics(registry: Registry, deps: ApiDeps): void {
   const spools = () => deps.spools();
   sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));
   sourcedGauge(registry, 'metrogate_spool_oldest_age_seconds', 'Age of the oldest unacknowledged reading (0 when empty).', ['sink'], () =>
     spools().map((s): [Labels, number] => [{ sink: s.sink }, s.oldestAgeMs / 1000]),
   );
   sourced(registry, 'metrogate_spool_dropped_total', 'Readings dropped because the spool reached its disk quota.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.dropped]));
+}
 
-  sourcedGauge(registry, 'metrogate_api_stream_clients', 'Connected live-stream (SSE) clients.', [], () => [[{}, sse().clients]]);
-  sourced(registry, 'metrogate_api_stream_clients_dropped_total', 'Stream clients dropped for reading too slowly.', [], () => [[{}, sse().dropped]]);
-
+/** The poll cycle histogram, fed by live batches; returns the unsubscribe. */
+function observeCycles(registry: Registry, deps: ApiDeps): () => void {
   const cycle = new Histogram({
     name: 'metrogate_poll_cycle_duration_seconds',
     help: 'Duration of each completed poll cycle, all instruments.',
@@ -137,10 +169,8 @@ export function gatewayMetrics(deps: ApiDeps, sse: () => SseStats): GatewayMetri
   });
   // A driver sets lastCycleMs just before it hands the cycle's batch over, so reading it here
   // observes every cycle exactly once.
-  const unsubscribe = deps.onReadings((batch) => {
+  return deps.onReadings((batch) => {
     const ms = deps.lastCycleMs(batch.instrument);
     if (ms !== undefined) cycle.observe(ms / 1000);
   });
-
-  return { registry, close: unsubscribe };
 }

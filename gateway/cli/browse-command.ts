@@ -20,7 +20,30 @@ export const BROWSE_USAGE = `Usage: metrogate browse <opc.tcp://host:port/path> 
   --id NAME            the instrument id in the config block
 Exit status: 0 done, 1 cannot connect or browse (the message says why), 64 bad command line.`;
 
+interface BrowseRequest {
+  endpoint: string;
+  node: string | undefined;
+  depth: number;
+  security: { mode: SecurityMode; policy: SecurityPolicyName; pkiDir: string };
+  login: { username: string; password: string; passwordEnv: string } | undefined;
+  configBlock: boolean;
+  picks: string[];
+  id: string | undefined;
+}
+
 export async function runBrowseCommand(args: string[]): Promise<number> {
+  const request = parseBrowseArgs(args);
+  if (typeof request === 'number') return request;
+  // node-opcua prints to the console unless told otherwise; stdout must hold only our output.
+  const { routeNodeOpcuaLogs } = await import('../../drivers/opcua/node-opcua-logs.js');
+  routeNodeOpcuaLogs(pino({ level: 'silent' }));
+  const nodes = await browse(request);
+  if (nodes === null) return 1;
+  return request.configBlock ? printConfigBlock(request, nodes) : printTree(request, nodes);
+}
+
+/** The command line as a request, or the exit status when it asks for help or is wrong. */
+function parseBrowseArgs(args: string[]): BrowseRequest | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -58,43 +81,55 @@ export async function runBrowseCommand(args: string[]): Promise<number> {
   const passwordEnv = o['password-env'];
   const password = o.username === undefined ? undefined : process.env[passwordEnv];
   if (o.username !== undefined && password === undefined) return usage(`--username needs the password in the environment variable ${passwordEnv}`);
-  const security = { mode: o.mode as SecurityMode, policy: o.policy as SecurityPolicyName, pkiDir: o.pki };
+  return {
+    endpoint,
+    node: o.node,
+    depth,
+    security: { mode: o.mode as SecurityMode, policy: o.policy as SecurityPolicyName, pkiDir: o.pki },
+    login: o.username === undefined ? undefined : { username: o.username, password: password ?? '', passwordEnv },
+    configBlock: o['config-block'],
+    picks: o.pick,
+    id: o.id,
+  };
+}
 
-  // node-opcua prints to the console unless told otherwise; stdout must hold only our output.
-  const { routeNodeOpcuaLogs } = await import('../../drivers/opcua/node-opcua-logs.js');
-  routeNodeOpcuaLogs(pino({ level: 'silent' }));
+/** The server's nodes, or null when it cannot be reached or browsed (the reason is printed). */
+async function browse(r: BrowseRequest): Promise<BrowsedNode[] | null> {
   const { browseServer } = await import('../../drivers/opcua/browse.js');
-  const { renderConfigBlock, renderTree } = await import('../../drivers/opcua/browse-format.js');
-  let nodes: BrowsedNode[];
   try {
-    nodes = await browseServer({
-      endpoint,
-      security,
-      auth: o.username === undefined ? undefined : { type: 'username', username: o.username, password: password ?? '' },
+    return await browseServer({
+      endpoint: r.endpoint,
+      security: r.security,
+      auth: r.login === undefined ? undefined : { type: 'username', username: r.login.username, password: r.login.password },
       timeoutMs: 10_000,
-      depth,
-      ...(o.node === undefined ? {} : { start: o.node }),
+      depth: r.depth,
+      ...(r.node === undefined ? {} : { start: r.node }),
     });
   } catch (err) {
     console.error(`metrogate browse: ${(err as Error).message}`);
-    return 1;
+    return null;
   }
+}
 
-  if (!o['config-block']) {
-    console.log(`${endpoint} (${o.node ?? 'Objects'}, ${depth} level${depth === 1 ? '' : 's'})`);
-    console.log(nodes.length === 0 ? '(no objects or variables)' : renderTree(nodes));
-    return 0;
-  }
-  const chosen = pick(nodes, o.pick);
+async function printTree(r: BrowseRequest, nodes: readonly BrowsedNode[]): Promise<number> {
+  const { renderTree } = await import('../../drivers/opcua/browse-format.js');
+  console.log(`${r.endpoint} (${r.node ?? 'Objects'}, ${r.depth} level${r.depth === 1 ? '' : 's'})`);
+  console.log(nodes.length === 0 ? '(no objects or variables)' : renderTree(nodes));
+  return 0;
+}
+
+async function printConfigBlock(r: BrowseRequest, nodes: readonly BrowsedNode[]): Promise<number> {
+  const { renderConfigBlock } = await import('../../drivers/opcua/browse-format.js');
+  const chosen = pick(nodes, r.picks);
   if ('missing' in chosen) {
-    console.error(`metrogate browse: not found within ${depth} levels: ${chosen.missing.join(', ')}`);
+    console.error(`metrogate browse: not found within ${r.depth} levels: ${chosen.missing.join(', ')}`);
     return 1;
   }
   const block = renderConfigBlock(chosen.nodes, {
-    id: o.id ?? instrumentName(nodes, chosen.nodes) ?? 'opcua-instrument',
-    endpoint,
-    security,
-    ...(o.username === undefined ? {} : { username: o.username, passwordEnv }),
+    id: r.id ?? instrumentName(nodes, chosen.nodes) ?? 'opcua-instrument',
+    endpoint: r.endpoint,
+    security: r.security,
+    ...(r.login === undefined ? {} : { username: r.login.username, passwordEnv: r.login.passwordEnv }),
   });
   process.stdout.write(block.yaml);
   for (const s of block.skipped) console.error(`skipped ${s}`);

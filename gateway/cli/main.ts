@@ -61,81 +61,85 @@ of the repository, \`npm ci && npm run demo -- --for 30\`.
 Environment: METROGATE_LOG_FORMAT=json forces JSON logs on a terminal; \${VAR} in the config
 is filled from the environment (secrets stay out of the file).`;
 
+/** Commands with their own help, which answer --help themselves; the rest show the overall usage. */
+const OWN_HELP = ['dcc', 'browse', 'scan', 'comparison', 'intervals', 'check'];
+
+/** Each command, given the arguments after its name; resolves to the exit status. */
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  validate: async (args) => validateCommand(args),
+  demo: demoCommand,
+  dcc: async (args) => (await import('./dcc-command.js')).runDccCommand(args),
+  browse: async (args) => (await import('./browse-command.js')).runBrowseCommand(args),
+  scan: async (args) => (await import('./scan-command.js')).runScanCommand(args),
+  comparison: async (args) => (await import('./comparison-command.js')).runComparisonCommand(args),
+  intervals: async (args) => (await import('./intervals-command.js')).runIntervalsCommand(args),
+  check: async (args) => (await import('./check-command.js')).runCheckCommand(args),
+  audit: auditCommand,
+  version: async () => printed(VERSION),
+  '--version': async () => printed(VERSION),
+  help: async () => printed(USAGE),
+  '--help': async () => printed(USAGE),
+  '-h': async () => printed(USAGE),
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  // Commands with their own help answer it themselves; the rest show the overall usage.
-  if ((rest.includes('--help') || rest.includes('-h')) && !['dcc', 'browse', 'scan', 'comparison', 'intervals', 'check'].includes(command ?? '')) {
-    console.log(USAGE);
-    return 0;
+  if (command === undefined) return printed(USAGE);
+  if ((rest.includes('--help') || rest.includes('-h')) && !OWN_HELP.includes(command)) return printed(USAGE);
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  return run ? run(rest) : usageError(`unknown command "${command}"`);
+}
+
+function printed(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'no-drivers': { type: 'boolean', default: false },
+      'no-ingest': { type: 'boolean', default: false },
+      ingest: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.config) return usageError('run needs --config FILE');
+  boundHeapGrowth();
+  const config = loadConfig(values.config);
+  const ingest = !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true);
+  // The config check covers ingest.enabled; --ingest asks for the role on the command line.
+  if (ingest && !config.mqtt) {
+    throw new ConfigError(values.config, [{ path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' }]);
   }
-  switch (command) {
-    case 'run': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          config: { type: 'string', short: 'c' },
-          'no-drivers': { type: 'boolean', default: false },
-          'no-ingest': { type: 'boolean', default: false },
-          ingest: { type: 'boolean', default: false },
-          watch: { type: 'boolean', default: false },
-        },
-      });
-      if (!values.config) return usageError('run needs --config FILE');
-      boundHeapGrowth();
-      const config = loadConfig(values.config);
-      const ingest = !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true);
-      // The config check covers ingest.enabled; --ingest asks for the role on the command line.
-      if (ingest && !config.mqtt) {
-        throw new ConfigError(values.config, [{ path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' }]);
-      }
-      return (await import('./run.js')).runGateway(config, {
-        drivers: !values['no-drivers'],
-        ingest,
-      }, { file: values.config, watch: values.watch });
-    }
-    case 'validate': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
-      if (!values.config) return usageError('validate needs --config FILE');
-      const config = loadConfig(values.config);
-      const channels = config.instruments.reduce((n, i) => n + i.channels.length, 0);
-      console.log(`${values.config}: valid (${config.instruments.length} instruments, ${channels} channels)`);
-      return 0;
-    }
-    case 'demo':
-      // The demo runs simulators and a private broker and database (tools/): development tools
-      // that the installed gateway and its image do not carry.
-      console.error(DEMO_MOVED);
-      return 64;
-    case 'dcc':
-      return (await import('./dcc-command.js')).runDccCommand(rest);
-    case 'browse':
-      return (await import('./browse-command.js')).runBrowseCommand(rest);
-    case 'scan':
-      return (await import('./scan-command.js')).runScanCommand(rest);
-    case 'comparison':
-      return (await import('./comparison-command.js')).runComparisonCommand(rest);
-    case 'intervals':
-      return (await import('./intervals-command.js')).runIntervalsCommand(rest);
-    case 'check':
-      return (await import('./check-command.js')).runCheckCommand(rest);
-    case 'audit': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
-      if (!values.config) return usageError('audit needs --config FILE');
-      return (await import('./audit.js')).runAudit(loadConfig(values.config), values.since === undefined ? undefined : Number(values.since));
-    }
-    case 'version':
-    case '--version':
-      console.log(VERSION);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return 0;
-    default:
-      return usageError(`unknown command "${command}"`);
-  }
+  return (await import('./run.js')).runGateway(config, {
+    drivers: !values['no-drivers'],
+    ingest,
+  }, { file: values.config, watch: values.watch });
+}
+
+function validateCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  if (!values.config) return usageError('validate needs --config FILE');
+  const config = loadConfig(values.config);
+  const channels = config.instruments.reduce((n, i) => n + i.channels.length, 0);
+  console.log(`${values.config}: valid (${config.instruments.length} instruments, ${channels} channels)`);
+  return 0;
+}
+
+/** The demo runs simulators and a private broker and database (tools/): development tools that the installed gateway and its image do not carry. */
+async function demoCommand(): Promise<number> {
+  console.error(DEMO_MOVED);
+  return 64;
+}
+
+async function auditCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, since: { type: 'string' } } });
+  if (!values.config) return usageError('audit needs --config FILE');
+  return (await import('./audit.js')).runAudit(loadConfig(values.config), values.since === undefined ? undefined : Number(values.since));
 }
 
 function usageError(message: string): number {
