@@ -3,20 +3,26 @@ import type { Logger } from '../../log.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { DeliveryTarget } from '../../spool/spool-delivery.js';
-import type { GatewayStats, Sink } from '../sink.js';
+import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
 import type { InfluxSinkConfig } from './influx-sink-config.js';
 import { eventLine, statsLine } from './record-lines.js';
 import type { InfluxWrites } from './influx-writes.js';
+import { instrumentStatusLines } from '../../ingest/event-lines.js';
+import { instrumentStatusMessage } from '../status-message.js';
+import { LatestValueWriter } from './latest-status.js';
 
 /**
  * Readings, calibration events and gateway stats from the spool straight into InfluxDB, as the
  * ingest role would write them (`reading`, `cal_event`, `gateway_stats`), for a box that runs
  * gateway, InfluxDB and Grafana together (no broker needed for storage). Each write resolves when
- * the request holding it got 204, so the spool's cursor moves only then.
+ * the request holding it got 204, so the spool's cursor moves only then. Each instrument's state
+ * goes to `instrument_cal` as the ingest writes it from the retained status: a latest value, not
+ * spooled, retried until written or superseded by the instrument's next state.
  */
 export class InfluxSink implements Sink {
   readonly name = 'influx';
   private writes: InfluxWrites | null = null;
+  private readonly statuses: LatestValueWriter<InstrumentState>;
 
   /** `gateway`, `site`: the tags the ingest role writes too, so both paths write the same points. */
   constructor(
@@ -25,12 +31,15 @@ export class InfluxSink implements Sink {
     private readonly log: Logger,
     private readonly gateway?: string,
     private readonly site?: string,
-  ) {}
+  ) {
+    this.statuses = new LatestValueWriter((state) => this.writeStatus(state), log, 'instrument status');
+  }
 
   async start(): Promise<void> {
     const { InfluxWrites } = await import('./influx-writes.js');
     this.writes = new InfluxWrites(this.influx, this.config, this.log, this.gateway);
     this.writes.start();
+    this.statuses.start();
   }
 
   write(batch: ReadingBatch): Promise<void> {
@@ -45,6 +54,17 @@ export class InfluxSink implements Sink {
     return this.writeLine(() => statsLine(stats, this.site ?? '', this.gateway ?? ''));
   }
 
+  /** Before start() too: the states drivers reported so far are written once the sink starts. */
+  state(state: InstrumentState): void {
+    this.statuses.offer(state.instrument, state);
+  }
+
+  /** Rendered when written, as the MQTT sink stamps `ts` when it publishes: the point is the status as of now. */
+  private writeStatus(state: InstrumentState): Promise<void> {
+    if (!this.writes) return Promise.reject(new Error('influx sink not started'));
+    return this.writes.writeNow(instrumentStatusLines(instrumentStatusMessage(state, this.site ?? '', this.gateway ?? '', Date.now())));
+  }
+
   private writeLine(render: () => string): Promise<void> {
     return this.writes ? this.writes.writeLines(render) : Promise.reject(new Error('influx sink not started'));
   }
@@ -56,6 +76,7 @@ export class InfluxSink implements Sink {
   async stop(): Promise<void> {
     const writes = this.writes;
     this.writes = null;
+    this.statuses.stop();
     await writes?.stop();
   }
 }

@@ -74,6 +74,11 @@ export class InfluxWrites {
     return this.coalescer.add(line, 1);
   }
 
+  /** Lines written in a request of their own, outside the spool's order (a latest value, not a record). */
+  writeNow(lines: string[]): Promise<void> {
+    return this.post(lines);
+  }
+
   connected(): boolean {
     return this.session.answering();
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
-import { gatewayStateMessage, type WireInstrumentStatus } from '../../contract/messages.js';
+import { gatewayStateMessage } from '../../contract/messages.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
 import { dataTopic, eventTopic, gatewaySeqsTopic, gatewayStateTopic, gatewayStatsTopic, resendTopic, resentTopic, statusTopic } from './topics.js';
@@ -14,6 +14,7 @@ import { VERSION } from '../../version.js';
 import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
 import { checkPacketSize } from './packet-size.js';
 import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
+import { instrumentStatusMessage } from '../status-message.js';
 
 export interface MqttSinkOptions {
   site: string;
@@ -138,19 +139,7 @@ export class MqttSink implements Sink {
   }
 
   state(state: InstrumentState): void {
-    const message: WireInstrumentStatus = {
-      v: PAYLOAD_VERSION,
-      site: this.opts.site,
-      gateway: this.opts.gateway,
-      instrument: state.instrument,
-      online: state.online,
-      since: state.since,
-      ...(state.error !== undefined ? { error: state.error } : {}),
-      ts: Date.now(),
-      cal: state.cal,
-      channels: (state.channels ?? []).map(({ channel, hasRecord, ...cal }) => ({ channel, hasRecord, ...cal })),
-    };
-    const payload = JSON.stringify(message);
+    const payload = JSON.stringify(instrumentStatusMessage(state, this.opts.site, this.opts.gateway, Date.now()));
     this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
   }
 
