@@ -3,6 +3,15 @@ import type { Pipeline } from './pipeline.js';
 import type { GatewayStats } from './sinks/sink.js';
 
 /**
+ * Readings acknowledged on their way to storage: by the MQTT broker (PUBACK; the ingest role stores
+ * them) when the gateway publishes to one, else by InfluxDB through the direct sink (204: stored).
+ * One sink only, so a box with both does not count a reading twice.
+ */
+export function publishedOf(delivered: Readonly<Record<string, number>>): number {
+  return delivered.mqtt ?? delivered.influx ?? 0;
+}
+
+/**
  * Every interval, the gateway's totals go through the spool to every sink that takes them (the
  * MQTT sink publishes them and the ingest role writes them to InfluxDB; the direct InfluxDB sink
  * writes them itself): the gateway health dashboard has them also after an outage or a crash.
@@ -33,7 +42,7 @@ export class StatsPublisher {
     let published = 0;
     for (const c of this.pipeline.counters.values()) {
       polled += c.polled;
-      published += c.delivered.mqtt ?? 0;
+      published += publishedOf(c.delivered);
     }
     let errors = 0;
     let timeouts = 0;
