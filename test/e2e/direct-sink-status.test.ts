@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { MetrogateConfig } from '../../config/schema.js';
+import { buildGateway } from '../../gateway/gateway.js';
+import { silentLogger } from '../../gateway/log.js';
+import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
+import { interpolate, loadDashboards, panelsOf, type VariableValues } from '../support/grafana-dashboards.js';
+import { influxSeries, rowsOf } from '../support/influx-query.js';
+import { until } from './faults-fixture.js';
+
+/**
+ * One box, no broker (config/examples/one-box.yaml's shape): the calibration board's status panel
+ * reads `instrument_cal`, which only the ingest role wrote (from the retained MQTT status), and the
+ * health dashboard's `published` counted MQTT PUBACKs only. The direct sink must write the status
+ * of every instrument and its changes, and `published` must count what InfluxDB acknowledged.
+ */
+const BOARD = loadDashboards(join(ROOT, 'dashboards', 'json')).find((d) => d.file === 'calibration-board.json')!;
+
+/** The board's query of the instruments' calibration status (the panel a one-box user looks at). */
+function statusPanelQuery(): string {
+  const queries = panelsOf(BOARD.json).flatMap((p) => (p.targets ?? []).map((t) => t.query ?? '')).filter((q) => q.includes('FROM "instrument_cal"') && q.includes(`"scope" = 'instrument'`));
+  expect(queries, 'calibration-board.json: the panel querying instrument_cal (scope instrument)').toHaveLength(1);
+  return queries[0]!;
+}
+
+describe('one box, no broker: instrument status and published readings reach InfluxDB through the direct sink', () => {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('the status panel shows each instrument, then the renewal; published equals the readings stored', async () => {
+    const { config: lab, sim } = await demoLab('mqtt://127.0.0.1:1', inject('influxUrl'), 200);
+    let simRunning = true;
+    stops.push(async () => {
+      if (simRunning) await sim.stop();
+    });
+    const { mqtt: _noBroker, ...base } = lab;
+    const config: MetrogateConfig = { ...base, influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 64, lingerMs: 20, inOrder: false } } };
+    const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
+    stops.push(() => gateway.stop());
+    await gateway.start();
+    expect(gateway.sinks.map((s) => s.name)).toEqual(['influx']);
+    const ids = config.instruments.map((i) => i.id);
+    const influx = config.influx!;
+    const since = Date.now() - 60_000;
+    const vars: VariableValues = new Map([['site', { values: [config.site] }], ['instrument', { values: ids }]]);
+    const panel = async () => {
+      const q = interpolate(statusPanelQuery(), vars, { from: since, to: Date.now() + 60_000 }, 1000);
+      return new Map(rowsOf(await influxSeries(influx.url, influx.database, q)).map((r) => [String(r.instrument), r]));
+    };
+
+    // Every instrument's row, as the gateway itself knows its calibration (its API's source).
+    const allOnline = (rows: Map<string, Record<string, unknown>>) => ids.every((id) => rows.get(id)?.online === 1);
+    await until(async () => allOnline(await panel()), `an online status row for each of ${ids.join(', ')}`, 15_000);
+    const rows = await panel();
+    for (const id of ids) {
+      const cal = gateway.pipeline.instrumentState(id)!.cal;
+      expect(rows.get(id), id).toMatchObject({ status: cal.status, certificate: cal.certificate ?? '', due: cal.due ?? '' });
+    }
+    expect(rows.get('balance-01')).toMatchObject({ status: 'expired', certificate: 'E2E-EXPIRED', traceable: 0 });
+
+    // The renewal imported while running replaces balance-01's row.
+    await gateway.calibration.addRecord({
+      certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
+      unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',
+    });
+    await until(async () => (await panel()).get('balance-01')?.certificate === 'E2E-RENEWED', 'balance-01 renewed on the status panel', 15_000);
+    expect((await panel()).get('balance-01')).toMatchObject({ status: 'valid', due: localDate(300), traceable: 1, online: 1 });
+
+    // No more readings once the instruments are gone: the latest stats' published must then equal
+    // the readings InfluxDB stored for this site (each reading is one point), counted by InfluxDB.
+    await sim.stop();
+    simRunning = false;
+    await until(async () => (await panel()).get('bath-01')?.online === 0, 'bath-01 offline on the status panel', 20_000);
+    const stored = async () => {
+      const q = `SELECT count("seq") FROM "${influx.measurement}" WHERE "site" = '${config.site}'`;
+      return Number(rowsOf(await influxSeries(influx.url, influx.database, q))[0]?.count ?? 0);
+    };
+    const latestPublished = async () => {
+      const q = `SELECT last("published") AS "published" FROM "gateway_stats" WHERE "site" = '${config.site}' AND "gateway" = 'e2e-gw'`;
+      return Number(rowsOf(await influxSeries(influx.url, influx.database, q))[0]?.published ?? -1);
+    };
+    let seen = '';
+    await until(async () => {
+      const [published, count] = [await latestPublished(), await stored()];
+      seen = `published ${published}, stored ${count}`;
+      return count > 0 && published === count;
+    }, 'gateway_stats.published equal to the stored readings', 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen: ${seen}`);
+    });
+  }, 90_000);
+});
