@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
-import { interpolate, loadDashboards, panelsOf, type VariableValues } from '../support/grafana-dashboards.js';
+import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
+import { statusPanelQuery, statusPanelRows } from '../support/status-panel.js';
 import { until } from './faults-fixture.js';
 
 /**
@@ -14,15 +13,6 @@ import { until } from './faults-fixture.js';
  * health dashboard's `published` counted MQTT PUBACKs only. The direct sink must write the status
  * of every instrument and its changes, and `published` must count what InfluxDB acknowledged.
  */
-const BOARD = loadDashboards(join(ROOT, 'dashboards', 'json')).find((d) => d.file === 'calibration-board.json')!;
-
-/** The board's query of the instruments' calibration status (the panel a one-box user looks at). */
-function statusPanelQuery(): string {
-  const queries = panelsOf(BOARD.json).flatMap((p) => (p.targets ?? []).map((t) => t.query ?? '')).filter((q) => q.includes('FROM "instrument_cal"') && q.includes(`"scope" = 'instrument'`));
-  expect(queries, 'calibration-board.json: the panel querying instrument_cal (scope instrument)').toHaveLength(1);
-  return queries[0]!;
-}
-
 describe('one box, no broker: instrument status and published readings reach InfluxDB through the direct sink', () => {
   const stops: (() => Promise<void>)[] = [];
   afterAll(async () => {
@@ -43,12 +33,8 @@ describe('one box, no broker: instrument status and published readings reach Inf
     expect(gateway.sinks.map((s) => s.name)).toEqual(['influx']);
     const ids = config.instruments.map((i) => i.id);
     const influx = config.influx!;
-    const since = Date.now() - 60_000;
-    const vars: VariableValues = new Map([['site', { values: [config.site] }], ['instrument', { values: ids }]]);
-    const panel = async () => {
-      const q = interpolate(statusPanelQuery(), vars, { from: since, to: Date.now() + 60_000 }, 1000);
-      return new Map(rowsOf(await influxSeries(influx.url, influx.database, q)).map((r) => [String(r.instrument), r]));
-    };
+    expect(statusPanelQuery()).toContain('"status"');
+    const panel = () => statusPanelRows(influx, config.site, ids);
 
     // Every instrument's row, as the gateway itself knows its calibration (its API's source).
     const allOnline = (rows: Map<string, Record<string, unknown>>) => ids.every((id) => rows.get(id)?.online === 1);

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
-import { demoLab } from '../support/e2e-fixture.js';
+import { demoLab, localDate } from '../support/e2e-fixture.js';
+import { influxSeries, rowsOf } from '../support/influx-query.js';
+import { statusPanelRows } from '../support/status-panel.js';
 import { oneTo, restartableInfluxDB, storedSeqs, type Restartable } from './faults-fixture.js';
 import { until } from '../support/until.js';
 
@@ -70,6 +72,39 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
         // Every seq once: 1..n, no gap (lost) and, as storedSeqs returns every point, no duplicate.
         expect(await storedSeqs(influx.url, config.influx!.database, id), id).toEqual(oneTo(n));
       }
+    } finally {
+      await gateway.stop();
+      await sim.stop();
+    }
+  }, 90_000);
+  it('an instrument status changed while InfluxDB was down reaches the status panel after its restart; a superseded one never', async () => {
+    const { config: lab, sim } = await demoLab('mqtt://127.0.0.1:1', influx.url, 200);
+    const { mqtt: _noBroker, ...base } = lab;
+    const dir = mkdtempSync(join(tmpdir(), 'metrogate-faults-influx-status-'));
+    dirs.push(dir);
+    const config: MetrogateConfig = { ...base, spool: { ...base.spool!, dir }, influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 8, lingerMs: 20, inOrder: true } } };
+    const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
+    await gateway.start();
+    const db = { url: influx.url, database: config.influx!.database };
+    const balance = async () => (await statusPanelRows(db, config.site, ['balance-01'])).get('balance-01');
+    const record = (certificate: string, calibrated: number) => gateway.calibration.addRecord({
+      certificate, instrument: 'balance-01', kind: 'calibration', calibrated: localDate(calibrated), due: localDate(300),
+      unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',
+    });
+    try {
+      await until(async () => (await balance())?.status === 'expired', 'balance-01 expired on the status panel');
+      await influx.stop();
+      await until(() => !gateway.pipeline.spoolStats().find((s) => s.sink === 'influx')!.connected, 'the sink to see InfluxDB gone');
+      await record('E2E-SUPERSEDED', -2);
+      await record('E2E-LATEST', -1);
+      expect(gateway.pipeline.instrumentState('balance-01')!.cal.certificate).toBe('E2E-LATEST');
+      // A while longer: the status write fails a few times (backoff) before InfluxDB is back.
+      await new Promise((r) => setTimeout(r, 2500));
+      await influx.start();
+      await until(async () => (await balance())?.certificate === 'E2E-LATEST', 'the renewed status on the panel after the restart', 30_000);
+      expect(await balance()).toMatchObject({ status: 'valid', traceable: 1 });
+      const superseded = await influxSeries(db.url, db.database, `SELECT count("status") FROM "instrument_cal" WHERE "site" = '${config.site}' AND "certificate" = 'E2E-SUPERSEDED'`);
+      expect(rowsOf(superseded), 'points of the superseded status').toEqual([]);
     } finally {
       await gateway.stop();
       await sim.stop();
