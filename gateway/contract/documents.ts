@@ -54,7 +54,7 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     id: 'gateway-stats.v1.json',
     title: 'metrogate gateway statistics (topic <prefix>/<site>/<gateway>/stats)',
     description:
-      'Published every statsIntervalMs by a gateway that polls instruments; the ingest role writes it to InfluxDB as measurement gateway_stats (the Grafana gateway health dashboard). Counters are totals since the gateway started.',
+      'Published every statsIntervalMs by a gateway that polls instruments; the ingest role (or the direct InfluxDB sink) writes it to InfluxDB as measurement gateway_stats (the Grafana gateway health dashboard). Counters are totals since the gateway started.',
     schema: GatewayStatsSchema,
   }),
   document({

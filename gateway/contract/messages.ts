@@ -95,7 +95,7 @@ export type WireInstrumentStatus = Static<typeof InstrumentStatusSchema>;
 export const GatewayStatsFields = {
   ts: timestamp(),
   polled: count('readings produced by the drivers'),
-  published: count('readings acknowledged by the MQTT broker'),
+  published: count('readings acknowledged on their way to storage: by the MQTT broker (PUBACK) when the gateway has an MQTT sink, else by InfluxDB through the direct sink (influx.sink, 204: stored); never both added up'),
   errors: count(),
   timeouts: count(),
   skippedCycles: count(),
