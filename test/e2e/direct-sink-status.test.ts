@@ -21,10 +21,7 @@ describe('one box, no broker: instrument status and published readings reach Inf
 
   it('the status panel shows each instrument, then the renewal; published equals the readings stored', async () => {
     const { config: lab, sim } = await demoLab('mqtt://127.0.0.1:1', inject('influxUrl'), 200);
-    let simRunning = true;
-    stops.push(async () => {
-      if (simRunning) await sim.stop();
-    });
+    stops.push(() => sim.stop());
     const { mqtt: _noBroker, ...base } = lab;
     const config: MetrogateConfig = { ...base, influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 64, lingerMs: 20, inOrder: false } } };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
@@ -54,11 +51,10 @@ describe('one box, no broker: instrument status and published readings reach Inf
     await until(async () => (await panel()).get('balance-01')?.certificate === 'E2E-RENEWED', 'balance-01 renewed on the status panel', 15_000);
     expect((await panel()).get('balance-01')).toMatchObject({ status: 'valid', due: localDate(300), traceable: 1, online: 1 });
 
-    // No more readings once the instruments are gone: the latest stats' published must then equal
-    // the readings InfluxDB stored for this site (each reading is one point), counted by InfluxDB.
-    await sim.stop();
-    simRunning = false;
-    await until(async () => (await panel()).get('bath-01')?.online === 0, 'bath-01 offline on the status panel', 20_000);
+    // No more readings once the drivers stopped (a timing-out device would still yield bad ones),
+    // while the stats go on: the latest stats' published must then equal the readings InfluxDB
+    // stored for this site (each reading is one point), counted by InfluxDB.
+    await Promise.all(gateway.drivers.map((d) => d.stop()));
     const stored = async () => {
       const q = `SELECT count("seq") FROM "${influx.measurement}" WHERE "site" = '${config.site}'`;
       return Number(rowsOf(await influxSeries(influx.url, influx.database, q))[0]?.count ?? 0);

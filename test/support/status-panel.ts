@@ -13,10 +13,17 @@ export function statusPanelQuery(): string {
   return queries[0]!;
 }
 
-/** The status panel's rows by instrument, its query interpolated as Grafana does for the last hour. */
+/**
+ * The status panel's rows by instrument, its query interpolated as Grafana does for the last hour;
+ * none while the database does not exist yet (the panel is empty then, too).
+ */
 export async function statusPanelRows(influx: { url: string; database: string }, site: string, instruments: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
   const now = Date.now();
   const vars = new Map([['site', { values: [site] }], ['instrument', { values: [...instruments] }]]);
   const q = interpolate(statusPanelQuery(), vars, { from: now - 3_600_000, to: now + 60_000 }, 1000);
-  return new Map(rowsOf(await influxSeries(influx.url, influx.database, q)).map((r) => [String(r.instrument), r]));
+  const series = await influxSeries(influx.url, influx.database, q).catch((err: Error) => {
+    if (err.message.includes('database not found')) return [];
+    throw err;
+  });
+  return new Map(rowsOf(series).map((r) => [String(r.instrument), r]));
 }
