@@ -5,7 +5,7 @@ import { silentLogger } from '../../gateway/log.js';
 import { demoLab, localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { statusPanelQuery, statusPanelRows } from '../support/status-panel.js';
-import { until } from './faults-fixture.js';
+import { until } from '../support/until.js';
 
 /**
  * One box, no broker (config/examples/one-box.yaml's shape): the calibration board's status panel

@@ -7,7 +7,7 @@ import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
 import type { InfluxSinkConfig } from './influx-sink-config.js';
 import { eventLine, statsLine } from './record-lines.js';
 import type { InfluxWrites } from './influx-writes.js';
-import { instrumentStatusLines } from '../../ingest/event-lines.js';
+import { instrumentStatusLines } from '../../influx/event-lines.js';
 import { instrumentStatusMessage } from '../status-message.js';
 import { LatestValueWriter } from './latest-status.js';
 

@@ -22,6 +22,7 @@ export class InfluxWrites {
   private readonly session: InfluxSession;
   private readonly renderer: LineProtocolRenderer;
   private readonly coalescer: BatchCoalescer;
+  private readonly policy: WritePolicy;
   /** Lines InfluxDB refused whose batch's other lines were stored (a whole refused batch the spool counts). */
   refusedPoints = 0;
 
@@ -29,11 +30,11 @@ export class InfluxWrites {
     this.session = new InfluxSession(influx, log, influx.writeConcurrency);
     this.renderer = new LineProtocolRenderer(influx.measurement);
     // The spool retries what failed, with its backoff: the policy gives up at once here.
-    const policy: WritePolicy = {
+    const policy: WritePolicy = (this.policy = {
       maxLines: influx.batchSize,
       retry: () => Promise.resolve(false),
       tooLarge: (lines) => this.log.warn({ points: lines }, 'InfluxDB: request too large; writing it in smaller parts'),
-    };
+    });
     this.coalescer = new BatchCoalescer({
       batchSize: influx.batchSize,
       concurrency: influx.writeConcurrency,
@@ -75,8 +76,11 @@ export class InfluxWrites {
   }
 
   /** Lines written in a request of their own, outside the spool's order (a latest value, not a record). */
-  writeNow(lines: string[]): Promise<void> {
-    return this.post(lines);
+  async writeNow(lines: string[]): Promise<void> {
+    const outcome = await this.session.write([lines.join('\n')], this.policy, () => lines.length);
+    if (outcome.unwritten) throw outcome.unwritten.error;
+    // A refused line stays refused (the same status again would be too): logged, not retried.
+    if (outcome.refused.length > 0) this.log.error({ points: outcome.refused.length, err: outcome.refused[0] }, 'InfluxDB refused status points; they are dropped');
   }
 
   connected(): boolean {
