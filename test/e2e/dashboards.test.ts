@@ -420,7 +420,7 @@ describe('Grafana checks dashboard on the results of a running gateway\'s interm
         id: 'bath-cell', instrument: 'bath-01', channel: 'temperature', standard: { value: 25, U: 0.01, rule: 'en' },
         chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
       }],
-    } as MetrogateConfig['checks'];
+    };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     let bathBatches = 0;
     gateway.pipeline.onReadings((b) => { if (b.instrument === 'bath-01') bathBatches++; });
