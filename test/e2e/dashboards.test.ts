@@ -1,8 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
@@ -11,35 +10,23 @@ import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import {
-  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, repeatOf, variableQuery,
-  type Dashboard, type Panel, type VariableValues,
+  aliasTags, datasourceRefs, loadDashboards, panelsOf,
 } from '../support/grafana-dashboards.js';
-import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
+import { datasources, influxDs, runDashboard, tableProblems, type Run } from '../support/grafana-run.js';
+import { hasData, influxSeries, rowsOf } from '../support/influx-query.js';
 import { untilStoredReadings } from '../support/stored-readings.js';
 import { until } from '../support/until.js';
 
-interface ProvisionedDatasource {
-  name: string;
-  uid: string;
-  type: string;
-  jsonData?: { dbName?: string; version?: string; timeInterval?: string };
-}
-
 const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
-const datasourceDir = join(ROOT, 'dashboards/provisioning/datasources');
-const datasources: ProvisionedDatasource[] = readdirSync(datasourceDir)
-  .filter((f) => /\.ya?ml$/.test(f))
-  .flatMap((f) => (parse(readFileSync(join(datasourceDir, f), 'utf8')) as { datasources: ProvisionedDatasource[] }).datasources);
-const influxDs = datasources.find((d) => d.type === 'influxdb')!;
+
+/** The intermediate checks dashboard needs a gateway with checks: it runs on data of its own (dashboard-checks.test.ts). */
+const CHECKS_UID = 'metrogate-checks';
 
 /**
  * Where Grafana would take a variable's first value, the test picks what a user looking at the
  * calibrated bath would: its temperature channel, the one whose certificate gives an uncertainty.
  * Everything else is Grafana's default: "All" where a variable offers it, else the first value.
  */
-/** The intermediate checks dashboard: it needs a gateway with checks, so it runs on data of its own. */
-const CHECKS_UID = 'metrogate-checks';
-
 const SELECTED: Record<string, Record<string, string[]>> = {
   'metrogate-instrument-detail': { instrument: ['bath-01'], channel: ['temperature'] },
 };
@@ -94,92 +81,6 @@ describe('Grafana dashboards: the files', () => {
     expect(notRaw).toEqual([]);
   });
 });
-
-interface Run {
-  /** Dashboard / panel title / refId, for the failure message. */
-  where: string;
-  query: string;
-  series: InfluxSeries[];
-  error?: string;
-  /** The panel and target alias it ran for (not for variables and annotations). */
-  panel?: Panel;
-  alias?: string;
-}
-
-async function execute(db: { url: string; database: string }, where: string, query: string): Promise<Run> {
-  try {
-    return { where, query, series: await influxSeries(db.url, db.database, query) };
-  } catch (err) {
-    return { where, query, series: [], error: (err as Error).message };
-  }
-}
-
-/** Every variable, annotation and panel query of one dashboard, interpolated as Grafana does. */
-async function runDashboard(d: Dashboard, db: { url: string; database: string }): Promise<Run[]> {
-  const out: Run[] = [];
-  const now = Date.now();
-  const vars: VariableValues = new Map();
-  const dashRange = panelRange(d, null, now);
-  const dashInterval = intervalMs(dashRange, null, influxDs.jsonData?.timeInterval);
-  const interpolated = (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval): Run | string => {
-    try {
-      return interpolate(q, scoped, range, iv);
-    } catch (err) {
-      return { where, query: q, series: [], error: (err as Error).message };
-    }
-  };
-  const run = async (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval, extra: Partial<Run> = {}): Promise<Run> => {
-    const text = interpolated(where, q, scoped, range, iv);
-    const r = { ...(typeof text === 'string' ? await execute(db, where, text) : text), ...extra };
-    out.push(r);
-    return r;
-  };
-
-  for (const v of d.templating.list) {
-    const r = await run(`${d.title} / variable $${v.name}`, variableQuery(v), vars);
-    const values = rowsOf(r.series).map((row) => String(row.value));
-    const chosen = SELECTED[d.uid]?.[v.name] ?? (v.includeAll ? values : values.slice(0, 1));
-    vars.set(v.name, { values: chosen.filter((c) => values.includes(c)) });
-  }
-  for (const a of d.annotations.list) {
-    if (a.builtIn) continue;
-    await run(`${d.title} / annotation "${a.name}"`, a.target?.query ?? '', vars);
-  }
-  for (const p of panelsOf(d)) {
-    if (!p.targets) continue;
-    const range = panelRange(d, p, now);
-    const iv = intervalMs(range, p, influxDs.jsonData?.timeInterval);
-    // A repeated panel (or row) is one copy per selected value, each with the variable set to it.
-    const repeat = repeatOf(d, p);
-    const copies = repeat ? (vars.get(repeat)?.values ?? []).map((value) => ({ value })) : [null];
-    for (const copy of copies) {
-      const scoped: VariableValues = copy && repeat ? new Map(vars).set(repeat, { values: [copy.value] }) : vars;
-      const title = copy && repeat ? p.title.replaceAll(`$${repeat}`, copy.value) : p.title;
-      for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
-    }
-  }
-  return out;
-}
-
-
-/** Table renames and overrides that name a column no query of the panel returned. */
-function tableProblems(json: Dashboard, ran: Run[]): string[] {
-  const problems: string[] = [];
-  for (const p of panelsOf(json).filter((x) => x.type === 'table')) {
-    const columns = new Set(
-      ran
-        .filter((r) => r.panel === p)
-        .flatMap((r) => r.series.flatMap((s) => [...s.columns.map((c) => (c === 'time' ? 'Time' : c)), ...Object.keys(s.tags ?? {})])),
-    );
-    const renames = Object.assign({}, ...(p.transformations ?? []).map((t) => t.options.renameByName ?? {})) as Record<string, string>;
-    for (const from of Object.keys(renames)) if (!columns.has(from)) problems.push(`${json.title} / "${p.title}": renames missing column ${from}`);
-    const shown = new Set([...columns].map((c) => renames[c] ?? c));
-    for (const o of p.fieldConfig?.overrides ?? []) {
-      if (o.matcher.id === 'byName' && !shown.has(o.matcher.options)) problems.push(`${json.title} / "${p.title}": override for missing column ${o.matcher.options}`);
-    }
-  }
-  return problems;
-}
 
 describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
   let config: MetrogateConfig;
@@ -237,7 +138,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     await gateway.stop();
 
     // The checks dashboard runs on a gateway with checks configured (below).
-    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID)) runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }));
+    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID)) runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
     for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
   }, 60_000);
 
@@ -404,123 +305,3 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-describe('Grafana checks dashboard on the results of a running gateway\'s intermediate check', () => {
-  let config: MetrogateConfig;
-  let sim: Simulator;
-  let gateway: Gateway;
-  const panelRuns = new Map<string, Run>();
-  const scratch = mkdtempSync(join(tmpdir(), 'metrogate-dashboards-checks-'));
-  /** An operator measures a 25 °C fixed-point cell (U = 0.01 °C) with the bath: four passes, then En 5 quarantines it. */
-  const MEASURED = [25.002, 24.998, 25.004, 25.001, 25.05];
-
-  beforeAll(async () => {
-    ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
-    config.spool = { ...(config.spool ?? DEFAULT_SPOOL), dir: join(scratch, 'spool') };
-    config.calibration = { ...config.calibration, recordsDir: join(scratch, 'records'), reportsDir: join(scratch, 'reports') };
-    config.checks = {
-      dir: join(scratch, 'checks'),
-      series: [{
-        id: 'bath-cell', instrument: 'bath-01', channel: 'temperature', standard: { value: 25, U: 0.01, rule: 'en' },
-        chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
-      }],
-    };
-    gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
-    let bathBatches = 0;
-    gateway.pipeline.onReadings((b) => { if (b.instrument === 'bath-01') bathBatches++; });
-    await gateway.start();
-    // The operator measures a bath the gateway reads: its status is known, so the quarantine is a transition.
-    await until(() => bathBatches > 0, 'a reading of the bath', 10_000);
-    for (const measured of MEASURED) {
-      const r = gateway.checks!.record('bath-cell', { measured, by: 'e2e' });
-      // An operator's entry is timed by the clock: two in one millisecond would be one InfluxDB point.
-      await until(() => Date.now() > r.ts, 'the next millisecond', 1000);
-    }
-    const influx = async (q: string) => rowsOf(await influxSeries(config.influx!.url, config.influx!.database, q));
-    await until(async () => (await influx(`SELECT "n" FROM "check_result" WHERE "check" = 'bath-cell'`)).length === MEASURED.length, 'every check_result point stored', 10_000);
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'transition' AND "to_status" = 'quarantined'`)).length === 1, 'the quarantine cal_event stored', 10_000);
-    // The impact report, then a person's release: the end of the quarantine is an annotation too.
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'impact_report'`)).length === 1, 'the impact report cal_event stored', 10_000);
-    gateway.calibration.setManualStatus({ instrument: 'bath-01', status: null, reason: 'cell re-measured', by: 'e2e' });
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "from_status" = 'quarantined'`)).length === 1, 'the release cal_event stored', 10_000);
-    await gateway.stop();
-    const checks = dashboards.find((d) => d.json.uid === CHECKS_UID)!.json;
-    for (const r of await runDashboard(checks, { url: config.influx!.url, database: config.influx!.database })) panelRuns.set(r.where, r);
-  }, 60_000);
-
-  afterAll(async () => {
-    await gateway?.stop();
-    await sim?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const rows = (where: string) => {
-    const r = panelRuns.get(where);
-    if (!r) throw new Error(`no query ran for ${where}; ran: ${[...panelRuns.keys()].join(', ')}`);
-    return rowsOf(r.series);
-  };
-  const d = 'metrogate: intermediate checks';
-
-  it('every panel, variable and annotation query runs without error and returns data', () => {
-    const failures = [...panelRuns.values()]
-      .filter((r) => r.error !== undefined || !hasData(r.series))
-      .map((r) => `${r.where}: ${r.error ?? 'no data'}\n    ${r.query}`);
-    expect(failures).toEqual([]);
-    expect(rows(`${d} / variable $check`).map((r) => r.value)).toEqual(['bath-cell']);
-    // 2 variables, 1 annotation, 3 tables, 4 panels (5 targets) repeated for the one check.
-    const checks = dashboards.find((x) => x.json.uid === CHECKS_UID)!.json;
-    expect(tableProblems(checks, [...panelRuns.values()])).toEqual([]);
-    expect(panelRuns.size, [...panelRuns.keys()].join('\n')).toBe(2 + 1 + 3 + 5);
-  });
-
-  it('the last result, the verdicts and the rules tripped: the failure that quarantined the bath', () => {
-    const [last, ...more] = rows(`${d} / "Last result per check" / A`);
-    expect(more).toEqual([]);
-    expect(last).toMatchObject({ check: 'bath-cell', instrument: 'bath-01', channel: 'temperature', rule: 'En', n: 5, measured: 25.05, reference: 25, reference_u: 0.01, limit: 1, quarantined: 1 });
-    expect(last!.score).toBeCloseTo(5, 9);
-    expect(String(last!.tripped).split(',')).toContain('fail');
-    const verdicts = Object.fromEntries(rows(`${d} / "Results by verdict" / A`).map((r) => [r.verdict, r.results]));
-    expect(verdicts).toEqual({ pass: 4, fail: 1 });
-    const tripped = rows(`${d} / "Rules tripped" / A`);
-    expect(tripped.map((r) => [r.n, r.quarantined])).toEqual([[5, 1]]);
-  });
-
-  it('per check: measured vs reference ± U_ref, the score against its limit, the control chart and the CUSUM, point by point', () => {
-    const measured = rows(`${d} / "bath-cell: measured vs reference ± U_ref" / A`);
-    expect(measured.map((r) => r.measured)).toEqual(MEASURED);
-    expect(measured.every((r) => r.reference === 25)).toBe(true);
-    for (const r of rows(`${d} / "bath-cell: measured vs reference ± U_ref" / B`)) {
-      expect(r['reference - U']).toBeCloseTo(24.99, 9);
-      expect(r['reference + U']).toBeCloseTo(25.01, 9);
-    }
-    const scores = rows(`${d} / "bath-cell: score against its limit" / A`);
-    // En = |x − x_ref| / U_ref: the operator's entry carries no U of its own.
-    scores.forEach((r, i) => expect(r.score).toBeCloseTo(Math.abs(MEASURED[i]! - 25) / 0.01, 6));
-    expect(scores.map((r) => r.limit)).toEqual([1, 1, 1, 1, 1]);
-    const chart = rows(`${d} / "bath-cell: control chart" / A`);
-    expect(chart).toHaveLength(MEASURED.length);
-    chart.forEach((r, i) => {
-      expect(r.difference).toBeCloseTo(MEASURED[i]! - 25, 9);
-      expect(r).toMatchObject({ centre: 0 });
-      expect(r.UCL).toBeCloseTo(0.03, 12);
-      expect(r.LCL).toBeCloseTo(-0.03, 12);
-    });
-    // z = 0.2, −0.2, 0.4, 0.1 stay below k = 0.5: C⁺ 0; then z = 5: C⁺ = 5 − 0.5 = 4.5, below h = 5.
-    const cusum = rows(`${d} / "bath-cell: CUSUM" / A`);
-    expect(cusum.map((r) => r['C+'] as number).map((c) => Number(c.toFixed(9)))).toEqual([0, 0, 0, 0, 4.5]);
-    expect(cusum.every((r) => r['C-'] as number >= 0)).toBe(true);
-  });
-
-  it('the quarantine as annotations: the suspect period, the transition, the impact report and the release, each with its sentence', () => {
-    const events = rows(`${d} / annotation "Quarantine and release"`);
-    expect(events.map((e) => [e.instrument, e.kind, e.from_status, e.to_status])).toEqual([
-      ['bath-01', 'suspect', null, 'quarantined'],
-      ['bath-01', 'transition', 'valid', 'quarantined'],
-      ['bath-01', 'impact_report', null, 'quarantined'],
-      ['bath-01', 'transition', 'quarantined', 'valid'],
-    ]);
-    expect(events[0]!.text).toMatch(/^bath-01\.temperature: readings suspect \(check bath-cell: En 5\.00 > 1\.00 at result 5/);
-    expect(events[1]!.text).toMatch(/^bath-01: valid → quarantined \(.*check bath-cell/);
-    expect(events[3]!.text).toMatch(/^bath-01: quarantined → valid \(released by e2e: cell re-measured/);
-  });
-});
