@@ -1,8 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import type { MetrogateConfig } from '../../config/schema.js';
 import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
@@ -11,26 +10,17 @@ import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import {
-  aliasTags, datasourceRefs, interpolate, intervalMs, loadDashboards, panelRange, panelsOf, repeatOf, variableQuery,
-  type Dashboard, type Panel, type VariableValues,
+  aliasTags, datasourceRefs, loadDashboards, panelsOf,
 } from '../support/grafana-dashboards.js';
-import { hasData, influxSeries, rowsOf, type InfluxSeries } from '../support/influx-query.js';
+import { datasources, influxDs, runDashboard, tableProblems, type Run } from '../support/grafana-run.js';
+import { hasData, influxSeries, rowsOf } from '../support/influx-query.js';
 import { untilStoredReadings } from '../support/stored-readings.js';
 import { until } from '../support/until.js';
 
-interface ProvisionedDatasource {
-  name: string;
-  uid: string;
-  type: string;
-  jsonData?: { dbName?: string; version?: string; timeInterval?: string };
-}
-
 const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
-const datasourceDir = join(ROOT, 'dashboards/provisioning/datasources');
-const datasources: ProvisionedDatasource[] = readdirSync(datasourceDir)
-  .filter((f) => /\.ya?ml$/.test(f))
-  .flatMap((f) => (parse(readFileSync(join(datasourceDir, f), 'utf8')) as { datasources: ProvisionedDatasource[] }).datasources);
-const influxDs = datasources.find((d) => d.type === 'influxdb')!;
+
+/** The intermediate checks dashboard needs a gateway with checks: it runs on data of its own (dashboard-checks.test.ts). */
+const CHECKS_UID = 'metrogate-checks';
 
 /**
  * Where Grafana would take a variable's first value, the test picks what a user looking at the
@@ -59,9 +49,9 @@ function bathCertificate(): CalibrationRecord {
 }
 
 describe('Grafana dashboards: the files', () => {
-  it('are four dashboards, each with its own uid, title and panel ids', () => {
+  it('are five dashboards, each with its own uid, title and panel ids', () => {
     expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
-      'metrogate-calibration-board', 'metrogate-gateway-health', 'metrogate-instrument-detail', 'metrogate-site-overview',
+      'metrogate-calibration-board', CHECKS_UID, 'metrogate-gateway-health', 'metrogate-instrument-detail', 'metrogate-site-overview',
     ]);
     expect(new Set(dashboards.map((d) => d.json.title)).size).toBe(dashboards.length);
     for (const { file, json } of dashboards) {
@@ -92,17 +82,6 @@ describe('Grafana dashboards: the files', () => {
   });
 });
 
-interface Run {
-  /** Dashboard / panel title / refId, for the failure message. */
-  where: string;
-  query: string;
-  series: InfluxSeries[];
-  error?: string;
-  /** The panel and target alias it ran for (not for variables and annotations). */
-  panel?: Panel;
-  alias?: string;
-}
-
 describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
   let config: MetrogateConfig;
   let sim: Simulator;
@@ -114,6 +93,8 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
   const notTraceable = new Map<string, number>();
   /** The same by instrument and status: a valid instrument's reading outside what its record covers counts too. */
   const notTraceableByStatus = new Map<string, number>();
+  /** What gap repair had asked for and got back when the gateway stopped. */
+  let repairsCounted: { requestedReadings: number; repairedReadings: number };
 
   beforeAll(async () => {
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
@@ -152,9 +133,12 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     await untilStoredReadings(config.influx!, published);
     // Gap repair re-stores what was deleted; a wait that ends means it did.
     await until(() => gateway.ingest!.repairs()!.repairedReadings > 0, 'gap repair to re-store the deleted readings', { observe: () => gateway.ingest!.repairs() });
+    // The ingest forgets its connection (and the repair counts with it) when it stops.
+    repairsCounted = { ...gateway.ingest!.repairs()! };
     await gateway.stop();
 
-    for (const { json } of dashboards) runs.set(json.uid, await runDashboard(json));
+    // The checks dashboard runs on a gateway with checks configured (below).
+    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID)) runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
     for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
   }, 60_000);
 
@@ -165,61 +149,6 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
 
   const db = () => config.influx!.database;
   const url = () => config.influx!.url;
-
-  async function execute(where: string, query: string): Promise<Run> {
-    try {
-      return { where, query, series: await influxSeries(url(), db(), query) };
-    } catch (err) {
-      return { where, query, series: [], error: (err as Error).message };
-    }
-  }
-
-  /** Every variable, annotation and panel query of one dashboard, interpolated as Grafana does. */
-  async function runDashboard(d: Dashboard): Promise<Run[]> {
-    const out: Run[] = [];
-    const now = Date.now();
-    const vars: VariableValues = new Map();
-    const dashRange = panelRange(d, null, now);
-    const dashInterval = intervalMs(dashRange, null, influxDs.jsonData?.timeInterval);
-    const interpolated = (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval): Run | string => {
-      try {
-        return interpolate(q, scoped, range, iv);
-      } catch (err) {
-        return { where, query: q, series: [], error: (err as Error).message };
-      }
-    };
-    const run = async (where: string, q: string, scoped: VariableValues, range = dashRange, iv = dashInterval, extra: Partial<Run> = {}): Promise<Run> => {
-      const text = interpolated(where, q, scoped, range, iv);
-      const r = { ...(typeof text === 'string' ? await execute(where, text) : text), ...extra };
-      out.push(r);
-      return r;
-    };
-
-    for (const v of d.templating.list) {
-      const r = await run(`${d.title} / variable $${v.name}`, variableQuery(v), vars);
-      const values = rowsOf(r.series).map((row) => String(row.value));
-      const chosen = SELECTED[d.uid]?.[v.name] ?? (v.includeAll ? values : values.slice(0, 1));
-      vars.set(v.name, { values: chosen.filter((c) => values.includes(c)) });
-    }
-    for (const a of d.annotations.list) {
-      if (a.builtIn) continue;
-      await run(`${d.title} / annotation "${a.name}"`, a.target?.query ?? '', vars);
-    }
-    for (const p of panelsOf(d)) {
-      if (!p.targets) continue;
-      const range = panelRange(d, p, now);
-      const iv = intervalMs(range, p, influxDs.jsonData?.timeInterval);
-      // A repeated panel (or row) is one copy per selected value, each with the variable set to it.
-      const repeat = repeatOf(d, p);
-      const copies = repeat ? (vars.get(repeat)?.values ?? []).map((value) => ({ value })) : [null];
-      for (const copy of copies) {
-        const scoped: VariableValues = copy && repeat ? new Map(vars).set(repeat, { values: [copy.value] }) : vars;
-        const title = copy && repeat ? p.title.replaceAll(`$${repeat}`, copy.value) : p.title;
-        for (const t of p.targets) await run(`${d.title} / "${title}" / ${t.refId}`, t.query ?? '', scoped, range, iv, { panel: p, alias: t.alias });
-      }
-    }
-    return out;
-  }
 
   const allRuns = () => [...runs.values()].flat();
   const rows = (where: string) => {
@@ -255,23 +184,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
   });
 
   it('table overrides and renames name columns the queries return', () => {
-    const problems: string[] = [];
-    for (const { json } of dashboards) {
-      for (const p of panelsOf(json).filter((x) => x.type === 'table')) {
-        const columns = new Set(
-          allRuns()
-            .filter((r) => r.panel === p)
-            .flatMap((r) => r.series.flatMap((s) => [...s.columns.map((c) => (c === 'time' ? 'Time' : c)), ...Object.keys(s.tags ?? {})])),
-        );
-        const renames = Object.assign({}, ...(p.transformations ?? []).map((t) => t.options.renameByName ?? {})) as Record<string, string>;
-        for (const from of Object.keys(renames)) if (!columns.has(from)) problems.push(`${json.title} / "${p.title}": renames missing column ${from}`);
-        const shown = new Set([...columns].map((c) => renames[c] ?? c));
-        for (const o of p.fieldConfig?.overrides ?? []) {
-          if (o.matcher.id === 'byName' && !shown.has(o.matcher.options)) problems.push(`${json.title} / "${p.title}": override for missing column ${o.matcher.options}`);
-        }
-      }
-    }
-    expect(problems).toEqual([]);
+    expect(dashboards.filter((x) => x.json.uid !== CHECKS_UID).flatMap(({ json }) => tableProblems(json, allRuns()))).toEqual([]);
   });
 
   it('site overview: four instruments, each counted under every calibration status it reported, quality as the gateway counted it', () => {
@@ -358,7 +271,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     for (const r of rows('metrogate: gateway health / "Gap repair: readings requested, repaired, lost" / A')) {
       repairs[String(r.state)] = (repairs[String(r.state)] ?? 0) + (r.sum as number);
     }
-    const counted = gateway.ingest!.repairs()!;
+    const counted = repairsCounted;
     expect(repairs.requested).toBe(counted.requestedReadings);
     expect(repairs.repaired).toBe(counted.repairedReadings);
     expect(repairs.lost).toBeUndefined();

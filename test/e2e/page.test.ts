@@ -55,6 +55,14 @@ describe('the live page in a real browser (Debian chromium)', () => {
       api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 60 },
       calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
       spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
+      // An operator checks the bath against a 23.4567 °C check standard; σ set by hand, so the chart judges from the first result.
+      checks: {
+        dir: join(dir, 'checks'),
+        series: [{
+          id: 'bath-std', instrument: 'bath-01', channel: 'temperature', standard: { value: 23.4567, U: 0.01, rule: 'mpe', mpe: 0.1 },
+          chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
+        }],
+      },
       instruments: config.instruments.map((i) =>
         i.id === 'dmm-01' ? { ...i, calibration: { certificate: 'E2E-DMM-V', channel: 'voltage', calibrated: localDate(-30), due: localDate(335) } } : i),
     };
@@ -160,5 +168,34 @@ describe('the live page in a real browser (Debian chromium)', () => {
     expect(await backgroundOf(badge)).toBe('rgb(198, 40, 40)');
     await change('release', { reason: 'recheck passed' });
     await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('Due soon');
+  });
+
+  it('shows an instrument\'s last intermediate check (verdict, error against the MPE, when) and its chart state, once a result is recorded', async () => {
+    const check = page.locator('article[data-instrument="bath-01"] .checks li[data-check="bath-std"]');
+    await expect.poll(() => check.locator('.check-verdict').textContent(), { timeout: 10_000 }).toBe('no result yet');
+    expect(await page.locator('article[data-instrument="pressure-01"] .checks').count()).toBe(0);
+    const record = async (measured: number) => {
+      const res = await fetch(new URL('/api/checks/bath-std/results', api.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ measured, by: 'page-test' }),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { ts: number };
+    };
+    // E = +0.005 °C: within the MPE, z = 0.5: in control, the CUSUM still at 0 (k = 0.5).
+    const first = await record(23.4617);
+    await expect.poll(() => check.locator('.check-score').textContent(), { timeout: 10_000 }).toBe('#1 E 0.005, |E| ≤ MPE 0.1');
+    expect(await check.locator('.check-verdict').textContent()).toBe('PASS');
+    expect(await check.locator('time').getAttribute('datetime')).toBe(new Date(first.ts).toISOString());
+    expect(await check.locator('.check-chart').textContent()).toBe('chart: in control · CUSUM C⁺ 0 · C⁻ 0');
+    // E = +0.05 °C: still within the MPE, but 5σ from the centre line: the chart trips WE1, C⁺ = 5 − 0.5.
+    await record(23.5067);
+    await expect.poll(() => check.locator('.check-score').textContent(), { timeout: 10_000 }).toBe('#2 E 0.05, |E| ≤ MPE 0.1');
+    expect(await check.locator('.check-verdict').textContent()).toBe('PASS');
+    const chart = check.locator('.check-chart');
+    expect(await chart.getAttribute('data-state')).toBe('tripped');
+    expect(await chart.textContent()).toMatch(/^chart: rule tripped: (\w+, )*WE1(, \w+)* · CUSUM C⁺ 4\.5 · C⁻ 0$/);
+    expect(await backgroundOf(page.locator('article[data-instrument="bath-01"] .cal .badge'))).toBe('rgb(26, 127, 55)');
   });
 });

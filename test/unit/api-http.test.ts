@@ -147,7 +147,7 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
     );
     expect(routes.map((r) => r.route).sort()).toEqual([
       'GET /', 'GET /api/calibration', 'GET /api/checks', 'GET /api/checks/{id}/results', 'GET /api/completeness', 'GET /api/instruments', 'GET /api/instruments/{id}', 'GET /api/intervals', 'GET /api/readings/stream',
-      'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /page.css', 'GET /page.js', 'GET /readyz',
+      'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /page-checks.js', 'GET /page.css', 'GET /page.js', 'GET /readyz',
       'POST /api/calibration/dcc', 'POST /api/calibration/records', 'POST /api/checks/{id}/results', 'POST /api/instruments/{id}/quarantine', 'POST /api/instruments/{id}/release',
     ]);
     for (const { route, op } of routes) {
@@ -168,6 +168,8 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
     expect(page.body).toContain('<script src="/page.js"');
     expect(page.body).not.toMatch(/https?:\/\//);
     expect((await app.inject('/page.js')).statusCode).toBe(200);
+    expect(page.body).toContain('<script src="/page-checks.js"');
+    expect((await app.inject('/page-checks.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await app.inject('/page.css')).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 });

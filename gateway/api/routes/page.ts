@@ -11,6 +11,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/page.css': { file: 'page.css', type: 'text/css; charset=utf-8' },
   '/page.js': { file: 'page.js', type: 'text/javascript; charset=utf-8' },
+  '/page-checks.js': { file: 'page-checks.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /**
