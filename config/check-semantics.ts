@@ -61,12 +61,16 @@ function checkSinks(config: MetrogateConfig): PathProblem[] {
     const n = config.instruments.length;
     problems.push({
       at: n > 0 ? ['instruments'] : [],
-      message: `${n > 0 ? `${n} instrument(s) but nowhere` : 'nowhere'} to send readings: configure at least one of ` +
+      message:
+        `${n > 0 ? `${n} instrument(s) but nowhere` : 'nowhere'} to send readings: configure at least one of ` +
         '`mqtt` (the edge broker), `influx.sink.enabled: true` (InfluxDB directly) or `cloud.enabled: true`',
     });
   }
   if (config.ingest?.enabled === true && config.mqtt === undefined) {
-    problems.push({ at: ['ingest', 'enabled'], message: 'the ingest role takes the readings from the edge broker: add an `mqtt` section, or set ingest.enabled: false' });
+    problems.push({
+      at: ['ingest', 'enabled'],
+      message: 'the ingest role takes the readings from the edge broker: add an `mqtt` section, or set ingest.enabled: false',
+    });
   }
   return problems;
 }

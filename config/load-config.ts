@@ -198,7 +198,9 @@ interface Walk {
 function substituteEnv(value: unknown, env: Env, at: PathSegment[], problems: PathProblem[], budget: Walk): unknown {
   // Every value is copied here, so this is where aliases expand: the budget stops a blow-up.
   if (--budget.left < 0) {
-    throw new ConfigError(budget.file, [{ path: '', message: `the config expands to more than ${MAX_VALUES.toLocaleString('en')} values: aliases nested to blow up memory?` }]);
+    throw new ConfigError(budget.file, [
+      { path: '', message: `the config expands to more than ${MAX_VALUES.toLocaleString('en')} values: aliases nested to blow up memory?` },
+    ]);
   }
   if (typeof value === 'string') {
     return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
@@ -217,7 +219,12 @@ function substituteEnv(value: unknown, env: Env, at: PathSegment[], problems: Pa
   if (typeof value !== 'object' || value === null) return value;
   if (budget.open.has(value)) {
     // `a: &x [*x]` is a list that holds itself: copying it would never end (it overflowed the stack).
-    throw new ConfigError(budget.file, [{ path: formatPath(at), message: 'an alias refers to a node that contains it (a cycle): an alias may only repeat a node defined before it, outside itself' }]);
+    throw new ConfigError(budget.file, [
+      {
+        path: formatPath(at),
+        message: 'an alias refers to a node that contains it (a cycle): an alias may only repeat a node defined before it, outside itself',
+      },
+    ]);
   }
   budget.open.add(value);
   let out: unknown;
@@ -237,7 +244,13 @@ function substituteEnv(value: unknown, env: Env, at: PathSegment[], problems: Pa
  * mapping's keys are indexed once, so 10,000 problems in one mapping cost 10,000 look-ups, not
  * 10,000 scans of it (that took 3 s).
  */
-function lineOf(yaml: typeof import('yaml'), doc: Document, lc: LineCounter, keys: WeakMap<object, Map<string, Pair>>, at: readonly PathSegment[]): number | undefined {
+function lineOf(
+  yaml: typeof import('yaml'),
+  doc: Document,
+  lc: LineCounter,
+  keys: WeakMap<object, Map<string, Pair>>,
+  at: readonly PathSegment[],
+): number | undefined {
   const { isAlias, isMap, isNode, isScalar, isSeq } = yaml;
   const lineAt = (node: unknown) => (isNode(node) && node.range ? lc.linePos(node.range[0]).line : undefined);
   let node: unknown = doc.contents;

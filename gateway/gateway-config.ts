@@ -7,7 +7,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const GatewaySchema = Type.Object(
   {
     id: Type.Optional(Id),
-    logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+    logLevel: Type.Union(
+      LOG_LEVELS.map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
     /** How often the gateway publishes its statistics (gateway/stats topic, gateway_stats in InfluxDB). */
     statsIntervalMs: TimerMs({ minimum: 1000, default: 10_000 }),
   },

@@ -30,7 +30,10 @@ export class InstrumentReloader {
   private readonly listeners = new Set<InstrumentsListener>();
   private list: readonly InstrumentConfig[];
 
-  constructor(private readonly h: InstrumentHolders, instruments: readonly InstrumentConfig[]) {
+  constructor(
+    private readonly h: InstrumentHolders,
+    instruments: readonly InstrumentConfig[],
+  ) {
     this.list = instruments;
     for (const u of createDriverUnits(h.site, instruments, h.log)) this.add(u.key, u.driver);
   }

@@ -58,7 +58,12 @@ export class StatsPublisher {
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
     return {
-      ts: Date.now(), polled, published, errors, timeouts, skippedCycles,
+      ts: Date.now(),
+      polled,
+      published,
+      errors,
+      timeouts,
+      skippedCycles,
       spoolDepth: this.pipeline.spoolStats().reduce((n, s) => n + s.depth, 0),
       rssMB: Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10,
       cpuShare: Math.round(cpuShare * 10000) / 10000,

@@ -25,10 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // run up front with the command that installs it, instead of one test deep into the suite.
   const bins = await ensureInstalled(TEST_NEEDS, { log });
 
-  const started = await Promise.allSettled([
-    startMosquitto({ binary: bins.mosquitto }),
-    startInfluxDB({ binary: bins.influxd }),
-  ]);
+  const started = await Promise.allSettled([startMosquitto({ binary: bins.mosquitto }), startInfluxDB({ binary: bins.influxd })]);
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(running.map((s: PrivateService) => s.stop()));

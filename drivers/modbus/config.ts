@@ -6,9 +6,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { channelIdentity, instrumentIdentity, Millis } from '../../config/common.js';
 
-export const REGISTER_TYPES = [
-  'bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64',
-] as const;
+export const REGISTER_TYPES = ['bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64'] as const;
 /** `string(n)`: n ASCII characters, two per register, NUL-padded. */
 export const STRING_TYPE = /^string\((\d{1,3})\)$/;
 export const BYTE_ORDERS = ['ABCD', 'DCBA', 'BADC', 'CDAB'] as const;
@@ -17,13 +15,19 @@ export const FUNCTIONS = ['coil', 'discrete', 'holding', 'input'] as const;
 export const ModbusChannelSchema = Type.Object(
   {
     id: channelIdentity.id,
-    function: Type.Union(FUNCTIONS.map((f) => Type.Literal(f)), { default: 'holding' }),
+    function: Type.Union(
+      FUNCTIONS.map((f) => Type.Literal(f)),
+      { default: 'holding' },
+    ),
     address: Type.Integer({ minimum: 0, maximum: 65535, description: 'zero-based register or bit address' }),
     type: Type.String({
       pattern: `^(${REGISTER_TYPES.join('|')}|string\\(\\d{1,3}\\))$`,
       description: `one of ${REGISTER_TYPES.join(', ')} or string(n)`,
     }),
-    order: Type.Union(BYTE_ORDERS.map((o) => Type.Literal(o)), { default: 'ABCD' }),
+    order: Type.Union(
+      BYTE_ORDERS.map((o) => Type.Literal(o)),
+      { default: 'ABCD' },
+    ),
     scale: Type.Number({ default: 1 }),
     offset: Type.Number({ default: 0 }),
     quantity: channelIdentity.quantity,
@@ -78,7 +82,12 @@ export const SerialLineSchema = Type.Object(
   {
     port: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
     ...serialTiming,
-    parity: Type.Optional(Type.Union(PARITIES.map((p) => Type.Literal(p)), { description: 'none, even or odd; default even' })),
+    parity: Type.Optional(
+      Type.Union(
+        PARITIES.map((p) => Type.Literal(p)),
+        { description: 'none, even or odd; default even' },
+      ),
+    ),
     dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: '7 or 8; default 8' })),
     stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: '1 or 2; default 1' })),
   },

@@ -44,17 +44,11 @@ function gather(bytes: Uint8Array, start: number, words: number, order: ByteOrde
  *
  * Coils and discrete inputs arrive as bits: use decodeBit for them, not this.
  */
-export function decodeRegisters(
-  spec: RegisterSpec,
-  order: ByteOrder,
-  bytes: Uint8Array,
-  registerOffset: number,
-): DecodedValue {
+export function decodeRegisters(spec: RegisterSpec, order: ByteOrder, bytes: Uint8Array, registerOffset: number): DecodedValue {
   const start = registerOffset * 2;
   if (registerOffset < 0 || start + spec.registers * 2 > bytes.length) {
     throw new RangeError(
-      `${spec.kind} at register offset ${registerOffset} needs ${spec.registers} register(s), ` +
-        `but the response holds ${bytes.length / 2}`,
+      `${spec.kind} at register offset ${registerOffset} needs ${spec.registers} register(s), ` + `but the response holds ${bytes.length / 2}`,
     );
   }
   switch (spec.kind) {

@@ -67,13 +67,16 @@ export class DevicePoller {
 
   private arm(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.cycle = this.runCycle().finally(() => {
-        this.cycle = null;
-        this.poll.stats.skippedCycles += this.grid.advance(Date.now());
-        this.arm();
-      });
-    }, Math.max(0, this.grid.nextDue - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.cycle = this.runCycle().finally(() => {
+          this.cycle = null;
+          this.poll.stats.skippedCycles += this.grid.advance(Date.now());
+          this.arm();
+        });
+      },
+      Math.max(0, this.grid.nextDue - Date.now()),
+    );
   }
 
   private async runCycle(): Promise<void> {

@@ -143,7 +143,9 @@ export class LineLoad {
     this.log.warn(
       { load: round(this.load), lagging, silent },
       `modbus line ${this.line}: ${lagging.join(', ')} polled slower than configured while the line waited for ${names}, ` +
-        'which did not answer; the line has room (load ' + round(this.load) + '): check that slave (power, wiring, unit id) ' +
+        'which did not answer; the line has room (load ' +
+        round(this.load) +
+        '): check that slave (power, wiring, unit id) ' +
         'or shorten its timeoutMs',
     );
   }

@@ -1,11 +1,5 @@
 import { FUNCTIONS, type ModbusChannelConfig as ChannelConfig, type RegisterFunction } from './config.js';
-import {
-  MAX_BITS_PER_READ,
-  MAX_REGISTERS_PER_READ,
-  isBitFunction,
-  parseRegisterType,
-  type RegisterSpec,
-} from './register-type.js';
+import { MAX_BITS_PER_READ, MAX_REGISTERS_PER_READ, isBitFunction, parseRegisterType, type RegisterSpec } from './register-type.js';
 
 /** The part of a channel the planner looks at; a ChannelConfig fits as is. */
 export type PlanChannel = Pick<ChannelConfig, 'function' | 'address' | 'type'>;
@@ -34,9 +28,10 @@ export interface PlannedRead {
 }
 
 const LAST_ADDRESS = 65535;
-const FUNCTION_RANK: Readonly<Record<RegisterFunction, number>> = Object.fromEntries(
-  FUNCTIONS.map((fn, rank) => [fn, rank]),
-) as Record<RegisterFunction, number>;
+const FUNCTION_RANK: Readonly<Record<RegisterFunction, number>> = Object.fromEntries(FUNCTIONS.map((fn, rank) => [fn, rank])) as Record<
+  RegisterFunction,
+  number
+>;
 
 interface Entry {
   index: number;
@@ -70,11 +65,7 @@ export function planReads(channels: readonly PlanChannel[], options: PlanOptions
   for (const entry of entries) {
     const entryEnd = entry.address + entry.spec.registers;
     const limit = isBitFunction(entry.fn) ? MAX_BITS_PER_READ : registerLimit;
-    const joins =
-      current !== undefined &&
-      current.fn === entry.fn &&
-      entry.address - end <= maxGap &&
-      Math.max(end, entryEnd) - current.address <= limit;
+    const joins = current !== undefined && current.fn === entry.fn && entry.address - end <= maxGap && Math.max(end, entryEnd) - current.address <= limit;
     if (current === undefined || !joins) {
       current = { fn: entry.fn, address: entry.address, count: 0, items: [] };
       reads.push(current);
@@ -102,15 +93,11 @@ function toEntry(channel: PlanChannel, index: number, registerLimit: number): En
   }
   const last = address + spec.registers - 1;
   if (last > LAST_ADDRESS) {
-    throw new Error(
-      `${where}: ${channel.type} at address ${address} needs registers up to ${last}, ` +
-        `past the last address ${LAST_ADDRESS}`,
-    );
+    throw new Error(`${where}: ${channel.type} at address ${address} needs registers up to ${last}, ` + `past the last address ${LAST_ADDRESS}`);
   }
   if (!isBitFunction(channel.function) && spec.registers > registerLimit) {
     throw new Error(
-      `${where}: ${channel.type} needs ${spec.registers} registers, more than the ${registerLimit} ` +
-        `this device allows per read (maxRegistersPerRead)`,
+      `${where}: ${channel.type} needs ${spec.registers} registers, more than the ${registerLimit} ` + `this device allows per read (maxRegistersPerRead)`,
     );
   }
   return { index, fn: channel.function, address, spec };

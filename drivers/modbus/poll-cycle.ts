@@ -102,9 +102,7 @@ export class PollCycle {
       const ch = cfg.channels[item.index]!;
       let raw;
       try {
-        raw = 'bits' in res
-          ? decodeBit(res.bits, item.offset)
-          : applyScale(decodeRegisters(item.spec, ch.order, res.bytes, item.offset), ch.scale, ch.offset);
+        raw = 'bits' in res ? decodeBit(res.bits, item.offset) : applyScale(decodeRegisters(item.spec, ch.order, res.bytes, item.offset), ch.scale, ch.offset);
       } catch (err) {
         this.readings[item.index] = this.poll.reading(item.index, ts, null, 'bad', `invalid response: ${(err as Error).message}`);
         continue;

@@ -188,7 +188,10 @@ export class RtuLine {
     } catch (err) {
       const failure = classifyError(err);
       cycle.fail(failure);
-      this.log.debug({ instrument: m.cfg.id, unitId: m.cfg.unitId, fn: read.fn, address: read.address, count: read.count, reason: failure.reason }, 'modbus read failed');
+      this.log.debug(
+        { instrument: m.cfg.id, unitId: m.cfg.unitId, fn: read.fn, address: read.address, count: read.count, reason: failure.reason },
+        'modbus read failed',
+      );
       this.afterFailure(m, cycle, failure);
     }
     // Unanswered (the master now waits out a late answer): line time lost to silence, not load.
@@ -272,11 +275,13 @@ export class RtuLine {
   /** When the loop next has work: a due cycle, or the end of a due slave's wait for a late answer. */
   private nextWake(): number {
     const now = Date.now();
-    return Math.min(...this.members.map((m) => {
-      const due = m.cycle ? now : m.grid.nextDue;
-      const settling = this.master.settlingFor(m.cfg.unitId);
-      return settling > 0 ? Math.max(due, now + Math.ceil(settling)) : due;
-    }));
+    return Math.min(
+      ...this.members.map((m) => {
+        const due = m.cycle ? now : m.grid.nextDue;
+        const settling = this.master.settlingFor(m.cfg.unitId);
+        return settling > 0 ? Math.max(due, now + Math.ceil(settling)) : due;
+      }),
+    );
   }
 
   private sleepUntil(at: number): Promise<void> {

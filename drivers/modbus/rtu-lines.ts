@@ -71,7 +71,8 @@ export function groupLines(instruments: readonly (AnyInstrument | undefined)[]):
       else if (first.value !== value) {
         problems.push({
           at: ['instruments', index, 'line', setting],
-          message: `${setting} ${String(value)} differs from ${String(first.value)} given by instruments[${first.index}] (${first.id}) ` +
+          message:
+            `${setting} ${String(value)} differs from ${String(first.value)} given by instruments[${first.index}] (${first.id}) ` +
             `for line ${name}: instruments on one line must agree, or leave it out`,
         });
       }
@@ -83,7 +84,9 @@ export function groupLines(instruments: readonly (AnyInstrument | undefined)[]):
     if (first.protocol === 'modbus-rtu') {
       return {
         line: {
-          kind: 'serial', name: d.name, path: first.line.port,
+          kind: 'serial',
+          name: d.name,
+          path: first.line.port,
           baudRate: given('baudRate', SERIAL_DEFAULTS.baudRate),
           parity: given('parity', SERIAL_DEFAULTS.parity),
           dataBits: given('dataBits', SERIAL_DEFAULTS.dataBits),

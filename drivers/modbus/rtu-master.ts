@@ -37,7 +37,15 @@ type Outcome = { ok: ReadResult } | { failure: ReadFailure; unanswered?: boolean
 
 export class RtuMaster {
   readonly counters: RtuCounters = {
-    transactions: 0, answered: 0, timeouts: 0, exceptions: 0, crc: 0, wrongUnit: 0, truncated: 0, stale: 0, malformed: 0,
+    transactions: 0,
+    answered: 0,
+    timeouts: 0,
+    exceptions: 0,
+    crc: 0,
+    wrongUnit: 0,
+    truncated: 0,
+    stale: 0,
+    malformed: 0,
   };
   private rx: Buffer = EMPTY;
   /** performance.now() of the last byte received and of the end of our last request on the wire. */
@@ -198,7 +206,10 @@ export class RtuMaster {
    * slave to an earlier request).
    */
   private judge(
-    frame: Buffer, expect: Expectation, count: number, note: (kind: GarbageKind, reason: string) => ReadFailure,
+    frame: Buffer,
+    expect: Expectation,
+    count: number,
+    note: (kind: GarbageKind, reason: string) => ReadFailure,
   ): Outcome | { anomaly: ReadFailure } {
     const unit = frame[0]!;
     const fc = frame[1]!;

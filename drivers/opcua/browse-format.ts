@@ -5,8 +5,26 @@ import type { SecurityMode, SecurityPolicyName } from './config.js';
 
 /** Data types a channel can carry (ua-values.ts decodes them), abstract numeric types included. */
 const READABLE = new Set([
-  'Boolean', 'SByte', 'Byte', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float', 'Double',
-  'String', 'LocalizedText', 'DateTime', 'StatusCode', 'Number', 'Integer', 'UInteger', 'Duration', 'UtcTime',
+  'Boolean',
+  'SByte',
+  'Byte',
+  'Int16',
+  'UInt16',
+  'Int32',
+  'UInt32',
+  'Int64',
+  'UInt64',
+  'Float',
+  'Double',
+  'String',
+  'LocalizedText',
+  'DateTime',
+  'StatusCode',
+  'Number',
+  'Integer',
+  'UInteger',
+  'Duration',
+  'UtcTime',
 ]);
 
 export function renderTree(nodes: readonly BrowsedNode[]): string {
@@ -68,14 +86,22 @@ export function renderConfigBlock(nodes: readonly BrowsedNode[], opts: ConfigBlo
       if (isSeq(pair.value)) for (const ch of pair.value.items) if (isMap(ch)) ch.flow = true;
     }
   }
-  const body = doc.toString({ lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`).join('\n');
+  const body = doc
+    .toString({ lineWidth: 0 })
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
   const header = `  # from metrogate browse ${opts.endpoint}: paste under "instruments:"; check each quantity`;
   return { yaml: `${header}\n${body}\n`, skipped };
 }
 
 /** Channel and instrument ids: letters, digits, `_ . -`, starting with a letter or digit. */
 export function toId(name: string): string {
-  const id = name.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const id = name
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return id === '' ? 'node' : id;
 }
 

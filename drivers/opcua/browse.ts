@@ -60,21 +60,27 @@ async function walk(session: ClientSession, start: string, maxDepth: number): Pr
   const seen = new Set<string>([resolveNodeId(start).toString()]);
   let level = [resolveNodeId(start).toString()];
   for (let depth = 0; depth < maxDepth && level.length > 0; depth++) {
-    const results = await browseAll(session, level.map((nodeId) => ({
-      nodeId,
-      browseDirection: BrowseDirection.Forward,
-      referenceTypeId: ReferenceTypeIds.HierarchicalReferences,
-      includeSubtypes: true,
-      nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable,
-      resultMask: 0x3f,
-    })));
+    const results = await browseAll(
+      session,
+      level.map((nodeId) => ({
+        nodeId,
+        browseDirection: BrowseDirection.Forward,
+        referenceTypeId: ReferenceTypeIds.HierarchicalReferences,
+        includeSubtypes: true,
+        nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable,
+        resultMask: 0x3f,
+      })),
+    );
     const next: BrowsedNode[] = [];
     results.forEach((result, i) => {
       const found = (result.references ?? []).filter((ref) => keep(ref, level[i]!, seen)).map((ref) => toNode(ref, depth));
       children.set(level[i]!, found);
       next.push(...found);
     });
-    await describeVariables(session, next.filter((n) => n.nodeClass === 'Variable'));
+    await describeVariables(
+      session,
+      next.filter((n) => n.nodeClass === 'Variable'),
+    );
     level = next.map((n) => n.nodeId);
   }
   const ordered: BrowsedNode[] = [];
@@ -111,10 +117,12 @@ function toNode(ref: ReferenceDescription, depth: number): BrowsedNode {
 
 async function describeVariables(session: ClientSession, vars: BrowsedNode[]): Promise<void> {
   if (vars.length === 0) return;
-  const attrs = await session.read(vars.flatMap((v) => [
-    { nodeId: v.nodeId, attributeId: AttributeIds.DataType },
-    { nodeId: v.nodeId, attributeId: AttributeIds.ValueRank },
-  ]));
+  const attrs = await session.read(
+    vars.flatMap((v) => [
+      { nodeId: v.nodeId, attributeId: AttributeIds.DataType },
+      { nodeId: v.nodeId, attributeId: AttributeIds.ValueRank },
+    ]),
+  );
   const typeIds = vars.map((_, i) => attrs[2 * i]?.value.value?.toString() as string | undefined);
   const names = await dataTypeNames(session, typeIds);
   vars.forEach((v, i) => {
@@ -123,10 +131,14 @@ async function describeVariables(session: ClientSession, vars: BrowsedNode[]): P
   });
 
   const props = ['EngineeringUnits', 'EURange'];
-  const paths = vars.flatMap((v) => props.map((name) => ({
-    startingNode: v.nodeId,
-    relativePath: { elements: [{ referenceTypeId: ReferenceTypeIds.HasProperty, isInverse: false, includeSubtypes: true, targetName: { namespaceIndex: 0, name } }] },
-  })));
+  const paths = vars.flatMap((v) =>
+    props.map((name) => ({
+      startingNode: v.nodeId,
+      relativePath: {
+        elements: [{ referenceTypeId: ReferenceTypeIds.HasProperty, isInverse: false, includeSubtypes: true, targetName: { namespaceIndex: 0, name } }],
+      },
+    })),
+  );
   const found = await session.translateBrowsePath(paths);
   const targets = found.map((r) => (r.statusCode.isGood() ? r.targets?.[0]?.targetId.toString() : undefined));
   const present = targets.filter((t): t is string => t !== undefined);

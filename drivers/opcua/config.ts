@@ -14,7 +14,10 @@ export const READ_MODES = ['subscribe', 'poll'] as const;
 export const DEADBAND_TYPES = ['none', 'absolute', 'percent'] as const;
 
 function literals<T extends string>(values: readonly T[], def?: T): TUnion<TLiteral<T>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), def === undefined ? {} : { default: def });
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    def === undefined ? {} : { default: def },
+  );
 }
 
 export const NodeIdString = Type.String({

@@ -31,7 +31,8 @@ export function compareWithConfig(
   if (!configured) return result;
   const differences: string[] = [];
   if (last !== null && last !== configured.calibrated) differences.push(`device last calibration ${last}, configured calibrated ${configured.calibrated}`);
-  if (next !== null && configured.due !== undefined && next !== configured.due) differences.push(`device next calibration ${next}, configured due ${configured.due}`);
+  if (next !== null && configured.due !== undefined && next !== configured.due)
+    differences.push(`device next calibration ${next}, configured due ${configured.due}`);
   result.matchesConfig = differences.length === 0;
   if (differences.length > 0) result.mismatch = differences.join('; ');
   return result;

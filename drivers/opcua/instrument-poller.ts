@@ -50,12 +50,15 @@ export class InstrumentPoller {
 
   private arm(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.cycle = this.poll().finally(() => {
-        this.cycle = null;
-        this.scheduleNext();
-      });
-    }, Math.max(0, this.nextDue - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.cycle = this.poll().finally(() => {
+          this.cycle = null;
+          this.scheduleNext();
+        });
+      },
+      Math.max(0, this.nextDue - Date.now()),
+    );
   }
 
   private scheduleNext(): void {

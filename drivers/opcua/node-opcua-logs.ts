@@ -14,11 +14,13 @@ export function routeNodeOpcuaLogs(log: Logger): void {
   if (routed) return;
   routed = true;
   const child = log.child({ component: 'node-opcua' });
-  const forward = (level: 'debug' | 'trace') => (context?: unknown, ...args: unknown[]) => {
-    if (!child.isLevelEnabled(level)) return;
-    const at = (context as { filename?: string } | undefined)?.filename;
-    child[level]({ at }, format(...args));
-  };
+  const forward =
+    (level: 'debug' | 'trace') =>
+    (context?: unknown, ...args: unknown[]) => {
+      if (!child.isLevelEnabled(level)) return;
+      const at = (context as { filename?: string } | undefined)?.filename;
+      child[level]({ at }, format(...args));
+    };
   setWarningLogger(forward('debug'));
   setErrorLogger(forward('debug'));
 }

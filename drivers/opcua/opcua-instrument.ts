@@ -55,18 +55,30 @@ export class OpcuaInstrument {
   ) {
     this.plan = planChannels(cfg);
     this.stats = {
-      instrument: cfg.id, polls: 0, readings: 0, errors: 0, timeouts: 0, skippedCycles: 0, lastCycleMs: 0,
-      online: false, sessions: 0, subscriptions: 0, monitoredItems: 0,
+      instrument: cfg.id,
+      polls: 0,
+      readings: 0,
+      errors: 0,
+      timeouts: 0,
+      skippedCycles: 0,
+      lastCycleMs: 0,
+      online: false,
+      sessions: 0,
+      subscriptions: 0,
+      monitoredItems: 0,
     };
     this.stopped = new Promise((resolve) => (this.stopRequested = () => resolve('stopped')));
-    this.poller = this.plan.polled.length === 0 ? null : new InstrumentPoller(cfg.polling.intervalMs, this.plan.pollBatches, this.stats, {
-      session: () => (this.online ? this.session : null),
-      lastError: () => this.lastError,
-      nodeId: (ch) => cfg.channels[ch]!.nodeId,
-      toReading: (ch, sample, receivedAt) => this.toReading(ch, sample, receivedAt),
-      badReading: (ch, ts, reason) => badReading(site, cfg.id, cfg.channels[ch]!, ts, reason),
-      emit: (readings) => this.emit(readings),
-    });
+    this.poller =
+      this.plan.polled.length === 0
+        ? null
+        : new InstrumentPoller(cfg.polling.intervalMs, this.plan.pollBatches, this.stats, {
+            session: () => (this.online ? this.session : null),
+            lastError: () => this.lastError,
+            nodeId: (ch) => cfg.channels[ch]!.nodeId,
+            toReading: (ch, sample, receivedAt) => this.toReading(ch, sample, receivedAt),
+            badReading: (ch, ts, reason) => badReading(site, cfg.id, cfg.channels[ch]!, ts, reason),
+            emit: (readings) => this.emit(readings),
+          });
   }
 
   start(phaseMs = 0): void {
@@ -148,7 +160,10 @@ export class OpcuaInstrument {
 
   private onData(planned: PlannedSubscription, items: number[], samples: UaSample[], receivedAt: number): void {
     this.stats.polls++;
-    for (const part of splitDelivery(items.map((i) => planned.channels[i]!), samples)) {
+    for (const part of splitDelivery(
+      items.map((i) => planned.channels[i]!),
+      samples,
+    )) {
       this.emit(part.channels.map((ch, i) => this.toReading(ch, part.samples[i]!, receivedAt)));
     }
   }
@@ -201,8 +216,10 @@ export class OpcuaInstrument {
         const before = this.stats.deviceCalibration;
         this.stats.deviceCalibration = found;
         if (found.mismatch !== undefined && found.mismatch !== before?.mismatch) {
-          this.log.warn({ instrument: this.cfg.id, node: dc.node, mismatch: found.mismatch, certificate: this.cfg.calibration?.certificate },
-            'device calibration dates disagree with the configured certificate (the configured one is used)');
+          this.log.warn(
+            { instrument: this.cfg.id, node: dc.node, mismatch: found.mismatch, certificate: this.cfg.calibration?.certificate },
+            'device calibration dates disagree with the configured certificate (the configured one is used)',
+          );
         }
       } catch (err) {
         this.log.warn({ instrument: this.cfg.id, node: dc.node, err: (err as Error).message }, 'cannot read the device calibration node');

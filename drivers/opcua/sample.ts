@@ -68,4 +68,3 @@ export function sampleToReading(
 export function badReading(site: string, instrument: string, ch: ChannelLabel, ts: number, reason: string): UntaggedReading {
   return newReading(site, instrument, ch, ts, null, 'bad', reason);
 }
-

@@ -4,14 +4,7 @@
  * driver's sessions and by `metrogate browse`.
  */
 import { readFileSync } from 'node:fs';
-import {
-  MessageSecurityMode,
-  OPCUAClient,
-  SecurityPolicy,
-  UserTokenType,
-  type ClientSession,
-  type UserIdentityInfo,
-} from 'node-opcua-client';
+import { MessageSecurityMode, OPCUAClient, SecurityPolicy, UserTokenType, type ClientSession, type UserIdentityInfo } from 'node-opcua-client';
 import type { OpcuaAuthConfig, OpcuaSecurityConfig } from './config.js';
 import { certificateStore, derOf, rereadTrustList, undoOpensslConfLeak } from './pki.js';
 import { describeFailure, SessionFailure } from './ua-failure.js';
@@ -57,7 +50,13 @@ export async function connectClient(opts: SessionOptions, onLost: (reason: strin
     return { client, session };
   } catch (err) {
     await client.disconnect().catch(() => undefined);
-    const failure = await describeFailure(err, { endpoint: opts.endpoint, pkiDir: opts.security.pkiDir, auth: opts.auth, certificates, timeoutMs: opts.timeoutMs });
+    const failure = await describeFailure(err, {
+      endpoint: opts.endpoint,
+      pkiDir: opts.security.pkiDir,
+      auth: opts.auth,
+      certificates,
+      timeoutMs: opts.timeoutMs,
+    });
     // The user may have moved the certificate into trusted/ by the next attempt; re-reading the
     // folder does not depend on node-opcua's file watcher (missed events on network or container volumes).
     if (failure.kind === 'untrusted-server') await rereadTrustList(opts.security.pkiDir).catch(() => undefined);

@@ -41,11 +41,19 @@ export async function describeFailure(err: unknown, ctx: FailureContext): Promis
   }
   const policy = /Cannot find (\w+) user token policy/i.exec(text);
   if (policy) {
-    return new SessionFailure(`${ctx.endpoint} does not accept ${policy[1]!.toLowerCase()} login on this endpoint: check the instrument's auth settings`, 'auth');
+    return new SessionFailure(
+      `${ctx.endpoint} does not accept ${policy[1]!.toLowerCase()} login on this endpoint: check the instrument's auth settings`,
+      'auth',
+    );
   }
   const auth = AUTH_CODES.exec(text);
   if (auth) {
-    const who = ctx.auth?.type === 'username' ? `user "${ctx.auth.username}"` : ctx.auth?.type === 'certificate' ? `user certificate ${ctx.auth.certificate}` : 'anonymous access';
+    const who =
+      ctx.auth?.type === 'username'
+        ? `user "${ctx.auth.username}"`
+        : ctx.auth?.type === 'certificate'
+          ? `user certificate ${ctx.auth.certificate}`
+          : 'anonymous access';
     return new SessionFailure(`${ctx.endpoint} refused ${who} (${auth[0]}): check the instrument's auth settings`, 'auth');
   }
   if (/cannot find endpoint/i.test(text)) {
@@ -54,7 +62,10 @@ export async function describeFailure(err: unknown, ctx: FailureContext): Promis
   if (REFUSED_CLIENT.test(text)) {
     const code = /Bad\w+/.exec(text)?.[0] ?? 'rejected by server';
     const own = pkiPaths(ctx.pkiDir).ownCertificate;
-    return new SessionFailure(`${ctx.endpoint} refused the connection (${code}): the server may not trust this gateway's certificate ${own}; trust it on the server`, 'refused-client');
+    return new SessionFailure(
+      `${ctx.endpoint} refused the connection (${code}): the server may not trust this gateway's certificate ${own}; trust it on the server`,
+      'refused-client',
+    );
   }
   if (/connection cannot be established/i.test(text)) {
     return new SessionFailure(`cannot connect to ${ctx.endpoint}: nothing answers there (server down, wrong port or host unreachable)`, 'connection');

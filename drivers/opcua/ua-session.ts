@@ -70,7 +70,10 @@ export async function openSession(opts: SessionOptions): Promise<UaSession> {
     async subscribe(spec, onData) {
       const pending = createSubscription(session, spec, onData, markLost);
       // Kept even when the session is lost first, so that its watchdog is stopped with the rest.
-      void pending.then((sub) => (closing ? sub.dispose() : subscriptions.push(sub)), () => undefined);
+      void pending.then(
+        (sub) => (closing ? sub.dispose() : subscriptions.push(sub)),
+        () => undefined,
+      );
       return orLost(pending);
     },
     async close() {

@@ -141,9 +141,12 @@ function watchPublishing(sub: ClientSubscription, keepAliveMs: number, markLost:
   sub.on('keepalive', touch);
   sub.on('received_notifications', touch);
   const limit = keepAliveMs * 3;
-  const timer = setInterval(() => {
-    if (Date.now() - heard > limit) markLost(`no publish response for ${Math.round((Date.now() - heard) / 1000)} s`);
-  }, Math.min(limit, 1_000));
+  const timer = setInterval(
+    () => {
+      if (Date.now() - heard > limit) markLost(`no publish response for ${Math.round((Date.now() - heard) / 1000)} s`);
+    },
+    Math.min(limit, 1_000),
+  );
   timer.unref();
   return timer;
 }

@@ -27,17 +27,15 @@ export const ApiSchema = Type.Object(
      * Bearer token for routes that change state; use ${METROGATE_API_TOKEN:-}. Empty (or absent)
      * means no token: those routes then refuse every request (403), they never run unprotected.
      */
-    token: Type.Optional(
-      Type.String({ pattern: '^(?:[\\s\\S]{16,})?$', description: 'empty (no token) or at least 16 characters' }),
-    ),
+    token: Type.Optional(Type.String({ pattern: '^(?:[\\s\\S]{16,})?$', description: 'empty (no token) or at least 16 characters' })),
     /**
      * Host names (or addresses) the API answers to besides api.host and the loopback names: a
      * request naming another Host, or sent from a page of another origin, is refused, so a web
      * page cannot reach the API through a DNS name rebound to this machine.
      */
-    allowedHosts: Type.Optional(Type.Array(
-      Type.String({ pattern: '^[A-Za-z0-9.:\\[\\]_-]+$', description: 'a host name or address, without scheme or port' }),
-    )),
+    allowedHosts: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:\\[\\]_-]+$', description: 'a host name or address, without scheme or port' })),
+    ),
     /** Numeric values kept per channel for the trend shown on the live page. */
     trendPoints: Type.Integer({ minimum: 2, maximum: 1000, default: 60 }),
     stream: Type.Optional(ApiStreamSchema),

@@ -20,7 +20,10 @@ export function requireBearerToken(token: string | undefined) {
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      request.log.warn({ route: request.routeOptions.url, hasHeader: request.headers.authorization !== undefined }, 'api: rejected a request without a valid token');
+      request.log.warn(
+        { route: request.routeOptions.url, hasHeader: request.headers.authorization !== undefined },
+        'api: rejected a request without a valid token',
+      );
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="metrogate"')

@@ -56,11 +56,7 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
   const latest = new LatestReadings(deps.instruments, config.trendPoints);
   const sse = new SseHub(deps.gatewayId, config.stream, log.child({ component: 'api' }));
   const metrics = gatewayMetrics(deps, () => sse.stats);
-  const unsubscribe = [
-    deps.onReadings(latest.take),
-    deps.onReadings(sse.broadcast),
-    deps.onInstrumentsChanged(() => latest.setInstruments(deps.instruments)),
-  ];
+  const unsubscribe = [deps.onReadings(latest.take), deps.onReadings(sse.broadcast), deps.onInstrumentsChanged(() => latest.setInstruments(deps.instruments))];
   // Streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => sse.close());
   app.addHook('onClose', async () => {
@@ -82,7 +78,18 @@ export function buildApi(deps: ApiDeps, apiConfig: ApiConfig | undefined, log: L
 
   const ctx: ApiContext = { deps, config, latest, sse, metrics };
   // Registered in order and loaded on ready()/listen(): swagger first, so it sees every route.
-  for (const routes of [healthRoutes, instrumentRoutes, calibrationRoutes, dccUploadRoutes, streamRoutes, metricsRoutes, pageRoutes, completenessRoutes, intervalRoutes, checkRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    instrumentRoutes,
+    calibrationRoutes,
+    dccUploadRoutes,
+    streamRoutes,
+    metricsRoutes,
+    pageRoutes,
+    completenessRoutes,
+    intervalRoutes,
+    checkRoutes,
+  ]) {
     void app.register(routes, ctx);
   }
   void app.register(openapiRoutes);

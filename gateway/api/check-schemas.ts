@@ -53,14 +53,17 @@ export const CheckListSchema = Type.Object({ checks: Type.Array(CheckSummarySche
 export const CheckParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 export type CheckParams = Static<typeof CheckParams>;
 
-export const CheckResultsQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: '1 to 9999, default 100' })) }, { additionalProperties: false });
+export const CheckResultsQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: '1 to 9999, default 100' })) },
+  { additionalProperties: false },
+);
 export type CheckResultsQuery = Static<typeof CheckResultsQuery>;
 
 export const CheckResultsSchema = Type.Object({ check: Type.String(), results: Type.Array(CheckResultSchema) });
 
 export const CheckRecordBodySchema = Type.Object(
   {
-    measured: Type.Optional(Type.Number({ description: 'the indication on the check standard; absent: the channel\'s latest reading (then with its U)' })),
+    measured: Type.Optional(Type.Number({ description: "the indication on the check standard; absent: the channel's latest reading (then with its U)" })),
     by: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },

@@ -49,11 +49,18 @@ export function apiDepsFromGateway(gateway: Gateway, config: MetrogateConfig, op
     sinks: () => gateway.sinks.map((s) => ({ name: s.name, connected: s.connected(), noSubscribers: s.refusedNoSubscribers?.() })),
     ingest: () => {
       const ingest = gateway.ingest;
-      return ingest && config.influx ? { database: config.influx.database, stats: ingest.stats, ...ingest.health(), listening: ingest.listeningHealth() } : null;
+      return ingest && config.influx
+        ? { database: config.influx.database, stats: ingest.stats, ...ingest.health(), listening: ingest.listeningHealth() }
+        : null;
     },
     spools: () => pipeline.spoolStats(),
     completeness: () => ({
-      gateway: gateway.resends && { epoch: pipeline.epoch ?? null, lastSeq: pipeline.acceptedSeqs(), resends: gateway.resends, retention: pipeline.retention() },
+      gateway: gateway.resends && {
+        epoch: pipeline.epoch ?? null,
+        lastSeq: pipeline.acceptedSeqs(),
+        resends: gateway.resends,
+        retention: pipeline.retention(),
+      },
       ingest: gateway.ingest?.repairs() ?? null,
     }),
     calibration: gateway.calibration,

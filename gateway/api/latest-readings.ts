@@ -32,7 +32,10 @@ interface ChannelSlot {
 export class LatestReadings {
   private readonly slots = new Map<string, Map<string, ChannelSlot>>();
 
-  constructor(instruments: readonly InstrumentInfo[], private readonly trendPoints: number) {
+  constructor(
+    instruments: readonly InstrumentInfo[],
+    private readonly trendPoints: number,
+  ) {
     this.setInstruments(instruments);
   }
 

@@ -11,7 +11,10 @@ type Samples = Iterable<[Labels, number]>;
  */
 function sourced(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
   new Counter({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, v] of read()) this.inc(labels, v);
@@ -21,7 +24,10 @@ function sourced(registry: Registry, name: string, help: string, labelNames: str
 
 function sourcedGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
   new Gauge({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, v] of read()) this.set(labels, v);
@@ -65,12 +71,18 @@ function instrumentMetrics(registry: Registry, deps: ApiDeps): void {
   const driver = (pick: 'polls' | 'errors' | 'timeouts' | 'skippedCycles'): Samples =>
     deps.driverStats().map((s): [Labels, number] => [{ instrument: s.instrument }, s[pick]]);
 
-  sourced(registry, 'metrogate_readings_polled_total', 'Readings produced by the drivers (good and bad).', ['instrument'], () => perInstrument((id) => deps.counters(id)?.polled));
-  sourced(registry, 'metrogate_readings_not_good_total', 'Polled readings whose quality was not good.', ['instrument'], () => perInstrument((id) => deps.counters(id)?.notGood));
+  sourced(registry, 'metrogate_readings_polled_total', 'Readings produced by the drivers (good and bad).', ['instrument'], () =>
+    perInstrument((id) => deps.counters(id)?.polled),
+  );
+  sourced(registry, 'metrogate_readings_not_good_total', 'Polled readings whose quality was not good.', ['instrument'], () =>
+    perInstrument((id) => deps.counters(id)?.notGood),
+  );
   sourced(registry, 'metrogate_polls_total', 'Poll cycles started.', ['instrument'], () => driver('polls'));
   sourced(registry, 'metrogate_poll_errors_total', 'Failed device reads (timeouts, exceptions, disconnections).', ['instrument'], () => driver('errors'));
   sourced(registry, 'metrogate_poll_timeouts_total', 'Device reads that timed out.', ['instrument'], () => driver('timeouts'));
-  sourced(registry, 'metrogate_poll_skipped_cycles_total', 'Poll cycles skipped because the previous one overran.', ['instrument'], () => driver('skippedCycles'));
+  sourced(registry, 'metrogate_poll_skipped_cycles_total', 'Poll cycles skipped because the previous one overran.', ['instrument'], () =>
+    driver('skippedCycles'),
+  );
   sourcedGauge(registry, 'metrogate_instrument_online', '1 while the device answers, 0 while not; absent before the first attempt.', ['instrument'], () =>
     perInstrument((id) => {
       const s = deps.instrumentState(id);
@@ -83,13 +95,19 @@ function instrumentMetrics(registry: Registry, deps: ApiDeps): void {
 function sinkMetrics(registry: Registry, deps: ApiDeps): void {
   const perSink = (pick: 'delivered' | 'dropped'): Samples =>
     deps.instruments.flatMap((i) => Object.entries(deps.counters(i.id)?.[pick] ?? {}).map(([sink, v]): [Labels, number] => [{ instrument: i.id, sink }, v]));
-  sourced(registry, 'metrogate_readings_published_total', 'Readings acknowledged by a sink (MQTT: PUBACK).', ['instrument', 'sink'], () => perSink('delivered'));
+  sourced(registry, 'metrogate_readings_published_total', 'Readings acknowledged by a sink (MQTT: PUBACK).', ['instrument', 'sink'], () =>
+    perSink('delivered'),
+  );
   sourced(registry, 'metrogate_readings_dropped_total', 'Readings a sink could not take.', ['instrument', 'sink'], () => perSink('dropped'));
   sourcedGauge(registry, 'metrogate_sink_connected', '1 while the sink reaches its destination.', ['sink'], () =>
     deps.sinks().map((s): [Labels, number] => [{ sink: s.name }, s.connected ? 1 : 0]),
   );
-  sourced(registry, 'metrogate_sink_no_subscribers_total', 'Publishes the broker acknowledged with reason 16 (no matching subscribers): not delivered, sent again (mqtt.requireSubscribers).', ['sink'], () =>
-    deps.sinks().flatMap((s): [Labels, number][] => (s.noSubscribers === undefined ? [] : [[{ sink: s.name }, s.noSubscribers]])),
+  sourced(
+    registry,
+    'metrogate_sink_no_subscribers_total',
+    'Publishes the broker acknowledged with reason 16 (no matching subscribers): not delivered, sent again (mqtt.requireSubscribers).',
+    ['sink'],
+    () => deps.sinks().flatMap((s): [Labels, number][] => (s.noSubscribers === undefined ? [] : [[{ sink: s.name }, s.noSubscribers]])),
   );
 }
 
@@ -101,14 +119,44 @@ function ingestMetrics(registry: Registry, deps: ApiDeps): void {
     const i = deps.ingest();
     return i ? [[{ database: i.database }, pick(i.stats)]] : [];
   };
-  sourced(registry, 'metrogate_ingest_messages_total', 'Data messages the ingest role received.', ['database'], ingest((s) => s.messages));
-  sourced(registry, 'metrogate_ingest_points_written_total', 'Points the ingest role wrote to InfluxDB (readings, calibration events, gateway statistics; a message the broker redelivers counts again).', ['database'], ingest((s) => s.points));
-  sourced(registry, 'metrogate_ingest_write_errors_total', 'InfluxDB writes that failed and were retried.', ['database'], ingest((s) => s.writeErrors));
-  sourced(registry, 'metrogate_ingest_rejected_messages_total', 'Messages the ingest refused (nothing of them stored), by reason: too_large, not_json, schema, timestamp, topic_identity, topic, unrenderable.', ['database', 'reason'], () => {
-    const i = deps.ingest();
-    return i ? Object.entries(i.stats.rejectedByReason).map(([reason, n]): [Labels, number] => [{ database: i.database, reason }, n]) : [];
-  });
-  sourced(registry, 'metrogate_ingest_rejected_points_total', 'Lines InfluxDB refused on their own (400); the rest of their request was stored.', ['database'], ingest((s) => s.rejectedPoints));
+  sourced(
+    registry,
+    'metrogate_ingest_messages_total',
+    'Data messages the ingest role received.',
+    ['database'],
+    ingest((s) => s.messages),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_points_written_total',
+    'Points the ingest role wrote to InfluxDB (readings, calibration events, gateway statistics; a message the broker redelivers counts again).',
+    ['database'],
+    ingest((s) => s.points),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_write_errors_total',
+    'InfluxDB writes that failed and were retried.',
+    ['database'],
+    ingest((s) => s.writeErrors),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_rejected_messages_total',
+    'Messages the ingest refused (nothing of them stored), by reason: too_large, not_json, schema, timestamp, topic_identity, topic, unrenderable.',
+    ['database', 'reason'],
+    () => {
+      const i = deps.ingest();
+      return i ? Object.entries(i.stats.rejectedByReason).map(([reason, n]): [Labels, number] => [{ database: i.database, reason }, n]) : [];
+    },
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_rejected_points_total',
+    'Lines InfluxDB refused on their own (400); the rest of their request was stored.',
+    ['database'],
+    ingest((s) => s.rejectedPoints),
+  );
 }
 
 /** Whether the ingest role hears the broker: subscriptions, deafness, lost sessions. */
@@ -117,12 +165,48 @@ function ingestListeningMetrics(registry: Registry, deps: ApiDeps): void {
     const i = deps.ingest();
     return i?.listening ? [[{ database: i.database }, pick(i.listening)]] : [];
   };
-  sourcedGauge(registry, 'metrogate_ingest_subscribed', '1 while every subscription of the ingest is granted as asked on the current connection.', ['database'], hearing((l) => (l.subscribed ? 1 : 0)));
-  sourcedGauge(registry, 'metrogate_ingest_subscription_problems', 'Subscriptions the broker refused or granted below QoS 1 on the last SUBACK.', ['database'], hearing((l) => l.problems.filter((p) => p.reasonCode !== -1).length));
-  sourcedGauge(registry, 'metrogate_ingest_deaf', '1 while gateways report polling and no data message reaches this ingester.', ['database'], hearing((l) => (l.deaf ? 1 : 0)));
-  sourced(registry, 'metrogate_ingest_deaf_episodes_total', 'Times the ingester became deaf (connected, gateways polling, no data).', ['database'], hearing((l) => l.episodes));
-  sourced(registry, 'metrogate_ingest_sessions_lost_total', 'Reconnections on which the broker had lost the ingest session (and what it queued).', ['database'], hearing((l) => l.sessionsLost));
-  sourcedGauge(registry, 'metrogate_ingest_broker_drops_shared_subscriptions', '1 when the broker was last seen restoring sessions without their $share subscriptions across a restart.', ['database'], hearing((l) => (l.sharedSubscriptionsAcrossRestart === 'subscription-lost' ? 1 : 0)));
+  sourcedGauge(
+    registry,
+    'metrogate_ingest_subscribed',
+    '1 while every subscription of the ingest is granted as asked on the current connection.',
+    ['database'],
+    hearing((l) => (l.subscribed ? 1 : 0)),
+  );
+  sourcedGauge(
+    registry,
+    'metrogate_ingest_subscription_problems',
+    'Subscriptions the broker refused or granted below QoS 1 on the last SUBACK.',
+    ['database'],
+    hearing((l) => l.problems.filter((p) => p.reasonCode !== -1).length),
+  );
+  sourcedGauge(
+    registry,
+    'metrogate_ingest_deaf',
+    '1 while gateways report polling and no data message reaches this ingester.',
+    ['database'],
+    hearing((l) => (l.deaf ? 1 : 0)),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_deaf_episodes_total',
+    'Times the ingester became deaf (connected, gateways polling, no data).',
+    ['database'],
+    hearing((l) => l.episodes),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_sessions_lost_total',
+    'Reconnections on which the broker had lost the ingest session (and what it queued).',
+    ['database'],
+    hearing((l) => l.sessionsLost),
+  );
+  sourcedGauge(
+    registry,
+    'metrogate_ingest_broker_drops_shared_subscriptions',
+    '1 when the broker was last seen restoring sessions without their $share subscriptions across a restart.',
+    ['database'],
+    hearing((l) => (l.sharedSubscriptionsAcrossRestart === 'subscription-lost' ? 1 : 0)),
+  );
 }
 
 /** Gap repair: the ingester's resend requests and the gateway's answers from its spool. */
@@ -132,31 +216,95 @@ function completenessMetrics(registry: Registry, deps: ApiDeps): void {
     const r = completeness().ingest;
     return r ? [[{}, pick(r)]] : [];
   };
-  sourced(registry, 'metrogate_ingest_gap_requests_total', 'Resend requests this ingester published for readings missing from InfluxDB.', [], repair((r) => r.requests));
-  sourced(registry, 'metrogate_ingest_gap_readings_requested_total', 'Readings those resend requests asked for.', [], repair((r) => r.requestedReadings));
-  sourced(registry, 'metrogate_ingest_gap_readings_repaired_total', 'Readings found missing, asked for, and stored since.', [], repair((r) => r.repairedReadings));
-  sourcedGauge(registry, 'metrogate_ingest_gap_readings_open', 'Readings missing from InfluxDB now, below a gateway last seq older than the grace period.', [], repair((r) => r.openReadings));
-  sourced(registry, 'metrogate_ingest_gap_readings_lost_total', 'Readings given up after maxAttempts resend requests (no longer in the gateway spool).', [], repair((r) => r.lostReadings));
+  sourced(
+    registry,
+    'metrogate_ingest_gap_requests_total',
+    'Resend requests this ingester published for readings missing from InfluxDB.',
+    [],
+    repair((r) => r.requests),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_gap_readings_requested_total',
+    'Readings those resend requests asked for.',
+    [],
+    repair((r) => r.requestedReadings),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_gap_readings_repaired_total',
+    'Readings found missing, asked for, and stored since.',
+    [],
+    repair((r) => r.repairedReadings),
+  );
+  sourcedGauge(
+    registry,
+    'metrogate_ingest_gap_readings_open',
+    'Readings missing from InfluxDB now, below a gateway last seq older than the grace period.',
+    [],
+    repair((r) => r.openReadings),
+  );
+  sourced(
+    registry,
+    'metrogate_ingest_gap_readings_lost_total',
+    'Readings given up after maxAttempts resend requests (no longer in the gateway spool).',
+    [],
+    repair((r) => r.lostReadings),
+  );
   const gw = (pick: (s: NonNullable<ReturnType<typeof completeness>['gateway']>) => number | undefined) => (): Samples => {
     const g = completeness().gateway;
     const v = g ? pick(g) : undefined;
     return v === undefined ? [] : [[{}, v]];
   };
-  sourced(registry, 'metrogate_resend_requests_total', 'Resend requests this gateway received.', [], gw((g) => g.resends.requests));
-  sourced(registry, 'metrogate_resent_readings_total', 'Readings this gateway published again from its spool on request.', [], gw((g) => g.resends.resentReadings));
-  sourced(registry, 'metrogate_resend_unavailable_readings_total', 'Readings asked for that the spool no longer held.', [], gw((g) => g.resends.unavailableReadings));
-  sourcedGauge(registry, 'metrogate_spool_retained_readings', 'Acknowledged readings kept for re-sending (spool.retainAckedHours).', [], gw((g) => g.retention?.readings));
-  sourced(registry, 'metrogate_spool_retention_evicted_total', 'Acknowledged readings the quota removed before their retention ended.', [], gw((g) => g.retention?.evictedByQuota));
+  sourced(
+    registry,
+    'metrogate_resend_requests_total',
+    'Resend requests this gateway received.',
+    [],
+    gw((g) => g.resends.requests),
+  );
+  sourced(
+    registry,
+    'metrogate_resent_readings_total',
+    'Readings this gateway published again from its spool on request.',
+    [],
+    gw((g) => g.resends.resentReadings),
+  );
+  sourced(
+    registry,
+    'metrogate_resend_unavailable_readings_total',
+    'Readings asked for that the spool no longer held.',
+    [],
+    gw((g) => g.resends.unavailableReadings),
+  );
+  sourcedGauge(
+    registry,
+    'metrogate_spool_retained_readings',
+    'Acknowledged readings kept for re-sending (spool.retainAckedHours).',
+    [],
+    gw((g) => g.retention?.readings),
+  );
+  sourced(
+    registry,
+    'metrogate_spool_retention_evicted_total',
+    'Acknowledged readings the quota removed before their retention ended.',
+    [],
+    gw((g) => g.retention?.evictedByQuota),
+  );
 }
 
 /** Per sink's spool cursor: what waits, for how long, and what the quota dropped. */
 function spoolMetrics(registry: Registry, deps: ApiDeps): void {
   const spools = () => deps.spools();
-  sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]));
+  sourcedGauge(registry, 'metrogate_spool_depth', 'Readings spooled and not yet acknowledged by the sink.', ['sink'], () =>
+    spools().map((s): [Labels, number] => [{ sink: s.sink }, s.depth]),
+  );
   sourcedGauge(registry, 'metrogate_spool_oldest_age_seconds', 'Age of the oldest unacknowledged reading (0 when empty).', ['sink'], () =>
     spools().map((s): [Labels, number] => [{ sink: s.sink }, s.oldestAgeMs / 1000]),
   );
-  sourced(registry, 'metrogate_spool_dropped_total', 'Readings dropped because the spool reached its disk quota.', ['sink'], () => spools().map((s): [Labels, number] => [{ sink: s.sink }, s.dropped]));
+  sourced(registry, 'metrogate_spool_dropped_total', 'Readings dropped because the spool reached its disk quota.', ['sink'], () =>
+    spools().map((s): [Labels, number] => [{ sink: s.sink }, s.dropped]),
+  );
 }
 
 /** The poll cycle histogram, fed by live batches; returns the unsubscribe. */

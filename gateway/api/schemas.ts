@@ -24,17 +24,21 @@ export const CalTagSchema = Type.Object({
 /** One channel's own calibration (instrument views carry the summary beside it). */
 export const ChannelCalSchema = Type.Object({
   ...CalTagSchema.properties,
-  hasRecord: Type.Boolean({ description: 'a record (the channel\'s own or an instrument-wide one) covers it; channels without one do not count in the instrument summary' }),
+  hasRecord: Type.Boolean({
+    description: "a record (the channel's own or an instrument-wide one) covers it; channels without one do not count in the instrument summary",
+  }),
 });
 
 export const ChannelCalListSchema = Type.Array(Type.Object({ channel: Type.String(), ...ChannelCalSchema.properties }), {
-  description: 'every configured channel\'s own calibration, in config order',
+  description: "every configured channel's own calibration, in config order",
 });
 
 export const LatestReadingSchema = Type.Object({
   value: ValueSchema,
   raw: ValueSchema,
-  rawUnit: Nullable(Type.String({ description: 'the unit of raw when the channel reads its sensor in another quantity (characteristic: Ω, mV, mA); null when raw is in unit' })),
+  rawUnit: Nullable(
+    Type.String({ description: 'the unit of raw when the channel reads its sensor in another quantity (characteristic: Ω, mV, mA); null when raw is in unit' }),
+  ),
   unit: Type.String(),
   u: Nullable(Type.Number({ description: 'combined standard uncertainty, in unit' })),
   k: Nullable(Type.Number({ description: 'coverage factor: U = k·u' })),
@@ -61,7 +65,9 @@ export const InstrumentViewSchema = Type.Object({
   online: Nullable(Type.Boolean({ description: 'null until the driver first reached (or failed to reach) the device' })),
   since: Nullable(Type.Integer({ description: 'ms since the epoch of the last online/offline change' })),
   error: Nullable(Type.String()),
-  calibration: Type.Object(CalTagSchema.properties, { description: 'the instrument summary: the worst of its channels that have a record; uncalibrated only when none has one' }),
+  calibration: Type.Object(CalTagSchema.properties, {
+    description: 'the instrument summary: the worst of its channels that have a record; uncalibrated only when none has one',
+  }),
   channels: Type.Array(ChannelViewSchema),
 });
 export type InstrumentView = Static<typeof InstrumentViewSchema>;
@@ -110,7 +116,9 @@ export const RecordSchema = CalibrationRecordSchema;
 export const CalibrationListSchema = Type.Object({
   instruments: Type.Array(
     Type.Object({
-      instrument: Type.String(), name: Nullable(Type.String()), lab: Nullable(Type.String()),
+      instrument: Type.String(),
+      name: Nullable(Type.String()),
+      lab: Nullable(Type.String()),
       calibration: Type.Object(CalTagSchema.properties, { description: 'the instrument summary: the worst of its channels that have a record' }),
       channels: ChannelCalListSchema,
     }),

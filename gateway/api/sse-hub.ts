@@ -81,7 +81,10 @@ export class SseHub {
     if (c.res.writableLength > this.opts.maxClientBufferBytes) {
       this.droppedCount++;
       this.clients.delete(c);
-      this.log.warn({ client: c.remote, unsentBytes: c.res.writableLength, limit: this.opts.maxClientBufferBytes }, 'api: dropped a stream client that reads too slowly');
+      this.log.warn(
+        { client: c.remote, unsentBytes: c.res.writableLength, limit: this.opts.maxClientBufferBytes },
+        'api: dropped a stream client that reads too slowly',
+      );
       c.res.destroy();
     }
   }

@@ -30,8 +30,9 @@ export function tokenStrength(token: string): TokenStrength {
   const distinct = new Set(chars).size;
   const per = Math.log2(Math.min(alphabet, distinct));
   const bits = Math.floor(chars.length * per);
-  const basis = distinct < alphabet
-    ? `${chars.length} characters, only ${distinct} distinct: ${chars.length} × log2(${distinct})`
-    : `${chars.length} ${name}: ${chars.length} × log2(${alphabet})`;
+  const basis =
+    distinct < alphabet
+      ? `${chars.length} characters, only ${distinct} distinct: ${chars.length} × log2(${distinct})`
+      : `${chars.length} ${name}: ${chars.length} × log2(${alphabet})`;
   return { bits, basis };
 }

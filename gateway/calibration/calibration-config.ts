@@ -21,13 +21,16 @@ const ErrorPoint = Type.Object(
 );
 
 /** ±mpe, or ±(constant + proportional·|x|) with x the measurand. */
-export const MpeSchema = Type.Union([
-  Type.Number({ exclusiveMinimum: 0 }),
-  Type.Object(
-    { constant: Type.Number({ minimum: 0 }), proportional: Type.Number({ minimum: 0 }) },
-    { additionalProperties: false, description: '±(constant + proportional·|x|), x the measurand' },
-  ),
-], { description: 'maximum permissible error' });
+export const MpeSchema = Type.Union(
+  [
+    Type.Number({ exclusiveMinimum: 0 }),
+    Type.Object(
+      { constant: Type.Number({ minimum: 0 }), proportional: Type.Number({ minimum: 0 }) },
+      { additionalProperties: false, description: '±(constant + proportional·|x|), x the measurand' },
+    ),
+  ],
+  { description: 'maximum permissible error' },
+);
 
 /** ILAC-G8:09/2019 decision rules. */
 export const DecisionRuleSchema = Type.Object(
@@ -39,7 +42,11 @@ export const DecisionRuleSchema = Type.Object(
 );
 
 export const ConformitySchema = Type.Union([
-  Type.Literal('pass'), Type.Literal('fail'), Type.Literal('conditionalPass'), Type.Literal('conditionalFail'), Type.Literal('not_stated'),
+  Type.Literal('pass'),
+  Type.Literal('fail'),
+  Type.Literal('conditionalPass'),
+  Type.Literal('conditionalFail'),
+  Type.Literal('not_stated'),
 ]);
 
 const Range = Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false });
@@ -92,7 +99,7 @@ export const UncertaintyBudgetSchema = Type.Object(
     /** Absent: every channel of the instrument. */
     channel: Type.Optional(Type.String({ minLength: 1 })),
     driftPerYear: Type.Optional(Type.Number({ minimum: 0, description: 'standard uncertainty of drift per year since the calibration date' })),
-    resolution: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'last digit; replaces the record\'s resolution' })),
+    resolution: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "last digit; replaces the record's resolution" })),
     components: Type.Optional(
       Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), u: Type.Number({ minimum: 0 }) }, { additionalProperties: false }), {
         description: 'further standard uncertainties, in the channel unit',
@@ -107,7 +114,10 @@ export type UncertaintyBudgetConfig = Static<typeof UncertaintyBudgetSchema>;
 /** Site-wide calibration settings. */
 export const CalibrationSettingsSchema = Type.Object(
   {
-    recordsDir: Type.String({ default: './calibration-records', description: 'one JSON file per record, <instrument>/<certificate>.json; watched while the gateway runs' }),
+    recordsDir: Type.String({
+      default: './calibration-records',
+      description: 'one JSON file per record, <instrument>/<certificate>.json; watched while the gateway runs',
+    }),
     /** Where impact reports of suspect readings are written (by the gateway that owns the instrument). */
     reportsDir: Type.String({ default: './calibration-reports' }),
     /** Folder of trusted root and intermediate certificates for signed DCCs (PEM or DER). */

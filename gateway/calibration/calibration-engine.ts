@@ -86,7 +86,10 @@ export class CalibrationEngine implements CalibrationService {
       const refused = this.refusal(r);
       if (refused) {
         // The same checks as a record added through the API: a file edited by hand is not trusted more.
-        this.opts.log.error({ instrument: r.instrument, channel: r.channel, certificate: r.certificate, file: r.sourceFile }, `calibration record not used: ${refused}`);
+        this.opts.log.error(
+          { instrument: r.instrument, channel: r.channel, certificate: r.certificate, file: r.sourceFile },
+          `calibration record not used: ${refused}`,
+        );
         continue;
       }
       this.allRecords.push(r);
@@ -198,7 +201,10 @@ export class CalibrationEngine implements CalibrationService {
     this.allRecords.push(record);
     this.rebuild(record.instrument);
     if (ch !== undefined && followed !== undefined && !inst.lastStatus.has(ch)) inst.lastStatus.set(ch, followed);
-    this.opts.log.info({ instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source }, 'calibration record added');
+    this.opts.log.info(
+      { instrument: record.instrument, channel: record.channel, certificate: record.certificate, source: record.source },
+      'calibration record added',
+    );
     const asLeft = judgeRecord(record).asLeft;
     this.check(record.instrument, `new record ${record.certificate}${asLeftFailed(record) ? `: as left fail by ${asLeft.rule}` : ''}`);
     if (asFoundFailed(record)) this.reportSuspect(record, previous);
@@ -214,7 +220,11 @@ export class CalibrationEngine implements CalibrationService {
   }
 
   private channelTags(instrument: string, at: number): ChannelTag[] {
-    return channelTagsOf(this.instrument(instrument), this.allRecords.filter((r) => r.instrument === instrument), at);
+    return channelTagsOf(
+      this.instrument(instrument),
+      this.allRecords.filter((r) => r.instrument === instrument),
+      at,
+    );
   }
 
   setManualStatus(change: ManualStatusChange): void {
@@ -223,7 +233,10 @@ export class CalibrationEngine implements CalibrationService {
     inst.manual = change.status ? { status: change.status, since: this.now(), reason: `${change.reason}${by ? ` (${by.slice(1)})` : ''}` } : null;
     this.rebuild(change.instrument);
     this.opts.persistManual?.(this.manualStates());
-    this.opts.log.warn({ instrument: change.instrument, status: change.status ?? 'released', reason: change.reason, by: change.by }, 'manual calibration status');
+    this.opts.log.warn(
+      { instrument: change.instrument, status: change.status ?? 'released', reason: change.reason, by: change.by },
+      'manual calibration status',
+    );
     this.check(change.instrument, `${change.status ?? 'released'}${by}: ${change.reason}`);
   }
 
@@ -266,8 +279,16 @@ export class CalibrationEngine implements CalibrationService {
     const boundary = cal.statusSegmentAt(ts).from;
     const when = reason === 'calendar' && Number.isFinite(boundary) ? Math.min(boundary, ts) : ts;
     const event: CalEvent = {
-      site: this.opts.site, instrument: inst.config.id, kind: 'transition', ts: when,
-      from: last, to: tag.status, certificate: tag.certificate, due: tag.due, reason, ...(scope !== '' && { channel: scope }),
+      site: this.opts.site,
+      instrument: inst.config.id,
+      kind: 'transition',
+      ts: when,
+      from: last,
+      to: tag.status,
+      certificate: tag.certificate,
+      due: tag.due,
+      reason,
+      ...(scope !== '' && { channel: scope }),
     };
     this.opts.log.warn({ instrument: event.instrument, channel: event.channel, from: last, to: tag.status, reason }, 'calibration status changed');
     for (const l of this.listeners) l(event);
@@ -275,12 +296,19 @@ export class CalibrationEngine implements CalibrationService {
 
   private reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined): void {
     const event = suspectEvent(this.opts.site, record, previous, this.now());
-    this.opts.log.error({ instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: event.asFoundError }, 'suspect readings: as-found out of tolerance');
+    this.opts.log.error(
+      { instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: event.asFoundError },
+      'suspect readings: as-found out of tolerance',
+    );
     this.report(event);
   }
 
   private rebuild(instrument: string): void {
-    rebuildInstrument(this.instrument(instrument), this.allRecords.filter((r) => r.instrument === instrument), this.opts.policy ?? {});
+    rebuildInstrument(
+      this.instrument(instrument),
+      this.allRecords.filter((r) => r.instrument === instrument),
+      this.opts.policy ?? {},
+    );
   }
 
   private instrument(id: string): InstrumentCal {

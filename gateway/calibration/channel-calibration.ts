@@ -20,7 +20,7 @@ export const NOT_TRACEABLE = {
   notNumeric: 'not a numeric measurement (a flag or a text): no calibration covers it',
   noScope: 'the record states neither a validity range nor an error table',
   outsideCharacteristic: 'the corrected indication is outside the sensor characteristic',
-  noMeasurand: 'no measurand from the sensor characteristic (the reading\'s reason says why)',
+  noMeasurand: "no measurand from the sensor characteristic (the reading's reason says why)",
 } as const;
 
 /** A manual status (quarantine, out of service) in force from `since` on. */

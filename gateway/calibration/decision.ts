@@ -53,13 +53,14 @@ function inside(e: number, lo: number, hi: number): boolean {
 function judgePoint(p: ErrorTablePoint, mpe: Mpe | undefined, rule: DecisionRule | undefined): PointOutcome | undefined {
   if (p.acceptance) {
     const { lower, upper } = p.acceptance;
-    return outcome(p.error, lower, upper, 'the certificate\'s acceptance limits');
+    return outcome(p.error, lower, upper, "the certificate's acceptance limits");
   }
   const limits: Limits | undefined = p.tolerance ?? (mpe !== undefined ? { lower: -mpeAt(mpe, p.reference), upper: mpeAt(mpe, p.reference) } : undefined);
   if (!limits) return undefined;
   const basis = p.tolerance ? `tolerance ${p.tolerance.lower} to ${p.tolerance.upper}` : `MPE ${describeMpe(mpe!)}`;
   if (rule?.rule !== 'guarded') return outcome(p.error, limits.lower, limits.upper, `simple acceptance against ${basis}`);
-  if (p.U === undefined) return { result: 'not_stated', error: p.error, limit: limits.upper, margin: -Infinity, basis: `guarded acceptance needs U at reference ${p.reference}` };
+  if (p.U === undefined)
+    return { result: 'not_stated', error: p.error, limit: limits.upper, margin: -Infinity, basis: `guarded acceptance needs U at reference ${p.reference}` };
   const w = (rule.r ?? 1) * p.U;
   return outcome(p.error, limits.lower + w, limits.upper - w, `${describeRule(rule)} against ${basis}`);
 }

@@ -98,12 +98,28 @@ export async function writeImpactReport(e: CalEvent, gateway: string, influx: In
     notCounted = 'this gateway has no `influx` section to count them in';
   }
   const report: ImpactReport = {
-    site: e.site, gateway, instrument: e.instrument, channel: e.channel ?? null, certificate: e.certificate, check: e.check ?? null,
-    from: iso(e.suspectFrom ?? 0), to: iso(e.suspectTo ?? e.ts), readingsAffected, ...(notCounted !== undefined && { notCounted }), query,
-    asFoundError: e.asFoundError ?? null, mpe: e.mpe ?? null, reason: e.reason, file: join(dir, `${name}.md`), writtenAt: new Date().toISOString(),
+    site: e.site,
+    gateway,
+    instrument: e.instrument,
+    channel: e.channel ?? null,
+    certificate: e.certificate,
+    check: e.check ?? null,
+    from: iso(e.suspectFrom ?? 0),
+    to: iso(e.suspectTo ?? e.ts),
+    readingsAffected,
+    ...(notCounted !== undefined && { notCounted }),
+    query,
+    asFoundError: e.asFoundError ?? null,
+    mpe: e.mpe ?? null,
+    reason: e.reason,
+    file: join(dir, `${name}.md`),
+    writtenAt: new Date().toISOString(),
   };
   ensurePrivateDir(dir, 'calibration reports directory');
-  for (const [ext, body] of [['.md', markdown(report, e)], ['.json', JSON.stringify(report, null, 2) + '\n']] as const) {
+  for (const [ext, body] of [
+    ['.md', markdown(report, e)],
+    ['.json', JSON.stringify(report, null, 2) + '\n'],
+  ] as const) {
     const target = join(dir, name + ext);
     await writeFile(target + '.tmp', body, { mode: PRIVATE_FILE });
     await chmod(target + '.tmp', PRIVATE_FILE);

@@ -40,10 +40,19 @@ export class ImpactReporter {
     try {
       const r = await writeImpactReport(e, gateway, influx, reportsDir);
       this.written++;
-      log.error({ instrument: e.instrument, channel: e.channel, readings: r.readingsAffected, from: r.from, to: r.to, file: r.file, notCounted: r.notCounted }, 'impact report written: suspect readings');
+      log.error(
+        { instrument: e.instrument, channel: e.channel, readings: r.readingsAffected, from: r.from, to: r.to, file: r.file, notCounted: r.notCounted },
+        'impact report written: suspect readings',
+      );
       const followUp: CalEvent = {
-        site: e.site, instrument: e.instrument, kind: 'impact_report', ts: Date.now(), from: null, to: e.to,
-        certificate: e.certificate, due: e.due,
+        site: e.site,
+        instrument: e.instrument,
+        kind: 'impact_report',
+        ts: Date.now(),
+        from: null,
+        to: e.to,
+        certificate: e.certificate,
+        due: e.due,
         reason: `impact report for ${e.check !== undefined ? `check ${e.check}` : (e.certificate ?? 'an unknown certificate')}: ${r.readingsAffected ?? 'uncounted'} readings stored in the suspect period`,
         reportFile: r.file,
       };

@@ -12,9 +12,7 @@ export interface ChannelCalStatus extends CalTag {
  * that has a record is in it. Taken out of use by hand beats every calendar status; a channel whose
  * record starts in the future (uncalibrated now) counts as worse than one still limited or due soon.
  */
-const SEVERITY: readonly CalStatus[] = [
-  'out_of_service', 'quarantined', 'out_of_tolerance', 'expired', 'uncalibrated', 'limited', 'due_soon', 'valid',
-];
+const SEVERITY: readonly CalStatus[] = ['out_of_service', 'quarantined', 'out_of_tolerance', 'expired', 'uncalibrated', 'limited', 'due_soon', 'valid'];
 
 /**
  * The instrument's calibration as one tag: the worst of the channels that have a record (the first

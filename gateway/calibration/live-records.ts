@@ -51,7 +51,10 @@ export class LiveRecords {
     try {
       this.ledger = new AppliedLedger(this.dir);
     } catch (err) {
-      this.log.error({ dir: this.dir, err: (err as Error).message }, 'calibration records: the ledger of applied records is unreadable; records on disk are taken as history');
+      this.log.error(
+        { dir: this.dir, err: (err as Error).message },
+        'calibration records: the ledger of applied records is unreadable; records on disk are taken as history',
+      );
     }
     await this.rescan('start');
     this.timer = setInterval(() => void this.rescan('periodic'), RESCAN_MS);
@@ -88,7 +91,9 @@ export class LiveRecords {
     try {
       entries = listRecords(this.dir);
     } catch (err) {
-      this.once(`dir:${(err as Error).message}`, () => this.log.error({ dir: this.dir, err: (err as Error).message }, 'calibration records dir unreadable; retrying'));
+      this.once(`dir:${(err as Error).message}`, () =>
+        this.log.error({ dir: this.dir, err: (err as Error).message }, 'calibration records dir unreadable; retrying'),
+      );
       return;
     }
     this.watchFolders();
@@ -139,7 +144,9 @@ export class LiveRecords {
         throw err;
       }
     } catch (err) {
-      this.once(`broken:${version}`, () => this.log.error({ file: entry.file, err: (err as Error).message }, 'calibration record file not applied; the other records are'));
+      this.once(`broken:${version}`, () =>
+        this.log.error({ file: entry.file, err: (err as Error).message }, 'calibration record file not applied; the other records are'),
+      );
       return null;
     }
   }
@@ -148,7 +155,9 @@ export class LiveRecords {
   private take(record: CalibrationRecord, file: string, news: boolean): boolean {
     if (!this.engine.knows(record.instrument)) {
       this.ledger?.note(record);
-      this.once(`unknown:${file}`, () => this.log.warn({ file, instrument: record.instrument }, 'calibration record for an instrument not in this config: kept, not used'));
+      this.once(`unknown:${file}`, () =>
+        this.log.warn({ file, instrument: record.instrument }, 'calibration record for an instrument not in this config: kept, not used'),
+      );
       return false;
     }
     try {
@@ -158,7 +167,11 @@ export class LiveRecords {
       return false;
     }
     this.ledger?.note(record);
-    if (news) this.log.info({ file, instrument: record.instrument, channel: record.channel, certificate: record.certificate }, 'new calibration record from the records dir');
+    if (news)
+      this.log.info(
+        { file, instrument: record.instrument, channel: record.channel, certificate: record.certificate },
+        'new calibration record from the records dir',
+      );
     return true;
   }
 

@@ -30,10 +30,20 @@ export function recordFromConfig(instrument: string, unit: string, c: Calibratio
     source: 'config',
   };
   const optional = {
-    channel: c.channel, issued: c.issued, laboratory: c.laboratory, range: c.range, mpe: c.mpe, decisionRule: c.decisionRule,
-    conformity: c.conformity, asFoundConformity: c.asFoundConformity,
-    limitedTo: c.limitedTo, resolution: c.resolution, dueSoonDays: c.dueSoonDays, dueSoonShare: c.dueSoonShare,
-    extraUncertainty: c.extraUncertainty, asFound: c.asFound?.map(point),
+    channel: c.channel,
+    issued: c.issued,
+    laboratory: c.laboratory,
+    range: c.range,
+    mpe: c.mpe,
+    decisionRule: c.decisionRule,
+    conformity: c.conformity,
+    asFoundConformity: c.asFoundConformity,
+    limitedTo: c.limitedTo,
+    resolution: c.resolution,
+    dueSoonDays: c.dueSoonDays,
+    dueSoonShare: c.dueSoonShare,
+    extraUncertainty: c.extraUncertainty,
+    asFound: c.asFound?.map(point),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
   return r;

@@ -137,7 +137,8 @@ function checkRecord(record: unknown, file: string): asserts record is Calibrati
   }
   for (const key of ['calibrated', 'due', 'issued'] as const) {
     const date = record[key];
-    if (date !== undefined && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) throw new RecordStoreError(file, `${key} ${date} is not a real date`);
+    if (date !== undefined && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date)
+      throw new RecordStoreError(file, `${key} ${date} is not a real date`);
   }
   if (record.due <= record.calibrated) throw new RecordStoreError(file, `due ${record.due} is not after calibrated ${record.calibrated}`);
 }
@@ -182,7 +183,9 @@ export function listRecords(dir: string): RecordEntry[] {
       out.push(entry);
     }
   }
-  return out.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.certificate.localeCompare(b.certificate) || (a.channel ?? '').localeCompare(b.channel ?? ''));
+  return out.sort(
+    (a, b) => a.instrument.localeCompare(b.instrument) || a.certificate.localeCompare(b.certificate) || (a.channel ?? '').localeCompare(b.channel ?? ''),
+  );
 }
 
 /**
@@ -202,7 +205,9 @@ export function loadRecords(dir: string): CalibrationRecord[] {
   }
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) throw new RecordStoreError(dir, `${problems.length} broken record files:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
-  return records.sort((a, b) => a.instrument.localeCompare(b.instrument) || a.calibrated.localeCompare(b.calibrated) || a.certificate.localeCompare(b.certificate));
+  return records.sort(
+    (a, b) => a.instrument.localeCompare(b.instrument) || a.calibrated.localeCompare(b.calibrated) || a.certificate.localeCompare(b.certificate),
+  );
 }
 
 /** One record file, validated, and checked to hold the record its path names. */

@@ -80,14 +80,15 @@ export function buildTimeline(records: readonly CalibrationRecord[], site: DueSo
     const expiresAt = addLocalDays(localMidnight(r.due), 1);
     const dueSoonAt = dueSoonStart(r, start, expiresAt, site);
     const inService: CalStatus = asLeftFailed(r) ? 'out_of_tolerance' : r.limitedTo?.length ? 'limited' : 'valid';
-    const parts: [number, number, CalStatus][] = inService === 'out_of_tolerance'
-      ? [[start, end, 'out_of_tolerance']]
-      : [
-          [start, dueSoonAt, inService],
-          // A limited (准用) instrument turns due_soon too; its ranges stay enforced per reading.
-          [dueSoonAt, expiresAt, 'due_soon'],
-          [expiresAt, end, 'expired'],
-        ];
+    const parts: [number, number, CalStatus][] =
+      inService === 'out_of_tolerance'
+        ? [[start, end, 'out_of_tolerance']]
+        : [
+            [start, dueSoonAt, inService],
+            // A limited (准用) instrument turns due_soon too; its ranges stay enforced per reading.
+            [dueSoonAt, expiresAt, 'due_soon'],
+            [expiresAt, end, 'expired'],
+          ];
     for (const [from, to, status] of parts) {
       const a = Math.max(from, start);
       const b = Math.min(to, end);

@@ -11,8 +11,14 @@ export function suspectEvent(site: string, record: CalibrationRecord, previous: 
   const verdict = judgeRecord(record).asFound!;
   const worst = verdict.worst?.error ?? (record.asFound ?? []).reduce((w, p) => (Math.abs(p.error) > Math.abs(w) ? p.error : w), 0);
   const event: CalEvent = {
-    site, instrument: record.instrument, kind: 'suspect', ts: now,
-    from: null, to: 'out_of_tolerance', certificate: record.certificate, due: record.due,
+    site,
+    instrument: record.instrument,
+    kind: 'suspect',
+    ts: now,
+    from: null,
+    to: 'out_of_tolerance',
+    certificate: record.certificate,
+    due: record.due,
     reason: `as found out of tolerance in ${record.certificate} (${verdict.rule}): readings since the last good calibration are suspect`,
     suspectFrom: previous ? localMidnight(previous.calibrated) : 0,
     suspectTo: localMidnight(record.calibrated),

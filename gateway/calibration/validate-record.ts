@@ -29,7 +29,10 @@ export function validateRecord(r: CalibrationRecord, ctx: RecordContext = {}): R
   const error = (at: ProblemPath, message: string) => out.push({ at, message, severity: 'error' });
   const warn = (at: ProblemPath, message: string) => out.push({ at, message, severity: 'warning' });
   if (r.channel !== undefined && ctx.channels && !ctx.channels.includes(r.channel)) {
-    error(['channel'], `no channel "${r.channel}" in instrument ${r.instrument} (channels: ${ctx.channels.join(', ') || 'none'}): the record would never be used`);
+    error(
+      ['channel'],
+      `no channel "${r.channel}" in instrument ${r.instrument} (channels: ${ctx.channels.join(', ') || 'none'}): the record would never be used`,
+    );
   }
   if (r.due <= r.calibrated) error(['due'], `due ${r.due} must be after calibrated ${r.calibrated}`);
   if (r.range && !(r.range.min <= r.range.max)) error(['range'], `min ${r.range.min} is greater than max ${r.range.max}`);
@@ -41,7 +44,8 @@ export function validateRecord(r: CalibrationRecord, ctx: RecordContext = {}): R
   }
   if (r.kind === 'calibration') {
     r.errorTable.forEach((p, i) => {
-      if (p.U === undefined) warn(['errorTable', i, 'U'], `no uncertainty at reference ${p.reference}: readings between its neighbours and it are not traceable`);
+      if (p.U === undefined)
+        warn(['errorTable', i, 'U'], `no uncertainty at reference ${p.reference}: readings between its neighbours and it are not traceable`);
     });
   }
   if (r.errorTable.length === 0 && !r.range) warn([], 'neither a validity range nor an error table: no reading can be traceable to this record');
@@ -90,7 +94,10 @@ function checkLimited(r: CalibrationRecord, error: (at: ProblemPath, m: string) 
   const scope = r.range ?? (refs.length > 0 ? { min: Math.min(...refs), max: Math.max(...refs) } : undefined);
   (r.limitedTo ?? []).forEach((l, i) => {
     if (l.min <= l.max && scope && (l.min < scope.min || l.max > scope.max)) {
-      error(['limitedTo', i], `${l.min} to ${l.max} is not inside the ${r.range ? 'validity range' : 'calibrated points'} ${scope.min} to ${scope.max}: a limited instrument cannot be used beyond its calibration`);
+      error(
+        ['limitedTo', i],
+        `${l.min} to ${l.max} is not inside the ${r.range ? 'validity range' : 'calibrated points'} ${scope.min} to ${scope.max}: a limited instrument cannot be used beyond its calibration`,
+      );
     }
   });
 }

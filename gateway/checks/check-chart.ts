@@ -43,8 +43,14 @@ export interface ChartPoint {
 export function emptyChart(opts: ChartOptions): ChartState {
   const byHand = opts.centre !== undefined && opts.sigma !== undefined;
   return {
-    v: 1, n: 0, baseline: [], recent: [], cusum: { high: 0, low: 0 }, lastPassedTs: null,
-    limits: byHand ? { centre: opts.centre!, sigma: opts.sigma! } : null, limitsFrom: byHand ? 'config' : null,
+    v: 1,
+    n: 0,
+    baseline: [],
+    recent: [],
+    cusum: { high: 0, low: 0 },
+    lastPassedTs: null,
+    limits: byHand ? { centre: opts.centre!, sigma: opts.sigma! } : null,
+    limitsFrom: byHand ? 'config' : null,
   };
 }
 
@@ -79,6 +85,7 @@ export function chartResult(state: ChartState, value: number, opts: ChartOptions
 /** A chart state read from disk, or null when it is not one (the caller starts afresh and says so). */
 export function parseChart(doc: unknown): ChartState | null {
   const s = doc as Partial<ChartState> | null;
-  if (s?.v !== 1 || typeof s.n !== 'number' || !Array.isArray(s.baseline) || !Array.isArray(s.recent) || typeof s.cusum !== 'object' || s.cusum === null) return null;
+  if (s?.v !== 1 || typeof s.n !== 'number' || !Array.isArray(s.baseline) || !Array.isArray(s.recent) || typeof s.cusum !== 'object' || s.cusum === null)
+    return null;
   return s as ChartState;
 }

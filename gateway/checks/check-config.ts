@@ -14,7 +14,7 @@ const Channel = Type.String({ minLength: 1 });
 
 export const StandardSchema = Type.Object(
   {
-    value: Type.Optional(Type.Number({ description: 'the check standard\'s reference value, in the channel unit (not with `reference`)' })),
+    value: Type.Optional(Type.Number({ description: "the check standard's reference value, in the channel unit (not with `reference`)" })),
     U: Type.Optional(Type.Number({ minimum: 0, description: 'its expanded uncertainty (k = 2), in the channel unit' })),
     rule: Type.Union([Type.Literal('en'), Type.Literal('mpe')], { default: 'en', description: 'en: |x − x_ref| / √(U² + U_ref²) ≤ 1; mpe: |x − x_ref| ≤ mpe' }),
     mpe: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'maximum permissible error, for rule mpe' })),
@@ -75,7 +75,11 @@ export const CheckSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    quarantineOn: Type.Array(QuarantineRule, { default: ['fail', 'WE1', 'CUSUM'], uniqueItems: true, description: 'what quarantines the instrument at once (every rule that trips is an event)' }),
+    quarantineOn: Type.Array(QuarantineRule, {
+      default: ['fail', 'WE1', 'CUSUM'],
+      uniqueItems: true,
+      description: 'what quarantines the instrument at once (every rule that trips is an event)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -115,15 +119,18 @@ export function checkChecksConfig(checks: ChecksConfig, instruments: readonly Ch
     const s = c.standard;
     if (s) {
       if (s.reference) channelProblem([...at, 'standard', 'reference'], s.reference.instrument, s.reference.channel);
-      else if (s.value === undefined || s.U === undefined) problems.push({ at: [...at, 'standard'], message: 'give the check standard\'s `value` and `U`, or a `reference` channel' });
+      else if (s.value === undefined || s.U === undefined)
+        problems.push({ at: [...at, 'standard'], message: "give the check standard's `value` and `U`, or a `reference` channel" });
       if (s.rule === 'mpe' && s.mpe === undefined) problems.push({ at: [...at, 'standard', 'mpe'], message: 'rule mpe needs `mpe`' });
     }
     const r = c.redundancy;
     if (r) {
       channelProblem([...at, 'redundancy', 'channel'], r.instrument ?? c.instrument, r.channel);
-      if ((r.instrument ?? c.instrument) === c.instrument && r.channel === c.channel) problems.push({ at: [...at, 'redundancy', 'channel'], message: 'a channel is not redundant with itself' });
+      if ((r.instrument ?? c.instrument) === c.instrument && r.channel === c.channel)
+        problems.push({ at: [...at, 'redundancy', 'channel'], message: 'a channel is not redundant with itself' });
     }
-    if (c.chart && (c.chart.centre === undefined) !== (c.chart.sigma === undefined)) problems.push({ at: [...at, 'chart'], message: 'set both `centre` and `sigma`, or neither (limits from the baseline)' });
+    if (c.chart && (c.chart.centre === undefined) !== (c.chart.sigma === undefined))
+      problems.push({ at: [...at, 'chart'], message: 'set both `centre` and `sigma`, or neither (limits from the baseline)' });
   });
   return problems;
 }

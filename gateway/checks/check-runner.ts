@@ -33,7 +33,10 @@ export interface OperatorEntry {
 /** A clear refusal (unknown check, nothing to measure with): the API answers 400/404 with it. */
 export class CheckInputError extends Error {
   override readonly name = 'CheckInputError';
-  constructor(message: string, readonly status: 400 | 404 = 400) {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 = 400,
+  ) {
     super(message);
   }
 }
@@ -85,10 +88,19 @@ export class CheckRunner implements CheckService {
 
   summaries(): CheckSummary[] {
     return [...this.series.values()].map(({ config: c, chart, last }) => ({
-      id: c.id, kind: c.redundancy ? 'redundancy' : 'standard', instrument: c.instrument, channel: c.channel, quarantineOn: [...c.quarantineOn],
+      id: c.id,
+      kind: c.redundancy ? 'redundancy' : 'standard',
+      instrument: c.instrument,
+      channel: c.channel,
+      quarantineOn: [...c.quarantineOn],
       chart: {
-        n: chart.n, limitsFrom: chart.limitsFrom, centre: chart.limits?.centre ?? null, sigma: chart.limits?.sigma ?? null,
-        cusumHigh: chart.cusum.high, cusumLow: chart.cusum.low, lastPassedTs: chart.lastPassedTs,
+        n: chart.n,
+        limitsFrom: chart.limitsFrom,
+        centre: chart.limits?.centre ?? null,
+        sigma: chart.limits?.sigma ?? null,
+        cusumHigh: chart.cusum.high,
+        cusumLow: chart.cusum.low,
+        lastPassedTs: chart.lastPassedTs,
       },
       last,
     }));
@@ -106,13 +118,19 @@ export class CheckRunner implements CheckService {
     if (!std) throw new CheckInputError(`check ${id} is a redundancy check: its results come from the readings, not from an operator`);
     const own = this.fresh(s.config.instrument, s.config.channel);
     const measured = entry.measured ?? own?.value;
-    if (measured === undefined) throw new CheckInputError(`check ${id}: no measured value given and no reading of ${s.config.instrument}.${s.config.channel} in the last ${FRESH_MS / 1000} s`);
+    if (measured === undefined)
+      throw new CheckInputError(
+        `check ${id}: no measured value given and no reading of ${s.config.instrument}.${s.config.channel} in the last ${FRESH_MS / 1000} s`,
+      );
     const U = entry.measured === undefined && own?.u !== undefined ? own.k * own.u : null;
     let reference = std.value;
     let referenceU = std.U;
     if (std.reference) {
       const ref = this.fresh(std.reference.instrument, std.reference.channel);
-      if (!ref || ref.u === undefined) throw new CheckInputError(`check ${id}: no reading with an uncertainty of the reference ${std.reference.instrument}.${std.reference.channel} in the last ${FRESH_MS / 1000} s`);
+      if (!ref || ref.u === undefined)
+        throw new CheckInputError(
+          `check ${id}: no reading with an uncertainty of the reference ${std.reference.instrument}.${std.reference.channel} in the last ${FRESH_MS / 1000} s`,
+        );
       reference = ref.value;
       referenceU = ref.k * ref.u;
     }
@@ -136,7 +154,10 @@ export class CheckRunner implements CheckService {
     const a = this.latest.get(key(s.config.instrument, s.config.channel));
     const b = this.latest.get(key(ref.instrument, ref.channel));
     if (!a || !b || b.u === undefined || Math.abs(a.ts - b.ts) > ref.maxSkewMs) {
-      this.opts.log.warn({ check: s.config.id, reference: `${ref.instrument}.${ref.channel}` }, 'intermediate check skipped: no pair of readings (with the reference\'s uncertainty) close enough in time');
+      this.opts.log.warn(
+        { check: s.config.id, reference: `${ref.instrument}.${ref.channel}` },
+        "intermediate check skipped: no pair of readings (with the reference's uncertainty) close enough in time",
+      );
       return;
     }
     try {

@@ -50,7 +50,10 @@ export class CheckSeries {
   /** Redundancy: since when the difference has been over its limit. */
   private exceedingSince: number | null = null;
 
-  constructor(readonly config: CheckConfig, private readonly deps: SeriesDeps) {
+  constructor(
+    readonly config: CheckConfig,
+    private readonly deps: SeriesDeps,
+  ) {
     const c = config.chart;
     this.chartOptions = { baseline: c?.baseline ?? 20, centre: c?.centre, sigma: c?.sigma, cusum: { ...CUSUM_DEFAULTS, ...config.cusum } };
     this.chart = deps.store.loadChart(config.id) ?? emptyChart(this.chartOptions);
@@ -61,16 +64,38 @@ export class CheckSeries {
     const { config, chart } = this;
     const verdict = this.verdict(m.ts, j);
     const point = chartResult(chart, m.measured - m.reference, this.chartOptions);
-    const tripped: CheckResult['tripped'] = [...(verdict === 'fail' ? ['fail' as const] : []), ...point.hits.map((h) => h.rule), ...(point.cusumSignal ? ['CUSUM' as const] : [])];
+    const tripped: CheckResult['tripped'] = [
+      ...(verdict === 'fail' ? ['fail' as const] : []),
+      ...point.hits.map((h) => h.rule),
+      ...(point.cusumSignal ? ['CUSUM' as const] : []),
+    ];
     const quarantining = tripped.filter((t) => (config.quarantineOn as string[]).includes(t));
     const inControl = point.hits.length === 0 && point.cusum.high === 0 && point.cusum.low === 0;
     const result: CheckResult = {
-      check: config.id, kind: config.redundancy ? 'redundancy' : 'standard', instrument: config.instrument, channel: config.channel,
-      ts: m.ts, n: chart.n, measured: m.measured, reference: m.reference, referenceU: m.referenceU, U: m.U,
-      difference: m.measured - m.reference, rule: j.rule, score: j.score, limit: j.limit, verdict,
-      z: point.z, centre: chart.limits?.centre ?? null, sigma: chart.limits?.sigma ?? null,
-      cusumHigh: point.cusum.high, cusumLow: point.cusum.low, tripped,
-      passed: verdict === 'pass' && inControl, quarantined: false, by: m.by ?? null,
+      check: config.id,
+      kind: config.redundancy ? 'redundancy' : 'standard',
+      instrument: config.instrument,
+      channel: config.channel,
+      ts: m.ts,
+      n: chart.n,
+      measured: m.measured,
+      reference: m.reference,
+      referenceU: m.referenceU,
+      U: m.U,
+      difference: m.measured - m.reference,
+      rule: j.rule,
+      score: j.score,
+      limit: j.limit,
+      verdict,
+      z: point.z,
+      centre: chart.limits?.centre ?? null,
+      sigma: chart.limits?.sigma ?? null,
+      cusumHigh: point.cusum.high,
+      cusumLow: point.cusum.low,
+      tripped,
+      passed: verdict === 'pass' && inControl,
+      quarantined: false,
+      by: m.by ?? null,
     };
     if (result.passed) chart.lastPassedTs = m.ts;
     const manual = this.deps.engine.manualStatus(config.instrument);
@@ -79,7 +104,8 @@ export class CheckSeries {
     this.deps.store.saveChart(config.id, chart);
     this.last = result;
     this.deps.publish(this.event(result));
-    if (tripped.length > 0) this.deps.log.warn({ check: config.id, instrument: config.instrument, n: result.n, tripped, verdict }, 'intermediate check: rule tripped');
+    if (tripped.length > 0)
+      this.deps.log.warn({ check: config.id, instrument: config.instrument, n: result.n, tripped, verdict }, 'intermediate check: rule tripped');
     if (result.quarantined) this.quarantine(result, quarantining);
     return result;
   }
@@ -103,10 +129,19 @@ export class CheckSeries {
     const tag = deps.engine.statusOf(config.instrument);
     deps.log.error({ check: config.id, instrument: config.instrument, since: chart.lastPassedTs, tripped: why }, 'intermediate check: instrument quarantined');
     deps.engine.report({
-      site: deps.site, instrument: config.instrument, channel: config.channel, kind: 'suspect', ts: result.ts,
-      from: null, to: 'quarantined', certificate: tag.certificate, due: tag.due,
+      site: deps.site,
+      instrument: config.instrument,
+      channel: config.channel,
+      kind: 'suspect',
+      ts: result.ts,
+      from: null,
+      to: 'quarantined',
+      certificate: tag.certificate,
+      due: tag.due,
       reason: `${reason}: readings since the last passed check are suspect`,
-      suspectFrom: chart.lastPassedTs ?? 0, suspectTo: result.ts, check: config.id,
+      suspectFrom: chart.lastPassedTs ?? 0,
+      suspectTo: result.ts,
+      check: config.id,
     });
   }
 
@@ -114,10 +149,18 @@ export class CheckSeries {
     const tag = this.deps.engine.statusOf(r.instrument);
     const { check: _c, instrument: _i, channel: _ch, ts: _t, by: _b, ...result } = r;
     return {
-      site: this.deps.site, instrument: r.instrument, channel: r.channel, kind: 'check', ts: r.ts,
-      from: null, to: tag.status, certificate: tag.certificate, due: tag.due,
+      site: this.deps.site,
+      instrument: r.instrument,
+      channel: r.channel,
+      kind: 'check',
+      ts: r.ts,
+      from: null,
+      to: tag.status,
+      certificate: tag.certificate,
+      due: tag.due,
       reason: `check ${r.check} #${r.n}: ${r.verdict} (${r.rule} ${r.score.toPrecision(3)} / ${r.limit.toPrecision(3)})${r.tripped.length ? `; tripped ${r.tripped.join(', ')}` : ''}`,
-      check: r.check, result,
+      check: r.check,
+      result,
     };
   }
 }

@@ -8,7 +8,15 @@ export interface CheckSummary {
   instrument: string;
   channel: string;
   quarantineOn: string[];
-  chart: { n: number; limitsFrom: 'baseline' | 'config' | null; centre: number | null; sigma: number | null; cusumHigh: number; cusumLow: number; lastPassedTs: number | null };
+  chart: {
+    n: number;
+    limitsFrom: 'baseline' | 'config' | null;
+    centre: number | null;
+    sigma: number | null;
+    cusumHigh: number;
+    cusumLow: number;
+    lastPassedTs: number | null;
+  };
   last: CheckResult | null;
 }
 

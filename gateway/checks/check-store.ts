@@ -27,7 +27,9 @@ export class CheckStore {
     const file = this.resultsFile(id);
     if (!existsSync(file)) return [];
     const out: CheckResult[] = [];
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(-limit - 1)) {
+    for (const line of readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-limit - 1)) {
       if (!line) continue;
       try {
         out.push(JSON.parse(line) as CheckResult);

@@ -20,11 +20,15 @@ export function comparisonMarkdown(e: ComparisonEvaluation): string {
     lines.push(`Reference value (${p.reference.method}): ${f(p.reference.value, 8)} ± ${f(p.reference.U, 3)} (k = ${p.reference.k}).`);
     if (p.consistency) {
       const excluded = p.consistency.excluded.length > 0 ? ` Left out of the mean: ${p.consistency.excluded.map(cell).join(', ')}.` : '';
-      lines.push(`Consistency (χ², 5 %): ${f(p.consistency.chi2, 3)} against ${f(p.consistency.critical, 3)}: ${p.consistency.consistent ? 'consistent' : 'not consistent'}.${excluded}`);
+      lines.push(
+        `Consistency (χ², 5 %): ${f(p.consistency.chi2, 3)} against ${f(p.consistency.critical, 3)}: ${p.consistency.consistent ? 'consistent' : 'not consistent'}.${excluded}`,
+      );
     }
     lines.push('', '| lab | value | U | x − X | En | ζ | z′ | verdict |', '|---|---|---|---|---|---|---|---|');
     for (const s of p.scores) {
-      lines.push(`| ${cell(s.lab)} | ${f(s.value, 8)} | ${f(s.U, 3)} | ${f(s.difference, 3)} | ${f(s.en, 3)} | ${f(s.zeta, 3)} | ${f(s.zPrime, 3)} | ${s.enVerdict}${s.zVerdict ? ` / ${s.zVerdict}` : ''} |`);
+      lines.push(
+        `| ${cell(s.lab)} | ${f(s.value, 8)} | ${f(s.U, 3)} | ${f(s.difference, 3)} | ${f(s.en, 3)} | ${f(s.zeta, 3)} | ${f(s.zPrime, 3)} | ${s.enVerdict}${s.zVerdict ? ` / ${s.zVerdict}` : ''} |`,
+      );
     }
   }
   lines.push('', 'En = (x − X)/√(U_x² + U_X²) (√(U_x² − U_X²) for a result in the weighted mean); z′ = (x − X)/√(σ_pt² + u_X²); ISO 13528:2022.', '');

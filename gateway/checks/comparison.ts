@@ -86,7 +86,16 @@ function referenceOf(point: Comparison['points'][number]): Pick<PointEvaluation,
 
 function score(r: Result & { lab: string }, ref: Result, inReference: boolean, sigmaPt: number | undefined): ParticipantScore {
   const en = enNumber(r, ref, inReference);
-  const out: ParticipantScore = { lab: r.lab, value: r.value, U: r.U, difference: r.value - ref.value, en, enVerdict: judgeEn(en), zeta: zetaScore(r, ref, inReference), inReference };
+  const out: ParticipantScore = {
+    lab: r.lab,
+    value: r.value,
+    U: r.U,
+    difference: r.value - ref.value,
+    en,
+    enVerdict: judgeEn(en),
+    zeta: zetaScore(r, ref, inReference),
+    inReference,
+  };
   if (sigmaPt !== undefined) {
     out.z = zScore(r.value, ref.value, sigmaPt);
     out.zPrime = zPrimeScore(r.value, ref.value, sigmaPt, ref.U / ref.k);
@@ -102,6 +111,8 @@ export function evaluateComparison(c: Comparison): ComparisonEvaluation {
     const scores = point.results.map((r, i) => score({ ...r, k: r.k ?? 2 }, reference, included.has(i), point.sigmaPt));
     return { nominal: point.nominal, reference, consistency, scores };
   });
-  const flagged = points.flatMap((p) => p.scores.filter((s) => s.enVerdict !== 'satisfactory' || s.zVerdict === 'unsatisfactory').map((s) => ({ lab: s.lab, nominal: p.nominal, en: s.en })));
+  const flagged = points.flatMap((p) =>
+    p.scores.filter((s) => s.enVerdict !== 'satisfactory' || s.zVerdict === 'unsatisfactory').map((s) => ({ lab: s.lab, nominal: p.nominal, en: s.en })),
+  );
   return { comparison: c.comparison, artefact: c.artefact, quantity: c.quantity, unit: c.unit, points, flagged };
 }

@@ -53,7 +53,9 @@ export function historyPoint(record: CalibrationRecord): CalibrationHistoryPoint
     if (!worst || share > worst.share) worst = { point, limit, share };
   }
   if (!worst) return `${record.certificate} (${record.calibrated}): no error point with an MPE or tolerance to judge`;
-  const adjusted = record.asFound !== undefined && record.asFound.length > 0 &&
+  const adjusted =
+    record.asFound !== undefined &&
+    record.asFound.length > 0 &&
     record.asFound.some((p) => !record.errorTable.some((q) => q.reference === p.reference && q.error === p.error));
   return { calibrated: record.calibrated, asFoundError: worst.point.error, U: worst.point.U ?? 0, mpe: worst.limit, adjusted };
 }
@@ -77,14 +79,24 @@ export function intervalReports(records: readonly CalibrationRecord[]): Interval
       if (typeof p === 'string') skipped.push(p);
       else history.push(p);
     }
-    const suggestions = history.length === 0
-      ? []
-      : [staircaseInterval(history, monthsBetween(first.calibrated, first.due)), driftInterval(history)]
-        .map((x) => ({ ...x, months: Number.isFinite(x.months) ? x.months : null }));
+    const suggestions =
+      history.length === 0
+        ? []
+        : [staircaseInterval(history, monthsBetween(first.calibrated, first.due)), driftInterval(history)].map((x) => ({
+            ...x,
+            months: Number.isFinite(x.months) ? x.months : null,
+          }));
     reports.push({
-      instrument: last.instrument, channel: last.channel ?? null, unit: last.unit, certificates: sorted.length,
-      lastCertificate: last.certificate, lastCalibrated: last.calibrated, due: last.due,
-      currentMonths: monthsBetween(last.calibrated, last.due), suggestions, skipped,
+      instrument: last.instrument,
+      channel: last.channel ?? null,
+      unit: last.unit,
+      certificates: sorted.length,
+      lastCertificate: last.certificate,
+      lastCalibrated: last.calibrated,
+      due: last.due,
+      currentMonths: monthsBetween(last.calibrated, last.due),
+      suggestions,
+      skipped,
     });
   }
   return reports.sort((a, b) => a.instrument.localeCompare(b.instrument) || (a.channel ?? '').localeCompare(b.channel ?? ''));

@@ -44,7 +44,11 @@ const years = (from: string, to: string): number => (Date.parse(`${to}T00:00:00Z
 const clamp = (x: number, r: StaircaseRules): number => Math.min(r.maxMonths, Math.max(r.minMonths, x));
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-export function staircaseInterval(history: readonly CalibrationHistoryPoint[], currentMonths: number, rules: StaircaseRules = STAIRCASE_DEFAULTS): IntervalSuggestion {
+export function staircaseInterval(
+  history: readonly CalibrationHistoryPoint[],
+  currentMonths: number,
+  rules: StaircaseRules = STAIRCASE_DEFAULTS,
+): IntervalSuggestion {
   let months = currentMonths;
   const evidence: string[] = [];
   for (const p of [...history].sort((a, b) => a.calibrated.localeCompare(b.calibrated))) {
@@ -52,8 +56,15 @@ export function staircaseInterval(history: readonly CalibrationHistoryPoint[], c
     const before = months;
     if (Math.abs(p.asFoundError) > p.mpe) months = clamp(months * rules.shortenFactor, rules);
     else if (share <= rules.extendBelow) months = clamp(months * rules.extendFactor, rules);
-    const verdict = months < before ? 'out of tolerance: shortened' : months > before ? `within ${rules.extendBelow * 100} % of the MPE: lengthened` : 'close to the MPE: kept';
-    evidence.push(`${p.calibrated}: as found ${p.asFoundError} ± ${p.U} against MPE ${p.mpe} (${round1(share * 100)} %): ${verdict}, ${round1(before)} → ${round1(months)} months`);
+    const verdict =
+      months < before
+        ? 'out of tolerance: shortened'
+        : months > before
+          ? `within ${rules.extendBelow * 100} % of the MPE: lengthened`
+          : 'close to the MPE: kept';
+    evidence.push(
+      `${p.calibrated}: as found ${p.asFoundError} ± ${p.U} against MPE ${p.mpe} (${round1(share * 100)} %): ${verdict}, ${round1(before)} → ${round1(months)} months`,
+    );
   }
   return { method: 'staircase', months: Math.round(months), evidence };
 }
@@ -67,7 +78,8 @@ export function driftInterval(history: readonly CalibrationHistoryPoint[], rules
   const lastAdjusted = sorted.map((p) => p.adjusted === true).lastIndexOf(true);
   // The adjusted calibration's as-found error was before the adjustment: the drift starts after it.
   const run = lastAdjusted >= 0 ? sorted.slice(lastAdjusted + 1) : sorted;
-  if (run.length < 3) return { method: 'control-chart', months: NaN, evidence: [`${run.length} calibration(s) since the last adjustment: at least 3 are needed to fit a drift`] };
+  if (run.length < 3)
+    return { method: 'control-chart', months: NaN, evidence: [`${run.length} calibration(s) since the last adjustment: at least 3 are needed to fit a drift`] };
   const t0 = run[0]!.calibrated;
   const xs = run.map((p) => years(t0, p.calibrated));
   const ys = run.map((p) => p.asFoundError);
@@ -83,7 +95,9 @@ export function driftInterval(history: readonly CalibrationHistoryPoint[], rules
     `room before |E| + U reaches the MPE: ${last.mpe} − ${last.U} − ${Math.abs(atLast).toPrecision(3)} = ${room.toPrecision(3)}`,
   ];
   if (room <= 0) return { method: 'control-chart', months: rules.minMonths, evidence: [...evidence, 'no room left: the shortest interval'] };
-  const months = drift === 0 ? rules.maxMonths : clamp(((room / Math.abs(drift)) * 12), rules);
-  evidence.push(`${room.toPrecision(3)} / ${Math.abs(drift).toPrecision(3)} per year = ${round1((room / Math.abs(drift)) * 12)} months, bounded to ${rules.minMonths}–${rules.maxMonths}`);
+  const months = drift === 0 ? rules.maxMonths : clamp((room / Math.abs(drift)) * 12, rules);
+  evidence.push(
+    `${room.toPrecision(3)} / ${Math.abs(drift).toPrecision(3)} per year = ${round1((room / Math.abs(drift)) * 12)} months, bounded to ${rules.minMonths}–${rules.maxMonths}`,
+  );
   return { method: 'control-chart', months: Math.floor(months), evidence };
 }

@@ -16,15 +16,24 @@ export async function runAudit(config: MetrogateConfig, sinceMinutes: number | u
   // Without a broker (one box, the direct sink) the gateways' figures are those recorded in InfluxDB.
   const published = config.mqtt
     ? await readRetainedSeqs(config.mqtt).catch((err: Error) => {
-      console.error(`warning: no last seqs from the broker (${err.message}); using those the ingesters recorded in InfluxDB`);
-      return new Map();
-    })
+        console.error(`warning: no last seqs from the broker (${err.message}); using those the ingesters recorded in InfluxDB`);
+        return new Map();
+      })
     : new Map();
   const rows = await auditCompleteness(config.influx, published, since);
   const header = ['site', 'gateway', 'instrument', 'epoch', 'stored', 'first', 'last', 'gateway last', 'missing', 'at tail', 'repaired'];
   const body = rows.map((r) => [
-    r.site, r.gateway || '-', r.instrument, r.epoch || '-', String(r.stored), String(r.first), String(r.last),
-    r.gatewayLast === null ? 'unknown' : String(r.gatewayLast), String(r.head + r.missing), String(r.tail), String(r.repaired),
+    r.site,
+    r.gateway || '-',
+    r.instrument,
+    r.epoch || '-',
+    String(r.stored),
+    String(r.first),
+    String(r.last),
+    r.gatewayLast === null ? 'unknown' : String(r.gatewayLast),
+    String(r.head + r.missing),
+    String(r.tail),
+    String(r.repaired),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   for (const row of [header, ...body]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));

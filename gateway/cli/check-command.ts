@@ -23,9 +23,11 @@ export const CHECK_USAGE = `Usage:
 const fmt = (n: number | null) => (n === null ? '—' : Number(n.toPrecision(6)).toString());
 
 function line(r: CheckResult): string {
-  return `${r.check} #${r.n} ${r.instrument}.${r.channel}: ${r.verdict.toUpperCase()} ${r.rule} ${fmt(r.score)} (limit ${fmt(r.limit)}), ` +
+  return (
+    `${r.check} #${r.n} ${r.instrument}.${r.channel}: ${r.verdict.toUpperCase()} ${r.rule} ${fmt(r.score)} (limit ${fmt(r.limit)}), ` +
     `measured ${fmt(r.measured)} vs reference ${fmt(r.reference)} ± ${fmt(r.referenceU)}` +
-    `${r.tripped.length ? `; tripped ${r.tripped.join(', ')}` : ''}${r.quarantined ? `; ${r.instrument} QUARANTINED` : ''}`;
+    `${r.tripped.length ? `; tripped ${r.tripped.join(', ')}` : ''}${r.quarantined ? `; ${r.instrument} QUARANTINED` : ''}`
+  );
 }
 
 export async function runCheckCommand(args: string[]): Promise<number> {
@@ -35,7 +37,8 @@ export async function runCheckCommand(args: string[]): Promise<number> {
     return sub === '--help' || sub === '-h' ? 0 : 2;
   }
   const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true,
+    args: rest,
+    allowPositionals: true,
     options: { config: { type: 'string', short: 'c' }, measured: { type: 'string' }, by: { type: 'string' }, url: { type: 'string' } },
   });
   if (!values.config) {
@@ -49,7 +52,9 @@ export async function runCheckCommand(args: string[]): Promise<number> {
     const res = await fetch(new URL('/api/checks', base));
     if (!res.ok) return failed(res);
     for (const c of ((await res.json()) as { checks: CheckSummary[] }).checks) {
-      console.log(`${c.id} (${c.kind}) ${c.instrument}.${c.channel}: ${c.chart.n} results, limits ${c.chart.limitsFrom ?? 'not yet'}${c.chart.centre !== null ? ` ${fmt(c.chart.centre)} ± 3·${fmt(c.chart.sigma)}` : ''}, CUSUM +${fmt(c.chart.cusumHigh)} −${fmt(c.chart.cusumLow)}`);
+      console.log(
+        `${c.id} (${c.kind}) ${c.instrument}.${c.channel}: ${c.chart.n} results, limits ${c.chart.limitsFrom ?? 'not yet'}${c.chart.centre !== null ? ` ${fmt(c.chart.centre)} ± 3·${fmt(c.chart.sigma)}` : ''}, CUSUM +${fmt(c.chart.cusumHigh)} −${fmt(c.chart.cusumLow)}`,
+      );
       if (c.last) console.log(`  last: ${line(c.last)}`);
     }
     return 0;

@@ -55,10 +55,14 @@ async function send(config: MetrogateConfig, result: ComparisonResult): Promise<
     return false;
   }
   try {
-    const where = await sendPlatformMessage(config.cloud, { site: result.site, gateway: result.gateway }, {
-      path: ['comparison', result.comparison, pointKey(result.nominal)],
-      json: JSON.stringify(result),
-    });
+    const where = await sendPlatformMessage(
+      config.cloud,
+      { site: result.site, gateway: result.gateway },
+      {
+        path: ['comparison', result.comparison, pointKey(result.nominal)],
+        json: JSON.stringify(result),
+      },
+    );
     console.log(`sent: ${where}`);
     return true;
   } catch (err) {
@@ -68,9 +72,17 @@ async function send(config: MetrogateConfig, result: ComparisonResult): Promise<
 }
 
 const RECORD_OPTIONS = {
-  config: { type: 'string', short: 'c' }, comparison: { type: 'string' }, artefact: { type: 'string' }, instrument: { type: 'string' },
-  channel: { type: 'string' }, nominal: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, lab: { type: 'string' },
-  out: { type: 'string' }, 'no-send': { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  comparison: { type: 'string' },
+  artefact: { type: 'string' },
+  instrument: { type: 'string' },
+  channel: { type: 'string' },
+  nominal: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  lab: { type: 'string' },
+  out: { type: 'string' },
+  'no-send': { type: 'boolean' },
 } as const;
 
 export async function runComparisonRecord(args: string[]): Promise<number> {
@@ -85,11 +97,25 @@ export async function runComparisonRecord(args: string[]): Promise<number> {
   const to = time('to', values.to);
   const lab = values.lab ?? config.site;
   const stored = await readChannelWindow(config.influx, { site: config.site, instrument: values.instrument!, channel: values.channel!, from, to });
-  if (stored.units.length > 1) throw new NoResultError(`${values.instrument}/${values.channel}: readings in ${stored.units.join(' and ')} in the window; choose a window with one unit`);
-  const result = resultFromReadings({
-    comparison: values.comparison!, artefact: values.artefact!, lab, site: config.site, gateway: gatewayIdOf(config),
-    instrument: values.instrument!, channel: values.channel!, quantity: stored.quantity ?? '', unit: stored.unit ?? '', nominal, from, to,
-  }, stored.readings);
+  if (stored.units.length > 1)
+    throw new NoResultError(`${values.instrument}/${values.channel}: readings in ${stored.units.join(' and ')} in the window; choose a window with one unit`);
+  const result = resultFromReadings(
+    {
+      comparison: values.comparison!,
+      artefact: values.artefact!,
+      lab,
+      site: config.site,
+      gateway: gatewayIdOf(config),
+      instrument: values.instrument!,
+      channel: values.channel!,
+      quantity: stored.quantity ?? '',
+      unit: stored.unit ?? '',
+      nominal,
+      from,
+      to,
+    },
+    stored.readings,
+  );
   if (!validateResult(result)) throw new NoResultError(`the result does not match its schema: ${JSON.stringify(validateResult.errors)}`);
   const dir = resolve(values.out ?? '.');
   mkdirSync(dir, { recursive: true });
@@ -98,7 +124,7 @@ export async function runComparisonRecord(args: string[]): Promise<number> {
   const { excluded } = result;
   console.log(
     `${result.comparison} at ${nominal} ${result.unit}: ${result.value} ± ${result.U} ${result.unit} (k = ${result.k}, n = ${result.n}, s = ${result.s}; ` +
-    `left out ${excluded.notGood} not good, ${excluded.notTraceable} not traceable) → ${file}`,
+      `left out ${excluded.notGood} not good, ${excluded.notTraceable} not traceable) → ${file}`,
   );
   if (values['no-send']) return 0;
   return (await send(config, result)) ? 0 : 1;

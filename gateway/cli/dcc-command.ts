@@ -89,7 +89,8 @@ function checkUnit(unit: string): void {
 
 /** The unit and records dir an import converts into and writes to, checked against the config. */
 function resolveTarget(v: Values, needInstrument: boolean): Target {
-  if (v.instrument !== undefined && !ID.test(v.instrument)) throw new UsageError(`--instrument "${v.instrument}": expected letters, digits, "_", "." or "-" (as in the config)`);
+  if (v.instrument !== undefined && !ID.test(v.instrument))
+    throw new UsageError(`--instrument "${v.instrument}": expected letters, digits, "_", "." or "-" (as in the config)`);
   if (!v.config) {
     if (needInstrument && !v.instrument) throw new UsageError('import needs --instrument ID');
     if (v.channel !== undefined && !ID.test(v.channel)) throw new UsageError(`--channel "${v.channel}": expected letters, digits, "_", "." or "-"`);
@@ -109,7 +110,13 @@ function resolveTarget(v: Values, needInstrument: boolean): Target {
     throw err;
   }
   const recordsDir = v['records-dir'] ? resolve(v['records-dir']) : recordsDirOf(config.calibration?.recordsDir, v.config);
-  return { unit: channel.unit, channel: channel.id, recordsDir, settings: config.calibration, ...(channel.characteristic && { characteristic: channel.characteristic }) };
+  return {
+    unit: channel.unit,
+    channel: channel.id,
+    recordsDir,
+    settings: config.calibration,
+    ...(channel.characteristic && { characteristic: channel.characteristic }),
+  };
 }
 
 function readBytes(file: string): Buffer {
@@ -136,7 +143,8 @@ function parseBytes(bytes: Buffer, target: Pick<Target, 'unit' | 'characteristic
 function policyOf(v: Values, target: { settings?: Target['settings'] }): SignaturePolicy {
   try {
     const policy = signaturePolicy(target.settings, v.trust === undefined ? undefined : resolve(v.trust));
-    if (v['require-signature'] && !policy.trust) throw new UsageError('--require-signature needs a trust store (--trust DIR, or calibration.trust of --config)');
+    if (v['require-signature'] && !policy.trust)
+      throw new UsageError('--require-signature needs a trust store (--trust DIR, or calibration.trust of --config)');
     return v['require-signature'] ? { ...policy, requireSignature: true } : policy;
   } catch (err) {
     if (err instanceof TrustStoreError) throw new UsageError(err.message);
@@ -170,12 +178,14 @@ function dueOptions(v: Values): { due?: string; intervalMonths?: number } {
   if (v.due !== undefined && v['interval-months'] !== undefined) throw new UsageError('give either --due or --interval-months, not both');
   if (v.due !== undefined) {
     const d = new Date(`${v.due}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v.due) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v.due) throw new UsageError(`--due "${v.due}": expected a date YYYY-MM-DD`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v.due) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v.due)
+      throw new UsageError(`--due "${v.due}": expected a date YYYY-MM-DD`);
     return { due: v.due };
   }
   if (v['interval-months'] !== undefined) {
     const n = Number(v['interval-months']);
-    if (!Number.isInteger(n) || n < 1 || n > 240) throw new UsageError(`--interval-months "${v['interval-months']}": expected a whole number of months from 1 to 240`);
+    if (!Number.isInteger(n) || n < 1 || n > 240)
+      throw new UsageError(`--interval-months "${v['interval-months']}": expected a whole number of months from 1 to 240`);
     return { intervalMonths: n };
   }
   return {};

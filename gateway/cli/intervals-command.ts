@@ -25,12 +25,13 @@ function unitOf(inst: InstrumentConfig, channel: string | undefined): string {
 /** The records the gateway would load: each instrument's config block and the records folder. */
 export function recordsOfConfig(file: string): { records: CalibrationRecord[]; instruments: string[] } {
   const config = loadConfig(file);
-  const fromConfig = config.instruments
-    .filter((i) => i.calibration)
-    .map((i) => recordFromConfig(i.id, unitOf(i, i.calibration!.channel), i.calibration!));
+  const fromConfig = config.instruments.filter((i) => i.calibration).map((i) => recordFromConfig(i.id, unitOf(i, i.calibration!.channel), i.calibration!));
   const stored = loadRecords(recordsDirOf(config.calibration?.recordsDir, file));
   const seen = new Set(fromConfig.map((r) => `${r.instrument}/${r.channel ?? ''}/${r.certificate}`));
-  return { records: [...fromConfig, ...stored.filter((r) => !seen.has(`${r.instrument}/${r.channel ?? ''}/${r.certificate}`))], instruments: config.instruments.map((i) => i.id) };
+  return {
+    records: [...fromConfig, ...stored.filter((r) => !seen.has(`${r.instrument}/${r.channel ?? ''}/${r.certificate}`))],
+    instruments: config.instruments.map((i) => i.id),
+  };
 }
 
 export function formatReport(r: IntervalReport): string {
@@ -47,7 +48,10 @@ export function formatReport(r: IntervalReport): string {
 }
 
 export async function runIntervalsCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, instrument: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, instrument: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     console.log(INTERVALS_USAGE);
     return 0;

@@ -9,7 +9,8 @@ import { StartFailure } from './start-failure.js';
 // memory) and the audit the InfluxDB client, none of which `run` of a Modbus-only gateway should
 // carry.
 
-const DEMO_MOVED = 'metrogate: the demo is a development tool, not a command of the installed gateway (it runs ' +
+const DEMO_MOVED =
+  'metrogate: the demo is a development tool, not a command of the installed gateway (it runs ' +
   'simulated instruments and a private Mosquitto and InfluxDB, which the gateway and its image do not carry).\n' +
   'From a clone of the repository: npm ci && npm run demo -- --for 30';
 
@@ -113,12 +114,18 @@ async function runCommand(args: string[]): Promise<number> {
   const ingest = !values['no-ingest'] && (values.ingest || config.ingest?.enabled === true);
   // The config check covers ingest.enabled; --ingest asks for the role on the command line.
   if (ingest && !config.mqtt) {
-    throw new ConfigError(values.config, [{ path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' }]);
+    throw new ConfigError(values.config, [
+      { path: '', message: '--ingest: the ingest role takes the readings from the edge broker, and this config has no `mqtt` section' },
+    ]);
   }
-  return (await import('./run.js')).runGateway(config, {
-    drivers: !values['no-drivers'],
-    ingest,
-  }, { file: values.config, watch: values.watch });
+  return (await import('./run.js')).runGateway(
+    config,
+    {
+      drivers: !values['no-drivers'],
+      ingest,
+    },
+    { file: values.config, watch: values.watch },
+  );
 }
 
 function validateCommand(args: string[]): number {

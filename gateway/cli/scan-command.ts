@@ -56,10 +56,18 @@ export async function runScanCommand(args: string[], io: ScanIo = STD_IO): Promi
     io.err(`metrogate scan: ${(err as Error).message}\n`);
     return 1;
   }
-  io.err(`scanning ${targetName(target)}: units ${units.length === 1 ? units[0] : `${units[0]}..${units.at(-1)}`} (${units.length}), ${functions.join(', ')}\n`);
+  io.err(
+    `scanning ${targetName(target)}: units ${units.length === 1 ? units[0] : `${units[0]}..${units.at(-1)}`} (${units.length}), ${functions.join(', ')}\n`,
+  );
   try {
     const found = await scanUnits(opened.reader, {
-      units, functions, timeoutMs, step, end, maxRegisters, progress: (m) => io.err(`${m}\n`),
+      units,
+      functions,
+      timeoutMs,
+      step,
+      end,
+      maxRegisters,
+      progress: (m) => io.err(`${m}\n`),
     });
     io.out(renderSkeleton(target, found, maxChannels));
     io.err(found.length === 0 ? 'no unit answered\n' : `${found.length} unit(s) answered\n`);
@@ -87,12 +95,21 @@ function parse(args: string[]): Parsed {
     ({ values } = parseArgs({
       args,
       options: {
-        serial: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
-        'data-bits': { type: 'string' }, 'stop-bits': { type: 'string' },
-        'rtu-tcp': { type: 'string' }, tcp: { type: 'string' },
-        units: { type: 'string' }, timeout: { type: 'string' }, functions: { type: 'string' },
-        to: { type: 'string' }, step: { type: 'string' }, 'max-registers': { type: 'string' },
-        'max-channels': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        serial: { type: 'string' },
+        baud: { type: 'string' },
+        parity: { type: 'string' },
+        'data-bits': { type: 'string' },
+        'stop-bits': { type: 'string' },
+        'rtu-tcp': { type: 'string' },
+        tcp: { type: 'string' },
+        units: { type: 'string' },
+        timeout: { type: 'string' },
+        functions: { type: 'string' },
+        to: { type: 'string' },
+        step: { type: 'string' },
+        'max-registers': { type: 'string' },
+        'max-channels': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -107,7 +124,9 @@ function parse(args: string[]): Parsed {
     const parity = (values.parity ?? 'even') as Parity;
     if (!PARITIES.includes(parity)) throw new UsageError(`--parity is none, even or odd, got "${values.parity}"`);
     target = {
-      kind: 'serial', path: values.serial, parity,
+      kind: 'serial',
+      path: values.serial,
+      parity,
       baudRate: int('--baud', values.baud, 19200, 300, 4_000_000),
       dataBits: int('--data-bits', values['data-bits'], 8, 7, 8) as 7 | 8,
       stopBits: int('--stop-bits', values['stop-bits'], 1, 1, 2) as 1 | 2,

@@ -4,7 +4,16 @@
  * (test/unit/contract-schemas.test.ts) fails while a committed file differs from its source here.
  */
 import { document, type ContractDocument } from './schema-kit.js';
-import { CalEventSchema, CloudBatchSchema, GatewayStateSchema, GatewayStatsSchema, InstrumentStatusSchema, LastSeqsSchema, ResendRequestSchema, ResendResultSchema } from './messages.js';
+import {
+  CalEventSchema,
+  CloudBatchSchema,
+  GatewayStateSchema,
+  GatewayStatsSchema,
+  InstrumentStatusSchema,
+  LastSeqsSchema,
+  ResendRequestSchema,
+  ResendResultSchema,
+} from './messages.js';
 import { ComparisonResultSchema } from '../checks/comparison-result.js';
 import { ReadingBatchSchema } from './reading.js';
 
@@ -30,7 +39,7 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     id: 'cal-event.v1.json',
     title: 'metrogate calibration event (topic <prefix>/<site>/<gateway>/<instrument>/event)',
     description:
-      'A calibration status transition (by the calendar, a new record, or by hand), a finding that past readings are suspect (a new certificate\'s as-found data failed), where the gateway that owns the instrument wrote the impact report of such a finding (impact_report), or an intermediate check\'s result (check; a failed check or a tripped control-chart rule quarantines the instrument and raises a suspect event with `check`). QoS 1, not retained; the ingest role writes it to InfluxDB as measurement cal_event for Grafana annotations (kind check: measurement check_result).',
+      "A calibration status transition (by the calendar, a new record, or by hand), a finding that past readings are suspect (a new certificate's as-found data failed), where the gateway that owns the instrument wrote the impact report of such a finding (impact_report), or an intermediate check's result (check; a failed check or a tripped control-chart rule quarantines the instrument and raises a suspect event with `check`). QoS 1, not retained; the ingest role writes it to InfluxDB as measurement cal_event for Grafana annotations (kind check: measurement check_result).",
     schema: CalEventSchema,
   }),
   document({
@@ -38,15 +47,14 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     id: 'instrument-status.v1.json',
     title: 'metrogate instrument status (retained, topic <prefix>/<site>/<gateway>/<instrument>/status)',
     description:
-      'Published retained whenever the instrument\'s connection or calibration status changes (a transition of the instrument or of any channel, or a new record). `cal` is the instrument summary: the worst status of the channels that have a record (out_of_service, quarantined, out_of_tolerance, expired, uncalibrated, limited, due_soon, valid, worst first), `uncalibrated` only when no channel has one; `channels` gives each configured channel\'s own calibration.',
+      "Published retained whenever the instrument's connection or calibration status changes (a transition of the instrument or of any channel, or a new record). `cal` is the instrument summary: the worst status of the channels that have a record (out_of_service, quarantined, out_of_tolerance, expired, uncalibrated, limited, due_soon, valid, worst first), `uncalibrated` only when no channel has one; `channels` gives each configured channel's own calibration.",
     schema: InstrumentStatusSchema,
   }),
   document({
     file: 'gateway-state.schema.json',
     id: 'gateway-state.v1.json',
     title: 'metrogate gateway state (retained, topic <prefix>/<site>/<gateway>/state)',
-    description:
-      'online when the gateway connects; offline when it stops cleanly or, as the MQTT last will, when the broker loses it.',
+    description: 'online when the gateway connects; offline when it stops cleanly or, as the MQTT last will, when the broker loses it.',
     schema: GatewayStateSchema,
   }),
   document({
@@ -62,7 +70,7 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     id: 'gateway-seqs.v1.json',
     title: 'metrogate last accepted seqs (retained, topic <prefix>/<site>/<gateway>/seqs)',
     description:
-      'Per instrument, the highest seq the gateway\'s spool accepted (on disk). Every seq from 1 to it exists under (site, gateway, instrument, epoch): the ingest\'s gap repair and `metrogate audit` compare storage with it. Published on every connect and whenever it changed, at most every gateway.statsIntervalMs; retained so that every ingester and the audit see it, also while the gateway is offline.',
+      "Per instrument, the highest seq the gateway's spool accepted (on disk). Every seq from 1 to it exists under (site, gateway, instrument, epoch): the ingest's gap repair and `metrogate audit` compare storage with it. Published on every connect and whenever it changed, at most every gateway.statsIntervalMs; retained so that every ingester and the audit see it, also while the gateway is offline.",
     schema: LastSeqsSchema,
   }),
   document({
@@ -70,24 +78,24 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     id: 'resend-request.v1.json',
     title: 'metrogate resend request (QoS 1, topic <prefix>/<site>/<gateway>/control/resend)',
     description:
-      'Asks the gateway to publish again, on the instrument\'s data topic, every stored batch holding a seq in from..to (acknowledged batches are kept for spool.retainAckedHours). The gateway serves at most 10,000 readings per request, one request at a time, a repeat of the same range within 5 s once, and answers on control/resent. Sent by the ingest\'s gap repair with an MQTT 5 message expiry, so a request for an offline gateway does not pile up.',
+      "Asks the gateway to publish again, on the instrument's data topic, every stored batch holding a seq in from..to (acknowledged batches are kept for spool.retainAckedHours). The gateway serves at most 10,000 readings per request, one request at a time, a repeat of the same range within 5 s once, and answers on control/resent. Sent by the ingest's gap repair with an MQTT 5 message expiry, so a request for an offline gateway does not pile up.",
     schema: ResendRequestSchema,
   }),
   document({
     file: 'resend-result.schema.json',
     id: 'resend-result.v1.json',
     title: 'metrogate resend answer (QoS 1, topic <prefix>/<site>/<gateway>/control/resent)',
-    description:
-      'What became of one resend request: readings published again, ranges the spool no longer holds (lost for good), or why it was not served.',
+    description: 'What became of one resend request: readings published again, ranges the spool no longer holds (lost for good), or why it was not served.',
     schema: ResendResultSchema,
   }),
   // Its schema lives beside the code that makes the result (issue 15's comparisons); published from here.
   document({
     file: 'comparison-result.schema.json',
     id: 'comparison-result.v1.json',
-    title: 'metrogate comparison result (QoS 1, retained, topic <prefix>/<site>/<gateway>/comparison/<comparison>/<nominal>; HTTPS POST <url>/comparison/<comparison>/<nominal>)',
+    title:
+      'metrogate comparison result (QoS 1, retained, topic <prefix>/<site>/<gateway>/comparison/<comparison>/<nominal>; HTTPS POST <url>/comparison/<comparison>/<nominal>)',
     description:
-      'One participant laboratory\'s result for one point of an inter-laboratory comparison, made by `metrogate comparison record` from the readings it stored: the mean of the good, traceable readings in the window, U = k·√(u_cal² + s²/n) with u_cal the mean of the readings\' own standard uncertainty (a systematic component, not reduced by averaging). The coordinator merges it into the comparison with `metrogate comparison evaluate FILE --results RESULT.json`.',
+      "One participant laboratory's result for one point of an inter-laboratory comparison, made by `metrogate comparison record` from the readings it stored: the mean of the good, traceable readings in the window, U = k·√(u_cal² + s²/n) with u_cal the mean of the readings' own standard uncertainty (a systematic component, not reduced by averaging). The coordinator merges it into the comparison with `metrogate comparison evaluate FILE --results RESULT.json`.",
     schema: ComparisonResultSchema,
   }),
 ];

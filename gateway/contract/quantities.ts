@@ -38,7 +38,7 @@ export const QUANTITIES: Readonly<Record<string, QuantityEntry>> = {
   ph: { description: 'pH', units: ['pH'] },
   count: { description: 'a number of events or items', units: ['', '1'] },
   ratio: { description: 'a dimensionless ratio or share', units: ['', '1', '%'] },
-  range: { description: 'the measuring range an instrument is set to, in that range\'s unit', units: 'any' },
+  range: { description: "the measuring range an instrument is set to, in that range's unit", units: 'any' },
   status: { description: 'a device state or flag (no physical quantity)', units: [''] },
   state: { description: 'a device state or flag (no physical quantity; same as status)', units: [''] },
   identity: { description: 'text that identifies a device (model, firmware)', units: [''] },
@@ -69,5 +69,8 @@ export function quantityProblem(quantity: string, unit: string): { field: 'quant
     return { field: 'quantity', message: `quantity "${quantity}" is not in the vocabulary; use one of: ${Object.keys(QUANTITIES).join(', ')}` };
   }
   if (unit === '' || entry.units === 'any' || entry.units.includes(unit)) return null;
-  return { field: 'unit', message: `unit "${unit}" does not measure ${quantity}; use one of: ${entry.units.map((x) => (x === '' ? '"" (none)' : x)).join(', ')}` };
+  return {
+    field: 'unit',
+    message: `unit "${unit}" does not measure ${quantity}; use one of: ${entry.units.map((x) => (x === '' ? '"" (none)' : x)).join(', ')}`,
+  };
 }

@@ -14,14 +14,11 @@
  *   <prefix>/<site>/<gateway>/roster                cloud uplink only: retained roster (site-roster schema)
  * Gateway topics have one level fewer than instrument topics, so no id can collide with them.
  */
-export const dataTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
-  `${prefix}/${site}/${gateway}/${instrument}/data`;
+export const dataTopic = (prefix: string, site: string, gateway: string, instrument: string): string => `${prefix}/${site}/${gateway}/${instrument}/data`;
 
-export const statusTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
-  `${prefix}/${site}/${gateway}/${instrument}/status`;
+export const statusTopic = (prefix: string, site: string, gateway: string, instrument: string): string => `${prefix}/${site}/${gateway}/${instrument}/status`;
 
-export const eventTopic = (prefix: string, site: string, gateway: string, instrument: string): string =>
-  `${prefix}/${site}/${gateway}/${instrument}/event`;
+export const eventTopic = (prefix: string, site: string, gateway: string, instrument: string): string => `${prefix}/${site}/${gateway}/${instrument}/event`;
 
 export const gatewayStateTopic = (prefix: string, site: string, gateway: string): string => `${prefix}/${site}/${gateway}/state`;
 
@@ -73,7 +70,8 @@ export function topicIds(topic: string): TopicIds | null {
   const parts = topic.split('/');
   const n = parts.length;
   const last = parts[n - 1];
-  if ((last === 'data' || last === 'event' || last === 'status') && n >= 5) return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
+  if ((last === 'data' || last === 'event' || last === 'status') && n >= 5)
+    return { kind: last, site: parts[n - 4]!, gateway: parts[n - 3]!, instrument: parts[n - 2]! };
   if (last === 'stats' && n >= 4) return { kind: 'stats', site: parts[n - 3]!, gateway: parts[n - 2]! };
   return null;
 }

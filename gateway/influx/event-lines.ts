@@ -11,14 +11,20 @@ export type { WireCalEvent, WireGatewayStats, WireInstrumentStatus };
 export function calEventLine(e: WireCalEvent): string {
   if (e.kind === 'check' && e.result) return checkResultLine(e, e.result);
   const t = tagSet([
-    ['channel', e.channel], ['from_status', e.from], ['instrument', e.instrument], ['kind', e.kind], ['site', e.site], ['to_status', e.to],
+    ['channel', e.channel],
+    ['from_status', e.from],
+    ['instrument', e.instrument],
+    ['kind', e.kind],
+    ['site', e.site],
+    ['to_status', e.to],
   ]);
   const who = e.channel ? `${e.instrument}.${e.channel}` : e.instrument;
-  const text = e.kind === 'suspect'
-    ? `${who}: readings suspect (${e.reason})`
-    : e.kind === 'impact_report'
-      ? `${who}: impact report on gateway ${e.gateway}: ${e.reportFile ?? 'unknown file'} (${e.readingsAffected ?? 'uncounted'} readings)`
-      : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
+  const text =
+    e.kind === 'suspect'
+      ? `${who}: readings suspect (${e.reason})`
+      : e.kind === 'impact_report'
+        ? `${who}: impact report on gateway ${e.gateway}: ${e.reportFile ?? 'unknown file'} (${e.readingsAffected ?? 'uncounted'} readings)`
+        : `${who}: ${e.from ?? 'none'} → ${e.to} (${e.reason})`;
   let f = `certificate=${stringField(e.certificate ?? '')},due=${stringField(e.due ?? '')},reason=${stringField(e.reason)},text=${stringField(text)}`;
   if (e.asFoundError !== undefined) f += `,as_found_error=${floatField(e.asFoundError)}`;
   if (e.mpe !== undefined) f += `,mpe=${floatField(e.mpe)}`;
@@ -35,8 +41,17 @@ export function calEventLine(e: WireCalEvent): string {
  * `centre` ± 3·`sigma` and the CUSUM sums; `verdict` and `check` are tags (few values each).
  */
 function checkResultLine(e: WireCalEvent, r: CheckEventResult): string {
-  const t = tagSet([['channel', e.channel], ['check', e.check], ['instrument', e.instrument], ['kind', r.kind], ['rule', r.rule], ['site', e.site], ['verdict', r.verdict]]);
-  let f = `n=${intField(r.n)},measured=${floatField(r.measured)},reference=${floatField(r.reference)},reference_u=${floatField(r.referenceU)}` +
+  const t = tagSet([
+    ['channel', e.channel],
+    ['check', e.check],
+    ['instrument', e.instrument],
+    ['kind', r.kind],
+    ['rule', r.rule],
+    ['site', e.site],
+    ['verdict', r.verdict],
+  ]);
+  let f =
+    `n=${intField(r.n)},measured=${floatField(r.measured)},reference=${floatField(r.reference)},reference_u=${floatField(r.referenceU)}` +
     `,difference=${floatField(r.difference)},score=${floatField(r.score)},limit=${floatField(r.limit)},cusum_high=${floatField(r.cusumHigh)},cusum_low=${floatField(r.cusumLow)}` +
     `,tripped=${stringField(r.tripped.join(','))},passed=${floatField(r.passed ? 1 : 0)},quarantined=${floatField(r.quarantined ? 1 : 0)},reason=${stringField(e.reason)}`;
   if (r.U !== null) f += `,u_expanded=${floatField(r.U)}`;
@@ -53,15 +68,30 @@ function checkResultLine(e: WireCalEvent, r: CheckEventResult): string {
 export function instrumentStatusLines(s: WireInstrumentStatus): string[] {
   const fields = (c: { status: string; certificate: string | null; due: string | null; traceable: boolean }) =>
     `status=${stringField(c.status)},certificate=${stringField(c.certificate ?? '')},due=${stringField(c.due ?? '')},traceable=${floatField(c.traceable ? 1 : 0)}`;
-  const summary = `instrument_cal,${tagSet([['instrument', s.instrument], ['scope', 'instrument'], ['site', s.site]])} ${fields(s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
-  const channels = s.channels.map((c) =>
-    `instrument_cal,${tagSet([['channel', c.channel], ['instrument', s.instrument], ['scope', 'channel'], ['site', s.site]])} ${fields(c)},has_record=${floatField(c.hasRecord ? 1 : 0)} ${timestamp(s.ts)}`);
+  const summary = `instrument_cal,${tagSet([
+    ['instrument', s.instrument],
+    ['scope', 'instrument'],
+    ['site', s.site],
+  ])} ${fields(s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
+  const channels = s.channels.map(
+    (c) =>
+      `instrument_cal,${tagSet([
+        ['channel', c.channel],
+        ['instrument', s.instrument],
+        ['scope', 'channel'],
+        ['site', s.site],
+      ])} ${fields(c)},has_record=${floatField(c.hasRecord ? 1 : 0)} ${timestamp(s.ts)}`,
+  );
   return [summary, ...channels];
 }
 
 export function gatewayStatsLine(s: WireGatewayStats): string {
-  let f = `polled=${intField(s.polled)},published=${intField(s.published)},errors=${intField(s.errors)},timeouts=${intField(s.timeouts)}` +
+  let f =
+    `polled=${intField(s.polled)},published=${intField(s.published)},errors=${intField(s.errors)},timeouts=${intField(s.timeouts)}` +
     `,skipped_cycles=${intField(s.skippedCycles)},rss_mb=${floatField(s.rssMB)},cpu_share=${floatField(s.cpuShare)}`;
   if (s.spoolDepth !== undefined) f += `,spool_depth=${intField(s.spoolDepth)}`;
-  return `gateway_stats,${tagSet([['gateway', s.gateway], ['site', s.site]])} ${f} ${timestamp(s.ts)}`;
+  return `gateway_stats,${tagSet([
+    ['gateway', s.gateway],
+    ['site', s.site],
+  ])} ${f} ${timestamp(s.ts)}`;
 }

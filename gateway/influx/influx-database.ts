@@ -18,7 +18,11 @@ export class InfluxDatabase {
   private stopped = false;
 
   /** outcome: told after every attempt, with its failure or null once the database exists. */
-  constructor(private readonly cfg: DatabaseConfig, private readonly log: Logger, private readonly outcome: (err: Error | null) => void) {}
+  constructor(
+    private readonly cfg: DatabaseConfig,
+    private readonly log: Logger,
+    private readonly outcome: (err: Error | null) => void,
+  ) {}
 
   /** Resolves once the database exists; one attempt at a time, whoever asks. */
   ensure(): Promise<void> {
@@ -43,7 +47,11 @@ export class InfluxDatabase {
     return this.ensure().catch((err: Error) => {
       if (this.stopped || this.timer) return;
       const retryInMs = this.backoff.next();
-      if (this.failures++ === 0) this.log.warn({ url: this.cfg.url, err: err.message, retryInMs }, 'InfluxDB not reachable at start; creating the database again until it answers (what comes meanwhile waits in the spool or at the broker)');
+      if (this.failures++ === 0)
+        this.log.warn(
+          { url: this.cfg.url, err: err.message, retryInMs },
+          'InfluxDB not reachable at start; creating the database again until it answers (what comes meanwhile waits in the spool or at the broker)',
+        );
       this.timer = setTimeout(() => {
         this.timer = null;
         void this.keepCreating();

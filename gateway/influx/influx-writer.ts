@@ -4,7 +4,10 @@ import type { InfluxConfig } from '../../config/schema.js';
 
 /** An InfluxDB answer that retrying cannot fix (bad line protocol, field type conflict). */
 export class InfluxRejected extends Error {
-  constructor(readonly status: number, body: string) {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
     super(`InfluxDB rejected the write (${status}): ${body.slice(0, 500)}`);
   }
 }
@@ -14,7 +17,11 @@ export class InfluxRejected extends Error {
  * sent again later. retryAfterMs is its Retry-After header, when it sent one.
  */
 export class InfluxUnavailable extends Error {
-  constructor(readonly status: number, body: string, readonly retryAfterMs: number | undefined) {
+  constructor(
+    readonly status: number,
+    body: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
     super(`InfluxDB write failed (${status}): ${body.slice(0, 500)}`);
   }
 }

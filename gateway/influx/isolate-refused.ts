@@ -42,7 +42,8 @@ export function splitLines(text: string): string[] {
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c) i++; // backslash
+    if (c === 0x5c)
+      i++; // backslash
     else if (c === 0x20 && !quoted) inFields = true;
     else if (c === 0x22 && inFields) quoted = !quoted;
     else if (c === 0x0a && !quoted) {

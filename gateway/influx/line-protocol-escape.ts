@@ -29,7 +29,8 @@ const NEEDS_STRING_ESCAPE = /["\\]/;
 
 function nameLike(kind: string, s: string, special: RegExp): string {
   if (s === '') throw new LineProtocolError(`${kind} is empty`);
-  if (UNREPRESENTABLE_IN_TAG.test(s)) throw new LineProtocolError(`${kind} ${JSON.stringify(s)} holds a backslash or a control character, which line protocol cannot carry there`);
+  if (UNREPRESENTABLE_IN_TAG.test(s))
+    throw new LineProtocolError(`${kind} ${JSON.stringify(s)} holds a backslash or a control character, which line protocol cannot carry there`);
   return s.replace(special, '\\$&');
 }
 

@@ -92,7 +92,10 @@ export class LineProtocolRenderer {
       ['unit', r.unit],
     ];
     const c: ChannelSeries = {
-      quantity: r.quantity, unit: r.unit, status: r.cal.status, quality: r.quality,
+      quantity: r.quantity,
+      unit: r.unit,
+      status: r.cal.status,
+      quality: r.quality,
       // An empty tag value is not allowed in line protocol: tagSet leaves the tag out.
       tags: tagSet(tags),
     };

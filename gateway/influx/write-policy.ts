@@ -53,7 +53,12 @@ function tooLarge(err: unknown): boolean {
  * Posting a line twice is harmless (InfluxDB keys a point by series and timestamp), so a retried
  * or isolated request may repeat what InfluxDB already stored.
  */
-export async function writeTexts(texts: readonly string[], post: PostLines, policy: WritePolicy, linesOf: (i: number) => number = () => 1): Promise<WriteOutcome> {
+export async function writeTexts(
+  texts: readonly string[],
+  post: PostLines,
+  policy: WritePolicy,
+  linesOf: (i: number) => number = () => 1,
+): Promise<WriteOutcome> {
   const refused: RefusedLine[] = [];
   let stored = 0;
   let size = Math.max(1, policy.maxLines);

@@ -70,7 +70,9 @@ async function repairedReadings(influx: InfluxAccess, sinceMs?: number): Promise
     let n = 0;
     for (const [from, to] of mergeRanges(g.rows.map((r): [number, number] => [Number(r.from), Number(r.to)]))) {
       const where = `"site" = ${escape.stringLit(id.site)} AND "gateway" = ${escape.stringLit(id.gateway)} AND "instrument" = ${escape.stringLit(id.instrument)} AND "epoch" = ${escape.stringLit(id.epoch)}`;
-      const [stored] = await db.query<{ n: number }>(`SELECT count("seq") AS "n" FROM ${escape.measurement(influx.measurement)} WHERE ${where} AND "seq" >= ${from} AND "seq" <= ${to}`);
+      const [stored] = await db.query<{ n: number }>(
+        `SELECT count("seq") AS "n" FROM ${escape.measurement(influx.measurement)} WHERE ${where} AND "seq" >= ${from} AND "seq" <= ${to}`,
+      );
       n += Number(stored?.n ?? 0);
     }
     out.set(streamKey(id), n);
@@ -96,7 +98,11 @@ export function mergeRanges(ranges: readonly [number, number][]): [number, numbe
  * recorded in InfluxDB counts too, so neither a lost retained message nor a deaf ingester hides
  * a loss. A gateway that published a stream of which nothing is stored shows it all missing.
  */
-export async function auditCompleteness(influx: InfluxAccess, published: ReadonlyMap<string, { id: StreamId; last: number }>, sinceMs?: number): Promise<CompletenessAudit[]> {
+export async function auditCompleteness(
+  influx: InfluxAccess,
+  published: ReadonlyMap<string, { id: StreamId; last: number }>,
+  sinceMs?: number,
+): Promise<CompletenessAudit[]> {
   const [stored, recorded, repaired] = await Promise.all([auditSequences(influx, sinceMs), recordedGatewaySeqs(influx), repairedReadings(influx, sinceMs)]);
   const truth = new Map(recorded);
   for (const [k, p] of published) if (p.last > (truth.get(k)?.last ?? -1)) truth.set(k, p);

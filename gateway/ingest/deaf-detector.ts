@@ -29,7 +29,10 @@ export class DeafDetector {
   private lastDataAt: number;
   private state: DeafHealth = { deaf: false, episodes: 0, dataMessages: 0, gateways: 0 };
 
-  constructor(private readonly log: Logger, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
     this.lastDataAt = now();
   }
 

@@ -18,8 +18,18 @@ export const IngestSchema = Type.Object(
     // MQTT 5 carries it in 32 bits; a larger value stalls the broker's CONNACK.
     sessionExpirySeconds: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 3600 }),
     /** The window of timestamps the ingest takes: a point re-stamped to 1970 or into a future week is refused (counted, reason `timestamp`). */
-    maxAgeDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 400, description: 'refuse readings, events and stats stamped more than this many days before now (raise it to backfill older data)' }),
-    maxAheadMinutes: Type.Integer({ minimum: 0, maximum: 525_600, default: 60, description: 'refuse readings, events and stats stamped more than this many minutes after now (device clocks ahead)' }),
+    maxAgeDays: Type.Integer({
+      minimum: 1,
+      maximum: 36_500,
+      default: 400,
+      description: 'refuse readings, events and stats stamped more than this many days before now (raise it to backfill older data)',
+    }),
+    maxAheadMinutes: Type.Integer({
+      minimum: 0,
+      maximum: 525_600,
+      default: 60,
+      description: 'refuse readings, events and stats stamped more than this many minutes after now (device clocks ahead)',
+    }),
     /** End-to-end completeness: find gaps against the gateways' last seqs and have them re-sent. */
     repair: Type.Optional(RepairSchema),
   },

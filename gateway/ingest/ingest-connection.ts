@@ -57,7 +57,15 @@ export function connectIngest(o: ConnectionOptions): IngestConnection {
   const listening = new IngestListening(client, { prefix: mqtt.topicPrefix, sites: ingest.sites, group: ingest.group, log });
   const repairConfig = { ...DEFAULT_REPAIR, ...ingest.repair };
   const repair = repairConfig.enabled
-    ? new GapRepair({ client, prefix: mqtt.topicPrefix, sites: ingest.sites, influx: o.influx, config: repairConfig, clientId: o.clientId, log: log.child({ part: 'gap-repair' }) })
+    ? new GapRepair({
+        client,
+        prefix: mqtt.topicPrefix,
+        sites: ingest.sites,
+        influx: o.influx,
+        config: repairConfig,
+        clientId: o.clientId,
+        log: log.child({ part: 'gap-repair' }),
+      })
     : null;
   client.handleMessage = (packet, callback) => {
     if (packet.qos > 0 && packet.messageId !== undefined) acks.received(packet.messageId);
@@ -68,7 +76,15 @@ export function connectIngest(o: ConnectionOptions): IngestConnection {
   client.on('error', (err) => (client.connected ? log.warn : log.debug).call(log, { err: err.message }, 'ingest mqtt error'));
   let probe: SharePersistenceProbe | null = null;
   if (ingest.group) {
-    const p = new SharePersistenceProbe({ url: mqtt.url, username: mqtt.username, password: mqtt.password, clientId: o.clientId, prefix: mqtt.topicPrefix, sessionExpirySeconds: ingest.sessionExpirySeconds, log });
+    const p = new SharePersistenceProbe({
+      url: mqtt.url,
+      username: mqtt.username,
+      password: mqtt.password,
+      clientId: o.clientId,
+      prefix: mqtt.topicPrefix,
+      sessionExpirySeconds: ingest.sessionExpirySeconds,
+      log,
+    });
     client.on('connect', () => void p.run());
     probe = p;
   }

@@ -130,6 +130,9 @@ export class IngestWrites {
 
   private noteRefused(of: number, refused: RefusedLine[]): void {
     this.o.counts.rejectedPoints += refused.length;
-    this.o.log.error({ points: refused.length, of, line: refused[0]!.line.slice(0, 300), err: refused[0]!.reason }, 'InfluxDB refused points on their own; they are dropped, the rest of the request is stored');
+    this.o.log.error(
+      { points: refused.length, of, line: refused[0]!.line.slice(0, 300), err: refused[0]!.reason },
+      'InfluxDB refused points on their own; they are dropped, the rest of the request is stored',
+    );
   }
 }

@@ -62,9 +62,22 @@ export class Ingest {
     this.messages = new MessageLines(opts.influx.measurement);
     this.decoder = new WireDecoder({ maxAgeMs: opts.ingest.maxAgeDays * 86_400_000, maxAheadMs: opts.ingest.maxAheadMinutes * 60_000 });
     this.rejections = new RejectLog(opts.log);
-    this.stats = { messages: 0, points: 0, writes: 0, writeErrors: 0, rejectedMessages: 0, rejectedByReason: this.rejections.byReason, rejectedPoints: 0, events: 0 };
+    this.stats = {
+      messages: 0,
+      points: 0,
+      writes: 0,
+      writeErrors: 0,
+      rejectedMessages: 0,
+      rejectedByReason: this.rejections.byReason,
+      rejectedPoints: 0,
+      events: 0,
+    };
     this.writes = new IngestWrites({
-      session: this.session, influx: opts.influx, log: opts.log, counts: this.stats, maxMessages: RECEIVE_MAXIMUM,
+      session: this.session,
+      influx: opts.influx,
+      log: opts.log,
+      counts: this.stats,
+      maxMessages: RECEIVE_MAXIMUM,
       release: (ids) => this.connection?.acks.release(ids),
     });
   }

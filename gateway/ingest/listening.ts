@@ -27,11 +27,13 @@ export interface ListeningOptions {
 /** What the ingest subscribes to, for a group or alone. */
 export function wantedSubscriptions(opts: Omit<ListeningOptions, 'log'>): WantedSubscription[] {
   const wanted: WantedSubscription[] = opts.sites.flatMap((site) =>
-    [dataSubscription, eventSubscription, statsSubscription, statusSubscription].map((f): WantedSubscription => ({
-      filter: shared(opts.group, f(opts.prefix, site)),
-      qos: 1,
-      ...(opts.group ? { identifier: STORE_IDENTIFIER } : {}),
-    })),
+    [dataSubscription, eventSubscription, statsSubscription, statusSubscription].map(
+      (f): WantedSubscription => ({
+        filter: shared(opts.group, f(opts.prefix, site)),
+        qos: 1,
+        ...(opts.group ? { identifier: STORE_IDENTIFIER } : {}),
+      }),
+    ),
   );
   // In a group, the statistics come to one member only, and through the very subscription whose
   // loss we want to notice: every member also watches them on a plain subscription, which a
@@ -51,7 +53,10 @@ export class IngestListening {
   private readonly deaf: DeafDetector;
   private readonly watching: boolean;
 
-  constructor(client: MqttClient, private readonly opts: ListeningOptions) {
+  constructor(
+    client: MqttClient,
+    private readonly opts: ListeningOptions,
+  ) {
     this.watching = opts.group !== undefined;
     this.subscriptions = new IngestSubscriptions(client, wantedSubscriptions(opts), opts.log);
     this.deaf = new DeafDetector(opts.log);

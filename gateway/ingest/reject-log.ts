@@ -13,7 +13,10 @@ export class RejectLog {
   private readonly lastLogged = new Map<RejectReason, number>();
   private readonly unlogged = new Map<RejectReason, number>();
 
-  constructor(private readonly log: Logger, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   note(topic: string, rejection: Rejection): void {
     const { reason, detail } = rejection;

@@ -52,8 +52,14 @@ export class SharePersistenceProbe {
     let client: MqttClient | null = null;
     try {
       const probe = connect(url, {
-        ...MQTT_CLIENT_DEFAULTS, clientId: `${clientId}-share-probe`, username, password,
-        clean: false, reconnectPeriod: 0, connectTimeout: 5000, resubscribe: false,
+        ...MQTT_CLIENT_DEFAULTS,
+        clientId: `${clientId}-share-probe`,
+        username,
+        password,
+        clean: false,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        resubscribe: false,
         properties: { sessionExpiryInterval: Math.max(sessionExpirySeconds, 86_400) },
       });
       client = probe;
@@ -87,9 +93,15 @@ export class SharePersistenceProbe {
   private report(seen: ShareProbeResult): void {
     const { log } = this.opts;
     if (seen === 'subscription-lost') {
-      log.warn({ broker: this.opts.url }, 'the broker restarted and restored persistent sessions WITHOUT their $share subscriptions (Mosquitto 2.0 does this): until the ingesters subscribe again, what gateways publish goes to nobody (PUBACK reason 16) and is kept only by gateways with mqtt.requireSubscribers on');
+      log.warn(
+        { broker: this.opts.url },
+        'the broker restarted and restored persistent sessions WITHOUT their $share subscriptions (Mosquitto 2.0 does this): until the ingesters subscribe again, what gateways publish goes to nobody (PUBACK reason 16) and is kept only by gateways with mqtt.requireSubscribers on',
+      );
     } else if (seen === 'session-lost') {
-      log.warn({ broker: this.opts.url }, 'the broker kept no session across its restart (persistence off?): messages queued for the ingesters were lost with it');
+      log.warn(
+        { broker: this.opts.url },
+        'the broker kept no session across its restart (persistence off?): messages queued for the ingesters were lost with it',
+      );
     }
     // A first look says nothing about the broker: keep what was seen before.
     if (seen !== 'unknown') this.last = seen;

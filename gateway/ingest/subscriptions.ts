@@ -60,7 +60,10 @@ export class IngestSubscriptions {
   private connected(sessionPresent: boolean): void {
     if (this.connectedBefore && !sessionPresent) {
       this.state.sessionsLost++;
-      this.log.warn({ lost: this.state.sessionsLost }, 'the broker no longer had our session: what was queued for this ingester while it was away is gone (broker restarted without persistence, or the session expired)');
+      this.log.warn(
+        { lost: this.state.sessionsLost },
+        'the broker no longer had our session: what was queued for this ingester while it was away is gone (broker restarted without persistence, or the session expired)',
+      );
     }
     this.connectedBefore = true;
     this.state.rounds++;
@@ -83,12 +86,14 @@ export class IngestSubscriptions {
           if (err) this.log.warn({ err: err.message }, 'subscribe failed; retrying on the next connection');
           return;
         }
-        resolve(subs.flatMap((s, i): SubscriptionProblem[] => {
-          const code = typeof granted[i] === 'number' ? (granted[i] as number) : (granted[i] as { qos: number }).qos;
-          if (code >= 0x80) return [{ filter: s.filter, reasonCode: code, problem: 'refused' }];
-          if (code < s.qos) return [{ filter: s.filter, reasonCode: code, problem: 'downgraded' }];
-          return [];
-        }));
+        resolve(
+          subs.flatMap((s, i): SubscriptionProblem[] => {
+            const code = typeof granted[i] === 'number' ? (granted[i] as number) : (granted[i] as { qos: number }).qos;
+            if (code >= 0x80) return [{ filter: s.filter, reasonCode: code, problem: 'refused' }];
+            if (code < s.qos) return [{ filter: s.filter, reasonCode: code, problem: 'downgraded' }];
+            return [];
+          }),
+        );
       });
     });
   }
@@ -98,9 +103,12 @@ export class IngestSubscriptions {
     this.state.subscribed = problems.length === 0 && this.client.connected;
     for (const p of problems) {
       if (p.reasonCode === -1) continue;
-      this.log.error({ filter: p.filter, reasonCode: p.reasonCode }, p.problem === 'refused'
-        ? 'the broker refused a subscription: the ingest does not receive these messages (check the broker ACL and shared-subscription support)'
-        : 'the broker granted a subscription below QoS 1: its messages may be lost on the way (check the broker maximum QoS)');
+      this.log.error(
+        { filter: p.filter, reasonCode: p.reasonCode },
+        p.problem === 'refused'
+          ? 'the broker refused a subscription: the ingest does not receive these messages (check the broker ACL and shared-subscription support)'
+          : 'the broker granted a subscription below QoS 1: its messages may be lost on the way (check the broker maximum QoS)',
+      );
     }
     for (const l of this.listeners) l(this.state.subscribed);
   }

@@ -86,7 +86,10 @@ export class WireDecoder {
     if (!validate(doc)) return { reason: 'schema', detail: schemaProblem(validate.errors) };
     const msg = doc as { site: string; gateway: string; instrument?: string };
     if (msg.site !== ids.site || msg.gateway !== ids.gateway || (ids.instrument !== undefined && msg.instrument !== ids.instrument)) {
-      return { reason: 'topic_identity', detail: `the payload names ${msg.site}/${msg.gateway}${msg.instrument ? '/' + msg.instrument : ''}, its topic another` };
+      return {
+        reason: 'topic_identity',
+        detail: `the payload names ${msg.site}/${msg.gateway}${msg.instrument ? '/' + msg.instrument : ''}, its topic another`,
+      };
     }
     const late = this.outOfWindow(ids.kind === 'data' ? (doc as WireBatch).readings : [doc as { ts: number }]);
     if (late !== null) return { reason: 'timestamp', detail: late };

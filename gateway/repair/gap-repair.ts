@@ -50,7 +50,16 @@ const MAX_REQUESTS_PER_CHECK = 8;
  * gateway serves a duplicate once) and InfluxDB stores a reading once however often it comes.
  */
 export class GapRepair {
-  readonly stats: RepairStats = { streams: 0, checks: 0, checkErrors: 0, requests: 0, requestedReadings: 0, repairedReadings: 0, openReadings: 0, lostReadings: 0 };
+  readonly stats: RepairStats = {
+    streams: 0,
+    checks: 0,
+    checkErrors: 0,
+    requests: 0,
+    requestedReadings: 0,
+    repairedReadings: 0,
+    openReadings: 0,
+    lostReadings: 0,
+  };
   private readonly published = new PublishedSeqs();
   private readonly gaps = new Map<string, StreamGaps>();
   private readonly open = new Map<string, number>();
@@ -97,7 +106,10 @@ export class GapRepair {
     this.published.note(doc, Date.now());
     this.stats.streams = this.published.size;
     const points: IPoint[] = Object.entries(doc.lastSeq).map(([instrument, seq]) => ({
-      measurement: 'gateway_seq', tags: { site: doc.site, gateway: doc.gateway, instrument, epoch: doc.epoch }, fields: { last_seq: seq }, timestamp: doc.ts,
+      measurement: 'gateway_seq',
+      tags: { site: doc.site, gateway: doc.gateway, instrument, epoch: doc.epoch },
+      fields: { last_seq: seq },
+      timestamp: doc.ts,
     }));
     this.write(points);
     return true;

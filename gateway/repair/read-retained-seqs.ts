@@ -15,7 +15,12 @@ const QUIET_MS = 500;
  */
 export async function readRetainedSeqs(mqtt: MqttConfig, timeoutMs = 5000): Promise<Map<string, { id: StreamId; last: number }>> {
   const client = connect(mqtt.url, {
-    ...MQTT_CLIENT_DEFAULTS, username: mqtt.username, password: mqtt.password, clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs,
+    ...MQTT_CLIENT_DEFAULTS,
+    username: mqtt.username,
+    password: mqtt.password,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
   });
   const out = new Map<string, { id: StreamId; last: number }>();
   try {

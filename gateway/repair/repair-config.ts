@@ -24,4 +24,11 @@ export const RepairSchema = Type.Object(
 
 export type RepairConfig = Static<typeof RepairSchema>;
 
-export const DEFAULT_REPAIR: RepairConfig = { enabled: true, checkIntervalMs: 10_000, graceMs: 30_000, retryMs: 60_000, maxAttempts: 5, maxRangeReadings: 5000 };
+export const DEFAULT_REPAIR: RepairConfig = {
+  enabled: true,
+  checkIntervalMs: 10_000,
+  graceMs: 30_000,
+  retryMs: 60_000,
+  maxAttempts: 5,
+  maxRangeReadings: 5000,
+};

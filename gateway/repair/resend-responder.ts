@@ -108,7 +108,16 @@ export class ResendResponder {
   }
 
   private resultOf(req: ResendRequest, to: number): Omit<ResendResult, 'resent' | 'unavailable'> {
-    return { v: 1, site: this.opts.site, gateway: this.opts.gateway, requestId: req.requestId, instrument: req.instrument, epoch: req.epoch, from: req.from, to };
+    return {
+      v: 1,
+      site: this.opts.site,
+      gateway: this.opts.gateway,
+      requestId: req.requestId,
+      instrument: req.instrument,
+      epoch: req.epoch,
+      from: req.from,
+      to,
+    };
   }
 }
 

@@ -55,30 +55,46 @@ export class EdgeRole {
     this.pipeline = new Pipeline(config.site, instruments, this.calibration, targets, log, config.spool);
     // Live records: a certificate imported, dropped into the records dir or posted to the API is in
     // force within seconds; the gateway that owns the instrument writes the impact report.
-    this.liveRecords = enabled && config.calibration ? new LiveRecords(config.calibration.recordsDir, this.calibration, log.child({ part: 'calibration' })) : null;
+    this.liveRecords =
+      enabled && config.calibration ? new LiveRecords(config.calibration.recordsDir, this.calibration, log.child({ part: 'calibration' })) : null;
     this.reloader = new InstrumentReloader({ site: config.site, calibration: this.calibration, pipeline: this.pipeline, sinks: this.sinks, log }, instruments);
     // Events and stats: impact reports and gateway totals reach the sinks through the pipeline.
     const pipeline = this.pipeline;
     this.impactReports = enabled
       ? new ImpactReporter({
-          gateway, reportsDir: config.calibration?.reportsDir ?? './calibration-reports', influx: config.influx,
-          publish: (e) => pipeline.publishEvent(e), log: log.child({ part: 'calibration' }),
+          gateway,
+          reportsDir: config.calibration?.reportsDir ?? './calibration-reports',
+          influx: config.influx,
+          publish: (e) => pipeline.publishEvent(e),
+          log: log.child({ part: 'calibration' }),
         })
       : null;
     if (this.impactReports) this.calibration.onEvent(this.impactReports.onEvent);
     // Checks watch the tagged readings; a failed one quarantines through the engine, whose events
     // (transition, suspect) reach the sinks and the impact reporter like any other.
-    this.checks = enabled && config.checks && config.checks.series.length > 0
-      ? new CheckRunner({
-          site: config.site, checks: config.checks, engine: this.calibration, onReadings: (l) => pipeline.onReadings(l),
-          publish: (e) => pipeline.publishEvent(e), log: log.child({ part: 'checks' }),
-        })
-      : null;
+    this.checks =
+      enabled && config.checks && config.checks.series.length > 0
+        ? new CheckRunner({
+            site: config.site,
+            checks: config.checks,
+            engine: this.calibration,
+            onReadings: (l) => pipeline.onReadings(l),
+            publish: (e) => pipeline.publishEvent(e),
+            log: log.child({ part: 'checks' }),
+          })
+        : null;
     this.stats = new StatsPublisher(this.pipeline, this.drivers, config.gateway?.statsIntervalMs ?? 10_000);
     const mqtt = this.sinks.find((s): s is MqttSink => s instanceof MqttSink);
-    this.repair = mqtt ? new GatewayRepair({
-      site: config.site, gateway, pipeline: this.pipeline, mqtt, intervalMs: config.gateway?.statsIntervalMs ?? 10_000, log,
-    }) : null;
+    this.repair = mqtt
+      ? new GatewayRepair({
+          site: config.site,
+          gateway,
+          pipeline: this.pipeline,
+          mqtt,
+          intervalMs: config.gateway?.statsIntervalMs ?? 10_000,
+          log,
+        })
+      : null;
   }
 
   /** Every running driver; the reloader changes the array in place. */

@@ -32,4 +32,3 @@ export function createSinkTargets(deps: SinkFactoryDeps): DeliveryTarget[] {
   if (influx) targets.push(influx);
   return targets;
 }
-

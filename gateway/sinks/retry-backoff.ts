@@ -11,7 +11,10 @@ export const RETRY_MAX_MS = 5000;
 export class RetryBackoff {
   private nextMs: number;
 
-  constructor(private readonly minMs = RETRY_MIN_MS, private readonly maxMs = RETRY_MAX_MS) {
+  constructor(
+    private readonly minMs = RETRY_MIN_MS,
+    private readonly maxMs = RETRY_MAX_MS,
+  ) {
     this.nextMs = minMs;
   }
 

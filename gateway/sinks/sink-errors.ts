@@ -5,7 +5,10 @@
 
 /** The destination refused the batch itself (HTTP 400, 422, ...): retrying cannot help. */
 export class RejectedBatchError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'RejectedBatchError';
   }
@@ -13,7 +16,10 @@ export class RejectedBatchError extends Error {
 
 /** The destination asked to be left alone for a while (HTTP 429 or 503 with Retry-After). */
 export class RetryLaterError extends Error {
-  constructor(message: string, readonly retryAfterMs: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
     super(message);
     this.name = 'RetryLaterError';
   }

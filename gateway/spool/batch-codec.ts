@@ -16,7 +16,21 @@ import type { CalStatus, CalTag, Quality, Reading, ReadingBatch, ReadingValue } 
  */
 const CODEC_VERSION = 1;
 
-type StoredReading = [string, string, string, number, number, ReadingValue, ReadingValue, Quality, string | null, number | null, number | null, number, string?];
+type StoredReading = [
+  string,
+  string,
+  string,
+  number,
+  number,
+  ReadingValue,
+  ReadingValue,
+  Quality,
+  string | null,
+  number | null,
+  number | null,
+  number,
+  string?,
+];
 /**
  * The sixth element is the not-traceable reason, the seventh the certificate's laboratory; each is
  * null or left off when absent (trailing ones left off), so older entries decode unchanged.

@@ -74,11 +74,17 @@ export class SpoolDelivery {
     this.spool = spool;
     spool.onDrop((d) => this.onDrop(d));
     for (const t of targets) {
-      this.sinks.push(new SpooledSink({
-        spool, sink: t.sink, maxInFlight: t.maxInFlight, inOrder: t.inOrder, log,
-        onDelivered: (instrument, n) => hooks.delivered(t.sink.name, instrument, n),
-        onRejected: (instrument, n) => hooks.dropped(t.sink.name, instrument, n),
-      }));
+      this.sinks.push(
+        new SpooledSink({
+          spool,
+          sink: t.sink,
+          maxInFlight: t.maxInFlight,
+          inOrder: t.inOrder,
+          log,
+          onDelivered: (instrument, n) => hooks.delivered(t.sink.name, instrument, n),
+          onRejected: (instrument, n) => hooks.dropped(t.sink.name, instrument, n),
+        }),
+      );
     }
     const waiting = this.sinks.map((s) => ({ sink: s.name, readings: spool.position(s.name).depth })).filter((w) => w.readings > 0);
     log.info({ dir: this.dir, bytes: spool.bytes(), waiting }, 'spool opened');
@@ -155,7 +161,9 @@ export class SpoolDelivery {
     const deadline = Date.now() + timeoutMs;
     while (!this.sinks.every((s) => s.idle())) {
       if (Date.now() >= deadline) {
-        const waiting = this.stats().filter((s) => s.depth > 0).map((s) => ({ sink: s.sink, readings: s.depth }));
+        const waiting = this.stats()
+          .filter((s) => s.depth > 0)
+          .map((s) => ({ sink: s.sink, readings: s.depth }));
         this.opts.log.warn({ waiting, dir: this.dir }, 'stopping with readings in the spool: they are sent on the next start');
         return false;
       }
@@ -171,10 +179,18 @@ export class SpoolDelivery {
     this.maintainTimer = null;
     // A sink that cannot say goodbye (its destination is down) must not keep the spool open:
     // what it did not acknowledge is on disk for the next start.
-    await Promise.all(this.sinks.map(async (s) => {
-      const stopped = await Promise.race([s.sink.stop().then(() => true, () => true), sleep(SINK_STOP_MS, false)]);
-      if (!stopped) this.opts.log.warn({ sink: s.name, waitedMs: SINK_STOP_MS }, 'sink did not stop in time; closing the spool anyway');
-    }));
+    await Promise.all(
+      this.sinks.map(async (s) => {
+        const stopped = await Promise.race([
+          s.sink.stop().then(
+            () => true,
+            () => true,
+          ),
+          sleep(SINK_STOP_MS, false),
+        ]);
+        if (!stopped) this.opts.log.warn({ sink: s.name, waitedMs: SINK_STOP_MS }, 'sink did not stop in time; closing the spool anyway');
+      }),
+    );
     for (const s of this.sinks) s.detach();
     this.spool?.close();
     this.spool = null;
@@ -240,7 +256,18 @@ export class SpoolDelivery {
     const events = d.entries.filter((e) => e.kind === 'event').length;
     const stats = d.entries.filter((e) => e.kind === 'stats').length;
     this.opts.log.warn(
-      { sink: d.consumer, reason: d.reason, readings, events, stats, batches: d.entries.length, firstId: d.entries[0]?.id, lastId: d.entries.at(-1)?.id, maxBytes: this.opts.config.maxBytes, maxAgeHours: this.opts.config.maxAgeHours },
+      {
+        sink: d.consumer,
+        reason: d.reason,
+        readings,
+        events,
+        stats,
+        batches: d.entries.length,
+        firstId: d.entries[0]?.id,
+        lastId: d.entries.at(-1)?.id,
+        maxBytes: this.opts.config.maxBytes,
+        maxAgeHours: this.opts.config.maxAgeHours,
+      },
       'spool quota reached: oldest readings dropped',
     );
   }

@@ -10,10 +10,7 @@ import type { RecordKind, SpoolInput } from './spool.js';
  * stats ride the same log and cursors so that a crash or an outage loses none of them either; they
  * carry no reading seq (count 0, lastSeq 0), so they never move an instrument's numbering.
  */
-export type SpoolRecord =
-  | { kind: 'readings'; batch: ReadingBatch }
-  | { kind: 'event'; event: CalEvent }
-  | { kind: 'stats'; stats: GatewayStats };
+export type SpoolRecord = { kind: 'readings'; batch: ReadingBatch } | { kind: 'event'; event: CalEvent } | { kind: 'stats'; stats: GatewayStats };
 
 /** The instrument an entry belongs to: events name theirs; stats belong to the whole gateway (''). */
 export function recordInstrument(record: SpoolRecord): string {

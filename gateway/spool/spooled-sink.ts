@@ -114,7 +114,10 @@ export class SpooledSink {
       (err: unknown) => {
         this.unspooled--;
         this.opts.onRejected(instrument, count);
-        this.opts.log.error({ sink: this.name, kind: record.kind, instrument, readings: count, err: err instanceof Error ? err.message : String(err) }, 'sink did not take an entry the spool could not store: dropped');
+        this.opts.log.error(
+          { sink: this.name, kind: record.kind, instrument, readings: count, err: err instanceof Error ? err.message : String(err) },
+          'sink did not take an entry the spool could not store: dropped',
+        );
       },
     );
     return true;
@@ -214,7 +217,10 @@ export class SpooledSink {
       this.failing = false;
       this.lastError = null;
       this.backoff.reset();
-      this.opts.log.info({ sink: this.name, waiting: this.opts.spool.position(this.name).depth }, 'sink takes readings again; sending what waited in the spool');
+      this.opts.log.info(
+        { sink: this.name, waiting: this.opts.spool.position(this.name).depth },
+        'sink takes readings again; sending what waited in the spool',
+      );
     }
     this.progress();
     this.pump();
@@ -236,7 +242,10 @@ export class SpooledSink {
     this.buffer = [];
     if (!this.failing) {
       this.failing = true;
-      this.opts.log.warn({ sink: this.name, err: message, waiting: this.opts.spool.position(this.name).depth }, 'sink did not take readings; they wait in the spool');
+      this.opts.log.warn(
+        { sink: this.name, err: message, waiting: this.opts.spool.position(this.name).depth },
+        'sink did not take readings; they wait in the spool',
+      );
     }
     // The other writes of the same window fail with it: one backoff step per retry round.
     if (this.retryTimer && !(err instanceof RetryLaterError)) return;
@@ -269,7 +278,8 @@ export class SpooledSink {
     if (on === this.replaying) return;
     this.replaying = on;
     const pos = this.opts.spool.position(this.name);
-    if (on) this.opts.log.info({ sink: this.name, waiting: pos.depth, oldestAgeMs: pos.oldestAt === null ? 0 : Date.now() - pos.oldestAt }, 'replaying the spool');
+    if (on)
+      this.opts.log.info({ sink: this.name, waiting: pos.depth, oldestAgeMs: pos.oldestAt === null ? 0 : Date.now() - pos.oldestAt }, 'replaying the spool');
     else this.opts.log.info({ sink: this.name }, 'spool replay caught up');
     this.lastProgressLog = Date.now();
   }

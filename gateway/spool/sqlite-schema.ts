@@ -83,7 +83,10 @@ export function createSchema(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS entry_seq ON entry (instrument, last_seq);`);
-  const columns = db.prepare<unknown[], { name: string }>('PRAGMA table_info(entry)').all().map((c) => c.name);
+  const columns = db
+    .prepare<unknown[], { name: string }>('PRAGMA table_info(entry)')
+    .all()
+    .map((c) => c.name);
   if (!columns.includes('kind')) db.exec('ALTER TABLE entry ADD COLUMN kind INTEGER NOT NULL DEFAULT 0');
 }
 
@@ -92,7 +95,9 @@ export type SpoolStatements = ReturnType<typeof prepareStatements>;
 export function prepareStatements(db: Database.Database) {
   return {
     insert: db.prepare('INSERT INTO entry (id, instrument, at, n, last_seq, size, payload, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    read: db.prepare<unknown[], SpoolEntry>(`SELECT id, ${KIND_NAME}, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`),
+    read: db.prepare<unknown[], SpoolEntry>(
+      `SELECT id, ${KIND_NAME}, instrument, n AS count, at, payload FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`,
+    ),
     oldest: db.prepare<unknown[], Victim>(`SELECT id, ${KIND_NAME}, instrument, n AS count, size, at FROM entry WHERE id > ? ORDER BY id LIMIT ?`),
     firstAt: db.prepare<unknown[], number>('SELECT at FROM entry WHERE id >= ? ORDER BY id LIMIT 1').pluck(),
     deleteUpTo: db.prepare('DELETE FROM entry WHERE id <= ?'),
@@ -101,10 +106,14 @@ export function prepareStatements(db: Database.Database) {
     maxId: db.prepare<unknown[], number>('SELECT max(id) FROM entry').pluck(),
     depth: db.prepare<unknown[], { n: number; batches: number }>('SELECT total(n) AS n, count(*) AS batches FROM entry WHERE id > ?'),
     consumers: db.prepare<unknown[], { name: string; cursor: number; dropped: number }>('SELECT name, cursor, dropped FROM consumer'),
-    upsertConsumer: db.prepare('INSERT INTO consumer (name, cursor, dropped) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, dropped = excluded.dropped'),
+    upsertConsumer: db.prepare(
+      'INSERT INTO consumer (name, cursor, dropped) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, dropped = excluded.dropped',
+    ),
     deleteConsumer: db.prepare('DELETE FROM consumer WHERE name = ?'),
     seqs: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, seq FROM last_seq'),
-    seqsAfter: db.prepare<unknown[], { instrument: string; seq: number }>('SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? AND kind = 0 GROUP BY instrument'),
+    seqsAfter: db.prepare<unknown[], { instrument: string; seq: number }>(
+      'SELECT instrument, max(last_seq) AS seq FROM entry WHERE id > ? AND kind = 0 GROUP BY instrument',
+    ),
     upsertSeq: db.prepare('INSERT INTO last_seq (instrument, seq) VALUES (?, ?) ON CONFLICT(instrument) DO UPDATE SET seq = max(seq, excluded.seq)'),
     meta: db.prepare<unknown[], number>('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),

@@ -67,8 +67,13 @@ export class SqliteSpool implements Spool {
       const c = stored.get(name) ?? { name, cursor: this.head, dropped: 0 };
       const depth = this.sql.depth.get(c.cursor) ?? { n: 0, batches: 0 };
       this.state.set(name, {
-        acked: new AckedRanges(c.cursor), savedCursor: stored.has(name) ? c.cursor : -1,
-        dropped: c.dropped, savedDropped: c.dropped, depth: depth.n, batches: depth.batches, held: new Set(),
+        acked: new AckedRanges(c.cursor),
+        savedCursor: stored.has(name) ? c.cursor : -1,
+        dropped: c.dropped,
+        savedDropped: c.dropped,
+        depth: depth.n,
+        batches: depth.batches,
+        held: new Set(),
       });
     }
     for (const name of stored.keys()) if (!this.consumers.includes(name)) this.sql.deleteConsumer.run(name);
@@ -245,7 +250,8 @@ export class SqliteSpool implements Spool {
         s.dropped += v.count;
       }
       this.saveConsumer(name, s);
-      if (lost.length > 0) this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, kind, instrument, count }) => ({ id, kind, instrument, count })) });
+      if (lost.length > 0)
+        this.pendingDrops.push({ consumer: name, reason, entries: lost.map(({ id, kind, instrument, count }) => ({ id, kind, instrument, count })) });
     }
   }
 

@@ -30,7 +30,7 @@ export function startNode(script: string, args: string[], nodeArgs: string[] = [
         line = { msg: text };
       }
       logs.push(line);
-      for (const w of waiters.splice(0)) (w.match(line) ? w.resolve(line) : waiters.push(w));
+      for (const w of waiters.splice(0)) w.match(line) ? w.resolve(line) : waiters.push(w);
     });
   }
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -44,7 +44,16 @@ export function startNode(script: string, args: string[], nodeArgs: string[] = [
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`${script}: no matching log line within ${timeoutMs} ms`)), timeoutMs);
         waiters.push({ match, resolve: (l) => (clearTimeout(t), resolve(l)) });
-        void exited.then((code) => reject(new Error(`${script} exited (${code}) before the expected log line:\n${logs.slice(-5).map((l) => JSON.stringify(l)).join("\n")}`)));
+        void exited.then((code) =>
+          reject(
+            new Error(
+              `${script} exited (${code}) before the expected log line:\n${logs
+                .slice(-5)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}`,
+            ),
+          ),
+        );
       });
     },
     async stop(signal = 'SIGTERM') {

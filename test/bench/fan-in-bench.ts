@@ -46,17 +46,26 @@ export async function fanIn(dist: (p: string) => string, k: number, devices: num
     };
     const ingesters: Child[] = [];
     for (let j = 0; j < m; j++) {
-      const c = startNode(dist('gateway/cli/main.js'), ['run', '--config', write(`ingest-${j}`, { gateway: { id: `ingest-${j}`, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest' }, instruments: [] })]);
+      const c = startNode(dist('gateway/cli/main.js'), [
+        'run',
+        '--config',
+        write(`ingest-${j}`, { gateway: { id: `ingest-${j}`, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest' }, instruments: [] }),
+      ]);
       children.push(c);
       ingesters.push(c);
       await c.waitFor((l) => l.msg === 'ingest subscribed');
     }
     for (let g = 0; g < k; g++) {
       const mine = ready.devices.slice(g * devices, (g + 1) * devices);
-      const c = startNode(dist('gateway/cli/main.js'), ['run', '--no-ingest', '--config', write(`gw-${g}`, {
-        gateway: { id: `gw-${g}`, logLevel: 'info' },
-        instruments: mine.map((d) => ({ id: d.id, protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId }, channels })),
-      })]);
+      const c = startNode(dist('gateway/cli/main.js'), [
+        'run',
+        '--no-ingest',
+        '--config',
+        write(`gw-${g}`, {
+          gateway: { id: `gw-${g}`, logLevel: 'info' },
+          instruments: mine.map((d) => ({ id: d.id, protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId }, channels })),
+        }),
+      ]);
       children.push(c);
       await c.waitFor((l) => l.msg === 'metrogate started');
     }
@@ -83,7 +92,9 @@ export async function fanIn(dist: (p: string) => string, k: number, devices: num
     const all = totals.reduce((a, b) => a + b, 0) || 1;
     const storedPerS = (n1 - n0) / window;
     return {
-      gateways: k, devicesPerGateway: devices, ingesters: m,
+      gateways: k,
+      devicesPerGateway: devices,
+      ingesters: m,
       offeredPerS: k * devices * registers,
       storedPerS,
       // Every batch of `registers` readings passes the broker twice: in from a gateway, out to an ingester.

@@ -12,9 +12,20 @@ function batches(points: number, t0: number): WireBatch[] {
   for (let i = 0; out.length * 50 < points; i++) {
     const ts = t0 + Math.floor(i / 200) * 1000;
     out.push({
-      v: 1, site: 'bench', gateway: 'g', instrument: `bench-${i % 200}`,
+      v: 1,
+      site: 'bench',
+      gateway: 'g',
+      instrument: `bench-${i % 200}`,
       readings: Array.from({ length: 50 }, (_, c) => ({
-        channel: `r${c}`, quantity: 'signal', unit: '', ts, seq: i * 50 + c + 1, raw: c * 1.5, value: c * 1.5, quality: 'good' as const, cal,
+        channel: `r${c}`,
+        quantity: 'signal',
+        unit: '',
+        ts,
+        seq: i * 50 + c + 1,
+        raw: c * 1.5,
+        value: c * 1.5,
+        quality: 'good' as const,
+        cal,
       })),
     });
   }
@@ -36,7 +47,14 @@ export async function compareWritePaths(url: string, points = 200_000): Promise<
     b.readings.map((r) => ({
       measurement: 'reading',
       tags: { cal_status: r.cal.status, channel: r.channel, instrument: b.instrument, quality: r.quality, quantity: r.quantity, site: b.site },
-      fields: { seq: r.seq, traceable: r.cal.traceable, value: r.value as number, raw: r.raw as number, days_to_due: r.cal.daysToDue!, certificate: r.cal.certificate! },
+      fields: {
+        seq: r.seq,
+        traceable: r.cal.traceable,
+        value: r.value as number,
+        raw: r.raw as number,
+        days_to_due: r.cal.daysToDue!,
+        certificate: r.cal.certificate!,
+      },
       timestamp: r.ts,
     })),
   );

@@ -94,7 +94,19 @@ function archiveBatch(i: number, t0: number): ReadingBatch {
   const readings: Reading[] = [];
   for (let c = 0; c < CHANNELS; c++) {
     const v = 10_000 + ((cycle * 7 + c * 13) % 1000);
-    readings.push({ site: ARCHIVE_SITE, instrument, channel: `r${String(c).padStart(3, '0')}`, quantity: 'signal', unit: '', ts: t0 + cycle * 1000, seq: cycle * CHANNELS + c + 1, raw: v, value: v, quality: 'good', cal });
+    readings.push({
+      site: ARCHIVE_SITE,
+      instrument,
+      channel: `r${String(c).padStart(3, '0')}`,
+      quantity: 'signal',
+      unit: '',
+      ts: t0 + cycle * 1000,
+      seq: cycle * CHANNELS + c + 1,
+      raw: v,
+      value: v,
+      quality: 'good',
+      cal,
+    });
   }
   return { site: ARCHIVE_SITE, instrument, readings };
 }
@@ -119,9 +131,11 @@ async function baseline(url: string, database: string, readings: number, t0: num
   const writer = new InfluxWriter({ url, database }, concurrency);
   let next = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < chunks.length) await writer.write(chunks[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < chunks.length) await writer.write(chunks[next++]!);
+    }),
+  );
   const perS = readings / ((performance.now() - start) / 1000);
   writer.close();
   return perS;
@@ -183,11 +197,22 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
 
     if (path === 'mqtt') {
       // Two ingesters in this process: one takes the replayed site (measured), one the live site.
-      const ingestConfig = (site: string, id: string): MetrogateConfig => parseConfig(stringify({
-        site, gateway: { id, logLevel: 'warn' }, mqtt: { url: mosquitto.url },
-        influx: { url: influx.url, database }, ingest: { enabled: true, sites: [site] },
-      }), join(dir, `${id}.yaml`), {});
-      for (const [site, id] of [[ARCHIVE_SITE, 'replay-ingest'], ['bench', 'live-ingest']] as const) {
+      const ingestConfig = (site: string, id: string): MetrogateConfig =>
+        parseConfig(
+          stringify({
+            site,
+            gateway: { id, logLevel: 'warn' },
+            mqtt: { url: mosquitto.url },
+            influx: { url: influx.url, database },
+            ingest: { enabled: true, sites: [site] },
+          }),
+          join(dir, `${id}.yaml`),
+          {},
+        );
+      for (const [site, id] of [
+        [ARCHIVE_SITE, 'replay-ingest'],
+        ['bench', 'live-ingest'],
+      ] as const) {
         const g = buildGateway(ingestConfig(site, id), log, { drivers: false, ingest: true });
         await g.start();
         ingests.push(g);
@@ -199,18 +224,26 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
     children.push(sim);
     const ready = (await sim.waitFor((l) => l.ready === true)) as { devices: { id: string; port: number; unitId: number }[] };
     const gwFile = join(dir, 'gateway.yaml');
-    writeFileSync(gwFile, stringify({
-      site: 'bench',
-      gateway: { id: 'replay-gw', logLevel: 'info' },
-      mqtt: { url: mosquitto.url },
-      ...(path === 'direct' ? { influx: { url: influx.url, database, batchSize: LINES_PER_REQUEST, writeConcurrency: WRITE_CONCURRENCY, sink: { enabled: true } } } : {}),
-      api: { enabled: false },
-      spool: { dir: spoolRoot },
-      instruments: ready.devices.map((d) => ({
-        id: d.id, protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId, timeoutMs: 1000 },
-        pollIntervalMs: 1000, channels: channelsFor(benchProfile(CHANNELS)),
-      })),
-    }));
+    writeFileSync(
+      gwFile,
+      stringify({
+        site: 'bench',
+        gateway: { id: 'replay-gw', logLevel: 'info' },
+        mqtt: { url: mosquitto.url },
+        ...(path === 'direct'
+          ? { influx: { url: influx.url, database, batchSize: LINES_PER_REQUEST, writeConcurrency: WRITE_CONCURRENCY, sink: { enabled: true } } }
+          : {}),
+        api: { enabled: false },
+        spool: { dir: spoolRoot },
+        instruments: ready.devices.map((d) => ({
+          id: d.id,
+          protocol: 'modbus-tcp',
+          connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId, timeoutMs: 1000 },
+          pollIntervalMs: 1000,
+          channels: channelsFor(benchProfile(CHANNELS)),
+        })),
+      }),
+    );
     const gw = startNode(join(dist, 'gateway/cli/main.js'), ['run', '--config', gwFile], opts.gatewayNodeArgs);
     children.push(gw);
     const sinkName = path === 'direct' ? 'influx' : 'mqtt';
@@ -238,11 +271,19 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
       end = asked;
       return true;
     };
-    const progress = setInterval(() => console.error(`replay bench (${path}): ${archive ? `${archive.points} of ${readings} replayed readings in InfluxDB` : 'replaying'}`), 5000);
+    const progress = setInterval(
+      () => console.error(`replay bench (${path}): ${archive ? `${archive.points} of ${readings} replayed readings in InfluxDB` : 'replaying'}`),
+      5000,
+    );
     try {
       await waitFor(stored, 30 * 60_000, `${readings} replayed readings in InfluxDB`);
     } catch (err) {
-      console.error(gw.logs.slice(-20).map((l) => JSON.stringify(l)).join('\n'));
+      console.error(
+        gw.logs
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+      );
       throw err;
     } finally {
       clearInterval(progress);
@@ -258,16 +299,33 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
     await gw.stop('SIGTERM');
     const storedArchive = await countPoints(influx.url, database, archiveWhere);
     await influxClient({ url: influx.url, database }).dropDatabase(database);
-    const rejectedLog = gw.logs.filter((l) => l.msg === 'sink refused a batch as malformed: dropped, not retried').reduce((n, l) => n + Number(l.readings ?? 0), 0);
+    const rejectedLog = gw.logs
+      .filter((l) => l.msg === 'sink refused a batch as malformed: dropped, not retried')
+      .reduce((n, l) => n + Number(l.readings ?? 0), 0);
 
     const replayPerS = readings / replaySeconds;
     return {
-      path, readings, replaySeconds, dispatchedSeconds, replayPerS, baselinePerS, baselineConcurrentPerS, writeConcurrency: WRITE_CONCURRENCY,
-      ratio: replayPerS / baselinePerS, ratioConcurrent: replayPerS / baselineConcurrentPerS,
-      livePerS: live / replaySeconds, liveExpectedPerS: liveDevices * CHANNELS,
-      gatewayCore: use.coreShare, gatewayPeakRssMB: use.peakRssMB, gatewayRssMB: rssTimeline,
-      ingestCore: path === 'mqtt' ? ingestUse.coreShare : 0, influxCore: influxUse.coreShare, brokerCore: brokerUse.coreShare,
-      spoolMB, stored: storedArchive, rejected: archive ? archive.rejectedPoints : rejectedLog,
+      path,
+      readings,
+      replaySeconds,
+      dispatchedSeconds,
+      replayPerS,
+      baselinePerS,
+      baselineConcurrentPerS,
+      writeConcurrency: WRITE_CONCURRENCY,
+      ratio: replayPerS / baselinePerS,
+      ratioConcurrent: replayPerS / baselineConcurrentPerS,
+      livePerS: live / replaySeconds,
+      liveExpectedPerS: liveDevices * CHANNELS,
+      gatewayCore: use.coreShare,
+      gatewayPeakRssMB: use.peakRssMB,
+      gatewayRssMB: rssTimeline,
+      ingestCore: path === 'mqtt' ? ingestUse.coreShare : 0,
+      influxCore: influxUse.coreShare,
+      brokerCore: brokerUse.coreShare,
+      spoolMB,
+      stored: storedArchive,
+      rejected: archive ? archive.rejectedPoints : rejectedLog,
     };
   } finally {
     for (const c of children.reverse()) await c.stop('SIGTERM');
@@ -278,8 +336,11 @@ async function measurePath(path: ReplayPath, servers: Servers, opts: Required<Re
 
 export async function replayBench(opts: ReplayOptions): Promise<PathResult[]> {
   const full: Required<ReplayOptions> = {
-    dist: opts.dist, readings: opts.readings ?? 1_000_000, liveDevices: opts.liveDevices ?? 20,
-    paths: opts.paths ?? ['direct', 'mqtt'], gatewayNodeArgs: opts.gatewayNodeArgs ?? [],
+    dist: opts.dist,
+    readings: opts.readings ?? 1_000_000,
+    liveDevices: opts.liveDevices ?? 20,
+    paths: opts.paths ?? ['direct', 'mqtt'],
+    gatewayNodeArgs: opts.gatewayNodeArgs ?? [],
   };
   const t0 = Date.now() - 2 * 86_400_000;
   const [mosquitto, influx] = await Promise.all([startMosquitto({ extraConfig: ['max_inflight_messages 100', 'max_queued_messages 0'] }), startInfluxDB()]);
@@ -301,16 +362,28 @@ export function printReplay(results: PathResult[]): void {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   const r0 = results[0];
   if (!r0) return;
-  console.log(`\nSpool replay: ${r0.readings.toLocaleString('en')} spooled readings (${f(r0.spoolMB)} MB of spool) into InfluxDB, ${r0.liveExpectedPerS} live readings/s polled meanwhile`);
-  console.log(`baselines (same run, just before each path, no gateway running): pre-built 5,000-line requests in a tight loop, 1 at a time | ${r0.writeConcurrency} at a time (the direct sink's writeConcurrency)`);
-  console.log('| path | replay readings/s | baseline 1 at a time | ratio | baseline ' + r0.writeConcurrency + ' at a time | ratio | replay time | live readings/s (expected) | gateway core | gateway peak RSS | stored |');
+  console.log(
+    `\nSpool replay: ${r0.readings.toLocaleString('en')} spooled readings (${f(r0.spoolMB)} MB of spool) into InfluxDB, ${r0.liveExpectedPerS} live readings/s polled meanwhile`,
+  );
+  console.log(
+    `baselines (same run, just before each path, no gateway running): pre-built 5,000-line requests in a tight loop, 1 at a time | ${r0.writeConcurrency} at a time (the direct sink's writeConcurrency)`,
+  );
+  console.log(
+    '| path | replay readings/s | baseline 1 at a time | ratio | baseline ' +
+      r0.writeConcurrency +
+      ' at a time | ratio | replay time | live readings/s (expected) | gateway core | gateway peak RSS | stored |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const stored = r.stored === r.readings ? 'all' : `${r.stored} of ${r.readings} (${r.rejected} refused by InfluxDB)`;
-    console.log(`| ${ROUTE[r.path]} | ${f(r.replayPerS)} | ${f(r.baselinePerS)} | ${f(r.ratio * 100)} % | ${f(r.baselineConcurrentPerS)} | ${f(r.ratioConcurrent * 100)} % | ${f(r.replaySeconds, 1)} s (dispatched in ${f(r.dispatchedSeconds, 1)} s) | ${f(r.livePerS)} (${f(r.liveExpectedPerS)}) | ${f(r.gatewayCore, 2)} | ${f(r.gatewayPeakRssMB)} MB | ${stored} |`);
+    console.log(
+      `| ${ROUTE[r.path]} | ${f(r.replayPerS)} | ${f(r.baselinePerS)} | ${f(r.ratio * 100)} % | ${f(r.baselineConcurrentPerS)} | ${f(r.ratioConcurrent * 100)} % | ${f(r.replaySeconds, 1)} s (dispatched in ${f(r.dispatchedSeconds, 1)} s) | ${f(r.livePerS)} (${f(r.liveExpectedPerS)}) | ${f(r.gatewayCore, 2)} | ${f(r.gatewayPeakRssMB)} MB | ${stored} |`,
+    );
   }
   for (const r of results) {
-    console.log(`${r.path}: core shares during the replay (2 cores in all): gateway ${f(r.gatewayCore, 2)}, ingest ${f(r.ingestCore, 2)}, InfluxDB ${f(r.influxCore, 2)}, Mosquitto ${f(r.brokerCore, 2)}`);
+    console.log(
+      `${r.path}: core shares during the replay (2 cores in all): gateway ${f(r.gatewayCore, 2)}, ingest ${f(r.ingestCore, 2)}, InfluxDB ${f(r.influxCore, 2)}, Mosquitto ${f(r.brokerCore, 2)}`,
+    );
     console.log(`${r.path}: gateway RSS every 2 s during the replay: ${r.gatewayRssMB.join(', ')} MB`);
   }
   console.log(JSON.stringify({ bench: 'spool-replay', results }));

@@ -77,18 +77,21 @@ async function scenario(devices: number, registers: number, seconds: number, int
     // Two metrogate processes on one box: no HTTP API (its default port would clash).
     const base = { site: 'bench', api: { enabled: false }, mqtt: { url: mosquitto.url }, influx: { url: influx.url, database: 'bench' } };
     const gwFile = join(dir, 'gateway.yaml');
-    writeFileSync(gwFile, stringify({
-      ...base,
-      gateway: { id: 'bench-gw', logLevel: 'info' },
-      instruments: ready.devices.map((d) => ({
-        id: d.id,
-        protocol: 'modbus-tcp',
-        connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId, timeoutMs: 1000 },
-        pollIntervalMs: intervalMs,
-        channels,
-        calibration: { certificate: `BENCH-${d.id}`, calibrated: '2026-01-01', intervalMonths: 12 },
-      })),
-    }));
+    writeFileSync(
+      gwFile,
+      stringify({
+        ...base,
+        gateway: { id: 'bench-gw', logLevel: 'info' },
+        instruments: ready.devices.map((d) => ({
+          id: d.id,
+          protocol: 'modbus-tcp',
+          connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId, timeoutMs: 1000 },
+          pollIntervalMs: intervalMs,
+          channels,
+          calibration: { certificate: `BENCH-${d.id}`, calibrated: '2026-01-01', intervalMonths: 12 },
+        })),
+      }),
+    );
     const inFile = join(dir, 'ingest.yaml');
     writeFileSync(inFile, stringify({ ...base, gateway: { id: 'bench-ingest', logLevel: 'info' }, ingest: { enabled: true }, instruments: [] }));
 
@@ -170,7 +173,9 @@ async function scenario(devices: number, registers: number, seconds: number, int
 function print(results: Result[], registers: number, seconds: number): void {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   console.log(`\nmetrogate bench: Modbus TCP × ${registers} registers at 1 Hz → MQTT → ingest → InfluxDB, ${seconds} s measured per row`);
-  console.log('| devices | readings/s (expected) | gateway core | gateway peak RSS | ingest core | ingest peak RSS | skipped cycles | errors | poll→publish p50 / p99 | polled = written |');
+  console.log(
+    '| devices | readings/s (expected) | gateway core | gateway peak RSS | ingest core | ingest peak RSS | skipped cycles | errors | poll→publish p50 / p99 | polled = written |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|');
   for (const r of results) {
     console.log(
@@ -204,13 +209,15 @@ async function main(): Promise<void> {
     const paths = args['replay-paths'].split(',').map((p) => p.trim());
     const bad = paths.filter((p) => p !== 'direct' && p !== 'mqtt');
     if (bad.length > 0) throw new Error(`--replay-paths: expected direct and/or mqtt, got ${bad.join(', ')}`);
-    printReplay(await replayBench({
-      dist: join(root, 'dist'),
-      readings: Number(args['replay-readings']),
-      paths: paths as ReplayPath[],
-      // BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the replaying gateway too.
-      gatewayNodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-    }));
+    printReplay(
+      await replayBench({
+        dist: join(root, 'dist'),
+        readings: Number(args['replay-readings']),
+        paths: paths as ReplayPath[],
+        // BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the replaying gateway too.
+        gatewayNodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      }),
+    );
   }
   if (!run('influx')) return;
 

@@ -68,7 +68,9 @@ describe('API hardening', () => {
   it('refuses a request a page of another origin sends, even with a right Host', async () => {
     const res = await get(new URL('/api/instruments', api.url).href, { host: `127.0.0.1:${port}`, origin: 'http://evil.example' });
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body).message).toBe('Origin "http://evil.example" is not a name of this API: use gw.lab.example or localhost, or add the name to api.allowedHosts');
+    expect(JSON.parse(res.body).message).toBe(
+      'Origin "http://evil.example" is not a name of this API: use gw.lab.example or localhost, or add the name to api.allowedHosts',
+    );
     expect((await get(new URL('/api/instruments', api.url).href, { host: `127.0.0.1:${port}`, origin: 'null' })).status).toBe(403);
     expect((await get(new URL('/api/instruments', api.url).href, { host: `127.0.0.1:${port}`, origin: `http://localhost:${port}` })).status).toBe(200);
   });

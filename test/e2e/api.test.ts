@@ -70,7 +70,14 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     for (const [id, values] of Object.entries(SERVED)) for (const [ch, v] of Object.entries(values)) sim.device(id).set(ch, v);
     config = {
       ...config,
-      api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 5, stream: { heartbeatMs: 200, maxClientBufferBytes: 16_384, maxClients: 4 } },
+      api: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 0,
+        token: TOKEN,
+        trendPoints: 5,
+        stream: { heartbeatMs: 200, maxClientBufferBytes: 16_384, maxClients: 4 },
+      },
       // Records posted here and the spool stay in this test's own folder.
       calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
       spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
@@ -148,10 +155,12 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
   it('GET /api/calibration: the status of every instrument and its records', async () => {
     const all = await get('/api/calibration');
     expect(all.status).toBe(200);
-    expect(all.body.records.map((r: { instrument: string; certificate: string; source: string }) => `${r.instrument} ${r.certificate} ${r.source}`).sort()).toEqual([
-      'balance-01 E2E-EXPIRED config', 'bath-01 E2E-VALID config', 'pressure-01 E2E-SOON config',
-    ]);
-    expect(Object.fromEntries(all.body.instruments.map((i: { instrument: string; calibration: unknown }) => [i.instrument, i.calibration]))).toMatchObject(EXPECTED_CAL);
+    expect(
+      all.body.records.map((r: { instrument: string; certificate: string; source: string }) => `${r.instrument} ${r.certificate} ${r.source}`).sort(),
+    ).toEqual(['balance-01 E2E-EXPIRED config', 'bath-01 E2E-VALID config', 'pressure-01 E2E-SOON config']);
+    expect(Object.fromEntries(all.body.instruments.map((i: { instrument: string; calibration: unknown }) => [i.instrument, i.calibration]))).toMatchObject(
+      EXPECTED_CAL,
+    );
     const one = await get('/api/calibration?instrument=pressure-01');
     expect(one.body.instruments).toHaveLength(1);
     expect(one.body.instruments[0]).toMatchObject({ instrument: 'pressure-01', lab: 'pressure-lab', calibration: { status: 'due_soon', daysToDue: 10 } });
@@ -160,15 +169,27 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
   });
 
   const RECORD = {
-    certificate: 'API-2026-001', instrument: 'bath-01', kind: 'calibration', calibrated: '2026-01-10', due: '2027-01-10',
-    unit: '°C', errorTable: [{ reference: 25, indication: 25.012, error: 0.012, U: 0.01, k: 2 }], traceability: [{ standard: 'SPRT 5187', certificate: 'NIM-2025-1' }],
+    certificate: 'API-2026-001',
+    instrument: 'bath-01',
+    kind: 'calibration',
+    calibrated: '2026-01-10',
+    due: '2027-01-10',
+    unit: '°C',
+    errorTable: [{ reference: 25, indication: 25.012, error: 0.012, U: 0.01, k: 2 }],
+    traceability: [{ standard: 'SPRT 5187', certificate: 'NIM-2025-1' }],
   };
 
   it('with the token, a posted record corrects the next readings at once; quarantine and release change the status', async () => {
     // Two points around the bath's 23.4567 °C: E(23.4567) = 0.010 + 0.004 × 3.4567 / 10.
     const record = {
-      ...RECORD, certificate: 'API-NEW-1', calibrated: localDate(-1), due: localDate(364),
-      errorTable: [{ reference: 19.99, indication: 20, error: 0.01, U: 0.01, k: 2 }, { reference: 29.986, indication: 30, error: 0.014, U: 0.01, k: 2 }],
+      ...RECORD,
+      certificate: 'API-NEW-1',
+      calibrated: localDate(-1),
+      due: localDate(364),
+      errorTable: [
+        { reference: 19.99, indication: 20, error: 0.01, U: 0.01, k: 2 },
+        { reference: 29.986, indication: 30, error: 0.014, U: 0.01, k: 2 },
+      ],
     };
     const seqBefore = (await get('/api/instruments/bath-01')).body.channels[0].latest.seq;
     const added = await post('/api/calibration/records', record, bearer);
@@ -177,12 +198,19 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     const again = await post('/api/calibration/records', record, bearer);
     expect(again.status).toBe(400);
     expect(again.body.message).toBe('calibration record API-NEW-1 for bath-01: certificate API-NEW-1 is already recorded for bath-01');
-    expect((await get('/api/calibration?instrument=bath-01')).body.records.map((r: { certificate: string }) => r.certificate)).toEqual(['API-NEW-1', 'E2E-VALID']);
+    expect((await get('/api/calibration?instrument=bath-01')).body.records.map((r: { certificate: string }) => r.certificate)).toEqual([
+      'API-NEW-1',
+      'E2E-VALID',
+    ]);
 
     let bath = (await get('/api/instruments/bath-01')).body;
     expect(bath.calibration).toEqual({ status: 'valid', certificate: 'API-NEW-1', laboratory: null, due: localDate(364), daysToDue: 364, traceable: true });
-    bath = await waitFor('four more bath readings after the record', async () => (await get('/api/instruments/bath-01')).body,
-      (b) => b.channels[0].latest.seq > seqBefore + 4, { intervalMs: 100 });
+    bath = await waitFor(
+      'four more bath readings after the record',
+      async () => (await get('/api/instruments/bath-01')).body,
+      (b) => b.channels[0].latest.seq > seqBefore + 4,
+      { intervalMs: 100 },
+    );
     const t = bath.channels[0].latest;
     expect(t.raw).toBe(sim.device('bath-01').value('temperature'));
     expect(t.value).toBeCloseTo(t.raw - (0.01 + (0.004 * (t.raw - 20)) / 10), 12);
@@ -200,7 +228,11 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
       expect(released.status).toBe(200);
       expect(released.body.calibration).toMatchObject({ status: 'valid', certificate: 'API-NEW-1' });
       const n = readingBatches(stream.events).length;
-      await stream.waitFor((evs) => readingBatches(evs).slice(n).some((b) => b.readings[0]!.cal.status === 'valid'));
+      await stream.waitFor((evs) =>
+        readingBatches(evs)
+          .slice(n)
+          .some((b) => b.readings[0]!.cal.status === 'valid'),
+      );
     } finally {
       stream.close();
     }
@@ -230,7 +262,11 @@ describe('HTTP API on a gateway polling the demo lab (real Modbus, MQTT, InfluxD
     expect(new Set(batches.map((b) => b.instrument))).toEqual(new Set(['pressure-01']));
     const seqs = batches.flatMap((b) => b.readings.map((r) => r.seq));
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
-    expect(batches[0]!.readings.find((r) => r.channel === 'pressure')).toMatchObject({ value: sim.device('pressure-01').value('pressure'), unit: 'kPa', cal: { status: 'due_soon' } });
+    expect(batches[0]!.readings.find((r) => r.channel === 'pressure')).toMatchObject({
+      value: sim.device('pressure-01').value('pressure'),
+      unit: 'kPa',
+      cal: { status: 'due_soon' },
+    });
 
     expect((await get('/api/readings/stream?instrument=bath-01,nope-2')).status).toBe(404);
   });
@@ -322,7 +358,10 @@ describe('HTTP API: a slow stream client', () => {
         spool: { dir: join(dir, 'spool') },
         instruments: [
           {
-            id: 'wide-1', lab: 'bench', protocol: 'modbus-tcp', pollIntervalMs: 20,
+            id: 'wide-1',
+            lab: 'bench',
+            protocol: 'modbus-tcp',
+            pollIntervalMs: 20,
             connection: { host: '127.0.0.1', port: sim.device('wide-1').port },
             channels: channelsFor(benchProfile(125)),
           },
@@ -358,8 +397,12 @@ describe('HTTP API: a slow stream client', () => {
     slow.pause();
     const healthy = await openStream(new URL('/api/readings/stream', api.url).href);
     try {
-      const dropped = await waitFor('the slow client dropped', async () => sampleValue(await metrics(), 'metrogate_api_stream_clients_dropped_total'),
-        (n) => n > 0, { timeoutMs: 25_000, intervalMs: 200 });
+      const dropped = await waitFor(
+        'the slow client dropped',
+        async () => sampleValue(await metrics(), 'metrogate_api_stream_clients_dropped_total'),
+        (n) => n > 0,
+        { timeoutMs: 25_000, intervalMs: 200 },
+      );
       expect(dropped).toBe(1);
       const seen = readingBatches(healthy.events).length;
       await healthy.waitFor((evs) => readingBatches(evs).length >= seen + 4);

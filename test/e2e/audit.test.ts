@@ -34,11 +34,27 @@ describe('metrogate audit cannot be fooled by a loss at the tail', () => {
     const spool = { dir: join(dir, 'spool'), synchronous: 'normal' as const, commitIntervalMs: 0, drainTimeoutMs: 10_000, retainAckedHours: 1 };
     const gatewayConfig: MetrogateConfig = { ...base, spool, instruments: base.instruments.slice(0, 2) };
     const ingestConfig = (repair: boolean): MetrogateConfig => ({
-      ...base, instruments: [], gateway: { id: 'audit-ingest', logLevel: 'silent', statsIntervalMs: 1000 },
-      ingest: { enabled: true, sites: [base.site], sessionExpirySeconds: 0, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: repair, checkIntervalMs: 300, graceMs: 1000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } },
+      ...base,
+      instruments: [],
+      gateway: { id: 'audit-ingest', logLevel: 'silent', statsIntervalMs: 1000 },
+      ingest: {
+        enabled: true,
+        sites: [base.site],
+        sessionExpirySeconds: 0,
+        maxAgeDays: 400,
+        maxAheadMinutes: 60,
+        repair: { enabled: repair, checkIntervalMs: 300, graceMs: 1000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 },
+      },
     });
     const file = join(dir, 'audit.yaml');
-    writeFileSync(file, stringify({ site: base.site, mqtt: { url: base.mqtt.url, topicPrefix: base.mqtt.topicPrefix }, influx: { url: base.influx!.url, database: base.influx!.database } }));
+    writeFileSync(
+      file,
+      stringify({
+        site: base.site,
+        mqtt: { url: base.mqtt.url, topicPrefix: base.mqtt.topicPrefix },
+        influx: { url: base.influx!.url, database: base.influx!.database },
+      }),
+    );
     const start = async (c: MetrogateConfig, roles: { drivers: boolean; ingest: boolean }): Promise<Gateway> => {
       const g = buildGateway(c, silentLogger(), roles);
       await g.start();
@@ -70,10 +86,14 @@ describe('metrogate audit cannot be fooled by a loss at the tail', () => {
       await sleep(500);
       await gateway.stopPolling();
       let healed = lossy;
-      await until(async () => {
-        healed = await runCli(['audit', '--config', file]);
-        return healed.code === 0;
-      }, 'the audit to find every reading stored after gap repair', 60_000);
+      await until(
+        async () => {
+          healed = await runCli(['audit', '--config', file]);
+          return healed.code === 0;
+        },
+        'the audit to find every reading stored after gap repair',
+        60_000,
+      );
       expect(healed.stdout).toMatch(/OK: 2 streams, every reading up to each gateway's last accepted seq is stored \((\d+) repaired\)/);
     } finally {
       await gateway.stop();

@@ -37,9 +37,7 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
       ...config,
       calibration: { recordsDir: join(dir, 'records'), reportsDir: join(dir, 'reports') },
       instruments: config.instruments.map((inst) =>
-        inst.id === 'bath-01'
-          ? { ...inst, calibration: { certificate: 'BATH-2025', calibrated: localDate(-365), due: yesterday, dueSoonDays: 0 } }
-          : inst,
+        inst.id === 'bath-01' ? { ...inst, calibration: { certificate: 'BATH-2025', calibrated: localDate(-365), due: yesterday, dueSoonDays: 0 } } : inst,
       ),
     };
     watcher = await connectAsync(config.mqtt!.url, { protocolVersion: 5 });
@@ -51,11 +49,18 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     // as-found data failed: everything it measured since its previous calibration is suspect.
     while (Date.now() < midnight + 3000) await new Promise((r) => setTimeout(r, 50));
     await gateway.calibration.addRecord({
-      certificate: 'P-NEW-ASFOUND', instrument: 'pressure-01', channel: 'pressure', kind: 'calibration',
-      calibrated: localDate(0), due: localDate(365), unit: 'kPa', mpe: 0.05,
+      certificate: 'P-NEW-ASFOUND',
+      instrument: 'pressure-01',
+      channel: 'pressure',
+      kind: 'calibration',
+      calibrated: localDate(0),
+      due: localDate(365),
+      unit: 'kPa',
+      mpe: 0.05,
       asFound: [{ reference: 200, indication: 200.12, error: 0.12, U: 0.01, k: 2 }],
       errorTable: [{ reference: 200, indication: 200.01, error: 0.01, U: 0.01, k: 2 }],
-      traceability: [{ standard: 'Piston gauge PG7601', certificate: 'NIM-P-2026-17' }], source: 'api',
+      traceability: [{ standard: 'Piston gauge PG7601', certificate: 'NIM-P-2026-17' }],
+      source: 'api',
     });
     while (Date.now() < midnight + 5000) await new Promise((r) => setTimeout(r, 50));
     await gateway.stopPolling();
@@ -91,7 +96,9 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     expect(statuses[0]).toBe('valid');
     expect(statuses.at(-1)).toBe('expired');
     const events = messages.filter((m) => m.topic === topic('bath-01', 'event')).map((m) => m.body);
-    expect(events).toEqual([expect.objectContaining({ kind: 'transition', from: 'valid', to: 'expired', ts: midnight, certificate: 'BATH-2025', reason: 'calendar' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ kind: 'transition', from: 'valid', to: 'expired', ts: midnight, certificate: 'BATH-2025', reason: 'calendar' }),
+    ]);
 
     const points = await db().query<{ time: Date; text: string; to_status: string }>(
       `SELECT "text", "to_status" FROM "cal_event" WHERE "instrument" = 'bath-01'`,
@@ -111,8 +118,13 @@ describe('calibration lifecycle end to end: expiry without restart, and an as-fo
     expect(existsSync(file)).toBe(true);
     const report = JSON.parse(readFileSync(file, 'utf8'));
     expect(report).toMatchObject({
-      instrument: 'pressure-01', channel: 'pressure', certificate: 'P-NEW-ASFOUND',
-      readingsAffected: counted!.n, asFoundError: 0.12, mpe: 0.05, to: new Date(midnight).toISOString(),
+      instrument: 'pressure-01',
+      channel: 'pressure',
+      certificate: 'P-NEW-ASFOUND',
+      readingsAffected: counted!.n,
+      asFoundError: 0.12,
+      mpe: 0.05,
+      to: new Date(midnight).toISOString(),
       // Since the previous (instrument-wide) calibration of the demo lab's pressure controller.
       from: new Date(`${config.instruments.find((i) => i.id === 'pressure-01')!.calibration!.calibrated}T00:00:00`).toISOString(),
     });

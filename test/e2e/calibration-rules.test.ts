@@ -31,17 +31,34 @@ describe('calibration rules end to end: verification, no certificate u, guarded 
     ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
     const records: Record<string, NonNullable<MetrogateConfig['instruments'][number]['calibration']>> = {
       'bath-01': {
-        certificate: 'E2E-JJG', channel: 'temperature', kind: 'verification', calibrated: localDate(-30), due: localDate(300),
-        mpe: { constant: 0.15, proportional: 0.002 }, range: { min: 0, max: 100 }, resolution: 0.001,
+        certificate: 'E2E-JJG',
+        channel: 'temperature',
+        kind: 'verification',
+        calibrated: localDate(-30),
+        due: localDate(300),
+        mpe: { constant: 0.15, proportional: 0.002 },
+        range: { min: 0, max: 100 },
+        resolution: 0.001,
         errorTable: [{ reference: 25, indication: 25.05, U: 0.02, k: 2 }],
       },
       'pressure-01': {
-        certificate: 'E2E-GAP', channel: 'pressure', calibrated: localDate(-30), due: localDate(300),
-        errorTable: [{ reference: 149.98, indication: 150, U: 0.02, k: 2 }, { reference: 249.94, indication: 250 }],
+        certificate: 'E2E-GAP',
+        channel: 'pressure',
+        calibrated: localDate(-30),
+        due: localDate(300),
+        errorTable: [
+          { reference: 149.98, indication: 150, U: 0.02, k: 2 },
+          { reference: 249.94, indication: 250 },
+        ],
       },
       'balance-01': {
-        certificate: 'E2E-GUARD', channel: 'mass', calibrated: localDate(-30), due: localDate(300), mpe: 0.0005,
-        decisionRule: { rule: 'guarded', r: 1 }, range: { min: 0, max: 220 },
+        certificate: 'E2E-GUARD',
+        channel: 'mass',
+        calibrated: localDate(-30),
+        due: localDate(300),
+        mpe: 0.0005,
+        decisionRule: { rule: 'guarded', r: 1 },
+        range: { min: 0, max: 220 },
         errorTable: [{ reference: 100, indication: 100.0003, U: 0.0004, k: 2 }],
       },
     };
@@ -65,15 +82,23 @@ describe('calibration rules end to end: verification, no certificate u, guarded 
   });
 
   const stored = async (channel: string) =>
-    rowsOf(await influxSeries(config.influx!.url, config.influx!.database, `SELECT * FROM "reading" WHERE "channel" = '${channel}'`)).filter(
-      (r) => ['bath-01', 'pressure-01', 'balance-01'].includes(r.instrument as string),
+    rowsOf(await influxSeries(config.influx!.url, config.influx!.database, `SELECT * FROM "reading" WHERE "channel" = '${channel}'`)).filter((r) =>
+      ['bath-01', 'pressure-01', 'balance-01'].includes(r.instrument as string),
     );
 
   it('a verification record: value = raw, u = √((MPE/√3)² + (res/(2√3))²), traceable', async () => {
     const rows = await stored('temperature');
     // MPE(25) = 0.15 + 0.05 = 0.2; 0.2/√3 = 0.1154701; 0.001/(2√3) = 0.0002887; u = √(0.0133333 + 0.0000001) = 0.1154704.
     for (const r of rows) {
-      expect(r).toMatchObject({ instrument: 'bath-01', cal_status: 'valid', certificate: 'E2E-JJG', traceable: true, k: 2, raw: SERVED.bath, value: SERVED.bath });
+      expect(r).toMatchObject({
+        instrument: 'bath-01',
+        cal_status: 'valid',
+        certificate: 'E2E-JJG',
+        traceable: true,
+        k: 2,
+        raw: SERVED.bath,
+        value: SERVED.bath,
+      });
       expect(r.u as number).toBeCloseTo(0.1154704, 7);
       expect(r.cal_reason).toBeNull();
     }
@@ -83,10 +108,18 @@ describe('calibration rules end to end: verification, no certificate u, guarded 
     const rows = await stored('pressure');
     // E(150) = 0.02, E(250) = 0.06: E(200) = 0.04 → 199.96 kPa.
     for (const r of rows) {
-      expect(r).toMatchObject({ cal_status: 'valid', certificate: 'E2E-GAP', traceable: false, u: null, cal_reason: 'no uncertainty stated by the certificate at this value' });
+      expect(r).toMatchObject({
+        cal_status: 'valid',
+        certificate: 'E2E-GAP',
+        traceable: false,
+        u: null,
+        cal_reason: 'no uncertainty stated by the certificate at this value',
+      });
       expect(r.value as number).toBeCloseTo(199.96, 9);
     }
-    const data = (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/pressure-01/data`) ?? []) as { readings: { channel: string; cal: Record<string, unknown> }[] }[];
+    const data = (messages.get(`${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/pressure-01/data`) ?? []) as {
+      readings: { channel: string; cal: Record<string, unknown> }[];
+    }[];
     const published = data.flatMap((b) => b.readings).filter((r) => r.channel === 'pressure');
     expect(published.length).toBeGreaterThanOrEqual(rows.length);
     for (const r of published) expect(r.cal).toMatchObject({ traceable: false, reason: 'no uncertainty stated by the certificate at this value' });

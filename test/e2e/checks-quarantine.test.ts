@@ -61,7 +61,8 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
   const influx = async (q: string) => rowsOf(await influxSeries(config.influx!.url, config.influx!.database, q));
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, api.url), {
-      method, headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as Json };
@@ -82,13 +83,25 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
     let base;
     ({ config: base, sim: demoSim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
     sim = await startSimulator({
-      devices: [{
-        id: 'bath', static: true,
-        profile: {
-          name: 'two-prt-bath', description: 'a bath read by two PRTs',
-          points: ['t1', 't2'].map((channel, i) => ({ channel, function: 'input' as const, address: 2 * i, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant' as const, value: NOMINAL } })),
+      devices: [
+        {
+          id: 'bath',
+          static: true,
+          profile: {
+            name: 'two-prt-bath',
+            description: 'a bath read by two PRTs',
+            points: ['t1', 't2'].map((channel, i) => ({
+              channel,
+              function: 'input' as const,
+              address: 2 * i,
+              type: 'float32',
+              quantity: 'temperature',
+              unit: '°C',
+              signal: { kind: 'constant' as const, value: NOMINAL },
+            })),
+          },
         },
-      }],
+      ],
     });
     const template = asModbusTcp(base.instruments.find((i) => i.id === 'bath-01'));
     const probe = template.channels.find((c) => c.id === 'temperature')!;
@@ -98,23 +111,43 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
       calibration: { recordsDir: join(dir, 'records'), reportsDir: reports },
       checks: {
         dir: join(dir, 'checks'),
-        series: [{
-          id: 'bath-pair', instrument: 'bath-02', channel: 't2',
-          redundancy: { channel: 't1', k: 2, minDurationMs: 2000, maxSkewMs: 1000 },
-          chart: { baseline: 20, centre: 0, sigma: SIGMA }, cusum: CUSUM, quarantineOn: ['fail', 'CUSUM'],
-        }, {
-          // The operator's check: PRT 1 in a fixed-point cell of 25 °C, recorded with the CLI.
-          id: 'bath-cell', instrument: 'bath-02', channel: 't1', standard: { value: NOMINAL, U: 0.01, rule: 'en' },
-          chart: { baseline: 20 }, cusum: CUSUM, quarantineOn: ['fail'],
-        }],
+        series: [
+          {
+            id: 'bath-pair',
+            instrument: 'bath-02',
+            channel: 't2',
+            redundancy: { channel: 't1', k: 2, minDurationMs: 2000, maxSkewMs: 1000 },
+            chart: { baseline: 20, centre: 0, sigma: SIGMA },
+            cusum: CUSUM,
+            quarantineOn: ['fail', 'CUSUM'],
+          },
+          {
+            // The operator's check: PRT 1 in a fixed-point cell of 25 °C, recorded with the CLI.
+            id: 'bath-cell',
+            instrument: 'bath-02',
+            channel: 't1',
+            standard: { value: NOMINAL, U: 0.01, rule: 'en' },
+            chart: { baseline: 20 },
+            cusum: CUSUM,
+            quarantineOn: ['fail'],
+          },
+        ],
       },
-      instruments: [{
-        ...template, id: 'bath-02', name: 'Bath with two PRTs', pollIntervalMs: 200,
-        connection: { ...template.connection, port: sim.device('bath').port },
-        channels: [{ ...probe, id: 't1', address: 0 }, { ...probe, id: 't2', address: 2 }],
-        calibration: { certificate: 'E2E-BATH-2026', calibrated: localDate(-100), due: localDate(200), range: { min: 0, max: 100 } },
-        uncertaintyBudget: [{ components: [{ name: 'PRT', u: U_PRT }] }],
-      }],
+      instruments: [
+        {
+          ...template,
+          id: 'bath-02',
+          name: 'Bath with two PRTs',
+          pollIntervalMs: 200,
+          connection: { ...template.connection, port: sim.device('bath').port },
+          channels: [
+            { ...probe, id: 't1', address: 0 },
+            { ...probe, id: 't2', address: 2 },
+          ],
+          calibration: { certificate: 'E2E-BATH-2026', calibrated: localDate(-100), due: localDate(200), range: { min: 0, max: 100 } },
+          uncertaintyBudget: [{ components: [{ name: 'PRT', u: U_PRT }] }],
+        },
+      ],
     };
     watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
     const log = pino({ level: 'silent' });
@@ -173,26 +206,55 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
     await until(() => on('event').some((e) => e.kind === 'transition' && e.to === 'quarantined'), 'the quarantine transition on MQTT', 5000);
     expect((await retainedStatus()).cal).toMatchObject({ status: 'quarantined', traceable: false });
     // Readings keep flowing, not traceable, with the reason.
-    await until(() => on('data').some((b) => (b.readings as Json[]).some((r) => (r.cal as Json).status === 'quarantined')), 'a quarantined reading on MQTT', 5000);
-    const q = on('data').flatMap((b) => b.readings as Json[]).find((r) => (r.cal as Json).status === 'quarantined')!;
+    await until(
+      () => on('data').some((b) => (b.readings as Json[]).some((r) => (r.cal as Json).status === 'quarantined')),
+      'a quarantined reading on MQTT',
+      5000,
+    );
+    const q = on('data')
+      .flatMap((b) => b.readings as Json[])
+      .find((r) => (r.cal as Json).status === 'quarantined')!;
     expect(q.cal).toMatchObject({ traceable: false, reason: expect.stringContaining('check bath-pair') });
 
     // InfluxDB: the cal_event annotation, the readings' status, and the check results to chart.
-    await until(async () => (await influx(`SELECT * FROM "cal_event" WHERE "instrument" = 'bath-02' AND "to_status" = 'quarantined'`)).length > 0, 'the cal_event point', 10_000);
-    await until(async () => (await influx(`SELECT "value" FROM "reading" WHERE "instrument" = 'bath-02' AND "cal_status" = 'quarantined' AND "traceable" = false`)).length > 0, 'quarantined readings in InfluxDB', 10_000);
-    await until(async () => (await influx(`SELECT * FROM "check_result" WHERE "check" = 'bath-pair' AND "quarantined" = 1`)).length === 1, 'the quarantining check_result point', 10_000);
+    await until(
+      async () => (await influx(`SELECT * FROM "cal_event" WHERE "instrument" = 'bath-02' AND "to_status" = 'quarantined'`)).length > 0,
+      'the cal_event point',
+      10_000,
+    );
+    await until(
+      async () =>
+        (await influx(`SELECT "value" FROM "reading" WHERE "instrument" = 'bath-02' AND "cal_status" = 'quarantined' AND "traceable" = false`)).length > 0,
+      'quarantined readings in InfluxDB',
+      10_000,
+    );
+    await until(
+      async () => (await influx(`SELECT * FROM "check_result" WHERE "check" = 'bath-pair' AND "quarantined" = 1`)).length === 1,
+      'the quarantining check_result point',
+      10_000,
+    );
     const [point] = await influx(`SELECT * FROM "check_result" WHERE "check" = 'bath-pair' AND "quarantined" = 1`);
     expect(point).toMatchObject({ time: trip.ts, tripped: trip.tripped.join(','), verdict: 'pass', centre: 0, sigma: SIGMA });
     expect(point!.difference as number).toBeCloseTo(trip.difference, 9);
 
     // The impact report: from the last passed check (chart in control) to the trip.
-    const lastPassed = results.slice(0, tripAt).filter((r) => r.passed).at(-1)!;
+    const lastPassed = results
+      .slice(0, tripAt)
+      .filter((r) => r.passed)
+      .at(-1)!;
     expect(lastPassed.difference / STEP).toBeCloseTo(2, 2); // C⁺ stays 0 while i·0.2σ ≤ k = 0.5σ
     await until(() => existsSync(reports) && readdirSync(reports).some((f) => f.endsWith('-impact.json')), 'the impact report', 10_000);
     const file = readdirSync(reports).find((f) => f.endsWith('-impact.json'))!;
     expect(file).toBe(`bath-02.t2-check-bath-pair-${trip.ts}-impact.json`);
     const report = JSON.parse(readFileSync(join(reports, file), 'utf8')) as Json;
-    expect(report).toMatchObject({ instrument: 'bath-02', channel: 't2', check: 'bath-pair', certificate: 'E2E-BATH-2026', from: new Date(lastPassed.ts).toISOString(), to: new Date(trip.ts).toISOString() });
+    expect(report).toMatchObject({
+      instrument: 'bath-02',
+      channel: 't2',
+      check: 'bath-pair',
+      certificate: 'E2E-BATH-2026',
+      from: new Date(lastPassed.ts).toISOString(),
+      to: new Date(trip.ts).toISOString(),
+    });
     expect(report.readingsAffected).toEqual(expect.any(Number));
     await until(() => on('event').some((e) => e.kind === 'impact_report' && e.check === 'bath-pair'), 'the impact_report event', 5000);
 
@@ -204,13 +266,25 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
     const released = await call('POST', '/api/instruments/bath-02/release', { reason: 'PRT 2 replaced, checked against PRT 1', by: 'e2e' });
     expect(released.status).toBe(200);
     expect(released.body.calibration).toMatchObject({ status: 'valid', traceable: true });
-    await until(() => on('event').some((e) => e.kind === 'transition' && e.from === 'quarantined' && e.to === 'valid' && String(e.reason).startsWith('released by e2e')), 'the release event on MQTT', 5000);
+    await until(
+      () => on('event').some((e) => e.kind === 'transition' && e.from === 'quarantined' && e.to === 'valid' && String(e.reason).startsWith('released by e2e')),
+      'the release event on MQTT',
+      5000,
+    );
     expect((await retainedStatus()).cal).toMatchObject({ status: 'valid', traceable: true });
-    await until(async () => (await influx(`SELECT * FROM "cal_event" WHERE "instrument" = 'bath-02' AND "from_status" = 'quarantined' AND "to_status" = 'valid'`)).length > 0, 'the release cal_event point', 10_000);
+    await until(
+      async () =>
+        (await influx(`SELECT * FROM "cal_event" WHERE "instrument" = 'bath-02' AND "from_status" = 'quarantined' AND "to_status" = 'valid'`)).length > 0,
+      'the release cal_event point',
+      10_000,
+    );
     const after = checkEvents().length;
     await until(() => checkEvents().length > after + 3, 'check results after the release');
     expect((await call('GET', '/api/instruments/bath-02')).body.calibration).toMatchObject({ status: 'valid' });
-    const stored = readFileSync(join(dir, 'checks', 'bath-pair.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CheckResult);
+    const stored = readFileSync(join(dir, 'checks', 'bath-pair.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CheckResult);
     expect(stored.filter((r) => r.quarantined)).toHaveLength(1);
   });
 
@@ -226,7 +300,10 @@ describe('intermediate checks: a drifting PRT quarantines the bath until a perso
     expect(fail.code).toBe(3);
     expect(fail.stdout).toContain('FAIL En 5 (limit 1)');
     expect(fail.stdout).toContain('bath-02 QUARANTINED');
-    expect((await call('GET', '/api/instruments/bath-02')).body.calibration).toMatchObject({ status: 'quarantined', reason: expect.stringContaining('check bath-cell: En 5.00 > 1.00') });
+    expect((await call('GET', '/api/instruments/bath-02')).body.calibration).toMatchObject({
+      status: 'quarantined',
+      reason: expect.stringContaining('check bath-cell: En 5.00 > 1.00'),
+    });
     const unknown = await runCli(['check', 'record', 'nope', '--config', cliConfig, '--url', api.url]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('the gateway answered 404: no check "nope"');

@@ -47,7 +47,9 @@ describe('metrogate CLI', () => {
       expect(lines).toHaveLength(3);
       expect(res.stderr).toContain(`${path}: mqtt.qos: expected one of 0, 1 or 2, got 3 (line 2)`);
       expect(res.stderr).toContain(`${path}: instruments[0].connection.port: expected ≤ 65535, got 70000 (line 6)`);
-      expect(res.stderr).toMatch(new RegExp(`${path}: instruments\\[0\\]\\.channels\\[1\\]\\.type: expected one of bool, .* or string\\(n\\), got "flaot32" \\(line 9\\)`));
+      expect(res.stderr).toMatch(
+        new RegExp(`${path}: instruments\\[0\\]\\.channels\\[1\\]\\.type: expected one of bool, .* or string\\(n\\), got "flaot32" \\(line 9\\)`),
+      );
       expect(res.stdout).not.toContain('metrogate started');
     }
   });
@@ -64,7 +66,16 @@ describe('metrogate CLI', () => {
   it('a gateway killed with SIGKILL is announced offline by its retained last will', async () => {
     const { config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
     try {
-      const path = file('lwt.yaml', stringify({ ...config, gateway: { id: 'lwt-gw', logLevel: 'info' }, ingest: { enabled: false }, api: { enabled: false }, spool: { dir: join(dir, 'lwt-spool') } }));
+      const path = file(
+        'lwt.yaml',
+        stringify({
+          ...config,
+          gateway: { id: 'lwt-gw', logLevel: 'info' },
+          ingest: { enabled: false },
+          api: { enabled: false },
+          spool: { dir: join(dir, 'lwt-spool') },
+        }),
+      );
       const gw = startCli(['run', '--config', path]);
       const watcher = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
       const states: string[] = [];

@@ -58,7 +58,10 @@ describe('metrogate comparison evaluate', () => {
 
   it('a broken file is refused with the path of the problem, exit 2', async () => {
     const file = join(tmp, 'bad.json');
-    writeFileSync(file, JSON.stringify({ comparison: 'x', artefact: 'a', quantity: 'q', unit: '', points: [{ nominal: 1, results: [{ lab: 'a', value: 1, U: -1 }] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ comparison: 'x', artefact: 'a', quantity: 'q', unit: '', points: [{ nominal: 1, results: [{ lab: 'a', value: 1, U: -1 }] }] }),
+    );
     const res = await runCli(['comparison', 'evaluate', file]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/not a comparison file/);

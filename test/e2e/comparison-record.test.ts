@@ -42,8 +42,14 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
     const bath = base.instruments.find((i) => i.id === 'bath-01')!;
     // A certificate with an error table: each reading is corrected and carries u (U/k at its value).
     bath.calibration = {
-      certificate: 'CMP-T-0042', calibrated: localDate(-30), due: localDate(300), range: { min: 0, max: 100 },
-      errorTable: [{ reference: 0, indication: 0.02, U: 0.04, k: 2 }, { reference: 100, indication: 100.06, U: 0.08, k: 2 }],
+      certificate: 'CMP-T-0042',
+      calibrated: localDate(-30),
+      due: localDate(300),
+      range: { min: 0, max: 100 },
+      errorTable: [
+        { reference: 0, indication: 0.02, U: 0.04, k: 2 },
+        { reference: 100, indication: 100.06, U: 0.08, k: 2 },
+      ],
     };
     const config: MetrogateConfig = {
       ...base,
@@ -58,10 +64,14 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
     const wander = setInterval(() => sim!.device('bath-01').set('temperature', 25 + 0.01 * Math.sin(step++)), 70);
     const where = `FROM reading WHERE site = '${base.site}' AND instrument = 'bath-01' AND channel = 'temperature'`;
     try {
-      await until(async () => {
-        const rows = rowsOf(await influxSeries(base.influx!.url, base.influx!.database, `SELECT COUNT(value) ${where}`));
-        return Number(rows[0]?.count ?? 0) >= 30;
-      }, '30 bath readings stored in InfluxDB', 30_000);
+      await until(
+        async () => {
+          const rows = rowsOf(await influxSeries(base.influx!.url, base.influx!.database, `SELECT COUNT(value) ${where}`));
+          return Number(rows[0]?.count ?? 0) >= 30;
+        },
+        '30 bath readings stored in InfluxDB',
+        30_000,
+      );
     } finally {
       clearInterval(wander);
       await gateway.stop();
@@ -70,18 +80,41 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
 
     const prefix = uniqueName('platform');
     const configFile = join(tmp, 'site.yaml');
-    const siteConfig = (url: string) => stringify({
-      site: base.site, gateway: { id: 'e2e-gw' },
-      influx: { url: base.influx!.url, database: base.influx!.database },
-      cloud: { enabled: true, url, topicPrefix: prefix },
-    });
+    const siteConfig = (url: string) =>
+      stringify({
+        site: base.site,
+        gateway: { id: 'e2e-gw' },
+        influx: { url: base.influx!.url, database: base.influx!.database },
+        cloud: { enabled: true, url, topicPrefix: prefix },
+      });
     const platform = await connectAsync(inject('mqttUrl'), { protocolVersion: 5, clientId: uniqueName('platform') });
     const received: ComparisonResult[] = [];
     platform.on('message', (_t, payload) => received.push(JSON.parse(payload.toString()) as ComparisonResult));
     await platform.subscribeAsync(`${prefix}/${base.site}/e2e-gw/comparison/#`, { qos: 1 });
-    const record = ['comparison', 'record', '--config', configFile, '--comparison', 'PT-2026-BATH', '--artefact', 'SPRT 5187',
-      '--instrument', 'bath-01', '--channel', 'temperature', '--nominal', '25', '--from', from.toISOString(), '--to', to.toISOString(),
-      '--lab', 'lab-A', '--out', tmp];
+    const record = [
+      'comparison',
+      'record',
+      '--config',
+      configFile,
+      '--comparison',
+      'PT-2026-BATH',
+      '--artefact',
+      'SPRT 5187',
+      '--instrument',
+      'bath-01',
+      '--channel',
+      'temperature',
+      '--nominal',
+      '25',
+      '--from',
+      from.toISOString(),
+      '--to',
+      to.toISOString(),
+      '--lab',
+      'lab-A',
+      '--out',
+      tmp,
+    ];
     let written: ComparisonResult | undefined;
     try {
       // The platform unreachable: the result is written, not sent, exit 1; sent later with `comparison send`.
@@ -124,7 +157,10 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
 
     // The platform: four more participants (lab-E biased by 0.3 °C), merged and evaluated.
     const files = [
-      ['lab-B', result.value + 0.01, 0.06], ['lab-C', result.value - 0.015, 0.07], ['lab-D', result.value + 0.005, 0.05], ['lab-E', result.value + 0.3, 0.06],
+      ['lab-B', result.value + 0.01, 0.06],
+      ['lab-C', result.value - 0.015, 0.07],
+      ['lab-D', result.value + 0.005, 0.05],
+      ['lab-E', result.value + 0.3, 0.06],
     ].map(([lab, value, U]) => {
       const f = join(tmp, `${String(lab)}.json`);
       writeFileSync(f, JSON.stringify(participant(String(lab), Number(value), Number(U), result)));
@@ -133,7 +169,10 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
     const ours = join(tmp, 'received-lab-A.json');
     writeFileSync(ours, JSON.stringify(result));
     const coordinator = join(tmp, 'PT-2026-BATH.yaml');
-    writeFileSync(coordinator, stringify({ comparison: 'PT-2026-BATH', artefact: 'SPRT 5187', quantity: 'temperature', unit: '°C', points: [{ nominal: 25 }] }));
+    writeFileSync(
+      coordinator,
+      stringify({ comparison: 'PT-2026-BATH', artefact: 'SPRT 5187', quantity: 'temperature', unit: '°C', points: [{ nominal: 25 }] }),
+    );
     const evaluated = await runCli(['comparison', 'evaluate', coordinator, ...[ours, ...files].flatMap((f) => ['--results', f]), '--out', join(tmp, 'report')]);
     expect(evaluated.code, evaluated.stdout + evaluated.stderr).toBe(0);
     expect(evaluated.stdout).toMatch(/PT-2026-BATH: 1 points, 5 results evaluated/);
@@ -151,12 +190,42 @@ describe('metrogate comparison record → platform → comparison evaluate', () 
 
   it('refuses a window without traceable readings with the counts, exit 2, and writes nothing', async () => {
     const configFile = join(tmp, 'empty.yaml');
-    writeFileSync(configFile, stringify({ site: uniqueName('site'), gateway: { id: 'e2e-gw' }, mqtt: { url: inject('mqttUrl') }, influx: { url: inject('influxUrl'), database: uniqueName('db') } }));
+    writeFileSync(
+      configFile,
+      stringify({
+        site: uniqueName('site'),
+        gateway: { id: 'e2e-gw' },
+        mqtt: { url: inject('mqttUrl') },
+        influx: { url: inject('influxUrl'), database: uniqueName('db') },
+      }),
+    );
     const out = join(tmp, 'none');
-    const res = await runCli(['comparison', 'record', '--config', configFile, '--comparison', 'PT-X', '--artefact', 'a', '--instrument', 'bath-01',
-      '--channel', 'temperature', '--nominal', '25', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T01:00:00Z', '--out', out]);
+    const res = await runCli([
+      'comparison',
+      'record',
+      '--config',
+      configFile,
+      '--comparison',
+      'PT-X',
+      '--artefact',
+      'a',
+      '--instrument',
+      'bath-01',
+      '--channel',
+      'temperature',
+      '--nominal',
+      '25',
+      '--from',
+      '2026-01-01T00:00:00Z',
+      '--to',
+      '2026-01-01T01:00:00Z',
+      '--out',
+      out,
+    ]);
     expect(res.code, res.stdout + res.stderr).toBe(2);
-    expect(res.stderr).toMatch(/bath-01\/temperature from 2026-01-01T00:00:00.000Z to 2026-01-01T01:00:00.000Z: 0 good traceable readings \(need at least 2; 0 stored/);
+    expect(res.stderr).toMatch(
+      /bath-01\/temperature from 2026-01-01T00:00:00.000Z to 2026-01-01T01:00:00.000Z: 0 good traceable readings \(need at least 2; 0 stored/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 });

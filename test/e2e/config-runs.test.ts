@@ -57,14 +57,20 @@ const fields = {
   measurement: [fc.constant('reading'), text],
   type: [fc.constantFrom('float32', 'int16'), fc.constantFrom('float64', 'string(8)', 'string(200)', 'string(0)')],
   maxRegistersPerRead: [fc.constant(125), fc.integer({ min: 0, max: 130 })],
-  mqttUrl: [fc.constantFrom('broker', 'broker/'), fc.constantFrom('mqtt://', 'mqtt://:1883', 'mqtt://127.0.0.1:99999', 'mqtt://127.0.0.1:0', 'mqtt:///x', 'ftp://x')],
+  mqttUrl: [
+    fc.constantFrom('broker', 'broker/'),
+    fc.constantFrom('mqtt://', 'mqtt://:1883', 'mqtt://127.0.0.1:99999', 'mqtt://127.0.0.1:0', 'mqtt:///x', 'ftp://x'),
+  ],
   credentials: [fc.constantFrom<'none' | 'both' | 'password'>('none', 'both'), fc.constant('password')],
   apiHost: [fc.constantFrom('127.0.0.1', 'localhost', '::1'), fc.constantFrom('0.0.0.0', '127.0.1.1', '::')],
-  token: [fc.constantFrom('', STRONG), fc.oneof(text, fc.constantFrom('short-token-1234', `${STRONG.slice(0, 20)} ${STRONG.slice(20)}`, 'ab'.repeat(40), STRONG.slice(0, 30)))],
+  token: [
+    fc.constantFrom('', STRONG),
+    fc.oneof(text, fc.constantFrom('short-token-1234', `${STRONG.slice(0, 20)} ${STRONG.slice(20)}`, 'ab'.repeat(40), STRONG.slice(0, 30))),
+  ],
   ingest: [fc.boolean(), fc.boolean()],
 } as const;
 type Field = keyof typeof fields;
-type Draw = { [K in Field]: typeof fields[K][0] extends fc.Arbitrary<infer T> ? T : never } & { wild: Field[] };
+type Draw = { [K in Field]: (typeof fields)[K][0] extends fc.Arbitrary<infer T> ? T : never } & { wild: Field[] };
 
 /** Mostly ordinary configs with one to three wild options, so both outcomes come often. */
 const names = Object.keys(fields) as Field[];
@@ -95,11 +101,16 @@ function configText(d: Draw, n: number): string {
     api: { host: d.apiHost, port: 0, token: d.token, stream: { heartbeatMs: d.heartbeatMs } },
     spool: { dir: join(dir, `spool-${n}`), drainTimeoutMs: d.drainTimeoutMs },
     calibration: { recordsDir: join(dir, `records-${n}`), reportsDir: join(dir, `reports-${n}`) },
-    instruments: [{
-      id: 'oven', protocol: 'modbus-tcp', pollIntervalMs: d.pollIntervalMs, maxRegistersPerRead: d.maxRegistersPerRead,
-      connection: { host: '127.0.0.1', port: sim.device('bath-01').port, timeoutMs: d.timeoutMs },
-      channels: [{ id: 't', address: 0, type: d.type, quantity: d.quantity, unit: d.unit }],
-    }],
+    instruments: [
+      {
+        id: 'oven',
+        protocol: 'modbus-tcp',
+        pollIntervalMs: d.pollIntervalMs,
+        maxRegistersPerRead: d.maxRegistersPerRead,
+        connection: { host: '127.0.0.1', port: sim.device('bath-01').port, timeoutMs: d.timeoutMs },
+        channels: [{ id: 't', address: 0, type: d.type, quantity: d.quantity, unit: d.unit }],
+      },
+    ],
   });
 }
 

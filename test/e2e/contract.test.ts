@@ -48,7 +48,10 @@ describe('the platform contract, from the gateway and from a platform', () => {
   async function run(work: (g: ReturnType<typeof buildGateway>) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'metrogate-contract-spool-'));
     dirs.push(dir);
-    const gateway = buildGateway({ ...config, spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 15_000 } }, silentLogger(), { drivers: true, ingest: false });
+    const gateway = buildGateway({ ...config, spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 15_000 } }, silentLogger(), {
+      drivers: true,
+      ingest: false,
+    });
     await gateway.start();
     try {
       await work(gateway);
@@ -73,10 +76,18 @@ describe('the platform contract, from the gateway and from a platform', () => {
     sim = lab.sim;
     config = {
       ...lab.config,
-      instruments: lab.config.instruments.map((i) => i.id !== 'bath-01' ? i : { ...i, calibration: { ...i.calibration!, laboratory: 'NIM' } }),
+      instruments: lab.config.instruments.map((i) => (i.id !== 'bath-01' ? i : { ...i, calibration: { ...i.calibration!, laboratory: 'NIM' } })),
       cloud: {
-        enabled: true, url: receiver.url, token: TOKEN, ca: certs.ca, format: 'json', topicPrefix: 'metrogate',
-        inOrder: true, maxInFlight: 64, batchMaxReadings: 50, timeoutMs: 5000,
+        enabled: true,
+        url: receiver.url,
+        token: TOKEN,
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 50,
+        timeoutMs: 5000,
       },
     };
     recorder = await recordTopics(inject('mqttUrl'), `${config.mqtt!.topicPrefix}/#`, messages);
@@ -95,8 +106,16 @@ describe('the platform contract, from the gateway and from a platform', () => {
       await until(() => receiver.requests.filter((r) => r.status === 200).length >= 2, 'readings taken after the lost answers', 15_000);
       // A channel-scoped certificate from another laboratory, and a quarantine: new references and an event.
       await gateway.calibration.addRecord({
-        certificate: 'CH-2026-7', instrument: 'bath-01', channel: 'temperature', laboratory: 'SIMT', kind: 'calibration',
-        calibrated: localDate(-1), due: localDate(300), unit: '°C', traceability: [], source: 'api',
+        certificate: 'CH-2026-7',
+        instrument: 'bath-01',
+        channel: 'temperature',
+        laboratory: 'SIMT',
+        kind: 'calibration',
+        calibrated: localDate(-1),
+        due: localDate(300),
+        unit: '°C',
+        traceability: [],
+        source: 'api',
         errorTable: [{ reference: 25, indication: 25.01, error: 0.01, U: 0.02, k: 2 }],
       });
       gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'contract test' });
@@ -117,7 +136,10 @@ describe('the platform contract, from the gateway and from a platform', () => {
     }
     expect(checked).toBeGreaterThan(20);
     for (const kind of ['data', 'status', 'event', 'state', 'stats']) {
-      expect([...messages.keys()].some((t) => t.endsWith(`/${kind}`)), kind).toBe(true);
+      expect(
+        [...messages.keys()].some((t) => t.endsWith(`/${kind}`)),
+        kind,
+      ).toBe(true);
     }
     expect(receiver.problems).toEqual([]);
     expect(receiver.requests.every((r) => r.userAgent === `metrogate/${VERSION}`)).toBe(true);

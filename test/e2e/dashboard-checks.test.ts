@@ -22,7 +22,7 @@ import { until } from '../support/until.js';
 const CHECKS_UID = 'metrogate-checks';
 const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
 
-describe('Grafana checks dashboard on the results of a running gateway\'s intermediate check', () => {
+describe("Grafana checks dashboard on the results of a running gateway's intermediate check", () => {
   let config: MetrogateConfig;
   let sim: Simulator;
   let gateway: Gateway;
@@ -37,14 +37,23 @@ describe('Grafana checks dashboard on the results of a running gateway\'s interm
     config.calibration = { ...config.calibration, recordsDir: join(scratch, 'records'), reportsDir: join(scratch, 'reports') };
     config.checks = {
       dir: join(scratch, 'checks'),
-      series: [{
-        id: 'bath-cell', instrument: 'bath-01', channel: 'temperature', standard: { value: 25, U: 0.01, rule: 'en' },
-        chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
-      }],
+      series: [
+        {
+          id: 'bath-cell',
+          instrument: 'bath-01',
+          channel: 'temperature',
+          standard: { value: 25, U: 0.01, rule: 'en' },
+          chart: { baseline: 20, centre: 0, sigma: 0.01 },
+          cusum: { k: 0.5, h: 5 },
+          quarantineOn: ['fail'],
+        },
+      ],
     };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     let bathBatches = 0;
-    gateway.pipeline.onReadings((b) => { if (b.instrument === 'bath-01') bathBatches++; });
+    gateway.pipeline.onReadings((b) => {
+      if (b.instrument === 'bath-01') bathBatches++;
+    });
     await gateway.start();
     // The operator measures a bath the gateway reads: its status is known, so the quarantine is a transition.
     await until(() => bathBatches > 0, 'a reading of the bath', 10_000);
@@ -54,12 +63,29 @@ describe('Grafana checks dashboard on the results of a running gateway\'s interm
       await until(() => Date.now() > r.ts, 'the next millisecond', 1000);
     }
     const influx = async (q: string) => rowsOf(await influxSeries(config.influx!.url, config.influx!.database, q));
-    await until(async () => (await influx(`SELECT "n" FROM "check_result" WHERE "check" = 'bath-cell'`)).length === MEASURED.length, 'every check_result point stored', 10_000);
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'transition' AND "to_status" = 'quarantined'`)).length === 1, 'the quarantine cal_event stored', 10_000);
+    await until(
+      async () => (await influx(`SELECT "n" FROM "check_result" WHERE "check" = 'bath-cell'`)).length === MEASURED.length,
+      'every check_result point stored',
+      10_000,
+    );
+    await until(
+      async () =>
+        (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'transition' AND "to_status" = 'quarantined'`)).length === 1,
+      'the quarantine cal_event stored',
+      10_000,
+    );
     // The impact report, then a person's release: the end of the quarantine is an annotation too.
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'impact_report'`)).length === 1, 'the impact report cal_event stored', 10_000);
+    await until(
+      async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "kind" = 'impact_report'`)).length === 1,
+      'the impact report cal_event stored',
+      10_000,
+    );
     gateway.calibration.setManualStatus({ instrument: 'bath-01', status: null, reason: 'cell re-measured', by: 'e2e' });
-    await until(async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "from_status" = 'quarantined'`)).length === 1, 'the release cal_event stored', 10_000);
+    await until(
+      async () => (await influx(`SELECT "text" FROM "cal_event" WHERE "instrument" = 'bath-01' AND "from_status" = 'quarantined'`)).length === 1,
+      'the release cal_event stored',
+      10_000,
+    );
     await gateway.stop();
     const checks = dashboards.find((d) => d.json.uid === CHECKS_UID)!.json;
     for (const r of await runDashboard(checks, { url: config.influx!.url, database: config.influx!.database })) panelRuns.set(r.where, r);
@@ -93,7 +119,18 @@ describe('Grafana checks dashboard on the results of a running gateway\'s interm
   it('the last result, the verdicts and the rules tripped: the failure that quarantined the bath', () => {
     const [last, ...more] = rows(`${d} / "Last result per check" / A`);
     expect(more).toEqual([]);
-    expect(last).toMatchObject({ check: 'bath-cell', instrument: 'bath-01', channel: 'temperature', rule: 'En', n: 5, measured: 25.05, reference: 25, reference_u: 0.01, limit: 1, quarantined: 1 });
+    expect(last).toMatchObject({
+      check: 'bath-cell',
+      instrument: 'bath-01',
+      channel: 'temperature',
+      rule: 'En',
+      n: 5,
+      measured: 25.05,
+      reference: 25,
+      reference_u: 0.01,
+      limit: 1,
+      quarantined: 1,
+    });
     expect(last!.score).toBeCloseTo(5, 9);
     expect(String(last!.tripped).split(',')).toContain('fail');
     const verdicts = Object.fromEntries(rows(`${d} / "Results by verdict" / A`).map((r) => [r.verdict, r.results]));
@@ -125,7 +162,7 @@ describe('Grafana checks dashboard on the results of a running gateway\'s interm
     // z = 0.2, −0.2, 0.4, 0.1 stay below k = 0.5: C⁺ 0; then z = 5: C⁺ = 5 − 0.5 = 4.5, below h = 5.
     const cusum = rows(`${d} / "bath-cell: CUSUM" / A`);
     expect(cusum.map((r) => r['C+'] as number).map((c) => Number(c.toFixed(9)))).toEqual([0, 0, 0, 0, 4.5]);
-    expect(cusum.every((r) => r['C-'] as number >= 0)).toBe(true);
+    expect(cusum.every((r) => (r['C-'] as number) >= 0)).toBe(true);
   });
 
   it('the quarantine as annotations: the suspect period, the transition, the impact report and the release, each with its sentence', () => {

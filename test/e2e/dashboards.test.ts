@@ -9,9 +9,7 @@ import { silentLogger } from '../../gateway/log.js';
 import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
-import {
-  aliasTags, datasourceRefs, loadDashboards, panelsOf,
-} from '../support/grafana-dashboards.js';
+import { aliasTags, datasourceRefs, loadDashboards, panelsOf } from '../support/grafana-dashboards.js';
 import { datasources, influxDs, runDashboard, tableProblems, type Run } from '../support/grafana-run.js';
 import { hasData, influxSeries, rowsOf } from '../support/influx-query.js';
 import { untilStoredReadings } from '../support/stored-readings.js';
@@ -39,25 +37,39 @@ const BATH_SERVED = 25;
 /** Imported while the gateway runs (as by the API or a DCC import): the bath turns from uncalibrated to valid. */
 function bathCertificate(): CalibrationRecord {
   return {
-    certificate: 'E2E-BATH', instrument: 'bath-01', kind: 'calibration', calibrated: localDate(-100), due: localDate(200), unit: '°C',
+    certificate: 'E2E-BATH',
+    instrument: 'bath-01',
+    kind: 'calibration',
+    calibrated: localDate(-100),
+    due: localDate(200),
+    unit: '°C',
     errorTable: [
       { reference: 20, indication: 20 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
       { reference: 30, indication: 30 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
     ],
-    resolution: 0.001, traceability: [{ standard: 'SPRT E2E', certificate: 'E2E-SPRT' }], source: 'api',
+    resolution: 0.001,
+    traceability: [{ standard: 'SPRT E2E', certificate: 'E2E-SPRT' }],
+    source: 'api',
   };
 }
 
 describe('Grafana dashboards: the files', () => {
   it('are five dashboards, each with its own uid, title and panel ids', () => {
     expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
-      'metrogate-calibration-board', CHECKS_UID, 'metrogate-gateway-health', 'metrogate-instrument-detail', 'metrogate-site-overview',
+      'metrogate-calibration-board',
+      CHECKS_UID,
+      'metrogate-gateway-health',
+      'metrogate-instrument-detail',
+      'metrogate-site-overview',
     ]);
     expect(new Set(dashboards.map((d) => d.json.title)).size).toBe(dashboards.length);
     for (const { file, json } of dashboards) {
       const ids = panelsOf(json).map((p) => p.id);
       expect(new Set(ids).size, `${file}: panel ids`).toBe(ids.length);
-      expect(json.templating.list.map((v) => v.name), file).toEqual(expect.arrayContaining(['site']));
+      expect(
+        json.templating.list.map((v) => v.name),
+        file,
+      ).toEqual(expect.arrayContaining(['site']));
     }
   });
 
@@ -74,9 +86,7 @@ describe('Grafana dashboards: the files', () => {
 
   it('hold raw InfluxQL in every target, so what this test runs is what Grafana sends', () => {
     const notRaw = dashboards.flatMap(({ file, json }) =>
-      panelsOf(json).flatMap((p) =>
-        (p.targets ?? []).filter((t) => t.rawQuery !== true || !t.query || t.hide).map((t) => `${file}: "${p.title}" ${t.refId}`),
-      ),
+      panelsOf(json).flatMap((p) => (p.targets ?? []).filter((t) => t.rawQuery !== true || !t.query || t.hide).map((t) => `${file}: "${p.title}" ${t.refId}`)),
     );
     expect(notRaw).toEqual([]);
   });
@@ -104,7 +114,14 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     const bath = config.instruments.find((i) => i.id === 'bath-01')!;
     delete bath.calibration;
     // Gap repair checks often, so that the readings removed below are found and re-sent in time.
-    config.ingest = { enabled: true, sites: [config.site], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: true, checkIntervalMs: 300, graceMs: 3000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 } };
+    config.ingest = {
+      enabled: true,
+      sites: [config.site],
+      sessionExpirySeconds: 3600,
+      maxAgeDays: 400,
+      maxAheadMinutes: 60,
+      repair: { enabled: true, checkIntervalMs: 300, graceMs: 3000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 },
+    };
     sim.device('bath-01').set('temperature', BATH_SERVED);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     gateway.pipeline.onReadings((batch) => {
@@ -132,13 +149,16 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
     await untilStoredReadings(config.influx!, published);
     // Gap repair re-stores what was deleted; a wait that ends means it did.
-    await until(() => gateway.ingest!.repairs()!.repairedReadings > 0, 'gap repair to re-store the deleted readings', { observe: () => gateway.ingest!.repairs() });
+    await until(() => gateway.ingest!.repairs()!.repairedReadings > 0, 'gap repair to re-store the deleted readings', {
+      observe: () => gateway.ingest!.repairs(),
+    });
     // The ingest forgets its connection (and the repair counts with it) when it stops.
     repairsCounted = { ...gateway.ingest!.repairs()! };
     await gateway.stop();
 
     // The checks dashboard runs on a gateway with checks configured (below).
-    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID)) runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
+    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID))
+      runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
     for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
   }, 60_000);
 
@@ -166,7 +186,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(allRuns().length).toBeGreaterThan(40);
   });
 
-  it('the variables offer the demo lab: its site, its four instruments, the bath\'s channels', () => {
+  it("the variables offer the demo lab: its site, its four instruments, the bath's channels", () => {
     const values = (where: string) => rows(where).map((r) => r.value);
     expect(values('metrogate: site overview / variable $site')).toEqual([config.site]);
     expect(values('metrogate: site overview / variable $instrument')).toEqual(['balance-01', 'bath-01', 'dmm-01', 'pressure-01']);
@@ -208,7 +228,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(live.find((r) => r.instrument === 'dmm-01' && r.channel === 'serial')!.text).toEqual(expect.any(String));
   });
 
-  it('instrument detail: the bath\'s corrected temperature inside a band of U = k·u once its certificate came, and the correction', () => {
+  it("instrument detail: the bath's corrected temperature inside a band of U = k·u once its certificate came, and the correction", () => {
     const value = new Map(rows('metrogate: instrument detail / "temperature: value ± U" / A').map((r) => [r.time, r.value as number]));
     const band = rows('metrogate: instrument detail / "temperature: value ± U" / B').filter((r) => r['value - U'] !== null);
     expect(band.length).toBeGreaterThan(0);
@@ -226,14 +246,18 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     expect(corrections.at(-1)!.correction).toBeCloseTo(-BATH_ERROR, 9);
   });
 
-  it('instrument detail: every bad reading of the bath\'s temperature, with its reason', async () => {
+  it("instrument detail: every bad reading of the bath's temperature, with its reason", async () => {
     const notGood = rows('metrogate: instrument detail / "Readings that were not good" / A');
-    const [bad] = await influxSeries(url(), db(), `SELECT count("seq") FROM "reading" WHERE "instrument" = 'bath-01' AND "channel" = 'temperature' AND "quality" = 'bad'`);
+    const [bad] = await influxSeries(
+      url(),
+      db(),
+      `SELECT count("seq") FROM "reading" WHERE "instrument" = 'bath-01' AND "channel" = 'temperature' AND "quality" = 'bad'`,
+    );
     expect(notGood.length).toBe(Math.min(100, rowsOf([bad!])[0]!.count as number));
     for (const r of notGood) expect(r).toMatchObject({ channel: 'temperature', quality: 'bad', reason: expect.stringMatching(/^exception:4 /) });
   });
 
-  it('instrument detail: the certificate\'s arrival as an annotation, with the transition as text and tags', () => {
+  it("instrument detail: the certificate's arrival as an annotation, with the transition as text and tags", () => {
     const anno = dashboards.find((d) => d.json.uid === 'metrogate-instrument-detail')!.json.annotations.list.find((a) => !a.builtIn)!;
     const events = rows('metrogate: instrument detail / annotation "Calibration events"');
     expect(events).toEqual([expect.objectContaining({ instrument: 'bath-01', from_status: 'uncalibrated', to_status: 'valid' })]);
@@ -252,21 +276,38 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     // bath-01 valid: its heater power (%) is not covered by the °C certificate; pressure-01 due_soon:
     // its `stable` flag is no measurement (cal_reason says which).
     expect(Object.fromEntries(perInstrument.map((r) => [`${r.instrument} ${r.cal_status}`, r.readings]))).toEqual(Object.fromEntries(notTraceableByStatus));
-    expect([...notTraceableByStatus.keys()].sort()).toEqual(['balance-01 expired', 'bath-01 uncalibrated', 'bath-01 valid', 'dmm-01 uncalibrated', 'pressure-01 due_soon']);
+    expect([...notTraceableByStatus.keys()].sort()).toEqual([
+      'balance-01 expired',
+      'bath-01 uncalibrated',
+      'bath-01 valid',
+      'dmm-01 uncalibrated',
+      'pressure-01 due_soon',
+    ]);
     const table = rows('metrogate: calibration board / "Calibration status by instrument and channel" / A');
-    expect(table.find((r) => r.instrument === 'bath-01' && r.channel === 'temperature')).toMatchObject({ cal_status: 'valid', certificate: 'E2E-BATH', traceable: true });
-    expect(table.find((r) => r.instrument === 'balance-01' && r.channel === 'mass')).toMatchObject({ cal_status: 'expired', certificate: 'E2E-EXPIRED', traceable: false });
+    expect(table.find((r) => r.instrument === 'bath-01' && r.channel === 'temperature')).toMatchObject({
+      cal_status: 'valid',
+      certificate: 'E2E-BATH',
+      traceable: true,
+    });
+    expect(table.find((r) => r.instrument === 'balance-01' && r.channel === 'mass')).toMatchObject({
+      cal_status: 'expired',
+      certificate: 'E2E-EXPIRED',
+      traceable: false,
+    });
     expect(table.find((r) => r.instrument === 'dmm-01' && r.channel === 'voltage')).toMatchObject({ cal_status: 'uncalibrated', traceable: false });
     const events = rows('metrogate: calibration board / "Certificates and calibration events (last 400 days)" / A');
     expect(events).toEqual([expect.objectContaining({ instrument: 'bath-01', to_status: 'valid', certificate: 'E2E-BATH', due: localDate(200) })]);
     // The instrument summary from the retained statuses: what the gateway last said per instrument.
     const summary = rows('metrogate: calibration board / "Instrument calibration (worst of its channels with a record)" / A');
     expect(Object.fromEntries(summary.map((r) => [r.instrument, [r.status, r.certificate, r.traceable]]))).toEqual({
-      'bath-01': ['valid', 'E2E-BATH', 1], 'pressure-01': ['due_soon', 'E2E-SOON', 1], 'balance-01': ['expired', 'E2E-EXPIRED', 0], 'dmm-01': ['uncalibrated', '', 0],
+      'bath-01': ['valid', 'E2E-BATH', 1],
+      'pressure-01': ['due_soon', 'E2E-SOON', 1],
+      'balance-01': ['expired', 'E2E-EXPIRED', 0],
+      'dmm-01': ['uncalibrated', '', 0],
     });
   });
 
-  it('gateway health: the readings gap repair asked for and got back, and each instrument\'s last accepted seq', () => {
+  it("gateway health: the readings gap repair asked for and got back, and each instrument's last accepted seq", () => {
     const repairs: Record<string, number> = {};
     for (const r of rows('metrogate: gateway health / "Gap repair: readings requested, repaired, lost" / A')) {
       repairs[String(r.state)] = (repairs[String(r.state)] ?? 0) + (r.sum as number);
@@ -285,7 +326,7 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     }
   });
 
-  it('gateway health: the gateway\'s latest totals, and its rates', () => {
+  it("gateway health: the gateway's latest totals, and its rates", () => {
     const latest = rows('metrogate: gateway health / "Gateways: latest report" / A');
     expect(latest.map((r) => r.gateway)).toEqual(['e2e-gw']);
     const polled = config.instruments.reduce((n, i) => n + counter(i.id).polled, 0);

@@ -59,7 +59,7 @@ const storedFiles = () => (existsSync(records) ? readdirSync(records, { recursiv
 
 // Each case spawns the CLI (about a second each on a loaded 2-core box): generous timeouts.
 describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
-  it('imports into the config\'s records dir, converted into the channel\'s unit, with progress', async () => {
+  it("imports into the config's records dir, converted into the channel's unit, with progress", async () => {
     const res = await dcc('import', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature_k');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain(
@@ -127,7 +127,18 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
   });
 
   it('a batch with one bad file imports nothing and names the file and the element (exit 2)', async () => {
-    const res = await dcc('import', PT100, fixture('wrong-units.xml'), fixture('not-xml.xml'), '--config', config, '--instrument', 'bath-01', '--channel', 'temperature');
+    const res = await dcc(
+      'import',
+      PT100,
+      fixture('wrong-units.xml'),
+      fixture('not-xml.xml'),
+      '--config',
+      config,
+      '--instrument',
+      'bath-01',
+      '--channel',
+      'temperature',
+    );
     expect(res.code).toBe(2);
     expect(res.stdout).toContain(`[1/3] ${PT100}: certificate MT-2026-0318/A`);
     expect(res.stderr).toContain(
@@ -160,7 +171,9 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
   it('a certificate without due date or interval needs --due or --interval-months, and says so', async () => {
     const res = await dcc('import', PRESSURE, '--config', config, '--instrument', 'pressure-01');
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('the certificate states no recalibration date or period (statement refType basic_recalibration): give the due date with --due YYYY-MM-DD or --interval-months N');
+    expect(res.stderr).toContain(
+      'the certificate states no recalibration date or period (statement refType basic_recalibration): give the due date with --due YYYY-MM-DD or --interval-months N',
+    );
     const ok = await dcc('import', PRESSURE, '--config', config, '--instrument', 'pressure-01', '--interval-months', '12');
     expect(ok.code, ok.stderr).toBe(0);
     expect(stored('pressure-01', PRESSURE_JSON).due).toBe('2027-02-05');
@@ -174,7 +187,9 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
     expect(again.stdout).toContain('(already stored, unchanged)');
     const other = await dcc('import', ...args, '--due', '2026-12-01');
     expect(other.code).toBe(2);
-    expect(other.stderr).toContain(`${join(records, 'pressure-01', PRESSURE_JSON)}: already holds a different record for certificate DKL-P 0042 2026 (channel pressure) (imported from ${PRESSURE}); use --replace to overwrite it`);
+    expect(other.stderr).toContain(
+      `${join(records, 'pressure-01', PRESSURE_JSON)}: already holds a different record for certificate DKL-P 0042 2026 (channel pressure) (imported from ${PRESSURE}); use --replace to overwrite it`,
+    );
     expect(stored('pressure-01', PRESSURE_JSON).due).toBe('2027-02-05');
     const replaced = await dcc('import', ...args, '--due', '2026-12-01', '--replace');
     expect(replaced.code, replaced.stderr).toBe(0);
@@ -226,7 +241,7 @@ describe('metrogate dcc import (built CLI)', { timeout: 120_000 }, () => {
 });
 
 describe('metrogate dcc show (built CLI)', { timeout: 120_000 }, () => {
-  it('prints identification, dates and the tables in the channel\'s unit', async () => {
+  it("prints identification, dates and the tables in the channel's unit", async () => {
     const res = await dcc('show', PT100, '--config', config, '--instrument', 'bath-01', '--channel', 'temperature_k');
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));

@@ -38,7 +38,9 @@ describe('metrogate dcc with a resistance thermometer certificate (built CLI)', 
     const res = await runCli(['dcc', 'import', PRT, '--config', config, '--instrument', 'bridge-01', '--channel', 'prt']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('certificate PRT-2026-0077, calibrated 2026-02-04, due 2028-02-04 (recalibration period P24M in the certificate), 5 points in °C');
+    expect(res.stdout).toContain(
+      'certificate PRT-2026-0077, calibrated 2026-02-04, due 2028-02-04 (recalibration period P24M in the certificate), 5 points in °C',
+    );
     const record = JSON.parse(readFileSync(join(tmp, 'records', 'bridge-01', 'PRT-2026-0077@prt.json'), 'utf8')) as CalibrationRecord;
     // By hand (IEC 60751 inverse, see test/unit/dcc-sensor-certificate.test.ts): 138.5404 Ω → 100.092018 °C; U = 0.0040 Ω × 2.63665 °C/Ω.
     expect(record.errorTable[3]).toEqual({ reference: 100.007, indication: 100.092018, error: 0.085018, U: 0.010547, k: 2 });
@@ -47,11 +49,11 @@ describe('metrogate dcc with a resistance thermometer certificate (built CLI)', 
   it('refuses the channel without one, naming Ω and what to add (exit 2, nothing written)', async () => {
     const res = await runCli(['dcc', 'import', PRT, '--config', config, '--instrument', 'bridge-01', '--channel', 'plain', '--dry-run']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('the indication is in Ω and the measurand in °C: a sensor\'s certificate imports into a channel with a characteristic');
+    expect(res.stderr).toContain("the indication is in Ω and the measurand in °C: a sensor's certificate imports into a channel with a characteristic");
     expect(res.stderr).not.toContain('\\ohm');
   });
 
-  it('show prints the table in Ω, the channel\'s characteristic, the fitted coefficients and residuals', async () => {
+  it("show prints the table in Ω, the channel's characteristic, the fitted coefficients and residuals", async () => {
     const res = await runCli(['dcc', 'show', PRT, '--config', config, '--instrument', 'bridge-01', '--channel', 'prt']);
     expect(res.code).toBe(0);
     const lines = res.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
@@ -59,7 +61,9 @@ describe('metrogate dcc with a resistance thermometer certificate (built CLI)', 
     expect(lines).toContain('100.007 138.5404 0.004 2');
     expect(lines).toContain('characteristic: Callendar–Van Dusen (IEC 60751): R0 100 Ω, A 0.0039083, B -5.775e-7, C -4.183e-12');
     const fitted = lines.find((l) => l.startsWith('fitted Callendar–Van Dusen'));
-    expect(fitted).toMatch(/^fitted Callendar–Van Dusen \(least squares\): R0 100\.0200\d* Ω, A 0\.003909\d*, B -5\.7999\d*e-7, C -4\.2\d*e-12; largest residual 0\.0\d+ mK$/);
+    expect(fitted).toMatch(
+      /^fitted Callendar–Van Dusen \(least squares\): R0 100\.0200\d* Ω, A 0\.003909\d*, B -5\.7999\d*e-7, C -4\.2\d*e-12; largest residual 0\.0\d+ mK$/,
+    );
     expect(lines).toContain('reference residual Ω residual mK');
     expect(lines).toContain('100.007 100.092018 0.085018 0.010547 2');
   });

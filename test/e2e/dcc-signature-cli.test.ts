@@ -93,7 +93,7 @@ describe('metrogate dcc verify / import with calibration.trust', () => {
     expect(records(dir)).toEqual([]);
   });
 
-  it('a certificate signed by the site\'s own laboratory key imports; an edited copy does not', async () => {
+  it("a certificate signed by the site's own laboratory key imports; an edited copy does not", async () => {
     const dir = mkdtempSync(join(tmp, 'own-'));
     const pki = await makePki({ prefix: 'Site' });
     writeFileSync(join(dir, 'root.pem'), pki.root.pem);
@@ -124,7 +124,9 @@ describe('metrogate dcc verify / import with calibration.trust', () => {
     const revoked = await sign('revoked.xml', new Date('2025-05-01T00:00:00Z'));
     const verify = await runCli(['dcc', 'verify', revoked, '--trust', dir]);
     expect(verify.code).toBe(2);
-    expect(verify.stderr).toMatch(/revoked.xml: signature: refused: certificate "Ocsp Lab A1" was revoked on 2025-05-01T00:00:00.000Z, before the signing time .* \(OCSP response of "Ocsp Calibration Sub CA"\)/);
+    expect(verify.stderr).toMatch(
+      /revoked.xml: signature: refused: certificate "Ocsp Lab A1" was revoked on 2025-05-01T00:00:00.000Z, before the signing time .* \(OCSP response of "Ocsp Calibration Sub CA"\)/,
+    );
     const trust = ['--trust', dir, '--records-dir', join(dir, 'records'), '--instrument', 'bath-01'];
     const refused = await runCli(['dcc', 'import', revoked, ...trust]);
     expect(refused.code).toBe(2);

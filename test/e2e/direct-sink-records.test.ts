@@ -25,7 +25,8 @@ function dashboardQueries(measurement: string): { where: string; query: string }
       if (q?.includes(`FROM "${measurement}"`)) out.push({ where: `${file}: annotation ${a.name}`, query: q });
     }
     for (const p of panelsOf(json)) {
-      for (const t of p.targets ?? []) if (t.query?.startsWith('SELECT') && t.query.includes(`FROM "${measurement}"`)) out.push({ where: `${file}: ${p.title}`, query: t.query });
+      for (const t of p.targets ?? [])
+        if (t.query?.startsWith('SELECT') && t.query.includes(`FROM "${measurement}"`)) out.push({ where: `${file}: ${p.title}`, query: t.query });
     }
   }
   return out;
@@ -51,12 +52,22 @@ describe('one box, no broker: calibration events and gateway stats reach InfluxD
     // balance-01's certificate expired (its readings say so); the renewal is imported while the gateway runs.
     await until(() => gateway.pipeline.counters.get('balance-01')!.polled > 0, 'readings of balance-01 tagged expired', 30_000);
     await gateway.calibration.addRecord({
-      certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
-      unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',
+      certificate: 'E2E-RENEWED',
+      instrument: 'balance-01',
+      kind: 'calibration',
+      calibrated: localDate(-1),
+      due: localDate(300),
+      unit: 'g',
+      range: { min: 0, max: 220 },
+      errorTable: [],
+      traceability: [],
+      source: 'api',
     });
 
     const vars: VariableValues = new Map([
-      ['site', { values: [config.site] }], ['instrument', { values: ['balance-01'] }], ['gateway', { values: ['e2e-gw'] }],
+      ['site', { values: [config.site] }],
+      ['instrument', { values: ['balance-01'] }],
+      ['gateway', { values: ['e2e-gw'] }],
     ]);
     const run = async (query: string) => {
       const q = interpolate(query, vars, { from: since, to: Date.now() + 60_000 }, 1000);

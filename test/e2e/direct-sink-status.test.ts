@@ -45,8 +45,16 @@ describe('one box, no broker: instrument status and published readings reach Inf
 
     // The renewal imported while running replaces balance-01's row.
     await gateway.calibration.addRecord({
-      certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
-      unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',
+      certificate: 'E2E-RENEWED',
+      instrument: 'balance-01',
+      kind: 'calibration',
+      calibrated: localDate(-1),
+      due: localDate(300),
+      unit: 'g',
+      range: { min: 0, max: 220 },
+      errorTable: [],
+      traceability: [],
+      source: 'api',
     });
     await until(async () => (await panel()).get('balance-01')?.certificate === 'E2E-RENEWED', 'balance-01 renewed on the status panel', 15_000);
     expect((await panel()).get('balance-01')).toMatchObject({ status: 'valid', due: localDate(300), traceable: 1, online: 1 });
@@ -64,11 +72,15 @@ describe('one box, no broker: instrument status and published readings reach Inf
       return Number(rowsOf(await influxSeries(influx.url, influx.database, q))[0]?.published ?? -1);
     };
     let seen = '';
-    await until(async () => {
-      const [published, count] = [await latestPublished(), await stored()];
-      seen = `published ${published}, stored ${count}`;
-      return count > 0 && published === count;
-    }, 'gateway_stats.published equal to the stored readings', 20_000).catch((err: Error) => {
+    await until(
+      async () => {
+        const [published, count] = [await latestPublished(), await stored()];
+        seen = `published ${published}, stored ${count}`;
+        return count > 0 && published === count;
+      },
+      'gateway_stats.published equal to the stored readings',
+      20_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last seen: ${seen}`);
     });
   }, 90_000);

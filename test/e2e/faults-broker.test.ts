@@ -49,10 +49,14 @@ describe('faults: the broker or the database goes away and comes back', () => {
     await gateway.stopPolling();
     const polled = new Map(config.instruments.map((i) => [i.id, gateway.pipeline.counters.get(i.id)!.polled]));
     for (const [id, n] of polled) expect(gateway.pipeline.counters.get(id)!.delivered.mqtt, id).toBe(n);
-    await until(async () => {
-      for (const [id, n] of polled) if ((await storedSeqs(influx.url, config.influx!.database, id)).length < n) return false;
-      return true;
-    }, 'InfluxDB to hold every polled reading', 30_000);
+    await until(
+      async () => {
+        for (const [id, n] of polled) if ((await storedSeqs(influx.url, config.influx!.database, id)).length < n) return false;
+        return true;
+      },
+      'InfluxDB to hold every polled reading',
+      30_000,
+    );
     await gateway.stop();
     for (const [id, n] of polled) {
       expect(n, id).toBeGreaterThan(20);

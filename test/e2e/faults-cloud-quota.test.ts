@@ -39,8 +39,16 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       ...base,
       spool: { dir: tmp('metrogate-faults-cloud-'), synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 30_000 },
       cloud: {
-        enabled: true, url: `https://127.0.0.1:${port}/platform/v1`, token: 'fault-four-token', ca: certs.ca, format: 'json',
-        topicPrefix: 'metrogate', inOrder: true, maxInFlight: 16, batchMaxReadings: 40, timeoutMs: 5000,
+        enabled: true,
+        url: `https://127.0.0.1:${port}/platform/v1`,
+        token: 'fault-four-token',
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 16,
+        batchMaxReadings: 40,
+        timeoutMs: 5000,
       },
     };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
@@ -84,12 +92,15 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       spool: { dir: tmp('metrogate-faults-quota-'), maxBytes: 65_536, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 30_000 },
     };
     const logs: Record<string, unknown>[] = [];
-    const log = pino({ level: 'info' }, new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    }));
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
     // The ingest role in a gateway of its own: its persistent session waits at the broker.
     const ingest = buildGateway(config, silentLogger(), { drivers: false, ingest: true });
     const gateway = buildGateway(config, log, { drivers: true, ingest: false });
@@ -111,7 +122,11 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       let droppedPerInstrument = 0;
       for (const inst of config.instruments) {
         const c = gateway.pipeline.counters.get(inst.id)!;
-        await until(async () => (await storedSeqs(influx.url, config.influx!.database, inst.id)).length >= c.polled - c.dropped.mqtt!, `${inst.id} in InfluxDB`, 30_000);
+        await until(
+          async () => (await storedSeqs(influx.url, config.influx!.database, inst.id)).length >= c.polled - c.dropped.mqtt!,
+          `${inst.id} in InfluxDB`,
+          30_000,
+        );
         const stored = await storedSeqs(influx.url, config.influx!.database, inst.id);
         const kept = new Set(stored);
         const missing = oneTo(c.polled).filter((seq) => !kept.has(seq));

@@ -51,7 +51,8 @@ describe('faults: a scale-out deployment through five faults in one run', () => 
     const instrumentsOf = (gw: string) => Array.from({ length: INSTRUMENTS_PER_GATEWAY }, (_, n) => `${gw}-bal-${n + 1}`);
     sim = await startSimulator({ devices: GATEWAYS.flatMap(instrumentsOf).map((id) => ({ id, profile: 'balance', static: true })) });
     const base = {
-      site, api: { enabled: false },
+      site,
+      api: { enabled: false },
       mqtt: { url: broker.url, topicPrefix: prefix },
       influx: { url: influx.url, database, flushIntervalMs: 100 },
     };
@@ -65,15 +66,19 @@ describe('faults: a scale-out deployment through five faults in one run', () => 
       children.push(c);
       return c;
     };
-    const ingestFile = (id: string) => config(id, { gateway: { id, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest', sites: [site] }, instruments: [] });
-    const gatewayFile = (gw: string) => config(gw, {
-      gateway: { id: gw, logLevel: 'info', statsIntervalMs: 1000 },
-      instruments: instrumentsOf(gw).map((id) => ({
-        id, protocol: 'modbus-tcp', pollIntervalMs: 200,
-        connection: { host: '127.0.0.1', port: sim!.device(id).port, unitId: 1 },
-        channels: channelsFor(profileByName('balance')),
-      })),
-    });
+    const ingestFile = (id: string) =>
+      config(id, { gateway: { id, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest', sites: [site] }, instruments: [] });
+    const gatewayFile = (gw: string) =>
+      config(gw, {
+        gateway: { id: gw, logLevel: 'info', statsIntervalMs: 1000 },
+        instruments: instrumentsOf(gw).map((id) => ({
+          id,
+          protocol: 'modbus-tcp',
+          pollIntervalMs: 200,
+          connection: { host: '127.0.0.1', port: sim!.device(id).port, unitId: 1 },
+          channels: channelsFor(profileByName('balance')),
+        })),
+      });
     const startIngest = async (id: string) => {
       const c = start(ingestFile(id), ['--no-drivers']);
       await c.waitFor((l) => l.msg === 'ingest subscribed');
@@ -159,12 +164,17 @@ describe('faults: a scale-out deployment through five faults in one run', () => 
       // away (the gateways were told nobody subscribed, and kept those readings), InfluxDB's
       // outage made the ingesters retry, and both ingesters took a share afterwards.
       const all = children.flatMap((c) => c.logs);
-      expect(all.some((l) => l.msg === 'InfluxDB write failed; retrying'), 'InfluxDB outage seen by an ingester').toBe(true);
+      expect(
+        all.some((l) => l.msg === 'InfluxDB write failed; retrying'),
+        'InfluxDB outage seen by an ingester',
+      ).toBe(true);
       const refused = all.filter((l) => l.msg === 'sink did not take readings; they wait in the spool' && /reason 16/.test(String(l.err))).length;
       const lostShares = all.filter((l) => typeof l.msg === 'string' && l.msg.includes('WITHOUT their $share subscriptions')).length;
       const readings = [...expected.values()].reduce((a, b) => a + b, 0);
-      console.info(`deployment faults: ${readings} readings from ${expected.size} instruments stored once each; ` +
-        `${refused} gateway episodes of PUBACK reason 16 kept in the spool; ${lostShares} ingester reports of $share subscriptions lost by the broker restart`);
+      console.info(
+        `deployment faults: ${readings} readings from ${expected.size} instruments stored once each; ` +
+          `${refused} gateway episodes of PUBACK reason 16 kept in the spool; ${lostShares} ingester reports of $share subscriptions lost by the broker restart`,
+      );
       const totals = await Promise.all(ingesters.map(async (i) => (await i.stop('SIGTERM'), i.logs.find((l) => l.msg === 'ingest totals'))));
       for (const t of totals) expect(Number(t?.points), 'each ingester stored points').toBeGreaterThan(0);
     } finally {

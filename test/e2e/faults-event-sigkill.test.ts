@@ -37,12 +37,21 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
     const port = await freePort();
     const records = config.calibration!.recordsDir;
     const gwFile = join(dir, 'gateway.yaml');
-    writeFileSync(gwFile, stringify({
-      ...config, gateway: { id: 'ev-gw', logLevel: 'info', statsIntervalMs: 1000 }, ingest: { enabled: false },
-      api: { enabled: true, host: '127.0.0.1', port }, spool: { dir: join(dir, 'spool') },
-    }));
+    writeFileSync(
+      gwFile,
+      stringify({
+        ...config,
+        gateway: { id: 'ev-gw', logLevel: 'info', statsIntervalMs: 1000 },
+        ingest: { enabled: false },
+        api: { enabled: true, host: '127.0.0.1', port },
+        spool: { dir: join(dir, 'spool') },
+      }),
+    );
     const inFile = join(dir, 'ingest.yaml');
-    writeFileSync(inFile, stringify({ ...config, gateway: { id: 'ev-ingest', logLevel: 'info' }, api: { enabled: false }, ingest: { enabled: true }, instruments: [] }));
+    writeFileSync(
+      inFile,
+      stringify({ ...config, gateway: { id: 'ev-ingest', logLevel: 'info' }, api: { enabled: false }, ingest: { enabled: true }, instruments: [] }),
+    );
     const start = (file: string, args: string[] = []): Child => {
       const c = startNode(CLI, ['run', '--config', file, ...args]);
       children.push(c);
@@ -60,10 +69,22 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
       await broker.stop();
       const first = start(gwFile);
       await first.waitFor((l) => l.msg === 'metrogate started');
-      await until(async () => (await metric('metrogate_readings_polled_total', { instrument: 'balance-01' })) > 0, 'readings of balance-01 tagged expired', 30_000);
+      await until(
+        async () => (await metric('metrogate_readings_polled_total', { instrument: 'balance-01' })) > 0,
+        'readings of balance-01 tagged expired',
+        30_000,
+      );
       const record: CalibrationRecord = {
-        certificate: 'E2E-RENEWED', instrument: 'balance-01', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
-        unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'dcc',
+        certificate: 'E2E-RENEWED',
+        instrument: 'balance-01',
+        kind: 'calibration',
+        calibrated: localDate(-1),
+        due: localDate(300),
+        unit: 'g',
+        range: { min: 0, max: 220 },
+        errorTable: [],
+        traceability: [],
+        source: 'dcc',
       };
       saveRecord(records, record);
       await first.waitFor((l) => l.msg === 'calibration status changed' && l.instrument === 'balance-01' && l.to === 'valid');
@@ -86,7 +107,11 @@ describe('faults: a calibration event survives a broker outage and a SIGKILL of 
       await until(() => events.some(renewal), 'the renewal event on MQTT', 30_000);
       expect(events.find(renewal)).toMatchObject({ v: 1, site: config.site, gateway: 'ev-gw', instrument: 'balance-01' });
       expect(String(events.find(renewal)!.reason)).toMatch(/^new record E2E-RENEWED/);
-      await until(async () => (await calEvents()).some((p) => p.to_status === 'valid' && p.certificate === 'E2E-RENEWED'), 'the cal_event point in InfluxDB', 30_000);
+      await until(
+        async () => (await calEvents()).some((p) => p.to_status === 'valid' && p.certificate === 'E2E-RENEWED'),
+        'the cal_event point in InfluxDB',
+        30_000,
+      );
       const points = (await calEvents()).filter((p) => p.to_status === 'valid');
       expect(points.every((p) => p.from_status === 'expired' && p.kind === 'transition')).toBe(true);
       await watcher.endAsync();

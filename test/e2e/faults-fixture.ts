@@ -66,17 +66,26 @@ export async function restartableMosquitto(opts: { start?: boolean; persistence?
   const launch = async (keep: string): Promise<RunningDaemon> => {
     const dataDir = await makeDataDir('mosquitto');
     const conf = join(dataDir, 'mosquitto.conf');
-    await writeFile(conf, mosquittoConfig(port, [
-      ...(opts.persistence === false ? [] : ['persistence true', `persistence_location ${keep}/`]),
-      // The ingest holds PUBACKs until InfluxDB answered; a down InfluxDB must not make the
-      // broker drop what it queues for the ingest's session (default limit: 1000 messages).
-      'max_queued_messages 0',
-      'max_inflight_messages 1000',
-      ...(opts.extraConfig ?? []),
-    ]));
+    await writeFile(
+      conf,
+      mosquittoConfig(port, [
+        ...(opts.persistence === false ? [] : ['persistence true', `persistence_location ${keep}/`]),
+        // The ingest holds PUBACKs until InfluxDB answered; a down InfluxDB must not make the
+        // broker drop what it queues for the ingest's session (default limit: 1000 messages).
+        'max_queued_messages 0',
+        'max_inflight_messages 1000',
+        ...(opts.extraConfig ?? []),
+      ]),
+    );
     return startDaemon({
-      name: 'mosquitto', binary, args: ['-c', conf], dataDir, port,
-      isReady: () => acceptsConnections(port), startTimeoutMs: 10_000, stopTimeoutMs: 10_000,
+      name: 'mosquitto',
+      binary,
+      args: ['-c', conf],
+      dataDir,
+      port,
+      isReady: () => acceptsConnections(port),
+      startTimeoutMs: 10_000,
+      stopTimeoutMs: 10_000,
     });
   };
   const broker = await restartable('mosquitto', port, launch, `mqtt://127.0.0.1:${port}`);
@@ -94,18 +103,25 @@ export async function restartableInfluxDB(): Promise<Restartable> {
     const conf = join(dataDir, 'influxdb.conf');
     await writeFile(conf, influxConfig({ port, rpcPort, dataDir: keep, logLevel: 'warn' }));
     return startDaemon({
-      name: 'influxd', binary, args: ['-config', conf], dataDir, port,
+      name: 'influxd',
+      binary,
+      args: ['-config', conf],
+      dataDir,
+      port,
       isReady: async () => {
         try {
-          await influxClient({ url: `http://127.0.0.1:${port}`, database: '_internal' }).ping(1000).then((hosts) => {
-            if (!hosts.every((h) => h.online)) throw new Error('not up');
-          });
+          await influxClient({ url: `http://127.0.0.1:${port}`, database: '_internal' })
+            .ping(1000)
+            .then((hosts) => {
+              if (!hosts.every((h) => h.online)) throw new Error('not up');
+            });
           return true;
         } catch {
           return false;
         }
       },
-      startTimeoutMs: 30_000, stopTimeoutMs: 10_000,
+      startTimeoutMs: 30_000,
+      stopTimeoutMs: 10_000,
     });
   };
   return restartable('influxdb', port, launch, `http://127.0.0.1:${port}`);
@@ -113,9 +129,7 @@ export async function restartableInfluxDB(): Promise<Restartable> {
 
 /** Every `seq` stored for the instrument, ascending. */
 export async function storedSeqs(influxUrl: string, database: string, instrument: string): Promise<number[]> {
-  const rows = await influxClient({ url: influxUrl, database }).query<{ seq: number }>(
-    `SELECT "seq" FROM "reading" WHERE "instrument" = '${instrument}'`,
-  );
+  const rows = await influxClient({ url: influxUrl, database }).query<{ seq: number }>(`SELECT "seq" FROM "reading" WHERE "instrument" = '${instrument}'`);
   return rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
 }
 

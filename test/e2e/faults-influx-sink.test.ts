@@ -55,10 +55,14 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       const waiting = sink().depth;
       await influx.start();
       let replayed = false;
-      await until(() => {
-        replayed ||= sink().replaying;
-        return sink().depth < 40;
-      }, 'the spool to drain into the restarted InfluxDB', 30_000);
+      await until(
+        () => {
+          replayed ||= sink().replaying;
+          return sink().depth < 40;
+        },
+        'the spool to drain into the restarted InfluxDB',
+        30_000,
+      );
       expect(replayed).toBe(true);
       expect(waiting).toBeGreaterThan(200);
       expect(sink().connected).toBe(true);
@@ -82,15 +86,28 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
     const { mqtt: _noBroker, ...base } = lab;
     const dir = mkdtempSync(join(tmpdir(), 'metrogate-faults-influx-status-'));
     dirs.push(dir);
-    const config: MetrogateConfig = { ...base, spool: { ...base.spool!, dir }, influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 8, lingerMs: 20, inOrder: true } } };
+    const config: MetrogateConfig = {
+      ...base,
+      spool: { ...base.spool!, dir },
+      influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 8, lingerMs: 20, inOrder: true } },
+    };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
     await gateway.start();
     const db = { url: influx.url, database: config.influx!.database };
     const balance = async () => (await statusPanelRows(db, config.site, ['balance-01'])).get('balance-01');
-    const record = (certificate: string, calibrated: number) => gateway.calibration.addRecord({
-      certificate, instrument: 'balance-01', kind: 'calibration', calibrated: localDate(calibrated), due: localDate(300),
-      unit: 'g', range: { min: 0, max: 220 }, errorTable: [], traceability: [], source: 'api',
-    });
+    const record = (certificate: string, calibrated: number) =>
+      gateway.calibration.addRecord({
+        certificate,
+        instrument: 'balance-01',
+        kind: 'calibration',
+        calibrated: localDate(calibrated),
+        due: localDate(300),
+        unit: 'g',
+        range: { min: 0, max: 220 },
+        errorTable: [],
+        traceability: [],
+        source: 'api',
+      });
     try {
       await until(async () => (await balance())?.status === 'expired', 'balance-01 expired on the status panel');
       await influx.stop();
@@ -103,7 +120,11 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       await influx.start();
       await until(async () => (await balance())?.certificate === 'E2E-LATEST', 'the renewed status on the panel after the restart', 30_000);
       expect(await balance()).toMatchObject({ status: 'valid', traceable: 1 });
-      const superseded = await influxSeries(db.url, db.database, `SELECT count("status") FROM "instrument_cal" WHERE "site" = '${config.site}' AND "certificate" = 'E2E-SUPERSEDED'`);
+      const superseded = await influxSeries(
+        db.url,
+        db.database,
+        `SELECT count("status") FROM "instrument_cal" WHERE "site" = '${config.site}' AND "certificate" = 'E2E-SUPERSEDED'`,
+      );
       expect(rowsOf(superseded), 'points of the superseded status').toEqual([]);
     } finally {
       await gateway.stop();

@@ -32,7 +32,16 @@ describe('faults: the gateway is SIGKILLed during replay and restarted', () => {
     const base = { ...config, api: { enabled: false } };
     const gwFile = join(dir, 'gateway.yaml');
     // One publish in flight at a time: the replay takes long enough to be interrupted.
-    writeFileSync(gwFile, stringify({ ...base, gateway: { id: 'kill-gw', logLevel: 'info' }, mqtt: { ...config.mqtt, maxInFlight: 1 }, ingest: { enabled: false }, spool: { dir: spoolDir } }));
+    writeFileSync(
+      gwFile,
+      stringify({
+        ...base,
+        gateway: { id: 'kill-gw', logLevel: 'info' },
+        mqtt: { ...config.mqtt, maxInFlight: 1 },
+        ingest: { enabled: false },
+        spool: { dir: spoolDir },
+      }),
+    );
     const inFile = join(dir, 'ingest.yaml');
     writeFileSync(inFile, stringify({ ...base, gateway: { id: 'kill-ingest', logLevel: 'info' }, ingest: { enabled: true }, instruments: [] }));
     const start = (file: string, args: string[] = []): Child => {
@@ -74,7 +83,8 @@ describe('faults: the gateway is SIGKILLed during replay and restarted', () => {
       await new Promise((r) => setTimeout(r, 1000));
       expect(await third.stop('SIGTERM')).toBe(0);
 
-      const waiting = (line: Record<string, unknown>) => ((line.waiting as { sink: string; readings: number }[]) ?? []).find((w) => w.sink === 'mqtt')?.readings ?? 0;
+      const waiting = (line: Record<string, unknown>) =>
+        ((line.waiting as { sink: string; readings: number }[]) ?? []).find((w) => w.sink === 'mqtt')?.readings ?? 0;
       expect(waiting(opened2), 'the backlog of run 1').toBeGreaterThan(500);
       expect(waiting(opened3), 'left by the replay killed in run 2').toBeGreaterThan(0);
 

@@ -21,7 +21,11 @@ import { until } from '../support/until.js';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validator = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object);
-const validate = { seqs: validator('gateway-seqs.schema.json'), resend: validator('resend-request.schema.json'), resent: validator('resend-result.schema.json') };
+const validate = {
+  seqs: validator('gateway-seqs.schema.json'),
+  resend: validator('resend-request.schema.json'),
+  resent: validator('resend-result.schema.json'),
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,14 +55,26 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
     sim = s;
     // retryMs above the gateway's 5 s de-duplication window: a retry is served, not refused as a repeat.
     const ingestConfig = (id: string): MetrogateConfig => ({
-      ...base, instruments: [], gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
-      ingest: { enabled: true, sites: [base.site], group: 'ingest', sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60, repair: { enabled: true, checkIntervalMs: 300, graceMs: 2000, retryMs: 6000, maxAttempts: 10, maxRangeReadings: 200 } },
+      ...base,
+      instruments: [],
+      gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
+      ingest: {
+        enabled: true,
+        sites: [base.site],
+        group: 'ingest',
+        sessionExpirySeconds: 3600,
+        maxAgeDays: 400,
+        maxAheadMinutes: 60,
+        repair: { enabled: true, checkIntervalMs: 300, graceMs: 2000, retryMs: 6000, maxAttempts: 10, maxRangeReadings: 200 },
+      },
     });
     const gatewayConfig = (id: string, instruments: MetrogateConfig['instruments']): MetrogateConfig => {
       const dir = mkdtempSync(join(tmpdir(), `metrogate-repair-${id}-`));
       dirs.push(dir);
       return {
-        ...base, instruments, gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
+        ...base,
+        instruments,
+        gateway: { id, logLevel: 'silent', statsIntervalMs: 1000 },
         spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 30_000, retainAckedHours: 1 },
       };
     };
@@ -92,10 +108,14 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
       await Promise.all(gateways.map((g) => g.stopPolling()));
       const last = new Map(gateways.flatMap((g) => Object.entries(g.pipeline.acceptedSeqs())));
       expect(last.size).toBe(base.instruments.length);
-      await until(async () => {
-        for (const [id, n] of last) if ((await storedSeqs(inject('influxUrl'), base.influx!.database, id)).length < n) return false;
-        return true;
-      }, 'gap repair to store every reading the gateways accepted', 90_000);
+      await until(
+        async () => {
+          for (const [id, n] of last) if ((await storedSeqs(inject('influxUrl'), base.influx!.database, id)).length < n) return false;
+          return true;
+        },
+        'gap repair to store every reading the gateways accepted',
+        90_000,
+      );
       // The fault happened: readings were missing and were asked for, and the gateways re-sent them.
       const repairs = ingesters.map((i) => i.ingest!.repairs()!);
       expect(repairs.reduce((n, r) => n + r.requestedReadings, 0)).toBeGreaterThan(0);
@@ -135,7 +155,9 @@ describe('gap repair: a broker restart without persistence loses no reading', ()
         for (const d of docs) expect(check(d) ? null : check.errors, kind).toBeNull();
       }
       for (const g of gateways) {
-        const epochs = new Set([...seen].filter(([t]) => t.includes(`/${g.id}/`) && t.endsWith('/data')).flatMap(([, l]) => l.map((d) => (d as { epoch?: string }).epoch)));
+        const epochs = new Set(
+          [...seen].filter(([t]) => t.includes(`/${g.id}/`) && t.endsWith('/data')).flatMap(([, l]) => l.map((d) => (d as { epoch?: string }).epoch)),
+        );
         expect([...epochs], g.id).toEqual([g.pipeline.epoch]);
       }
       await Promise.all(gateways.map((g) => g.stop()));

@@ -45,7 +45,17 @@ describe('hot reload: every holder of the instrument list follows', () => {
     const config: MetrogateConfig = {
       ...lab,
       spool: { ...DEFAULT_SPOOL, dir: join(dir, 'spool') },
-      cloud: { enabled: true, url: lab.mqtt.url, format: 'sparkplug', topicPrefix: cloudPrefix, inOrder: true, maxInFlight: 64, batchMaxReadings: 5000, timeoutMs: 10_000, sparkplug: { groupId: group, edgeNodeId: 'edge-r' } },
+      cloud: {
+        enabled: true,
+        url: lab.mqtt.url,
+        format: 'sparkplug',
+        topicPrefix: cloudPrefix,
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 5000,
+        timeoutMs: 10_000,
+        sparkplug: { groupId: group, edgeNodeId: 'edge-r' },
+      },
       instruments: lab.instruments.filter((i) => i.id !== 'balance-01'),
     };
     const spb = new Map<string, unknown[]>();
@@ -70,7 +80,11 @@ describe('hot reload: every holder of the instrument list follows', () => {
         instruments: lab.instruments.map((i) => (i.id === 'dmm-01' ? { ...i, channels: i.channels.slice(0, 2) } : i)) as MetrogateConfig['instruments'],
       };
       const plan = await gateway.reload(next);
-      expect(plan).toMatchObject({ added: ['balance-01'], changed: ['dmm-01'], units: { stop: ['modbus-tcp dmm-01'], start: ['modbus-tcp balance-01', 'modbus-tcp dmm-01'] } });
+      expect(plan).toMatchObject({
+        added: ['balance-01'],
+        changed: ['dmm-01'],
+        units: { stop: ['modbus-tcp dmm-01'], start: ['modbus-tcp balance-01', 'modbus-tcp dmm-01'] },
+      });
       // Only the changed instrument restarted: the others poll on, on the same driver.
       expect(driverOf(gateway, 'bath-01')).toBe(bath);
       expect(driverOf(gateway, 'pressure-01')).toBe(pressure);
@@ -81,17 +95,29 @@ describe('hot reload: every holder of the instrument list follows', () => {
       expect(await res.json()).toMatchObject({ id: 'balance-01', channels: expect.any(Array) });
       const dmmView = (await (await get('/api/instruments/dmm-01')).json()) as { channels: { id: string }[] };
       expect(dmmView.channels.map((c) => c.id)).toEqual(['voltage', 'range']);
-      await until(async () => {
-        const m = parsePrometheusText(await (await get('/metrics')).text());
-        return sampleValue(m, 'metrogate_readings_polled_total', { instrument: 'balance-01' }) > 0;
-      }, 'balance-01 in /metrics with polled readings', 30_000);
+      await until(
+        async () => {
+          const m = parsePrometheusText(await (await get('/metrics')).text());
+          return sampleValue(m, 'metrogate_readings_polled_total', { instrument: 'balance-01' }) > 0;
+        },
+        'balance-01 in /metrics with polled readings',
+        30_000,
+      );
 
       const stateTopic = `${lab.mqtt.topicPrefix}/${config.site}/e2e-gw/state`;
-      await until(async () => ((await retained(lab.mqtt.url, stateTopic))?.instruments ?? []).includes('balance-01'), 'balance-01 in the retained gateway state', 30_000);
-      await until(() => {
-        const last = spb.get(`${cloudPrefix}/${config.site}/e2e-gw/roster`)?.at(-1) as { instruments: { id: string }[] } | undefined;
-        return last?.instruments.some((i) => i.id === 'balance-01') === true;
-      }, 'balance-01 in the cloud roster', 30_000);
+      await until(
+        async () => ((await retained(lab.mqtt.url, stateTopic))?.instruments ?? []).includes('balance-01'),
+        'balance-01 in the retained gateway state',
+        30_000,
+      );
+      await until(
+        () => {
+          const last = spb.get(`${cloudPrefix}/${config.site}/e2e-gw/roster`)?.at(-1) as { instruments: { id: string }[] } | undefined;
+          return last?.instruments.some((i) => i.id === 'balance-01') === true;
+        },
+        'balance-01 in the cloud roster',
+        30_000,
+      );
       await until(() => births.includes(`spBv1.0/${group}/DBIRTH/edge-r/balance-01`), 'a Sparkplug DBIRTH for balance-01', 30_000);
       expect(births.filter((t) => t.endsWith('/NBIRTH/edge-r'))).toHaveLength(2);
     } finally {

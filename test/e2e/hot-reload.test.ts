@@ -23,7 +23,7 @@ describe('hot reload', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('adds and removes an instrument under load; the survivors\' sequence numbers run on without a gap', async () => {
+  it("adds and removes an instrument under load; the survivors' sequence numbers run on without a gap", async () => {
     const lab = await demoLab(inject('mqttUrl'), inject('influxUrl'));
     sims.push(lab.sim);
     const extraSim = await startSimulator({ devices: [{ id: 'extra-01', profile: 'balance', static: true }] });
@@ -43,7 +43,11 @@ describe('hot reload', () => {
       instruments: [
         ...config.instruments.filter((i) => i.id !== 'balance-01'),
         {
-          id: 'extra-01', protocol: 'modbus-tcp', pollIntervalMs: 200, maxGap: 8, maxRegistersPerRead: 125,
+          id: 'extra-01',
+          protocol: 'modbus-tcp',
+          pollIntervalMs: 200,
+          maxGap: 8,
+          maxRegistersPerRead: 125,
           connection: { host: '127.0.0.1', port: extraSim.device('extra-01').port, unitId: 1, timeoutMs: 1000 },
           channels: channelsFor(profileByName('balance')),
         },
@@ -52,8 +56,11 @@ describe('hot reload', () => {
     const plan = await gateway.reload(next);
     const reloadedAt = Date.now();
     expect(plan).toMatchObject({ added: ['extra-01'], removed: ['balance-01'], changed: [], needsRestart: [] });
-    await until(() => cycles('extra-01') >= 3 && ['bath-01', 'pressure-01', 'dmm-01'].every((id) => cycles(id) >= 8),
-      'three cycles of the added instrument and eight of the survivors', { observe: cyclesOfAll });
+    await until(
+      () => cycles('extra-01') >= 3 && ['bath-01', 'pressure-01', 'dmm-01'].every((id) => cycles(id) >= 8),
+      'three cycles of the added instrument and eight of the survivors',
+      { observe: cyclesOfAll },
+    );
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
     await untilStoredReadings(config.influx!, published);
@@ -79,7 +86,13 @@ describe('hot reload', () => {
       mqtt: { ...config.mqtt, qos: 0 },
       instruments: config.instruments.map((i) => (i.id === 'dmm-01' ? { ...i, pollIntervalMs: 500 } : i)),
     };
-    expect(planReload(config, next)).toEqual({ added: [], removed: [], changed: ['dmm-01'], units: { stop: ['modbus-tcp dmm-01'], start: ['modbus-tcp dmm-01'] }, needsRestart: ['mqtt'] });
+    expect(planReload(config, next)).toEqual({
+      added: [],
+      removed: [],
+      changed: ['dmm-01'],
+      units: { stop: ['modbus-tcp dmm-01'], start: ['modbus-tcp dmm-01'] },
+      needsRestart: ['mqtt'],
+    });
   });
 
   it('metrogate run: SIGHUP with a broken file is rejected and the gateway runs on; a valid file is applied', async () => {
@@ -101,7 +114,10 @@ describe('hot reload', () => {
       writeFileSync(file, stringify({ ...base, instruments: config.instruments.slice(0, 3) }));
       gw.child.kill('SIGHUP');
       await untilOutput(gw, 'config reloaded', 5000);
-      const line = gw.output().split('\n').find((l) => l.includes('config reloaded'))!;
+      const line = gw
+        .output()
+        .split('\n')
+        .find((l) => l.includes('config reloaded'))!;
       expect(JSON.parse(line)).toMatchObject({ added: [config.instruments[2]!.id], removed: [], changed: [] });
     } finally {
       gw.child.kill('SIGTERM');

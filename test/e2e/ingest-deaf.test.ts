@@ -46,28 +46,51 @@ describe('ingest: connected but deaf', () => {
     broker = await startMosquitto({ extraConfig: [`acl_file ${acl}`] });
     const port = await freePort();
     const file = join(dir, 'ingest.yaml');
-    writeFileSync(file, stringify({
-      site, gateway: { id: 'deaf-ingest', logLevel: 'info' }, instruments: [],
-      api: { enabled: true, host: '127.0.0.1', port },
-      mqtt: { url: broker.url, topicPrefix: prefix },
-      influx: { url: inject('influxUrl'), database: uniqueName('db'), flushIntervalMs: 100 },
-      ingest: { enabled: true, group: 'ingest', sites: [site] },
-      spool: { dir: join(dir, 'spool') },
-    }));
+    writeFileSync(
+      file,
+      stringify({
+        site,
+        gateway: { id: 'deaf-ingest', logLevel: 'info' },
+        instruments: [],
+        api: { enabled: true, host: '127.0.0.1', port },
+        mqtt: { url: broker.url, topicPrefix: prefix },
+        influx: { url: inject('influxUrl'), database: uniqueName('db'), flushIntervalMs: 100 },
+        ingest: { enabled: true, group: 'ingest', sites: [site] },
+        spool: { dir: join(dir, 'spool') },
+      }),
+    );
     ingest = startNode(CLI, ['run', '--config', file, '--no-drivers']);
     await ingest.waitFor((l) => l.msg === 'ingest subscribed');
 
     // A gateway that polls and publishes: its statistics say so every 500 ms.
-    sink = new MqttSink({ site, gateway: 'gw', instruments: ['inst'], mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 16 }, log: silentLogger() });
+    sink = new MqttSink({
+      site,
+      gateway: 'gw',
+      instruments: ['inst'],
+      mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 16 },
+      log: silentLogger(),
+    });
     await sink.start();
     let polled = 0;
     const gatewayAtWork = setInterval(() => {
       const readings: Reading[] = Array.from({ length: 50 }, (_, i) => ({
-        site, instrument: 'inst', channel: `c${i}`, quantity: 'q', unit: 'V', ts: Date.now(), seq: polled + i + 1, raw: 1, value: 1, quality: 'good', cal,
+        site,
+        instrument: 'inst',
+        channel: `c${i}`,
+        quantity: 'q',
+        unit: 'V',
+        ts: Date.now(),
+        seq: polled + i + 1,
+        raw: 1,
+        value: 1,
+        quality: 'good',
+        cal,
       }));
       polled += readings.length;
       void sink!.write({ site, instrument: 'inst', readings }).catch(() => undefined);
-      void sink!.writeStats({ ts: Date.now(), polled, published: polled, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 }).catch(() => undefined);
+      void sink!
+        .writeStats({ ts: Date.now(), polled, published: polled, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 })
+        .catch(() => undefined);
     }, 500);
     const ready = async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);

@@ -36,7 +36,10 @@ describe('metrogate intervals and GET /api/intervals', () => {
     const latest = history[2]!;
     const bath = asModbusTcp(base.instruments.find((i) => i.id === 'bath-01'));
     bath.calibration = {
-      certificate: latest.certificate, calibrated: latest.calibrated, due: latest.due, mpe: 0.5,
+      certificate: latest.certificate,
+      calibrated: latest.calibrated,
+      due: latest.due,
+      mpe: 0.5,
       errorTable: latest.errorTable.map(({ reference, indication, U, k }) => ({ reference, indication, U: U!, k: k! })),
     };
     const config: MetrogateConfig = { ...base, instruments: [bath], calibration: { ...base.calibration!, recordsDir } };
@@ -59,14 +62,21 @@ describe('metrogate intervals and GET /api/intervals', () => {
     }
     expect(fromApi).toHaveLength(1);
     expect(fromApi[0]).toMatchObject({ instrument: 'bath-01', certificates: 3, lastCertificate: 'P-2026', due: '2027-01-01', currentMonths: 12 });
-    expect(fromApi[0]!.suggestions.map((x) => [x.method, x.months])).toEqual([['staircase', 15], ['control-chart', 17]]);
+    expect(fromApi[0]!.suggestions.map((x) => [x.method, x.months])).toEqual([
+      ['staircase', 15],
+      ['control-chart', 17],
+    ]);
 
     const file = join(tmp, 'site.yaml');
-    writeFileSync(file, stringify({
-      site: config.site, mqtt: { url: base.mqtt.url },
-      calibration: { recordsDir },
-      instruments: [{ id: bath.id, protocol: bath.protocol, connection: bath.connection, channels: bath.channels, calibration: bath.calibration }],
-    }));
+    writeFileSync(
+      file,
+      stringify({
+        site: config.site,
+        mqtt: { url: base.mqtt.url },
+        calibration: { recordsDir },
+        instruments: [{ id: bath.id, protocol: bath.protocol, connection: bath.connection, channels: bath.channels, calibration: bath.calibration }],
+      }),
+    );
     const json = await runCli(['intervals', '--config', file, '--instrument', 'bath-01', '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(fromApi);

@@ -30,7 +30,13 @@ const SHARED = join(ROOT, '../shared/fixtures/dcc');
 const CERT = 'LIVE-P-2026-0901';
 const TOKEN = 'live-records-test-token-0123456789';
 /** The fixture's as-left table (kPa): the correction new readings must carry. */
-const AS_LEFT: [number, number][] = [[0, 0.004], [100.008, 0.008], [200.012, 0.012], [300.01, 0.01], [400.006, 0.006]];
+const AS_LEFT: [number, number][] = [
+  [0, 0.004],
+  [100.008, 0.008],
+  [200.012, 0.012],
+  [300.01, 0.01],
+  [400.006, 0.006],
+];
 
 function errorAt(raw: number): number {
   for (let i = 1; i < AS_LEFT.length; i++) {
@@ -48,7 +54,13 @@ const validateEvent = ajv.compile(schema('cal-event.schema.json'));
 const validateStatus = ajv.compile(schema('instrument-status.schema.json'));
 
 type Json = Record<string, unknown>;
-interface WireReading { channel: string; raw: number; value: number; u?: number; cal: { status: string; certificate: string | null } }
+interface WireReading {
+  channel: string;
+  raw: number;
+  value: number;
+  u?: number;
+  cal: { status: string; certificate: string | null };
+}
 
 describe('live records: certificates reach the running gateway within seconds', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'metrogate-live-'));
@@ -69,7 +81,9 @@ describe('live records: certificates reach the running gateway within seconds', 
   const readingsOf = (instrument: string, channel: string) =>
     on(instrument, 'data').flatMap((b) => (b.readings as WireReading[]).filter((r) => r.channel === channel));
   const calEvents = async (instrument: string, kind: string) =>
-    rowsOf(await influxSeries(config.influx!.url, config.influx!.database, `SELECT * FROM "cal_event" WHERE "instrument" = '${instrument}' AND "kind" = '${kind}'`));
+    rowsOf(
+      await influxSeries(config.influx!.url, config.influx!.database, `SELECT * FROM "cal_event" WHERE "instrument" = '${instrument}' AND "kind" = '${kind}'`),
+    );
   const logger = () => pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Json) });
 
   async function startGateway(): Promise<void> {
@@ -87,7 +101,11 @@ describe('live records: certificates reach the running gateway within seconds', 
   /** Waits for the suspect event, its cal_event point and the report, and returns how long it took. */
   async function suspectFound(instrument: string, channel: string | undefined, certificate: string, since: number): Promise<number> {
     await until(() => events(instrument, 'suspect', channel).some((e) => e.certificate === certificate), `the suspect event of ${certificate} on MQTT`, 10_000);
-    await until(async () => (await calEvents(instrument, 'suspect')).some((p) => p.certificate === certificate), `the cal_event point of ${certificate}`, 10_000);
+    await until(
+      async () => (await calEvents(instrument, 'suspect')).some((p) => p.certificate === certificate),
+      `the cal_event point of ${certificate}`,
+      10_000,
+    );
     const report = join(reports, `${instrument}${channel ? `.${channel}` : ''}-${certificate}-impact.json`);
     await until(() => existsSync(report), `the impact report ${report}`, 10_000);
     return Date.now() - since;
@@ -121,7 +139,21 @@ describe('live records: certificates reach the running gateway within seconds', 
 
   it('`metrogate dcc import` while the gateway runs: suspect event, cal_event, impact report and corrected readings within 5 s', async () => {
     expect((lastStatus('pressure-01')!.cal as Json).status).toBe('uncalibrated');
-    const res = await runCli(['dcc', 'import', FIXTURE, '--instrument', 'pressure-01', '--channel', 'pressure', '--unit', 'kPa', '--records-dir', records, '--due', localDate(365)]);
+    const res = await runCli([
+      'dcc',
+      'import',
+      FIXTURE,
+      '--instrument',
+      'pressure-01',
+      '--channel',
+      'pressure',
+      '--unit',
+      'kPa',
+      '--records-dir',
+      records,
+      '--due',
+      localDate(365),
+    ]);
     expect(res.code, res.stderr).toBe(0);
     const imported = Date.now();
     expect(await suspectFound('pressure-01', 'pressure', CERT, imported)).toBeLessThan(5000);
@@ -135,25 +167,50 @@ describe('live records: certificates reach the running gateway within seconds', 
       expect(r.u).toBeGreaterThan(0);
     }
     const [suspect] = events('pressure-01', 'suspect', 'pressure');
-    expect(suspect).toMatchObject({ certificate: CERT, to: 'out_of_tolerance', suspectFrom: 0, suspectTo: new Date('2026-09-01T00:00:00').getTime(), asFoundError: 0.15, mpe: 0.05 });
+    expect(suspect).toMatchObject({
+      certificate: CERT,
+      to: 'out_of_tolerance',
+      suspectFrom: 0,
+      suspectTo: new Date('2026-09-01T00:00:00').getTime(),
+      asFoundError: 0.15,
+      mpe: 0.05,
+    });
     // The same transition an API-added record raises: the channel leaves the (uncalibrated) instrument's status.
-    expect(events('pressure-01', 'transition', 'pressure')).toEqual([expect.objectContaining({ from: 'uncalibrated', to: 'valid', certificate: CERT, reason: `new record ${CERT}` })]);
+    expect(events('pressure-01', 'transition', 'pressure')).toEqual([
+      expect.objectContaining({ from: 'uncalibrated', to: 'valid', certificate: CERT, reason: `new record ${CERT}` }),
+    ]);
   });
 
   it('the impact report is written by the owning gateway, names its count, and is announced with where it is', async () => {
     const file = join(reports, `pressure-01.pressure-${CERT}-impact.json`);
     const report = JSON.parse(readFileSync(file, 'utf8')) as Json;
-    const [counted] = rowsOf(await influxSeries(config.influx!.url, config.influx!.database,
-      `SELECT count("seq") AS "n" FROM "reading" WHERE "instrument" = 'pressure-01' AND "channel" = 'pressure' AND time < ${new Date('2026-09-01T00:00:00').getTime()}ms`));
-    expect(report).toMatchObject({ gateway: 'e2e-gw', instrument: 'pressure-01', channel: 'pressure', certificate: CERT, readingsAffected: Number(counted?.n ?? 0), asFoundError: 0.15, mpe: 0.05 });
+    const [counted] = rowsOf(
+      await influxSeries(
+        config.influx!.url,
+        config.influx!.database,
+        `SELECT count("seq") AS "n" FROM "reading" WHERE "instrument" = 'pressure-01' AND "channel" = 'pressure' AND time < ${new Date('2026-09-01T00:00:00').getTime()}ms`,
+      ),
+    );
+    expect(report).toMatchObject({
+      gateway: 'e2e-gw',
+      instrument: 'pressure-01',
+      channel: 'pressure',
+      certificate: CERT,
+      readingsAffected: Number(counted?.n ?? 0),
+      asFoundError: 0.15,
+      mpe: 0.05,
+    });
     await until(() => events('pressure-01', 'impact_report', 'pressure').length > 0, 'the impact_report event', 5000);
-    expect(events('pressure-01', 'impact_report', 'pressure')[0]).toMatchObject({ reportFile: join(reports, `pressure-01.pressure-${CERT}-impact.md`), readingsAffected: report.readingsAffected });
+    expect(events('pressure-01', 'impact_report', 'pressure')[0]).toMatchObject({
+      reportFile: join(reports, `pressure-01.pressure-${CERT}-impact.md`),
+      readingsAffected: report.readingsAffected,
+    });
     await until(async () => (await calEvents('pressure-01', 'impact_report')).length > 0, 'the impact_report cal_event point', 5000);
     expect((await calEvents('pressure-01', 'impact_report'))[0]).toMatchObject({ report_file: join(reports, `pressure-01.pressure-${CERT}-impact.md`) });
     expect(readFileSync(file.replace(/\.json$/, '.md'), 'utf8')).toContain(`Readings affected: ${report.readingsAffected}`);
   });
 
-  it('a certificate of one channel makes the instrument\'s retained status valid; each channel shows its own', async () => {
+  it("a certificate of one channel makes the instrument's retained status valid; each channel shows its own", async () => {
     await until(() => (lastStatus('pressure-01')?.cal as Json | undefined)?.status === 'valid', 'the retained status of pressure-01 turning valid', 5000);
     const status = lastStatus('pressure-01')!;
     expect(status.cal).toMatchObject({ status: 'valid', certificate: CERT, traceable: true });
@@ -165,12 +222,21 @@ describe('live records: certificates reach the running gateway within seconds', 
     const view = (await (await fetch(new URL('/api/instruments/pressure-01', api.url))).json()) as Json;
     expect(view.calibration).toMatchObject({ status: 'valid', certificate: CERT });
     expect((view.channels as Json[]).map((c) => [c.id, (c.calibration as Json).status, (c.calibration as Json).hasRecord])).toEqual([
-      ['pressure', 'valid', true], ['setpoint', 'uncalibrated', false], ['stable', 'uncalibrated', false],
+      ['pressure', 'valid', true],
+      ['setpoint', 'uncalibrated', false],
+      ['stable', 'uncalibrated', false],
     ]);
-    const list = (await (await fetch(new URL('/api/calibration?instrument=pressure-01', api.url))).json()) as { instruments: Json[]; records: CalibrationRecord[] };
-    expect(list.instruments).toEqual([expect.objectContaining({ instrument: 'pressure-01', calibration: expect.objectContaining({ status: 'valid', certificate: CERT }) })]);
+    const list = (await (await fetch(new URL('/api/calibration?instrument=pressure-01', api.url))).json()) as {
+      instruments: Json[];
+      records: CalibrationRecord[];
+    };
+    expect(list.instruments).toEqual([
+      expect.objectContaining({ instrument: 'pressure-01', calibration: expect.objectContaining({ status: 'valid', certificate: CERT }) }),
+    ]);
     expect((list.instruments[0]!.channels as Json[]).map((c) => [c.channel, c.status, c.hasRecord])).toEqual([
-      ['pressure', 'valid', true], ['setpoint', 'uncalibrated', false], ['stable', 'uncalibrated', false],
+      ['pressure', 'valid', true],
+      ['setpoint', 'uncalibrated', false],
+      ['stable', 'uncalibrated', false],
     ]);
     expect(list.records.map((r) => r.certificate)).toEqual([CERT]);
   });
@@ -178,7 +244,11 @@ describe('live records: certificates reach the running gateway within seconds', 
   it('POST /api/calibration/dcc: the same checks as the CLI, a clear 4xx naming what failed, and the same events', async () => {
     const xml = readFileSync(FIXTURE, 'utf8').replaceAll(CERT, `${CERT}-U`);
     const post = (query: string, body: string, headers: Record<string, string> = {}) =>
-      fetch(new URL(`/api/calibration/dcc?${query}`, api.url), { method: 'POST', headers: { 'content-type': 'application/xml', authorization: `Bearer ${TOKEN}`, ...headers }, body });
+      fetch(new URL(`/api/calibration/dcc?${query}`, api.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', authorization: `Bearer ${TOKEN}`, ...headers },
+        body,
+      });
     const q = `instrument=pressure-01&channel=setpoint&due=${localDate(365)}`;
 
     expect((await post(q, xml, { authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(401);
@@ -199,11 +269,18 @@ describe('live records: certificates reach the running gateway within seconds', 
     const ok = await post(q, xml);
     const body = (await ok.json()) as { records: CalibrationRecord[] };
     expect(ok.status, JSON.stringify(body)).toBe(201);
-    expect(body.records).toEqual([expect.objectContaining({ certificate: `${CERT}-U`, instrument: 'pressure-01', channel: 'setpoint', unit: 'kPa', source: 'dcc' })]);
+    expect(body.records).toEqual([
+      expect.objectContaining({ certificate: `${CERT}-U`, instrument: 'pressure-01', channel: 'setpoint', unit: 'kPa', source: 'dcc' }),
+    ]);
     expect(JSON.parse(readFileSync(recordPath(records, 'pressure-01', `${CERT}-U`, 'setpoint'), 'utf8'))).toEqual(body.records[0]);
     expect(await suspectFound('pressure-01', 'setpoint', `${CERT}-U`, sent)).toBeLessThan(5000);
-    await until(() => readingsOf('pressure-01', 'setpoint').some((r) => r.cal.certificate === `${CERT}-U`), 'a setpoint reading with the uploaded certificate', 5000);
-    for (const r of readingsOf('pressure-01', 'setpoint').filter((x) => x.cal.certificate === `${CERT}-U`)) expect(r.value).toBeCloseTo(r.raw - errorAt(r.raw), 9);
+    await until(
+      () => readingsOf('pressure-01', 'setpoint').some((r) => r.cal.certificate === `${CERT}-U`),
+      'a setpoint reading with the uploaded certificate',
+      5000,
+    );
+    for (const r of readingsOf('pressure-01', 'setpoint').filter((x) => x.cal.certificate === `${CERT}-U`))
+      expect(r.value).toBeCloseTo(r.raw - errorAt(r.raw), 9);
 
     const again = await post(q, xml);
     expect(again.status).toBe(409);
@@ -219,15 +296,30 @@ describe('live records: certificates reach the running gateway within seconds', 
     const signedBody = (await signed.json()) as { records: CalibrationRecord[] };
     expect(signed.status, JSON.stringify(signedBody)).toBe(201);
     const { createHash } = await import('node:crypto');
-    expect(signedBody.records[0]!.signature).toMatchObject({ status: 'verified', signer: 'Calibration Lab A1', sha256: createHash('sha256').update(signedBytes).digest('hex') });
+    expect(signedBody.records[0]!.signature).toMatchObject({
+      status: 'verified',
+      signer: 'Calibration Lab A1',
+      sha256: createHash('sha256').update(signedBytes).digest('hex'),
+    });
   });
 
   it('a record file placed in the records dir by hand is applied; a half-written one waits, a broken one is logged and the rest goes on', async () => {
     const record: CalibrationRecord = {
-      certificate: 'HAND-BATH-1', instrument: 'bath-01', channel: 'temperature', kind: 'calibration', calibrated: localDate(-1), due: localDate(300),
-      unit: '°C', mpe: 0.1, asFound: [{ reference: 23, indication: 23.3, error: 0.3, U: 0.02, k: 2 }],
-      errorTable: [{ reference: 0, indication: 0.05, error: 0.05, U: 0.02, k: 2 }, { reference: 100, indication: 100.05, error: 0.05, U: 0.02, k: 2 }],
-      traceability: [{ standard: 'SPRT', certificate: 'NIM-T-1' }], source: 'dcc',
+      certificate: 'HAND-BATH-1',
+      instrument: 'bath-01',
+      channel: 'temperature',
+      kind: 'calibration',
+      calibrated: localDate(-1),
+      due: localDate(300),
+      unit: '°C',
+      mpe: 0.1,
+      asFound: [{ reference: 23, indication: 23.3, error: 0.3, U: 0.02, k: 2 }],
+      errorTable: [
+        { reference: 0, indication: 0.05, error: 0.05, U: 0.02, k: 2 },
+        { reference: 100, indication: 100.05, error: 0.05, U: 0.02, k: 2 },
+      ],
+      traceability: [{ standard: 'SPRT', certificate: 'NIM-T-1' }],
+      source: 'dcc',
     };
     const broken = recordPath(records, 'balance-01', 'BROKEN-1');
     mkdirSync(join(records, 'balance-01'), { recursive: true });
@@ -240,9 +332,17 @@ describe('live records: certificates reach the running gateway within seconds', 
     await new Promise((r) => setTimeout(r, 300));
     writeFileSync(file, text);
     expect(await suspectFound('bath-01', 'temperature', 'HAND-BATH-1', placed)).toBeLessThan(5000);
-    await until(() => logLines.some((l) => l.file === broken && String(l.err).includes('not a valid calibration record')), 'the log line naming the broken file', 10_000);
+    await until(
+      () => logLines.some((l) => l.file === broken && String(l.err).includes('not a valid calibration record')),
+      'the log line naming the broken file',
+      10_000,
+    );
     expect(logLines.filter((l) => l.file === file && l.msg === 'calibration record file not applied; the other records are')).toEqual([]);
-    await until(() => readingsOf('bath-01', 'temperature').some((r) => r.cal.certificate === 'HAND-BATH-1'), 'a bath reading with the hand-placed record', 5000);
+    await until(
+      () => readingsOf('bath-01', 'temperature').some((r) => r.cal.certificate === 'HAND-BATH-1'),
+      'a bath reading with the hand-placed record',
+      5000,
+    );
   });
 
   it('every event and retained status published meets its JSON Schema (gateway/schemas)', () => {
@@ -259,16 +359,37 @@ describe('live records: certificates reach the running gateway within seconds', 
     const xml = readFileSync(FIXTURE, 'utf8').replaceAll(CERT, `${CERT}-DOWN`).replaceAll('2026-09-0', '2026-10-0');
     const path = join(dir, 'down.xml');
     writeFileSync(path, xml);
-    const res = await runCli(['dcc', 'import', path, '--instrument', 'pressure-01', '--channel', 'setpoint', '--unit', 'kPa', '--records-dir', records, '--due', localDate(365)]);
+    const res = await runCli([
+      'dcc',
+      'import',
+      path,
+      '--instrument',
+      'pressure-01',
+      '--channel',
+      'setpoint',
+      '--unit',
+      'kPa',
+      '--records-dir',
+      records,
+      '--due',
+      localDate(365),
+    ]);
     expect(res.code, res.stderr).toBe(0);
     const before = new Map([...messages].map(([t, list]) => [t, list.length]));
     const started = Date.now();
     await startGateway();
     expect(await suspectFound('pressure-01', 'setpoint', `${CERT}-DOWN`, started)).toBeLessThan(10_000);
-    expect(events('pressure-01', 'suspect', 'setpoint').at(-1)).toMatchObject({ suspectFrom: new Date('2026-09-01T00:00:00').getTime(), suspectTo: new Date('2026-10-01T00:00:00').getTime() });
+    expect(events('pressure-01', 'suspect', 'setpoint').at(-1)).toMatchObject({
+      suspectFrom: new Date('2026-09-01T00:00:00').getTime(),
+      suspectTo: new Date('2026-10-01T00:00:00').getTime(),
+    });
     // Records this gateway had already applied raise nothing again.
     const newSince = (instrument: string) => on(instrument, 'event').slice(before.get(topic(instrument, 'event')) ?? 0);
-    expect(newSince('pressure-01').filter((e) => e.kind === 'suspect').map((e) => e.certificate)).toEqual([`${CERT}-DOWN`]);
+    expect(
+      newSince('pressure-01')
+        .filter((e) => e.kind === 'suspect')
+        .map((e) => e.certificate),
+    ).toEqual([`${CERT}-DOWN`]);
     expect(newSince('bath-01').filter((e) => e.kind === 'suspect')).toEqual([]);
   });
 });

@@ -106,7 +106,10 @@ ${channels.join('\n')}
     const batches = messages.get(dataTopic(config.mqtt!.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) as WireBatch[];
     const seqs = batches.flatMap((b) => b.readings.map((r) => r.seq));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    const statuses = (messages.get(statusTopic(config.mqtt!.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) ?? []) as { online: boolean; cal: { status: string } }[];
+    const statuses = (messages.get(statusTopic(config.mqtt!.topicPrefix, config.site, 'e2e-opcua', 'chamber-01')) ?? []) as {
+      online: boolean;
+      cal: { status: string };
+    }[];
     expect(statuses[0]).toMatchObject({ online: true, cal: { status: 'valid' } });
   });
 });

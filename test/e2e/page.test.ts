@@ -17,11 +17,39 @@ const SCREENSHOT = join(ROOT, 'test/artifacts/page.png');
 
 /** What each demo instrument must show: its lab heading, badge text and colour (page.css), certificate and due date. */
 const EXPECTED = [
-  { id: 'bath-01', lab: 'temperature lab', badge: 'Valid', colour: 'rgb(26, 127, 55)', certificate: 'certificate E2E-VALID', due: `due ${localDate(200)} (in 200 d)` },
-  { id: 'pressure-01', lab: 'pressure lab', badge: 'Due soon', colour: 'rgb(245, 197, 24)', certificate: 'certificate E2E-SOON', due: `due ${localDate(10)} (in 10 d)` },
-  { id: 'balance-01', lab: 'mass lab', badge: 'Expired', colour: 'rgb(198, 40, 40)', certificate: 'certificate E2E-EXPIRED', due: `due ${localDate(-5)} (5 d overdue)` },
+  {
+    id: 'bath-01',
+    lab: 'temperature lab',
+    badge: 'Valid',
+    colour: 'rgb(26, 127, 55)',
+    certificate: 'certificate E2E-VALID',
+    due: `due ${localDate(200)} (in 200 d)`,
+  },
+  {
+    id: 'pressure-01',
+    lab: 'pressure lab',
+    badge: 'Due soon',
+    colour: 'rgb(245, 197, 24)',
+    certificate: 'certificate E2E-SOON',
+    due: `due ${localDate(10)} (in 10 d)`,
+  },
+  {
+    id: 'balance-01',
+    lab: 'mass lab',
+    badge: 'Expired',
+    colour: 'rgb(198, 40, 40)',
+    certificate: 'certificate E2E-EXPIRED',
+    due: `due ${localDate(-5)} (5 d overdue)`,
+  },
   // A certificate of the voltage channel alone: the instrument is valid, its range and serial channels uncalibrated.
-  { id: 'dmm-01', lab: 'electrical lab', badge: 'Valid', colour: 'rgb(26, 127, 55)', certificate: 'certificate E2E-DMM-V', due: `due ${localDate(335)} (in 335 d)` },
+  {
+    id: 'dmm-01',
+    lab: 'electrical lab',
+    badge: 'Valid',
+    colour: 'rgb(26, 127, 55)',
+    certificate: 'certificate E2E-DMM-V',
+    due: `due ${localDate(335)} (in 335 d)`,
+  },
 ];
 
 /** The primary (first) channel's value as the page must print it: the shortest text of the number served. */
@@ -58,13 +86,21 @@ describe('the live page in a real browser (Debian chromium)', () => {
       // An operator checks the bath against a 23.4567 °C check standard; σ set by hand, so the chart judges from the first result.
       checks: {
         dir: join(dir, 'checks'),
-        series: [{
-          id: 'bath-std', instrument: 'bath-01', channel: 'temperature', standard: { value: 23.4567, U: 0.01, rule: 'mpe', mpe: 0.1 },
-          chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
-        }],
+        series: [
+          {
+            id: 'bath-std',
+            instrument: 'bath-01',
+            channel: 'temperature',
+            standard: { value: 23.4567, U: 0.01, rule: 'mpe', mpe: 0.1 },
+            chart: { baseline: 20, centre: 0, sigma: 0.01 },
+            cusum: { k: 0.5, h: 5 },
+            quarantineOn: ['fail'],
+          },
+        ],
       },
       instruments: config.instruments.map((i) =>
-        i.id === 'dmm-01' ? { ...i, calibration: { certificate: 'E2E-DMM-V', channel: 'voltage', calibrated: localDate(-30), due: localDate(335) } } : i),
+        i.id === 'dmm-01' ? { ...i, calibration: { certificate: 'E2E-DMM-V', channel: 'voltage', calibrated: localDate(-30), due: localDate(335) } } : i,
+      ),
     };
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
     api = (await serveGatewayApi(gateway, config, silentLogger()))!;
@@ -113,11 +149,13 @@ describe('the live page in a real browser (Debian chromium)', () => {
     expect(await page.locator('#summary').textContent()).toBe('4 instruments: 2 valid, 1 due soon, 1 expired');
   });
 
-  it('shows each channel\'s own calibration beside the instrument\'s, also as readings stream in', async () => {
+  it("shows each channel's own calibration beside the instrument's, also as readings stream in", async () => {
     const column = (id: string) => page.locator(`article[data-instrument="${id}"] tbody td.channel-cal`).allTextContents();
     expect(await column('bath-01')).toEqual(['Valid', 'Valid', 'Valid', 'Valid']);
     expect(await column('dmm-01')).toEqual(['Valid', 'Uncalibrated', 'Uncalibrated']);
-    expect(await page.locator('article[data-instrument="dmm-01"] tbody td.channel-cal').first().getAttribute('title')).toBe(`certificate E2E-DMM-V, due ${localDate(335)} (in 335 d)`);
+    expect(await page.locator('article[data-instrument="dmm-01"] tbody td.channel-cal').first().getAttribute('title')).toBe(
+      `certificate E2E-DMM-V, due ${localDate(335)} (in 335 d)`,
+    );
     // After readings of every channel arrived, the badge is still the summary, not the last channel's status.
     const polled = gateway.pipeline.counters.get('dmm-01')!.polled;
     await expect.poll(() => gateway.pipeline.counters.get('dmm-01')!.polled, { timeout: 10_000 }).toBeGreaterThan(polled + 3);
@@ -137,7 +175,9 @@ describe('the live page in a real browser (Debian chromium)', () => {
       await expect.poll(() => card.locator('svg.trend polyline').count(), { timeout: 10_000 }).toBe(1);
       expect(await card.locator('svg.trend').getAttribute('aria-label')).toMatch(/^Trend of \w+: last \d+ values, from /);
     }
-    expect(await page.locator('article[data-instrument="dmm-01"] tbody tr', { hasText: 'serial' }).locator('td').first().textContent()).toBe(sim.device('dmm-01').value('serial'));
+    expect(await page.locator('article[data-instrument="dmm-01"] tbody tr', { hasText: 'serial' }).locator('td').first().textContent()).toBe(
+      sim.device('dmm-01').value('serial'),
+    );
   });
 
   it('updates a value live from the stream, and the page is saved as a screenshot', async () => {
@@ -170,7 +210,7 @@ describe('the live page in a real browser (Debian chromium)', () => {
     await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('Due soon');
   });
 
-  it('shows an instrument\'s last intermediate check (verdict, error against the MPE, when) and its chart state, once a result is recorded', async () => {
+  it("shows an instrument's last intermediate check (verdict, error against the MPE, when) and its chart state, once a result is recorded", async () => {
     const check = page.locator('article[data-instrument="bath-01"] .checks li[data-check="bath-std"]');
     await expect.poll(() => check.locator('.check-verdict').textContent(), { timeout: 10_000 }).toBe('no result yet');
     expect(await page.locator('article[data-instrument="pressure-01"] .checks').count()).toBe(0);

@@ -43,16 +43,18 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
     const polled = (id: string) => gateway.pipeline.counters.get(id)?.polled ?? 0;
-    await until(() => config.instruments.every((i) => polled(i.id) >= 5 * i.channels.length), 'five poll cycles of every instrument',
-      { observe: () => Object.fromEntries(config.instruments.map((i) => [i.id, polled(i.id)])) });
+    await until(() => config.instruments.every((i) => polled(i.id) >= 5 * i.channels.length), 'five poll cycles of every instrument', {
+      observe: () => Object.fromEntries(config.instruments.map((i) => [i.id, polled(i.id)])),
+    });
     await gateway.stopPolling();
     const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + c.delivered.mqtt!, 0);
     await untilStoredReadings(config.influx!, published);
     await gateway.stop();
     // The watcher has seen the gateway's last word, its retained 'offline' state.
     const stateTopic = `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/state`;
-    await until(() => (messages.get(stateTopic) as { state: string }[] | undefined)?.at(-1)?.state === 'offline', 'the offline state on the watcher',
-      { observe: () => messages.get(stateTopic) });
+    await until(() => (messages.get(stateTopic) as { state: string }[] | undefined)?.at(-1)?.state === 'offline', 'the offline state on the watcher', {
+      observe: () => messages.get(stateTopic),
+    });
   });
   afterAll(async () => {
     await watcher?.endAsync();
@@ -72,7 +74,10 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
       expect(c.delivered.mqtt, inst.id).toBe(c.polled);
       expect(written.get(inst.id), inst.id).toBe(c.polled);
       const received = (messages.get(`${prefix()}/${inst.id}/data`) ?? []) as WireBatch[];
-      expect(received.reduce((n, b) => n + b.readings.length, 0), inst.id).toBe(c.polled);
+      expect(
+        received.reduce((n, b) => n + b.readings.length, 0),
+        inst.id,
+      ).toBe(c.polled);
     }
   });
 
@@ -140,7 +145,9 @@ describe('end to end: Modbus TCP → calibration tag → MQTT → ingest → Inf
     });
     await late.subscribeAsync(`${prefix()}/+/status`);
     await late.subscribeAsync(`${prefix()}/state`);
-    await until(() => retained.has(`${prefix()}/state`) && retained.has(`${prefix()}/bath-01/status`), 'the retained state and status', { observe: () => [...retained.keys()] });
+    await until(() => retained.has(`${prefix()}/state`) && retained.has(`${prefix()}/bath-01/status`), 'the retained state and status', {
+      observe: () => [...retained.keys()],
+    });
     await late.endAsync();
     expect(retained.get(`${prefix()}/state`)?.state).toBe('offline');
     expect(retained.get(`${prefix()}/bath-01/status`)?.online).toBe(true);

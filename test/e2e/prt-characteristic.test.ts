@@ -25,7 +25,9 @@ const SERVED_OHM = cvdResistance(PT100, 100);
 const PRT_PROFILE: Profile = {
   name: 'prt-readout',
   description: 'a resistance bridge reading a Pt100 in a bath at 100 °C',
-  points: [{ channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } }],
+  points: [
+    { channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } },
+  ],
 };
 
 async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
@@ -51,12 +53,32 @@ describe('end to end: a PRT read in Ω → °C with u on MQTT and in InfluxDB', 
     demoSim = lab.sim;
     sim = await startSimulator({ devices: [{ id: 'prt-01', profile: PRT_PROFILE, static: true }] });
     const prt: ModbusTcpInstrumentConfig = {
-      id: 'prt-01', protocol: 'modbus-tcp', pollIntervalMs: 200, maxGap: 8, maxRegistersPerRead: 125,
+      id: 'prt-01',
+      protocol: 'modbus-tcp',
+      pollIntervalMs: 200,
+      maxGap: 8,
+      maxRegistersPerRead: 125,
       connection: { host: '127.0.0.1', port: sim.device('prt-01').port, unitId: 1, timeoutMs: 1000 },
-      channels: [{ id: 'prt', function: 'input', address: 0, type: 'float32', order: 'ABCD', scale: 1, offset: 0, quantity: 'temperature', unit: '°C', characteristic: { type: 'cvd', ...PT100 } }],
+      channels: [
+        {
+          id: 'prt',
+          function: 'input',
+          address: 0,
+          type: 'float32',
+          order: 'ABCD',
+          scale: 1,
+          offset: 0,
+          quantity: 'temperature',
+          unit: '°C',
+          characteristic: { type: 'cvd', ...PT100 },
+        },
+      ],
       // The sensor's certificate, in °C: at the 100 °C point it read 0.050 °C high, U = 0.020 °C (k = 2).
       calibration: {
-        certificate: 'E2E-PRT', calibrated: localDate(-30), due: localDate(300), range: { min: 0, max: 150 },
+        certificate: 'E2E-PRT',
+        calibrated: localDate(-30),
+        due: localDate(300),
+        range: { min: 0, max: 150 },
         errorTable: [
           { reference: 0, indication: 0.03, error: 0.03, U: 0.02, k: 2 },
           { reference: 99.95, indication: 100, error: 0.05, U: 0.02, k: 2 },
@@ -71,7 +93,11 @@ describe('end to end: a PRT read in Ω → °C with u on MQTT and in InfluxDB', 
     await until('5 data messages of prt-01 on MQTT', 10_000, () => received().length >= 5);
     await gateway.stopPolling();
     const published = () => gateway.pipeline.counters.get('prt-01')!.delivered.mqtt!;
-    await until('the ingest to write every published reading', 10_000, () => gateway.ingest!.stats.points >= published() && published() === gateway.pipeline.counters.get('prt-01')!.polled);
+    await until(
+      'the ingest to write every published reading',
+      10_000,
+      () => gateway.ingest!.stats.points >= published() && published() === gateway.pipeline.counters.get('prt-01')!.polled,
+    );
     await gateway.stop();
   });
   afterAll(async () => {

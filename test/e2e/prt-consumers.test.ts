@@ -34,7 +34,9 @@ const SERVED_OHM = cvdResistance(PT100, 100);
 const PROFILE: Profile = {
   name: 'prt-readout',
   description: 'a resistance bridge reading a Pt100 in a bath at 100 °C',
-  points: [{ channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } }],
+  points: [
+    { channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } },
+  ],
 };
 
 async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
@@ -62,16 +64,39 @@ describe('a PRT read in Ω: rawUnit reaches the API, SSE and Sparkplug B', () =>
     demoSim = lab.sim;
     sim = await startSimulator({ devices: [{ id: 'prt-01', profile: PROFILE, static: true }] });
     const prt: ModbusTcpInstrumentConfig = {
-      id: 'prt-01', protocol: 'modbus-tcp', pollIntervalMs: 200, maxGap: 8, maxRegistersPerRead: 125,
+      id: 'prt-01',
+      protocol: 'modbus-tcp',
+      pollIntervalMs: 200,
+      maxGap: 8,
+      maxRegistersPerRead: 125,
       connection: { host: '127.0.0.1', port: sim.device('prt-01').port, unitId: 1, timeoutMs: 1000 },
-      channels: [{ id: 'prt', function: 'input', address: 0, type: 'float32', order: 'ABCD', scale: 1, offset: 0, quantity: 'temperature', unit: '°C', characteristic: { type: 'cvd', ...PT100 } }],
+      channels: [
+        {
+          id: 'prt',
+          function: 'input',
+          address: 0,
+          type: 'float32',
+          order: 'ABCD',
+          scale: 1,
+          offset: 0,
+          quantity: 'temperature',
+          unit: '°C',
+          characteristic: { type: 'cvd', ...PT100 },
+        },
+      ],
     };
     // The cloud section with the loader's defaults, as a user's YAML would get them.
     const cloud = parseConfig(
       `site: s\ninstruments: []\ncloud: { enabled: true, url: "${lab.config.mqtt.url}", format: sparkplug, sparkplug: { groupId: ${group}, edgeNodeId: edge-1 } }\n`,
       join(dir, 'cloud.yaml'),
     ).cloud;
-    config = { ...lab.config, instruments: [prt], ingest: { ...lab.config.ingest!, enabled: false }, cloud, spool: { ...lab.config.spool!, dir: join(dir, 'spool') } };
+    config = {
+      ...lab.config,
+      instruments: [prt],
+      ingest: { ...lab.config.ingest!, enabled: false },
+      cloud,
+      spool: { ...lab.config.spool!, dir: join(dir, 'spool') },
+    };
     host = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
     host.on('message', (topic, payload) => {
       const type = topic.split('/')[2];

@@ -63,10 +63,14 @@ describe('readiness follows the writes that actually succeed', () => {
 
       await influx.stop();
       let down: Readyz | undefined;
-      await until(async () => {
-        down = await readyz();
-        return down.components.ingest?.ready === false && down.components['sink:influx']?.ready === false;
-      }, 'the ingest role and the direct sink to report failing writes', 30_000);
+      await until(
+        async () => {
+          down = await readyz();
+          return down.components.ingest?.ready === false && down.components['sink:influx']?.ready === false;
+        },
+        'the ingest role and the direct sink to report failing writes',
+        30_000,
+      );
       expect(down!.status).toBe(503);
       expect(down!.components['sink:influx']!.detail).toMatch(/^(writes failing: .+|disconnected)/);
       expect(down!.components.ingest!.detail).toMatch(/^writes failing: .+; database /);

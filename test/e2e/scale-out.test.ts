@@ -44,28 +44,44 @@ describe('scale out: 3 gateways, 2 ingesters on a shared subscription, one kille
       devices: gateways.flatMap((gw) => [1, 2].map((n) => ({ id: `${gw}-bal-${n}`, profile: 'balance', static: true }))),
     });
     // Several processes on one box: no HTTP API (its default port would clash).
-    const base = { site, api: { enabled: false }, mqtt: { url: inject('mqttUrl'), topicPrefix: prefix }, influx: { url: influxUrl, database, flushIntervalMs: 100 } };
+    const base = {
+      site,
+      api: { enabled: false },
+      mqtt: { url: inject('mqttUrl'), topicPrefix: prefix },
+      influx: { url: influxUrl, database, flushIntervalMs: 100 },
+    };
     const file = (name: string, body: object) => {
       const path = join(dir, `${name}.yaml`);
       writeFileSync(path, stringify({ ...body, spool: { dir: join(dir, `spool-${name}`) } }));
       return path;
     };
     const ingester = (id: string) =>
-      startCli(['run', '--config', file(id, { ...base, gateway: { id, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest', sites: [site] }, instruments: [] })]);
+      startCli([
+        'run',
+        '--config',
+        file(id, { ...base, gateway: { id, logLevel: 'info' }, ingest: { enabled: true, group: 'ingest', sites: [site] }, instruments: [] }),
+      ]);
 
     const ingest1 = ingester('ingest-1');
     const ingest2 = ingester('ingest-2');
     for (const i of [ingest1, ingest2]) await untilOutput(i, 'ingest subscribed', 10_000);
     const gws = gateways.map((gw) =>
-      startCli(['run', '--config', file(gw, {
-        ...base,
-        gateway: { id: gw, logLevel: 'info' },
-        instruments: [1, 2].map((n) => ({
-          id: `${gw}-bal-${n}`, protocol: 'modbus-tcp', pollIntervalMs: 200,
-          connection: { host: '127.0.0.1', port: sim!.device(`${gw}-bal-${n}`).port, unitId: 1 },
-          channels: channelsFor(profileByName('balance')),
-        })),
-      }), '--no-ingest']),
+      startCli([
+        'run',
+        '--config',
+        file(gw, {
+          ...base,
+          gateway: { id: gw, logLevel: 'info' },
+          instruments: [1, 2].map((n) => ({
+            id: `${gw}-bal-${n}`,
+            protocol: 'modbus-tcp',
+            pollIntervalMs: 200,
+            connection: { host: '127.0.0.1', port: sim!.device(`${gw}-bal-${n}`).port, unitId: 1 },
+            channels: channelsFor(profileByName('balance')),
+          })),
+        }),
+        '--no-ingest',
+      ]),
     );
 
     // Node takes seconds to start on a busy box: time the run from when every gateway polls.
@@ -79,12 +95,18 @@ describe('scale out: 3 gateways, 2 ingesters on a shared subscription, one kille
 
     const stopped: CliResult[] = await Promise.all(gws.map(async (g) => (g.child.kill('SIGTERM'), g.done)));
     const polled = stopped.map((r) => jsonLines(r.stdout).find((l) => l.msg === 'driver totals')?.readings as number);
-    polled.forEach((n, i) => expect(n ?? 0, `${gateways[i]} totals:\n${stopped[i]!.stdout.slice(-3000)}\n${stopped[i]!.stderr.slice(-2000)}`).toBeGreaterThan(50));
+    polled.forEach((n, i) =>
+      expect(n ?? 0, `${gateways[i]} totals:\n${stopped[i]!.stdout.slice(-3000)}\n${stopped[i]!.stderr.slice(-2000)}`).toBeGreaterThan(50),
+    );
     const total = polled.reduce((a, b) => a + b, 0);
 
     const stored = (a: { stored: number }[]) => a.reduce((n, x) => n + x.stored, 0);
-    const audit = await waitFor(`all ${total} polled readings stored`, () => auditSequences({ url: influxUrl, database, measurement: 'reading' }),
-      (a) => stored(a) >= total, { timeoutMs: 15_000, intervalMs: 100 });
+    const audit = await waitFor(
+      `all ${total} polled readings stored`,
+      () => auditSequences({ url: influxUrl, database, measurement: 'reading' }),
+      (a) => stored(a) >= total,
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
     const survivors = await Promise.all([ingest2, ingest1again].map(async (i) => (i.child.kill('SIGTERM'), i.done)));
 
     expect(audit).toHaveLength(6);

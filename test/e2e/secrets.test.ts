@@ -24,16 +24,26 @@ describe('credentials in URLs', () => {
   it('are masked in every log line of a run (the suite broker takes any user)', async () => {
     const mqttUrl = withCredentials(inject('mqttUrl'), 'gw', MQTT_PASSWORD);
     const path = join(dir, 'run.yaml');
-    writeFileSync(path, stringify({
-      site: uniqueName('site'),
-      gateway: { id: 'gw-1', logLevel: 'debug' },
-      mqtt: { url: mqttUrl, topicPrefix: uniqueName('mg') },
-      // Nothing listens on port 1: the direct sink logs the URL it cannot reach.
-      influx: { url: `http://ingest:${INFLUX_PASSWORD}@127.0.0.1:1`, sink: { enabled: true } },
-      api: { port: 0 },
-      spool: { dir: join(dir, 'spool'), drainTimeoutMs: 0 },
-      instruments: [{ id: 'oven', protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: 1, timeoutMs: 200 }, channels: [{ id: 't', address: 0, type: 'int16', quantity: 'temperature' }] }],
-    }));
+    writeFileSync(
+      path,
+      stringify({
+        site: uniqueName('site'),
+        gateway: { id: 'gw-1', logLevel: 'debug' },
+        mqtt: { url: mqttUrl, topicPrefix: uniqueName('mg') },
+        // Nothing listens on port 1: the direct sink logs the URL it cannot reach.
+        influx: { url: `http://ingest:${INFLUX_PASSWORD}@127.0.0.1:1`, sink: { enabled: true } },
+        api: { port: 0 },
+        spool: { dir: join(dir, 'spool'), drainTimeoutMs: 0 },
+        instruments: [
+          {
+            id: 'oven',
+            protocol: 'modbus-tcp',
+            connection: { host: '127.0.0.1', port: 1, timeoutMs: 200 },
+            channels: [{ id: 't', address: 0, type: 'int16', quantity: 'temperature' }],
+          },
+        ],
+      }),
+    );
     const gw = startCli(['run', '--config', path]);
     await untilOutput(gw, 'mqtt connected');
     await untilOutput(gw, 'InfluxDB not reachable at start');

@@ -25,7 +25,15 @@ function configFile(name: string, over: Record<string, unknown>): string {
     api: { port: 0 },
     spool: { dir: join(dir, `${name}-spool`), drainTimeoutMs: 1000 },
     calibration: { recordsDir: join(dir, `${name}-records`), reportsDir: join(dir, `${name}-reports`) },
-    instruments: [{ id: 'oven', protocol: 'modbus-tcp', pollIntervalMs: 1000, connection: { host: '127.0.0.1', port: 1, timeoutMs: 200 }, channels: [{ id: 't', address: 0, type: 'int16', quantity: 'temperature' }] }],
+    instruments: [
+      {
+        id: 'oven',
+        protocol: 'modbus-tcp',
+        pollIntervalMs: 1000,
+        connection: { host: '127.0.0.1', port: 1, timeoutMs: 200 },
+        channels: [{ id: 't', address: 0, type: 'int16', quantity: 'temperature' }],
+      },
+    ],
     ...over,
   };
   const path = join(dir, `${name}.yaml`);
@@ -58,7 +66,11 @@ describe('a failed start leaves no process behind', () => {
     expect(res.code, second.output()).toBe(1);
     const lines = res.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^metrogate: cannot start: the spool .*spool\\.sqlite is in use by pid ${first.child.pid} on \\S+ since \\S+ \\(.*main\\.js run --config ${path}\\): one gateway per spool directory$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^metrogate: cannot start: the spool .*spool\\.sqlite is in use by pid ${first.child.pid} on \\S+ since \\S+ \\(.*main\\.js run --config ${path}\\): one gateway per spool directory$`,
+      ),
+    );
     expect(isAlive(second.child.pid!)).toBe(false);
     expect(first.child.exitCode).toBeNull();
     first.child.kill('SIGTERM');
@@ -92,7 +104,9 @@ describe('a failed start leaves no process behind', () => {
       const gw = startCli(['run', '--config', configFile('port', { api: { port } })]);
       const res = await exitsWithin(gw, 15_000);
       expect(res.code).toBe(1);
-      expect(res.stderr.trim().split('\n')).toEqual([`metrogate: cannot start: api: cannot listen on 127.0.0.1:${port} (api.host, api.port): the port is in use`]);
+      expect(res.stderr.trim().split('\n')).toEqual([
+        `metrogate: cannot start: api: cannot listen on 127.0.0.1:${port} (api.host, api.port): the port is in use`,
+      ]);
       expect(res.stdout).not.toContain('metrogate started');
     } finally {
       taken.close();

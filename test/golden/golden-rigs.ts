@@ -44,7 +44,8 @@ async function modbusRig(): Promise<Rig> {
       return {
         ...config,
         instruments: config.instruments.map((inst) =>
-          inst.protocol === 'modbus-tcp' ? { ...inst, connection: { ...inst.connection, port: sim.device(inst.id).port } } : inst),
+          inst.protocol === 'modbus-tcp' ? { ...inst, connection: { ...inst.connection, port: sim.device(inst.id).port } } : inst,
+        ),
       };
     },
     stop: () => stopAll(stops),

@@ -79,10 +79,16 @@ const all = cases();
 describe('golden cases', () => {
   it('has at least the cases each driver must keep', () => {
     const names = all.map((c) => `${c.driver}/${c.name}`);
-    expect(names).toEqual(expect.arrayContaining([
-      'modbus/tcp-two-instruments', 'modbus/rtu-shared-line', 'modbus/bad-channel-type', 'modbus/register-past-address-space',
-      'opcua/chamber-subscribe', 'opcua/bad-node-id',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'modbus/tcp-two-instruments',
+        'modbus/rtu-shared-line',
+        'modbus/bad-channel-type',
+        'modbus/register-past-address-space',
+        'opcua/chamber-subscribe',
+        'opcua/bad-node-id',
+      ]),
+    );
     for (const c of all) {
       const outcomes = ['expected.json', 'expected-error.txt'].filter((f) => existsSync(join(c.dir, f)));
       expect(outcomes, `${c.driver}/${c.name} needs exactly one of expected.json, expected-error.txt`).toHaveLength(1);

@@ -34,7 +34,7 @@ describe('broker ACL: each gateway publishes only under its own site/gateway pre
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('accepts a gateway\'s publish under its prefix and refuses one under another gateway\'s', async () => {
+  it("accepts a gateway's publish under its prefix and refuses one under another gateway's", async () => {
     const ingest = await login('ingest');
     const seen: string[] = [];
     ingest.on('message', (topic) => seen.push(topic));
@@ -56,7 +56,7 @@ describe('broker ACL: each gateway publishes only under its own site/gateway pre
     await expect(login('edge-01', 'wrong')).rejects.toThrow(/Bad User Name or Password|Not authorized/i);
   });
 
-  it('carries the ingest\'s resend requests to the gateway they are for, and to no other', async () => {
+  it("carries the ingest's resend requests to the gateway they are for, and to no other", async () => {
     const got = new Map<string, string[]>();
     for (const gw of ['edge-01', 'edge-02']) {
       const edge = await login(gw);

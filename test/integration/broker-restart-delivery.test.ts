@@ -26,7 +26,9 @@ function batch(site: string, instrument: string, seq: number): ReadingBatch {
 }
 
 async function stored(influxUrl: string, database: string): Promise<number> {
-  const rows = await influxClient({ url: influxUrl, database }).query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"').catch(() => []);
+  const rows = await influxClient({ url: influxUrl, database })
+    .query<{ n: number }>('SELECT count("seq") AS "n" FROM "reading"')
+    .catch(() => []);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -71,10 +73,14 @@ describe('broker restarts and subscribers', () => {
       const publisher = await connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
       const [ma, mb] = [a.stats.messages, b.stats.messages];
       try {
-        await until(async () => {
-          await publisher.publishAsync(dataTopic(prefix, site, 'gw', 'inst'), serialiseBatch(batch(site, 'inst', ++seq), 'gw'), { qos: 1 });
-          return a.stats.messages > ma && b.stats.messages > mb;
-        }, what, 10_000);
+        await until(
+          async () => {
+            await publisher.publishAsync(dataTopic(prefix, site, 'gw', 'inst'), serialiseBatch(batch(site, 'inst', ++seq), 'gw'), { qos: 1 });
+            return a.stats.messages > ma && b.stats.messages > mb;
+          },
+          what,
+          10_000,
+        );
       } finally {
         await publisher.endAsync();
       }
@@ -100,7 +106,8 @@ describe('broker restarts and subscribers', () => {
       mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
       influx: { url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
       ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
-      log: silentLogger(), clientId: uniqueName('ingest'),
+      log: silentLogger(),
+      clientId: uniqueName('ingest'),
     });
     ingests.push(i);
     await i.start();
@@ -120,7 +127,8 @@ describe('broker restarts and subscribers', () => {
         mqtt: { url: broker.url, topicPrefix: uniqueName('mg'), qos: 1, maxInFlight: 10 },
         influx: { url: influxUrl, database: uniqueName('db'), measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
         ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
-        log: silentLogger(), clientId: uniqueName('ingest'),
+        log: silentLogger(),
+        clientId: uniqueName('ingest'),
       });
       ingests.push(i);
       await i.start();
@@ -140,10 +148,18 @@ describe('broker restarts and subscribers', () => {
       const site = 'lonely-site';
       const dir = mkdtempSync(join(tmpdir(), 'metrogate-reason16-'));
       dirs.push(dir);
-      const sink = new MqttSink({ site, gateway: 'gw', instruments: ['inst'], mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 16, requireSubscribers }, log: silentLogger() });
+      const sink = new MqttSink({
+        site,
+        gateway: 'gw',
+        instruments: ['inst'],
+        mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 16, requireSubscribers },
+        log: silentLogger(),
+      });
       const delivery = new SpoolDelivery({
         config: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 1000 },
-        site, targets: [{ sink, maxInFlight: 16, inOrder: false }], log: silentLogger(),
+        site,
+        targets: [{ sink, maxInFlight: 16, inOrder: false }],
+        log: silentLogger(),
         hooks: { delivered: () => undefined, dropped: () => undefined },
       });
       delivery.open();
@@ -173,7 +189,7 @@ describe('broker restarts and subscribers', () => {
       }
     }, 40_000);
 
-    it('requireSubscribers off: the broker\'s acknowledgement is delivery, as before', async () => {
+    it("requireSubscribers off: the broker's acknowledgement is delivery, as before", async () => {
       const { sink, delivery } = await run(false);
       try {
         await until(() => delivery.stats()[0]!.delivered === 20, 'the spool to count everything delivered', 10_000);

@@ -41,14 +41,41 @@ export function makeCerts(): TestCerts {
   }
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'metrogate-gateway']] as const) {
+  for (const [name, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', 'metrogate-gateway'],
+  ] as const) {
     openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '1',
+        '-extfile',
+        `${name}.ext`,
+      ],
+      dir,
+    );
   }
   const p = (f: string) => join(dir, f);
   return {
-    dir, ca: p('ca.pem'), otherCa: p('other-ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'),
-    clientCert: p('client.pem'), clientKey: p('client.key'),
+    dir,
+    ca: p('ca.pem'),
+    otherCa: p('other-ca.pem'),
+    serverCert: p('server.pem'),
+    serverKey: p('server.key'),
+    clientCert: p('client.pem'),
+    clientKey: p('client.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -95,8 +122,17 @@ export interface Receiver {
  */
 export async function startReceiver(certs: TestCerts, token: string, port = 0): Promise<Receiver> {
   const state: Receiver = {
-    port, url: '', received: [], requests: [], rosters: [], comparisons: [], problems: [], answer: () => 200, answerRoster: () => 204,
-    retryAfter: undefined, close: () => Promise.resolve(),
+    port,
+    url: '',
+    received: [],
+    requests: [],
+    rosters: [],
+    comparisons: [],
+    problems: [],
+    answer: () => 200,
+    answerRoster: () => 204,
+    retryAfter: undefined,
+    close: () => Promise.resolve(),
   };
   const server: Server = createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -148,10 +184,11 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
   const address = server.address();
   state.port = typeof address === 'object' && address ? address.port : port;
   state.url = `https://127.0.0.1:${state.port}/platform/v1`;
-  state.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return state;
 }
 

@@ -26,21 +26,38 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
   });
 
   /** The demo lab polled every 200 ms, with the cloud uplink pointed at `receiver`. */
-  async function lab(cloud: Partial<CloudConfig>, receiver: Receiver, drainTimeoutMs = 15_000): Promise<{ gateway: Gateway; config: MetrogateConfig; sim: Simulator }> {
+  async function lab(
+    cloud: Partial<CloudConfig>,
+    receiver: Receiver,
+    drainTimeoutMs = 15_000,
+  ): Promise<{ gateway: Gateway; config: MetrogateConfig; sim: Simulator }> {
     const { config: base, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'));
     const dir = mkdtempSync(join(tmpdir(), 'metrogate-cloud-spool-'));
     dirs.push(dir);
     const config: MetrogateConfig = {
       ...base,
       // The bath's certificate states a validity range and an uncertainty: its capabilities.
-      instruments: base.instruments.map((i) => i.id !== 'bath-01' ? i : {
-        ...i,
-        calibration: { ...i.calibration!, range: { min: 0, max: 50 }, errorTable: [{ reference: 25, indication: 25, U: 0.012, k: 2 }] },
-      }),
+      instruments: base.instruments.map((i) =>
+        i.id !== 'bath-01'
+          ? i
+          : {
+              ...i,
+              calibration: { ...i.calibration!, range: { min: 0, max: 50 }, errorTable: [{ reference: 25, indication: 25, U: 0.012, k: 2 }] },
+            },
+      ),
       spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs },
       cloud: {
-        enabled: true, url: receiver.url, token: TOKEN, ca: certs.ca, format: 'json', topicPrefix: 'metrogate',
-        inOrder: true, maxInFlight: 64, batchMaxReadings: 50, timeoutMs: 5000, ...cloud,
+        enabled: true,
+        url: receiver.url,
+        token: TOKEN,
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 50,
+        timeoutMs: 5000,
+        ...cloud,
       },
     };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
@@ -74,10 +91,20 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
       expect(bath).toMatchObject({ protocol: 'modbus-tcp', online: true, lab: 'temperature-lab' });
       expect(bath.calibration).toMatchObject({ status: 'valid', certificate: 'E2E-VALID', due: localDate(200), calibrated: localDate(-100), traceable: true });
       expect(bath.channels.find((c) => c.id === 'temperature')).toEqual({
-        id: 'temperature', quantity: 'temperature', unit: '°C', unitCode: 'Cel', dsiUnit: '\\degreecelsius', timeSource: 'gateway',
+        id: 'temperature',
+        quantity: 'temperature',
+        unit: '°C',
+        unitCode: 'Cel',
+        dsiUnit: '\\degreecelsius',
+        timeSource: 'gateway',
         capability: {
-          range: { min: 0, max: 50 }, U: 0.012, k: 2, u: 0.006, method: 'calibration certificate error table',
-          certificate: 'E2E-VALID', laboratory: null,
+          range: { min: 0, max: 50 },
+          U: 0.012,
+          k: 2,
+          u: 0.006,
+          method: 'calibration certificate error table',
+          certificate: 'E2E-VALID',
+          laboratory: null,
         },
         calibration: expect.objectContaining({ status: 'valid', certificate: 'E2E-VALID', calibrated: localDate(-100), kind: 'calibration', sha256: null }),
       });

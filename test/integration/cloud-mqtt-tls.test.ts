@@ -56,8 +56,18 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
       mqtt: { ...base.mqtt!, requireSubscribers: false },
       spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs },
       cloud: {
-        enabled: true, url: cloud.tlsUrl, ca: certs.ca, username: 'gateway', password: 'gw-secret-1', format: 'json',
-        topicPrefix: `cloud/${base.site}`, inOrder: true, maxInFlight: 64, batchMaxReadings: 5000, timeoutMs: 5000, ...over,
+        enabled: true,
+        url: cloud.tlsUrl,
+        ca: certs.ca,
+        username: 'gateway',
+        password: 'gw-secret-1',
+        format: 'json',
+        topicPrefix: `cloud/${base.site}`,
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 5000,
+        timeoutMs: 5000,
+        ...over,
       },
     };
     const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
@@ -76,30 +86,62 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
       // A calibration event goes from the spool to the JSON uplink too, on its event topic.
       gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'cloud test' });
       await gateway.stopPolling();
-      const events = of(prefix).filter((m) => m.topic === `${prefix}/${config.site}/e2e-gw/dmm-01/event`).map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
-      expect(events).toEqual([expect.objectContaining({ v: 1, site: config.site, gateway: 'e2e-gw', instrument: 'dmm-01', kind: 'transition', to: 'quarantined', reason: 'quarantined: cloud test' })]);
-      const data = of(prefix).filter((m) => m.topic.endsWith('/data')).map((m) => JSON.parse(m.payload.toString()) as WireBatch);
+      const events = of(prefix)
+        .filter((m) => m.topic === `${prefix}/${config.site}/e2e-gw/dmm-01/event`)
+        .map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
+      expect(events).toEqual([
+        expect.objectContaining({
+          v: 1,
+          site: config.site,
+          gateway: 'e2e-gw',
+          instrument: 'dmm-01',
+          kind: 'transition',
+          to: 'quarantined',
+          reason: 'quarantined: cloud test',
+        }),
+      ]);
+      const data = of(prefix)
+        .filter((m) => m.topic.endsWith('/data'))
+        .map((m) => JSON.parse(m.payload.toString()) as WireBatch);
       for (const inst of config.instruments) {
         const polled = gateway.pipeline.counters.get(inst.id)!.polled;
         const seqs = data.filter((b) => b.instrument === inst.id).flatMap((b) => b.readings.map((r) => r.seq));
         expect(seqs, inst.id).toEqual(Array.from({ length: polled }, (_, i) => i + 1));
       }
       expect(of(prefix).find((m) => m.topic === `${prefix}/${config.site}/e2e-gw/bath-01/data`)).toBeDefined();
-      const roster = of(prefix).filter((m) => m.topic === `${prefix}/${config.site}/e2e-gw/roster`).at(-1)!;
+      const roster = of(prefix)
+        .filter((m) => m.topic === `${prefix}/${config.site}/e2e-gw/roster`)
+        .at(-1)!;
       const doc = JSON.parse(roster.payload.toString()) as unknown;
       expect(validateRoster(doc), JSON.stringify(validateRoster.errors)).toBe(true);
       expect(doc).toMatchObject({ site: config.site, gateway: 'e2e-gw', instruments: expect.arrayContaining([expect.objectContaining({ id: 'bath-01' })]) });
-      expect(JSON.parse(of(prefix).find((m) => m.topic.endsWith('/e2e-gw/state'))!.payload.toString())).toMatchObject({ state: 'online' });
+      expect(
+        JSON.parse(
+          of(prefix)
+            .find((m) => m.topic.endsWith('/e2e-gw/state'))!
+            .payload.toString(),
+        ),
+      ).toMatchObject({ state: 'online' });
     } finally {
       await gateway.stop();
       await sim.stop();
     }
     // A clean stop says offline on the state topic (what the last will says on a crash).
-    await until(() => of(prefix).filter((m) => m.topic.endsWith('/e2e-gw/state')).some((m) => JSON.parse(m.payload.toString()).state === 'offline'), 'offline state', 15_000);
+    await until(
+      () =>
+        of(prefix)
+          .filter((m) => m.topic.endsWith('/e2e-gw/state'))
+          .some((m) => JSON.parse(m.payload.toString()).state === 'offline'),
+      'offline state',
+      15_000,
+    );
   });
 
   it('connects with a client certificate (mutual TLS)', async () => {
-    const { gateway, config, sim } = await lab({ url: mtlsUrl, cert: certs.clientCert, key: certs.clientKey, username: undefined, password: undefined }, 15_000);
+    const { gateway, config, sim } = await lab(
+      { url: mtlsUrl, cert: certs.clientCert, key: certs.clientKey, username: undefined, password: undefined },
+      15_000,
+    );
     const prefix = `cloud/${config.site}`;
     try {
       await until(() => of(prefix).some((m) => m.topic.endsWith('/data')), 'data over mutual TLS', 15_000);

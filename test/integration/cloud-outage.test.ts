@@ -42,10 +42,22 @@ describe('the roster over HTTPS while the platform refuses', () => {
     receiver.answerRoster = () => 503;
     const uplink = new HttpsUplink({
       cloud: {
-        enabled: true, url: receiver.url, token: TOKEN, ca: certs.ca, format: 'json', topicPrefix: 'metrogate',
-        inOrder: true, maxInFlight: 8, batchMaxReadings: 50, timeoutMs: 5000,
+        enabled: true,
+        url: receiver.url,
+        token: TOKEN,
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 8,
+        batchMaxReadings: 50,
+        timeoutMs: 5000,
       },
-      site: 'lab', gateway: 'gw', roster, log: silentLogger(), rosterTiming: TIMING,
+      site: 'lab',
+      gateway: 'gw',
+      roster,
+      log: silentLogger(),
+      rosterTiming: TIMING,
     });
     await uplink.start();
     try {
@@ -86,7 +98,10 @@ describe('the roster over HTTPS while the platform refuses', () => {
       expect(last).toEqual(expected);
       await new Promise((r) => setTimeout(r, 1500));
       expect(receiver.rosters).toHaveLength(1);
-      expect(puts().every((r) => r.userAgent === `metrogate/${VERSION}`), puts()[0]!.userAgent).toBe(true);
+      expect(
+        puts().every((r) => r.userAgent === `metrogate/${VERSION}`),
+        puts()[0]!.userAgent,
+      ).toBe(true);
     } finally {
       await uplink.stop();
     }
@@ -103,8 +118,16 @@ describe('the spool replay to a refusing platform, as the log tells it', () => {
       ...base,
       spool: { dir, synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 5000 },
       cloud: {
-        enabled: true, url: receiver.url, token: TOKEN, ca: certs.ca, format: 'json', topicPrefix: 'metrogate',
-        inOrder: true, maxInFlight: 64, batchMaxReadings: 50, timeoutMs: 5000,
+        enabled: true,
+        url: receiver.url,
+        token: TOKEN,
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 50,
+        timeoutMs: 5000,
       },
     };
     let refusing = true;
@@ -119,7 +142,10 @@ describe('the spool replay to a refusing platform, as the log tells it', () => {
       const refused = () => receiver.requests.filter((r) => r.path.endsWith('/readings') && r.status === 503).length;
       await until(() => refused() >= 5, 'five refused retries', 20_000);
       const during = cloudLog();
-      expect(during.filter((e) => e.msg === 'spool replay caught up'), 'caught up while refused').toEqual([]);
+      expect(
+        during.filter((e) => e.msg === 'spool replay caught up'),
+        'caught up while refused',
+      ).toEqual([]);
       expect(during.filter((e) => e.msg === 'replaying the spool').length, 'replay announced per retry').toBeLessThanOrEqual(1);
       const posts = receiver.requests.filter((r) => r.path.endsWith('/readings'));
       const gaps = posts.slice(1).map((r, i) => r.at - posts[i]!.at);

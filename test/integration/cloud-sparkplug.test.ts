@@ -39,14 +39,17 @@ describe('Sparkplug B uplink, decoded by Eclipse Tahu (sparkplug-payload)', () =
     const { config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl'), 50);
     const group = uniqueName('grp');
     const file = join(dir, 'spb.yaml');
-    writeFileSync(file, stringify({
-      ...config,
-      gateway: { id: 'spb-gw', logLevel: 'info' },
-      ingest: { enabled: false },
-      api: { enabled: false },
-      spool: { dir: join(dir, 'spool') },
-      cloud: { enabled: true, url: config.mqtt.url, format: 'sparkplug', sparkplug: { groupId: group, edgeNodeId: 'edge-7' } },
-    }));
+    writeFileSync(
+      file,
+      stringify({
+        ...config,
+        gateway: { id: 'spb-gw', logLevel: 'info' },
+        ingest: { enabled: false },
+        api: { enabled: false },
+        spool: { dir: join(dir, 'spool') },
+        cloud: { enabled: true, url: config.mqtt.url, format: 'sparkplug', sparkplug: { groupId: group, edgeNodeId: 'edge-7' } },
+      }),
+    );
     const host: MqttClient = await connectAsync(config.mqtt.url, { protocolVersion: 5 });
     const messages: Message[] = [];
     host.on('message', (topic, payload) => {

@@ -20,7 +20,19 @@ const cal = { status: 'valid' as const, certificate: 'CAL-1', due: '2030-01-01',
 
 function batch(site: string, instrument: string, quantity: string, unit: string, firstSeq: number, ts: number): ReadingBatch {
   const readings: Reading[] = [0, 1, 2].map((c) => ({
-    site, instrument, channel: `c${c}`, quantity, unit, ts, seq: firstSeq + c, raw: 20 + c, value: 20 + c, quality: 'good', u: 0.01, k: 2, cal,
+    site,
+    instrument,
+    channel: `c${c}`,
+    quantity,
+    unit,
+    ts,
+    seq: firstSeq + c,
+    raw: 20 + c,
+    value: 20 + c,
+    quality: 'good',
+    u: 0.01,
+    k: 2,
+    cal,
   }));
   readings.push({ site, instrument, channel: 'c3', quantity, unit, ts, seq: firstSeq + 3, raw: null, value: null, quality: 'bad', reason: 'timeout', cal });
   return { site, instrument, readings };
@@ -69,9 +81,42 @@ describe('a hostile publisher among valid gateways', () => {
         JSON.stringify({ ...good, ...top, readings: [{ ...r0, ...reading }] });
       // The line that would overwrite labB's first reading, if it got through.
       const forged = `reading,cal_status=valid,channel=c0,instrument=press-01,quality=good,quantity=pressure,site=labB,unit=kPa seq=1i,traceable=true,value=123.456 ${tsB}`;
-      const event = { v: 1, site: 'labA', gateway: 'gwA', instrument: 'bath-01', kind: 'transition', ts: now - 1000, from: 'valid', to: 'due_soon', certificate: 'CAL-1', due: '2030-01-01', reason: 'calendar' };
-      const suspect = { ...event, kind: 'suspect', from: null, to: 'out_of_tolerance', suspectFrom: now - 86_400_000, suspectTo: now - 1000, asFoundError: 0.5, mpe: 0.2 };
-      const stats = { v: 1, site: 'labA', gateway: 'gwA', ts: now - 1000, polled: 12, published: 12, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 90.5, cpuShare: 0.05 };
+      const event = {
+        v: 1,
+        site: 'labA',
+        gateway: 'gwA',
+        instrument: 'bath-01',
+        kind: 'transition',
+        ts: now - 1000,
+        from: 'valid',
+        to: 'due_soon',
+        certificate: 'CAL-1',
+        due: '2030-01-01',
+        reason: 'calendar',
+      };
+      const suspect = {
+        ...event,
+        kind: 'suspect',
+        from: null,
+        to: 'out_of_tolerance',
+        suspectFrom: now - 86_400_000,
+        suspectTo: now - 1000,
+        asFoundError: 0.5,
+        mpe: 0.2,
+      };
+      const stats = {
+        v: 1,
+        site: 'labA',
+        gateway: 'gwA',
+        ts: now - 1000,
+        polled: 12,
+        published: 12,
+        errors: 0,
+        timeouts: 0,
+        skippedCycles: 0,
+        rssMB: 90.5,
+        cpuShare: 0.05,
+      };
       const EVENT = eventTopic(prefix, 'labA', 'gwA', 'bath-01');
       const STATS = gatewayStatsTopic(prefix, 'labA', 'gwA');
 
@@ -158,11 +203,25 @@ describe('a hostile publisher among valid gateways', () => {
       expect(await column('SHOW TAG VALUES FROM "gateway_stats" WITH KEY = "gateway"', 1)).toEqual(['gwA', 'gwB']);
       const fields = async (m: string) => (await q(`SHOW FIELD KEYS FROM "${m}"`)).flatMap((s) => s.values.map((v) => `${v[0]}:${v[1]}`)).sort();
       expect(await fields('reading')).toEqual([
-        'certificate:string', 'days_to_due:integer', 'k:float', 'raw:float', 'reason:string', 'seq:integer', 'traceable:boolean', 'u:float', 'value:float',
+        'certificate:string',
+        'days_to_due:integer',
+        'k:float',
+        'raw:float',
+        'reason:string',
+        'seq:integer',
+        'traceable:boolean',
+        'u:float',
+        'value:float',
       ]);
       expect(await fields('cal_event')).toEqual(['certificate:string', 'due:string', 'reason:string', 'text:string']);
       expect(await fields('gateway_stats')).toEqual([
-        'cpu_share:float', 'errors:integer', 'polled:integer', 'published:integer', 'rss_mb:float', 'skipped_cycles:integer', 'timeouts:integer',
+        'cpu_share:float',
+        'errors:integer',
+        'polled:integer',
+        'published:integer',
+        'rss_mb:float',
+        'skipped_cycles:integer',
+        'timeouts:integer',
       ]);
 
       // Every valid reading stored, as sent: labB's first reading still holds its own value.

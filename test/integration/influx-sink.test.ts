@@ -23,7 +23,22 @@ import { until } from '../support/until.js';
 const cal = Object.freeze({ status: 'due_soon' as const, certificate: 'C "7", rev 2', due: '2027-01-01', daysToDue: -3, traceable: false });
 
 function reading(instrument: string, i: number, ts: number, over: Partial<Reading> = {}): Reading {
-  return { site: 'lab-x', instrument, channel: `ch-${i}`, quantity: 'air temperature, 2 m', unit: '°C', ts, seq: i + 1, raw: 20 + i / 8, value: 20.01 + i / 8, quality: 'good', u: 0.0125, k: 2, cal, ...over };
+  return {
+    site: 'lab-x',
+    instrument,
+    channel: `ch-${i}`,
+    quantity: 'air temperature, 2 m',
+    unit: '°C',
+    ts,
+    seq: i + 1,
+    raw: 20 + i / 8,
+    value: 20.01 + i / 8,
+    quality: 'good',
+    u: 0.0125,
+    k: 2,
+    cal,
+    ...over,
+  };
 }
 
 /** A batch with what makes line protocol hard: escaping (in the ids' place, what the wire allows), NaN, booleans, strings, bad quality, no unit. */
@@ -50,7 +65,12 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
   const mqttUrl = inject('mqttUrl');
   const dirs: string[] = [];
   const influxFor = (database: string): InfluxConfig => ({
-    url: influxUrl, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 200, writeConcurrency: 2,
+    url: influxUrl,
+    database,
+    measurement: 'reading',
+    batchSize: 5000,
+    flushIntervalMs: 200,
+    writeConcurrency: 2,
   });
   const sinkConfig = { enabled: true, maxInFlight: 64, lingerMs: 20, inOrder: false };
   afterAll(() => {
@@ -112,7 +132,11 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const sink = new InfluxSink(influx, sinkConfig, silentLogger());
     await sink.start();
     const good = (i: number): ReadingBatch => ({ site: 'lab', instrument: `good-${i}`, readings: [0, 1, 2].map((c) => reading(`good-${i}`, c, ts + i)) });
-    const partly: ReadingBatch = { site: 'lab', instrument: 'partly', readings: [reading('partly', 0, ts), reading('partly', 1, ts, { value: 'OPEN', raw: 'OPEN' })] };
+    const partly: ReadingBatch = {
+      site: 'lab',
+      instrument: 'partly',
+      readings: [reading('partly', 0, ts), reading('partly', 1, ts, { value: 'OPEN', raw: 'OPEN' })],
+    };
     const refused: ReadingBatch = { site: 'lab', instrument: 'refused', readings: [reading('refused', 0, ts, { value: 'SHUT', raw: 'SHUT' })] };
     // Written within one linger: they travel in one request, and InfluxDB answers 400 for it.
     const outcomes = await Promise.allSettled([good(1), good(2), partly, good(3), refused, good(4)].map((b) => sink.write(b)));
@@ -121,7 +145,9 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const reason = (outcomes[4] as PromiseRejectedResult).reason as Error;
     expect(reason).toBeInstanceOf(RejectedBatchError);
     expect(reason.message).toMatch(/field type conflict/);
-    const rows = await influxClient(influx).query<{ instrument: string; n: number }>(`SELECT count("seq") AS "n" FROM "reading" WHERE "site" = 'lab' GROUP BY "instrument"`);
+    const rows = await influxClient(influx).query<{ instrument: string; n: number }>(
+      `SELECT count("seq") AS "n" FROM "reading" WHERE "site" = 'lab' GROUP BY "instrument"`,
+    );
     const counts = Object.fromEntries(rows.groups().map((g) => [g.tags.instrument, Number(g.rows[0]!.n)]));
     expect(counts).toEqual({ 'good-1': 3, 'good-2': 3, 'good-3': 3, 'good-4': 3, partly: 1 });
   });
@@ -132,7 +158,13 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     dirs.push(dir);
     const config: MetrogateConfig = {
       ...base,
-      api: { enabled: true, host: '127.0.0.1', port: 0, trendPoints: 5, stream: { heartbeatMs: 1000, maxClientBufferBytes: 16_384, maxClients: 4 } } as MetrogateConfig['api'],
+      api: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 0,
+        trendPoints: 5,
+        stream: { heartbeatMs: 1000, maxClientBufferBytes: 16_384, maxClients: 4 },
+      } as MetrogateConfig['api'],
       spool: { dir: join(dir, 'spool'), synchronous: 'normal', commitIntervalMs: 0, drainTimeoutMs: 10_000 },
       influx: { ...base.influx!, sink: sinkConfig },
     };
@@ -144,7 +176,11 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     try {
       await gateway.start();
       api.running();
-      await until(() => config.instruments.every((i) => (gateway.pipeline.counters.get(i.id)?.polled ?? 0) >= 3 * i.channels.length), 'three poll cycles of every instrument', 15_000);
+      await until(
+        () => config.instruments.every((i) => (gateway.pipeline.counters.get(i.id)?.polled ?? 0) >= 3 * i.channels.length),
+        'three poll cycles of every instrument',
+        15_000,
+      );
       await gateway.stopPolling();
 
       const stats = gateway.pipeline.spoolStats().find((s) => s.sink === 'influx')!;
@@ -164,8 +200,13 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
         const row = stored.get(`${r.instrument}/${r.channel}/${r.ts}`);
         expect(row, `${r.instrument}/${r.channel} seq ${r.seq}`).toBeDefined();
         expect(row).toMatchObject({
-          site: config.site, quantity: r.quantity, cal_status: r.cal.status, quality: r.quality,
-          seq: r.seq, traceable: r.cal.traceable, certificate: r.cal.certificate,
+          site: config.site,
+          quantity: r.quantity,
+          cal_status: r.cal.status,
+          quality: r.quality,
+          seq: r.seq,
+          traceable: r.cal.traceable,
+          certificate: r.cal.certificate,
           ...(typeof r.value === 'string' ? { text: r.value, value: null } : { value: asStored(r.value), raw: asStored(r.raw) }),
         });
         expect(row!.unit ?? '').toBe(r.unit);

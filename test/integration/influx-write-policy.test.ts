@@ -71,12 +71,29 @@ const cal = { status: 'valid' as const, certificate: 'C', due: '2030-01-01', day
 
 function batch(n: number, ts: number): ReadingBatch {
   const readings: Reading[] = Array.from({ length: n }, (_, i) => ({
-    site: 'lab', instrument: 'bath', channel: `c${i}`, quantity: 'q', unit: 'V', ts, seq: i + 1, raw: i, value: i, quality: 'good', cal,
+    site: 'lab',
+    instrument: 'bath',
+    channel: `c${i}`,
+    quantity: 'q',
+    unit: 'V',
+    ts,
+    seq: i + 1,
+    raw: i,
+    value: i,
+    quality: 'good',
+    cal,
   }));
   return { site: 'lab', instrument: 'bath', readings };
 }
 
-const influxAt = (url: string): InfluxConfig => ({ url, database: 'policy', measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 1 });
+const influxAt = (url: string): InfluxConfig => ({
+  url,
+  database: 'policy',
+  measurement: 'reading',
+  batchSize: 5000,
+  flushIntervalMs: 100,
+  writeConcurrency: 1,
+});
 const channelsOf = (lines: string[]): string[] => lines.map((l) => /,channel=(c\d+),/.exec(l)![1]!).sort();
 const allChannels = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`).sort();
 
@@ -130,7 +147,10 @@ describe('one InfluxDB write policy: 413 split, 429 Retry-After', () => {
     const again = new InfluxSink(influxAt(busy.url), { enabled: true, maxInFlight: 8, lingerMs: 0, inOrder: true }, silentLogger());
     try {
       await again.start();
-      const refused = await again.write(batch(3, Date.now())).then(() => null, (err: unknown) => err);
+      const refused = await again.write(batch(3, Date.now())).then(
+        () => null,
+        (err: unknown) => err,
+      );
       expect(refused).toBeInstanceOf(RetryLaterError);
       expect((refused as RetryLaterError).retryAfterMs).toBe(1000);
       // The sink does not retry on its own: the spool does, after that pause.

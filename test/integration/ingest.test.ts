@@ -107,16 +107,19 @@ describe('ingest role (MQTT → InfluxDB)', () => {
     const deadInflux = `http://127.0.0.1:${await freePort()}`;
     const configFor = (influx: string) => {
       const file = join(dir, `${uniqueName('ingest')}.yaml`);
-      writeFileSync(file, stringify({
-        site,
-        gateway: { id: 'ingest-a', logLevel: 'info' },
-        api: { enabled: false },
-        spool: { dir: join(dir, uniqueName('spool')) },
-        mqtt: { url: mqttUrl, topicPrefix: prefix },
-        influx: { url: influx, database, flushIntervalMs: 100 },
-        ingest: { enabled: true, sites: [site] },
-        instruments: [],
-      }));
+      writeFileSync(
+        file,
+        stringify({
+          site,
+          gateway: { id: 'ingest-a', logLevel: 'info' },
+          api: { enabled: false },
+          spool: { dir: join(dir, uniqueName('spool')) },
+          mqtt: { url: mqttUrl, topicPrefix: prefix },
+          influx: { url: influx, database, flushIntervalMs: 100 },
+          ingest: { enabled: true, sites: [site] },
+          instruments: [],
+        }),
+      );
       return file;
     };
     // Create the database first: the first ingester cannot reach any InfluxDB.

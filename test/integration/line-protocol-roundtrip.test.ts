@@ -16,7 +16,10 @@ import { influxSeries, rowsOf } from '../support/influx-query.js';
  * strings lean on what line protocol treats specially.
  */
 const SPECIAL = [',', '=', ' ', '"', "'", '\\', '\n', '\r', '\t', '\u0000', '\u007f', '#', '°', 'µ', '³', '测', '🙂'];
-const char = fc.oneof({ arbitrary: fc.constantFrom(...SPECIAL), weight: 1 }, { arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), weight: 5 });
+const char = fc.oneof(
+  { arbitrary: fc.constantFrom(...SPECIAL), weight: 1 },
+  { arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), weight: 5 },
+);
 const text = fc.string({ unit: char, maxLength: 12 });
 const number = fc.double({ noNaN: true, noDefaultInfinity: true });
 const STATUSES: CalStatus[] = ['valid', 'due_soon', 'expired', 'out_of_tolerance', 'limited', 'out_of_service', 'quarantined', 'uncalibrated'];
@@ -58,8 +61,15 @@ describe('line protocol round trip through a real InfluxDB', () => {
         const expected: { ts: number; r: (typeof generated)[number] }[] = [];
         generated.forEach((g, i) => {
           const reading: WireReading = {
-            channel: `ch${i}`, quantity: g.quantity, unit: g.unit, ts: base + run * 100 + i, seq: g.seq, raw: g.value, value: g.value,
-            quality: 'good', cal: { status: g.status, certificate: g.certificate, due: null, daysToDue: g.daysToDue, traceable: g.traceable },
+            channel: `ch${i}`,
+            quantity: g.quantity,
+            unit: g.unit,
+            ts: base + run * 100 + i,
+            seq: g.seq,
+            raw: g.value,
+            value: g.value,
+            quality: 'good',
+            cal: { status: g.status, certificate: g.certificate, due: null, daysToDue: g.daysToDue, traceable: g.traceable },
           };
           if (g.u !== undefined) reading.u = g.u;
           if (g.reason !== undefined) reading.reason = g.reason;
@@ -112,8 +122,20 @@ describe('line protocol round trip through a real InfluxDB', () => {
       fc.asyncProperty(text, fc.option(text, { nil: null }), number, async (reason, certificate, asFoundError) => {
         const instrument = `ev-${++run}`;
         const event: WireCalEvent = {
-          v: 1, site: 'rt', gateway: 'g', instrument, kind: 'suspect', ts: base + run, from: null, to: 'out_of_tolerance',
-          certificate, due: null, reason, suspectFrom: 0, suspectTo: base, asFoundError,
+          v: 1,
+          site: 'rt',
+          gateway: 'g',
+          instrument,
+          kind: 'suspect',
+          ts: base + run,
+          from: null,
+          to: 'out_of_tolerance',
+          certificate,
+          due: null,
+          reason,
+          suspectFrom: 0,
+          suspectTo: base,
+          asFoundError,
         };
         await writer.write([calEventLine(event)]);
         const [row] = rowsOf(await influxSeries(url, database, `SELECT * FROM "cal_event" WHERE "instrument" = '${instrument}'`));

@@ -23,7 +23,14 @@ afterEach(async () => {
 });
 
 const failing = (certificate: string, calibrated = '2026-03-01'): CalibrationRecord =>
-  record({ certificate, calibrated, due: '2027-03-01', mpe: 0.1, asFound: [{ reference: 20, indication: 20.5, error: 0.5 }], errorTable: [{ reference: 20, indication: 20.01, error: 0.01 }] });
+  record({
+    certificate,
+    calibrated,
+    due: '2027-03-01',
+    mpe: 0.1,
+    asFound: [{ reference: 20, indication: 20.5, error: 0.5 }],
+    errorTable: [{ reference: 20, indication: 20.01, error: 0.01 }],
+  });
 
 function setup() {
   const dir = join(root, `lab-${++n}`);
@@ -59,7 +66,10 @@ describe('live records on a real folder', () => {
     await until(() => events.some((e) => e.kind === 'suspect' && e.certificate === 'REN-1'), 'the suspect event of REN-1', 5000);
     // fs.watch, not the 2 s rescan, found it.
     expect(Date.now() - placed).toBeLessThan(1500);
-    expect(events.map((e) => [e.kind, e.from, e.to, e.certificate])).toEqual([['transition', 'uncalibrated', 'valid', 'REN-1'], ['suspect', null, 'out_of_tolerance', 'REN-1']]);
+    expect(events.map((e) => [e.kind, e.from, e.to, e.certificate])).toEqual([
+      ['transition', 'uncalibrated', 'valid', 'REN-1'],
+      ['suspect', null, 'out_of_tolerance', 'REN-1'],
+    ]);
     expect(engine.statusOf('bath', 'temperature')).toMatchObject({ certificate: 'REN-1', status: 'valid' });
   });
 
@@ -72,8 +82,12 @@ describe('live records on a real folder', () => {
     await until(() => engine.hasRecord({ instrument: 'bath', certificate: 'GOOD' }), 'the good record', 5000);
     await until(() => lines.some((l) => l.file === badChannel), 'the line about the unknown channel', 5000);
     await new Promise((r) => setTimeout(r, 2500)); // one periodic rescan more: nothing is logged twice
-    expect(lines.filter((l) => l.file === badChannel)).toEqual([expect.objectContaining({ err: 'instrument bath has no channel "humidity"', msg: 'calibration record file not applied; the other records are' })]);
-    expect(lines.filter((l) => l.file === stranger)).toEqual([expect.objectContaining({ instrument: 'balance', msg: 'calibration record for an instrument not in this config: kept, not used' })]);
+    expect(lines.filter((l) => l.file === badChannel)).toEqual([
+      expect.objectContaining({ err: 'instrument bath has no channel "humidity"', msg: 'calibration record file not applied; the other records are' }),
+    ]);
+    expect(lines.filter((l) => l.file === stranger)).toEqual([
+      expect.objectContaining({ instrument: 'balance', msg: 'calibration record for an instrument not in this config: kept, not used' }),
+    ]);
   });
 
   it('a reload that adds the instrument applies its record kept meanwhile, quietly (it was seen before)', async () => {

@@ -104,7 +104,10 @@ describe('Modbus TCP driver against the simulator', () => {
     await new Promise((r) => setTimeout(r, 2000));
 
     const alive = out.of('alive');
-    const gaps = alive.slice(1).map((b, i) => b.at - alive[i]!.at).sort((a, b) => a - b);
+    const gaps = alive
+      .slice(1)
+      .map((b, i) => b.at - alive[i]!.at)
+      .sort((a, b) => a - b);
     // 2 s at 100 ms: ~20 cycles, each ~100 ms after the last, though the neighbour times out at 300 ms.
     expect(alive.length).toBeGreaterThanOrEqual(17);
     expect(gaps[Math.floor(gaps.length * 0.95)]!).toBeLessThan(160);
@@ -125,7 +128,16 @@ describe('Modbus TCP driver against the simulator', () => {
     device.setFaults({ dropConnection: 'once' });
     await out.until(() => out.of('p').some((b) => b.readings.some((r) => r.reason?.startsWith('disconnected'))), 'a disconnected cycle');
     const lost = out.of('p').length;
-    await out.until(() => out.of('p').length > lost + 1 && out.of('p').at(-1)!.readings.every((r) => r.quality === 'good'), 'good readings again', 5000);
+    await out.until(
+      () =>
+        out.of('p').length > lost + 1 &&
+        out
+          .of('p')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'good readings again',
+      5000,
+    );
     const states = out.statuses.map((s) => s.online);
     expect(states).toEqual([true, false, true]);
   });
@@ -139,7 +151,16 @@ describe('Modbus TCP driver against the simulator', () => {
     await out.until(() => out.of('t').some((b) => b.readings.some((r) => r.quality === 'bad')), 'a bad cycle');
     device.clearFaults();
     const n = out.of('t').length;
-    await out.until(() => out.of('t').length > n + 1 && out.of('t').at(-1)!.readings.every((r) => r.quality === 'good'), 'recovery', 5000);
+    await out.until(
+      () =>
+        out.of('t').length > n + 1 &&
+        out
+          .of('t')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'recovery',
+      5000,
+    );
   });
 
   it('drops a late answer by its transaction id, counts it, and never gives one read the value of another', async () => {
@@ -148,11 +169,21 @@ describe('Modbus TCP driver against the simulator', () => {
     device.setRegisters('holding', 0, [1111, 2222, 3333, 4444]);
     // Two reads of the same shape: an answer taken by order instead of by id would swap them.
     const channel = (id: string, address: number) => ({
-      id, function: 'holding' as const, address, type: 'uint32', order: 'ABCD' as const, scale: 1, offset: 0, quantity: 'x', unit: '',
+      id,
+      function: 'holding' as const,
+      address,
+      type: 'uint32',
+      order: 'ABCD' as const,
+      scale: 1,
+      offset: 0,
+      quantity: 'x',
+      unit: '',
     });
-    const driver = new ModbusTcpDriver('lab', [
-      instrument('slow', 'bench', device.port, { channels: [channel('first', 0), channel('second', 2)], maxGap: 0, maxRegistersPerRead: 2 }),
-    ], silentLogger());
+    const driver = new ModbusTcpDriver(
+      'lab',
+      [instrument('slow', 'bench', device.port, { channels: [channel('first', 0), channel('second', 2)], maxGap: 0, maxRegistersPerRead: 2 })],
+      silentLogger(),
+    );
     const out = new CollectOutput();
     driver.start(out);
     cleanups.push(() => driver.stop());
@@ -161,7 +192,16 @@ describe('Modbus TCP driver against the simulator', () => {
     await out.until(() => driver.stats()[0]!.staleAnswers >= 1, 'a late answer counted');
     device.clearFaults();
     const cleared = out.of('slow').length;
-    await out.until(() => out.of('slow').length > cleared + 1 && out.of('slow').at(-1)!.readings.every((r) => r.quality === 'good'), 'good again', 8000);
+    await out.until(
+      () =>
+        out.of('slow').length > cleared + 1 &&
+        out
+          .of('slow')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'good again',
+      8000,
+    );
     const expected = { first: 1111 * 65536 + 2222, second: 3333 * 65536 + 4444 };
     const readings = out.of('slow').flatMap((b) => b.readings);
     expect(readings.map((r) => r.reason ?? 'good')).toContain('timeout');
@@ -185,9 +225,22 @@ describe('Modbus TCP driver against the simulator', () => {
     await sim.stop();
     const out = run([instrument('late', 'balance', port)]);
     await out.until(() => out.of('late').length >= 3, 'three cycles without a device');
-    expect(out.of('late').flatMap((b) => b.readings).every((r) => r.quality === 'bad' && r.reason!.startsWith('disconnected'))).toBe(true);
+    expect(
+      out
+        .of('late')
+        .flatMap((b) => b.readings)
+        .every((r) => r.quality === 'bad' && r.reason!.startsWith('disconnected')),
+    ).toBe(true);
     const again = await startSimulator({ devices: [{ id: 'late', profile: 'balance', port, static: true }] });
     cleanups.push(() => again.stop());
-    await out.until(() => out.of('late').at(-1)!.readings.every((r) => r.quality === 'good'), 'good readings from the new device', 8000);
+    await out.until(
+      () =>
+        out
+          .of('late')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'good readings from the new device',
+      8000,
+    );
   });
 });

@@ -47,12 +47,27 @@ describe('metrogate scan', () => {
       { profile: 'dmm', id: 'dmm', unitId: 5, strictMap: true },
     ]);
     const { code, out, err } = await scan([
-      '--serial', pty.gateway, '--baud', String(FAST_LINE.baudRate), '--parity', 'none',
-      '--units', '1-6', '--timeout', '60', '--step', '8', '--to', '200',
+      '--serial',
+      pty.gateway,
+      '--baud',
+      String(FAST_LINE.baudRate),
+      '--parity',
+      'none',
+      '--units',
+      '1-6',
+      '--timeout',
+      '60',
+      '--step',
+      '8',
+      '--to',
+      '200',
     ]);
     expect(code, err).toBe(0);
     const config = parseConfig(out, 'scan.yaml', {});
-    expect(config.instruments.map((i) => [i.id, i.protocol])).toEqual([['unit-2', 'modbus-rtu'], ['unit-5', 'modbus-rtu']]);
+    expect(config.instruments.map((i) => [i.id, i.protocol])).toEqual([
+      ['unit-2', 'modbus-rtu'],
+      ['unit-5', 'modbus-rtu'],
+    ]);
     expect(config.instruments[0]).toMatchObject({ unitId: 2, line: { port: pty.gateway, baudRate: 115200, parity: 'none' } });
     expect(found(out, 'unit-2')).toEqual(mapped('temperature-bath'));
     expect(found(out, 'unit-5')).toEqual(mapped('dmm'));

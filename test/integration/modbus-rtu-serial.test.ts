@@ -4,9 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileByName, type Profile } from '../../tools/simulators/modbus/index.js';
-import {
-  batchGaps, capturingLogger, cleanUp, rtuInstrument, runRtu, serialRig, sleep,
-} from './modbus-rtu-support.js';
+import { batchGaps, capturingLogger, cleanUp, rtuInstrument, runRtu, serialRig, sleep } from './modbus-rtu-support.js';
 
 afterEach(cleanUp);
 
@@ -68,9 +66,21 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     }
     const types = Object.fromEntries(out.of('types')[1]!.readings.map((r) => [r.channel, r.raw]));
     expect(types).toMatchObject({
-      'i16': -12345, 'i16-badc': -2, 'i32': -2_000_000_001, 'i32-cdab': 123_456_789, 'u32-badc': 4_000_000_000,
-      'u32-dcba': 0xdeadbeef, 'i64': -9_007_199_254_740_991, 'u64-dcba': 1_234_567_890_123, 'f64-cdab': -273.15,
-      'text': 'SN-0042', 'text-badc': 'AbCdE', 'reg-bool': true, 'coil': true, 'coil-off': false, 'discrete': true,
+      i16: -12345,
+      'i16-badc': -2,
+      i32: -2_000_000_001,
+      'i32-cdab': 123_456_789,
+      'u32-badc': 4_000_000_000,
+      'u32-dcba': 0xdeadbeef,
+      i64: -9_007_199_254_740_991,
+      'u64-dcba': 1_234_567_890_123,
+      'f64-cdab': -273.15,
+      text: 'SN-0042',
+      'text-badc': 'AbCdE',
+      'reg-bool': true,
+      coil: true,
+      'coil-off': false,
+      discrete: true,
     });
     expect(types['u16-scaled']).toBeCloseTo(6548.5, 9);
     expect(types['f32']).toBeCloseTo(23.456, 5);
@@ -99,7 +109,10 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     expect(counts.p3).toBeGreaterThanOrEqual(8);
     for (const id of ['b1', 'b2', 'p3']) {
       const readings = out.of(id).flatMap((b) => b.readings);
-      expect(readings.every((r) => r.quality === 'good'), id).toBe(true);
+      expect(
+        readings.every((r) => r.quality === 'good'),
+        id,
+      ).toBe(true);
       expect(readings.map((r) => r.seq)).toEqual(readings.map((_, i) => i + 1));
     }
     await driver.stop();
@@ -135,7 +148,10 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     sim.device('dead').setFaults({ mute: true });
     await out.until(() => driver.stats().find((s) => s.instrument === 'dead')!.backedOff, 'the silent slave backed off');
     const since = Date.now();
-    const skippedBefore = driver.stats().filter((s) => s.instrument !== 'dead').map((s) => s.skippedCycles);
+    const skippedBefore = driver
+      .stats()
+      .filter((s) => s.instrument !== 'dead')
+      .map((s) => s.skippedCycles);
     await sleep(3000);
 
     // Measured: the healthy slaves' cycles while the silent one is only probed. A probe still
@@ -145,9 +161,15 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
       const gaps = batchGaps(batches);
       expect(batches.length, `${id}: cycles delivered in 3 s at 100 ms`).toBeGreaterThanOrEqual(22);
       expect(gaps[Math.floor(gaps.length / 2)]!, `${id}: median cycle time`).toBeLessThan(125);
-      expect(batches.every((b) => b.readings.every((r) => r.quality === 'good')), id).toBe(true);
+      expect(
+        batches.every((b) => b.readings.every((r) => r.quality === 'good')),
+        id,
+      ).toBe(true);
     }
-    const skippedAfter = driver.stats().filter((s) => s.instrument !== 'dead').map((s) => s.skippedCycles);
+    const skippedAfter = driver
+      .stats()
+      .filter((s) => s.instrument !== 'dead')
+      .map((s) => s.skippedCycles);
     skippedAfter.forEach((n, i) => expect(n - skippedBefore[i]!).toBeLessThanOrEqual(8));
 
     // The silent slave still yields one bad reading per channel per cycle, numbered without a gap.
@@ -163,7 +185,15 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     expect(out.statuses.filter((s) => s.instrument === 'dead').at(-1)).toMatchObject({ online: false });
 
     sim.device('dead').clearFaults();
-    await out.until(() => out.of('dead').at(-1)!.readings.every((r) => r.quality === 'good'), 'the slave back by itself', 5000);
+    await out.until(
+      () =>
+        out
+          .of('dead')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'the slave back by itself',
+      5000,
+    );
     expect(out.statuses.filter((s) => s.instrument === 'dead').at(-1)).toMatchObject({ online: true });
   });
 
@@ -186,11 +216,26 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     for (const { fault, reason, counter } of faults) {
       sim.device('noisy').setFaults(fault);
       const from = out.of('noisy').length;
-      await out.until(() => out.of('noisy').slice(from).some((b) => b.readings.some((r) => r.reason?.startsWith(reason))), `readings bad with "${reason}"`);
+      await out.until(
+        () =>
+          out
+            .of('noisy')
+            .slice(from)
+            .some((b) => b.readings.some((r) => r.reason?.startsWith(reason))),
+        `readings bad with "${reason}"`,
+      );
       expect(driver.lineStats()[0]!.counters[counter], counter).toBeGreaterThan(0);
       sim.device('noisy').clearFaults();
       const cleared = out.of('noisy').length;
-      await out.until(() => out.of('noisy').length > cleared + 1 && out.of('noisy').at(-1)!.readings.every((r) => r.quality === 'good'), `good after ${counter}`);
+      await out.until(
+        () =>
+          out.of('noisy').length > cleared + 1 &&
+          out
+            .of('noisy')
+            .at(-1)!
+            .readings.every((r) => r.quality === 'good'),
+        `good after ${counter}`,
+      );
     }
     // The neighbour never noticed.
     const good = out.of('good').flatMap((b) => b.readings);
@@ -205,7 +250,15 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
     // Two instruments on the same slave ask questions of the same shape (2 registers) in turn:
     // a late answer to one would fit the other's request exactly.
     const channel = (id: string, address: number) => ({
-      id, function: 'holding' as const, address, type: 'uint32', order: 'ABCD' as const, scale: 1, offset: 0, quantity: 'x', unit: '',
+      id,
+      function: 'holding' as const,
+      address,
+      type: 'uint32',
+      order: 'ABCD' as const,
+      scale: 1,
+      offset: 0,
+      quantity: 'x',
+      unit: '',
     });
     const { out, driver } = runRtu('modbus-rtu', [
       rtuInstrument('first', 'bench', 5, pty.gateway, { channels: [channel('v', 0)], timeoutMs: 60, probeIntervalMs: 400 }),
@@ -226,16 +279,23 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud)', () => {
 
   it('says so when the line is over capacity: a metric in the stats and a warning naming the instruments', async () => {
     const slow = { baudRate: 9600, parity: 'even', dataBits: 8, stopBits: 1 } as const;
-    const { pty } = await serialRig([
-      { profile: 'bench', id: 'big', unitId: 1, registers: 100 },
-      { profile: 'balance', id: 'small', unitId: 2 },
-    ], slow);
+    const { pty } = await serialRig(
+      [
+        { profile: 'bench', id: 'big', unitId: 1, registers: 100 },
+        { profile: 'balance', id: 'small', unitId: 2 },
+      ],
+      slow,
+    );
     const { log, events } = capturingLogger();
     // 100 registers at 9600 baud: ~220 ms on the wire per cycle, asked for every 100 ms.
-    const { out, driver } = runRtu('modbus-rtu', [
-      rtuInstrument('big', profileByName('bench', 100), 1, pty.gateway, { line: { port: pty.gateway, ...slow }, timeoutMs: 200 }),
-      rtuInstrument('small', 'balance', 2, pty.gateway, { line: { port: pty.gateway } }),
-    ], log);
+    const { out, driver } = runRtu(
+      'modbus-rtu',
+      [
+        rtuInstrument('big', profileByName('bench', 100), 1, pty.gateway, { line: { port: pty.gateway, ...slow }, timeoutMs: 200 }),
+        rtuInstrument('small', 'balance', 2, pty.gateway, { line: { port: pty.gateway } }),
+      ],
+      log,
+    );
     await out.until(() => driver.stats().some((s) => s.overCapacity), 'the line flagged over capacity', 8000);
     const stats = driver.stats();
     expect(stats.find((s) => s.instrument === 'big')!.skippedCycles).toBeGreaterThan(0);

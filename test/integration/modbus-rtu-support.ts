@@ -23,7 +23,10 @@ export interface SerialRig {
 }
 
 /** A pty line at `format` with the given slaves on its device end. */
-export async function serialRig(devices: RtuDeviceSpec[], format: typeof FAST_LINE | { baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 8; stopBits: 1 | 2 } = FAST_LINE): Promise<SerialRig> {
+export async function serialRig(
+  devices: RtuDeviceSpec[],
+  format: typeof FAST_LINE | { baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 8; stopBits: 1 | 2 } = FAST_LINE,
+): Promise<SerialRig> {
   const pty = await openPtyPair();
   cleanups.push(() => pty.close());
   const sim = await startRtuSimulator({ line: { serial: pty.devices, ...format }, devices: devices.map((d) => ({ static: true, ...d })) });
@@ -36,7 +39,11 @@ export function profileOf(profile: string | Profile): Profile {
 }
 
 export function rtuInstrument(
-  id: string, profile: string | Profile, unitId: number, port: string, over: Partial<ModbusRtuInstrumentConfig> = {},
+  id: string,
+  profile: string | Profile,
+  unitId: number,
+  port: string,
+  over: Partial<ModbusRtuInstrumentConfig> = {},
 ): ModbusRtuInstrumentConfig {
   return {
     id,
@@ -54,7 +61,11 @@ export function rtuInstrument(
 }
 
 export function rtuTcpInstrument(
-  id: string, profile: string | Profile, unitId: number, port: number, over: Partial<ModbusRtuTcpInstrumentConfig> = {},
+  id: string,
+  profile: string | Profile,
+  unitId: number,
+  port: number,
+  over: Partial<ModbusRtuTcpInstrumentConfig> = {},
 ): ModbusRtuTcpInstrumentConfig {
   return {
     id,
@@ -76,7 +87,12 @@ export function capturingLogger(): { log: Logger; events: () => Record<string, u
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -103,5 +119,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Intervals between consecutive batches, sorted. */
 export function batchGaps(batches: { at: number }[]): number[] {
-  return batches.slice(1).map((b, i) => b.at - batches[i]!.at).sort((a, b) => a - b);
+  return batches
+    .slice(1)
+    .map((b, i) => b.at - batches[i]!.at)
+    .sort((a, b) => a - b);
 }

@@ -28,7 +28,10 @@ describe('Modbus RTU over TCP against the simulator in RTU-over-TCP mode', () =>
     sim.device('bath').set('temperature', 19.875);
     sim.device('dmm').set('serial', 'DMM-0815');
     const ids = ['bath', 'dmm', 'balance'];
-    const { out, driver } = runRtu('modbus-rtu-tcp', ids.map((id) => rtuTcpInstrument(id, sim.device(id).profile.name, sim.device(id).unitId, sim.port)));
+    const { out, driver } = runRtu(
+      'modbus-rtu-tcp',
+      ids.map((id) => rtuTcpInstrument(id, sim.device(id).profile.name, sim.device(id).unitId, sim.port)),
+    );
     await out.until(() => ids.every((id) => out.of(id).length >= 3), 'three cycles of every slave');
     for (const id of ids) {
       for (const r of out.of(id)[2]!.readings) {
@@ -61,9 +64,27 @@ describe('Modbus RTU over TCP against the simulator in RTU-over-TCP mode', () =>
     await out.until(() => driver.lineStats()[0]!.counters.malformed >= 3, 'garbage counted');
     sim.device('bad').clearFaults();
     const n = out.of('bad').length;
-    await out.until(() => out.of('bad').length > n + 1 && out.of('bad').at(-1)!.readings.every((r) => r.quality === 'good'), 'recovery');
-    expect(out.of('bad').flatMap((b) => b.readings).some((r) => r.reason === 'invalid response: CRC error')).toBe(true);
-    expect(out.of('good').flatMap((b) => b.readings).every((r) => r.quality === 'good')).toBe(true);
+    await out.until(
+      () =>
+        out.of('bad').length > n + 1 &&
+        out
+          .of('bad')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'recovery',
+    );
+    expect(
+      out
+        .of('bad')
+        .flatMap((b) => b.readings)
+        .some((r) => r.reason === 'invalid response: CRC error'),
+    ).toBe(true);
+    expect(
+      out
+        .of('good')
+        .flatMap((b) => b.readings)
+        .every((r) => r.quality === 'good'),
+    ).toBe(true);
   });
 
   it('reconnects after the converter drops the connection, and marks the lost cycle bad', async () => {
@@ -73,7 +94,16 @@ describe('Modbus RTU over TCP against the simulator in RTU-over-TCP mode', () =>
     sim.device('b').setFaults({ dropConnection: 'once' });
     await out.until(() => out.of('b').some((b) => b.readings.some((r) => r.reason?.startsWith('disconnected'))), 'a disconnected cycle');
     const lost = out.of('b').length;
-    await out.until(() => out.of('b').length > lost + 1 && out.of('b').at(-1)!.readings.every((r) => r.quality === 'good'), 'good readings again', 5000);
+    await out.until(
+      () =>
+        out.of('b').length > lost + 1 &&
+        out
+          .of('b')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'good readings again',
+      5000,
+    );
     expect(out.statuses.map((s) => s.online)).toEqual([true, false, true]);
     const seqs = out.of('b').flatMap((b) => b.readings.map((r) => r.seq));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -85,16 +115,33 @@ describe('Modbus RTU over TCP against the simulator in RTU-over-TCP mode', () =>
     await first.stop();
     const { out } = runRtu('modbus-rtu-tcp', [rtuTcpInstrument('b', 'balance', 1, port)]);
     await out.until(() => out.of('b').length >= 3, 'three cycles without a converter');
-    expect(out.of('b').flatMap((b) => b.readings).every((r) => r.quality === 'bad' && r.reason!.startsWith('disconnected'))).toBe(true);
+    expect(
+      out
+        .of('b')
+        .flatMap((b) => b.readings)
+        .every((r) => r.quality === 'bad' && r.reason!.startsWith('disconnected')),
+    ).toBe(true);
     await converter([{ profile: 'balance', id: 'b', unitId: 1 }], port);
-    await out.until(() => out.of('b').at(-1)!.readings.every((r) => r.quality === 'good'), 'good readings from the converter', 8000);
+    await out.until(
+      () =>
+        out
+          .of('b')
+          .at(-1)!
+          .readings.every((r) => r.quality === 'good'),
+      'good readings from the converter',
+      8000,
+    );
   });
 
   it('keeps the serial gap behind the converter when the line speed is given', async () => {
-    const sim = await converter([
-      { profile: 'balance', id: 'a', unitId: 1 },
-      { profile: 'balance', id: 'b', unitId: 2 },
-    ], 0, 9600);
+    const sim = await converter(
+      [
+        { profile: 'balance', id: 'a', unitId: 1 },
+        { profile: 'balance', id: 'b', unitId: 2 },
+      ],
+      0,
+      9600,
+    );
     const line = { host: '127.0.0.1', port: sim.port, baudRate: 9600 };
     const { out, driver } = runRtu('modbus-rtu-tcp', [
       rtuTcpInstrument('a', 'balance', 1, sim.port, { line, pollIntervalMs: 200 }),

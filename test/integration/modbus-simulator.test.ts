@@ -12,8 +12,15 @@ import { applyScale, decodeRegisters } from '../../drivers/modbus/decode.js';
 import { parseRegisterType } from '../../drivers/modbus/register-type.js';
 import { parseCliArgs, UsageError } from '../../tools/simulators/modbus/cli-args.js';
 import {
-  benchDevices, channelsFor, devicesFromConfig, matchProfile, ModbusDevice, ModbusTcpServer, profileByName,
-  startSimulator, type Simulator,
+  benchDevices,
+  channelsFor,
+  devicesFromConfig,
+  matchProfile,
+  ModbusDevice,
+  ModbusTcpServer,
+  profileByName,
+  startSimulator,
+  type Simulator,
 } from '../../tools/simulators/modbus/index.js';
 
 // modbus-serial is CommonJS; under NodeNext its class sits on `.default` (the package sets it).
@@ -58,7 +65,10 @@ const u16 = (n: number): number[] => [n >> 8, n & 0xff];
 
 /** A raw TCP client that splits the byte stream back into MBAP frames. */
 async function rawClient(port: number): Promise<{
-  socket: net.Socket; frames(count: number, waitMs?: number): Promise<Buffer[]>; raw(): Buffer; closed: Promise<void>;
+  socket: net.Socket;
+  frames(count: number, waitMs?: number): Promise<Buffer[]>;
+  raw(): Buffer;
+  closed: Promise<void>;
 }> {
   const socket = net.connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -117,8 +127,7 @@ describe('Modbus TCP server', () => {
   it('reads every table with function codes 1 to 4', async () => {
     client = await connect(port);
     expect((await client.readCoils(10, 3)).data.slice(0, 3)).toEqual([true, false, true]);
-    expect((await client.readDiscreteInputs(5, 9)).data.slice(0, 9))
-      .toEqual([false, true, true, false, true, false, false, false, true]);
+    expect((await client.readDiscreteInputs(5, 9)).data.slice(0, 9)).toEqual([false, true, true, false, true, false, false, false, true]);
     expect((await client.readHoldingRegisters(100, 4)).data).toEqual([1, 2, 0xffff, 0]);
     expect((await client.readInputRegisters(65533, 3)).data).toEqual([7, 8, 9]);
     expect((await client.readHoldingRegisters(0, 125)).data).toHaveLength(125);
@@ -131,8 +140,7 @@ describe('Modbus TCP server', () => {
     await client.writeRegisters(50, [1, 2, 3, 0xfffe]);
     expect((await client.readCoils(20, 1)).data[0]).toBe(true);
     expect((await client.readHoldingRegisters(30, 1)).data).toEqual([1234]);
-    expect((await client.readCoils(40, 9)).data.slice(0, 9))
-      .toEqual([true, false, true, true, false, false, false, false, true]);
+    expect((await client.readCoils(40, 9)).data.slice(0, 9)).toEqual([true, false, true, true, false, false, false, false, true]);
     expect((await client.readHoldingRegisters(50, 4)).data).toEqual([1, 2, 3, 0xfffe]);
     await client.writeCoil(20, false);
     expect(device.banks.coil.get(20)).toBe(false);
@@ -146,32 +154,39 @@ describe('Modbus TCP server', () => {
 
   it('answers exception 3 beyond the spec limits and exception 1 for unknown functions', async () => {
     const raw = await rawClient(port);
-    raw.socket.write(Buffer.concat([
-      mbap(1, 1, [3, ...u16(0), ...u16(126)]),
-      mbap(2, 1, [4, ...u16(0), ...u16(0)]),
-      mbap(3, 1, [1, ...u16(0), ...u16(2001)]),
-      mbap(4, 1, [16, ...u16(0), ...u16(124), 248, ...new Array<number>(248).fill(0)]),
-      mbap(5, 1, [15, ...u16(0), ...u16(1969), 247, ...new Array<number>(247).fill(0)]),
-      mbap(6, 1, [5, ...u16(0), 0x12, 0x34]),
-      mbap(7, 1, [16, ...u16(0), ...u16(2), 3, 0, 1, 0]),
-      mbap(8, 1, [0x2b, 0x0e, 1, 0]),
-      mbap(9, 1, [3, ...u16(0), ...u16(125)]),
-    ]));
+    raw.socket.write(
+      Buffer.concat([
+        mbap(1, 1, [3, ...u16(0), ...u16(126)]),
+        mbap(2, 1, [4, ...u16(0), ...u16(0)]),
+        mbap(3, 1, [1, ...u16(0), ...u16(2001)]),
+        mbap(4, 1, [16, ...u16(0), ...u16(124), 248, ...new Array<number>(248).fill(0)]),
+        mbap(5, 1, [15, ...u16(0), ...u16(1969), 247, ...new Array<number>(247).fill(0)]),
+        mbap(6, 1, [5, ...u16(0), 0x12, 0x34]),
+        mbap(7, 1, [16, ...u16(0), ...u16(2), 3, 0, 1, 0]),
+        mbap(8, 1, [0x2b, 0x0e, 1, 0]),
+        mbap(9, 1, [3, ...u16(0), ...u16(125)]),
+      ]),
+    );
     const frames = await raw.frames(9);
     expect(frames.map((f) => [f.readUInt16BE(0), f[7], f[8]])).toEqual([
-      [1, 0x83, 3], [2, 0x84, 3], [3, 0x81, 3], [4, 0x90, 3], [5, 0x8f, 3], [6, 0x85, 3], [7, 0x90, 3],
-      [8, 0xab, 1], [9, 3, 250],
+      [1, 0x83, 3],
+      [2, 0x84, 3],
+      [3, 0x81, 3],
+      [4, 0x90, 3],
+      [5, 0x8f, 3],
+      [6, 0x85, 3],
+      [7, 0x90, 3],
+      [8, 0xab, 1],
+      [9, 3, 250],
     ]);
     raw.socket.destroy();
   });
 
   it('answers pipelined requests in order and reassembles a request split over chunks', async () => {
     const raw = await rawClient(port);
-    raw.socket.write(Buffer.concat([
-      mbap(700, 1, [3, ...u16(100), ...u16(2)]),
-      mbap(701, 1, [1, ...u16(10), ...u16(3)]),
-      mbap(702, 1, [4, ...u16(65533), ...u16(1)]),
-    ]));
+    raw.socket.write(
+      Buffer.concat([mbap(700, 1, [3, ...u16(100), ...u16(2)]), mbap(701, 1, [1, ...u16(10), ...u16(3)]), mbap(702, 1, [4, ...u16(65533), ...u16(1)])]),
+    );
     const frames = await raw.frames(3);
     expect(frames.map((f) => f.readUInt16BE(0))).toEqual([700, 701, 702]);
     expect([...frames[0]!.subarray(7)]).toEqual([3, 4, 0, 1, 0, 2]);
@@ -390,7 +405,10 @@ describe('simulated instruments', () => {
 
 describe('demo config and CLI', () => {
   const expected: Record<string, string> = {
-    'bath-01': 'temperature-bath', 'pressure-01': 'pressure-controller', 'balance-01': 'balance', 'dmm-01': 'dmm',
+    'bath-01': 'temperature-bath',
+    'pressure-01': 'pressure-controller',
+    'balance-01': 'balance',
+    'dmm-01': 'dmm',
   };
 
   it('demo.yaml is valid and each instrument reads exactly its simulator profile', () => {
@@ -403,8 +421,12 @@ describe('demo config and CLI', () => {
       expect([...inst.channels].sort(byId), inst.id).toEqual(channelsFor(profile).sort(byId));
       expect(matchProfile(inst.channels)?.name).toBe(profile.name);
     }
-    expect(modbus.map(asModbusTcp).map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs]))
-      .toEqual([[15020, 1, 1000], [15021, 1, 1000], [15022, 1, 500], [15023, 1, 1000]]);
+    expect(modbus.map(asModbusTcp).map((i) => [i.connection.port, i.connection.unitId, i.pollIntervalMs])).toEqual([
+      [15020, 1, 1000],
+      [15021, 1, 1000],
+      [15022, 1, 500],
+      [15023, 1, 1000],
+    ]);
     const { devices, skipped } = devicesFromConfig(config, { ephemeralPorts: true });
     // The OPC UA instrument is served by the OPC UA simulator, not this one.
     expect(skipped).toEqual([{ instrument: 'chamber-01', reason: 'protocol opcua is not simulated' }]);
@@ -420,7 +442,10 @@ describe('demo config and CLI', () => {
     expect(() => parseCliArgs(['--profile', 'oven'])).toThrow(/unknown profile/);
     expect(() => parseCliArgs(['--bench', '10'])).toThrow(/base-port/);
     expect(parseCliArgs(['--rtu-pty', '--baud', '115200', '--parity', 'none', '--profile', 'dmm', '--unit', '7'])).toMatchObject({
-      rtu: { kind: 'pty' }, baudRate: 115200, parity: 'none', profiles: [{ profile: 'dmm', unitId: 7 }],
+      rtu: { kind: 'pty' },
+      baudRate: 115200,
+      parity: 'none',
+      profiles: [{ profile: 'dmm', unitId: 7 }],
     });
     expect(parseCliArgs(['--rtu-tcp', '4001', '--profile', 'balance']).rtu).toEqual({ kind: 'tcp', port: 4001 });
     expect(() => parseCliArgs(['--rtu-pty', '--bench', '10', '--base-port', '0'])).toThrow(/RTU line takes --profile/);

@@ -59,7 +59,9 @@ describe('metrogate browse', () => {
     expect(stdout).toMatch(/\n {2}temperature\s+ns=1;s=chamber\.temperature\s+Double {2}°C {2}\[-40 \.\. 180\]\n/);
     expect(stdout).toMatch(/\n {2}humidity\s+ns=1;s=chamber\.humidity\s+Double {2}%RH {2}\[0 \.\. 100\]\n/);
     expect(stdout).toMatch(/\n {2}door_open\s+ns=1;s=chamber\.door_open\s+Boolean\n/);
-    expect(stdout).toMatch(/\n {2}Calibration\/\s+ns=1;s=chamber\.Calibration\n {4}LastCalibrationDate\s+ns=1;s=chamber\.Calibration\.LastCalibrationDate\s+DateTime\n/);
+    expect(stdout).toMatch(
+      /\n {2}Calibration\/\s+ns=1;s=chamber\.Calibration\n {4}LastCalibrationDate\s+ns=1;s=chamber\.Calibration\.LastCalibrationDate\s+DateTime\n/,
+    );
     for (const p of CHAMBER.points) expect(stdout).toContain(`ns=1;s=chamber.${p.channel}`);
     // The standard's own objects (Server diagnostics, …) are not instruments; properties (EURange…) are not nodes.
     expect(stdout).not.toMatch(/^(Server|Locations)\//m);
@@ -68,12 +70,29 @@ describe('metrogate browse', () => {
     const shallow = await browse(sim.endpoint, '--depth', '1', '--pki', join(dir, 'pki'));
     expect(shallow.stdout.trim().split('\n').slice(1)).toEqual([expect.stringMatching(/^chamber\/\s+ns=1;s=chamber$/)]);
     const under = await browse(sim.endpoint, '--node', 'ns=1;s=chamber.Calibration', '--depth', '1', '--pki', join(dir, 'pki'));
-    expect(under.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['LastCalibrationDate', 'NextCalibrationDate', 'CertificateNumber']);
+    expect(
+      under.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['LastCalibrationDate', 'NextCalibrationDate', 'CertificateNumber']);
   });
 
   it('prints a config block for picked nodes that loadConfig accepts and the driver reads', async () => {
     const pki = join(dir, 'pki');
-    const { code, stdout } = await browse(sim.endpoint, '--pki', pki, '--config-block', '--pick', 'ns=1;s=chamber.temperature', '--pick', 'ns=1;s=chamber.humidity', '--pick', 'ns=1;s=chamber.door_open');
+    const { code, stdout } = await browse(
+      sim.endpoint,
+      '--pki',
+      pki,
+      '--config-block',
+      '--pick',
+      'ns=1;s=chamber.temperature',
+      '--pick',
+      'ns=1;s=chamber.humidity',
+      '--pick',
+      'ns=1;s=chamber.door_open',
+    );
     expect(code).toBe(0);
     const config = loadConfig(asConfigFile(stdout), {});
     const inst = config.instruments[0]!;
@@ -90,7 +109,10 @@ describe('metrogate browse', () => {
     const driver = new OpcuaDriver('lab', [{ ...inst, security: { ...inst.security, pkiDir: pki } }], silentLogger());
     driver.start(out);
     try {
-      await out.until(() => out.batches.flatMap((b) => b.readings).some((r) => r.channel === 'temperature' && r.raw === 18.25), 'a reading through the pasted block');
+      await out.until(
+        () => out.batches.flatMap((b) => b.readings).some((r) => r.channel === 'temperature' && r.raw === 18.25),
+        'a reading through the pasted block',
+      );
     } finally {
       await driver.stop();
     }
@@ -100,7 +122,18 @@ describe('metrogate browse', () => {
     const pki = join(dir, 'secure-pki');
     trustSimulator(sim, pki);
     vi.stubEnv('OPCUA_PASSWORD', 'browse-secret');
-    const { code, stdout } = await browse(sim.endpoint, '--mode', 'SignAndEncrypt', '--pki', pki, '--username', 'operator', '--config-block', '--pick', 'ns=1;s=chamber');
+    const { code, stdout } = await browse(
+      sim.endpoint,
+      '--mode',
+      'SignAndEncrypt',
+      '--pki',
+      pki,
+      '--username',
+      'operator',
+      '--config-block',
+      '--pick',
+      'ns=1;s=chamber',
+    );
     expect(code).toBe(0);
     expect(stdout).not.toContain('browse-secret');
     expect(stdout).toContain('password: "${OPCUA_PASSWORD}"');
@@ -110,13 +143,20 @@ describe('metrogate browse', () => {
     expect(inst.security).toEqual({ mode: 'SignAndEncrypt', policy: 'Basic256Sha256', pkiDir: pki });
     expect(inst.auth).toEqual({ type: 'username', username: 'operator', password: 'browse-secret' });
     // Picking the object takes every variable under it, its calibration object's included.
-    expect(inst.channels.map((c) => c.id)).toEqual([...CHAMBER.points.map((p) => p.channel), 'LastCalibrationDate', 'NextCalibrationDate', 'CertificateNumber']);
+    expect(inst.channels.map((c) => c.id)).toEqual([
+      ...CHAMBER.points.map((p) => p.channel),
+      'LastCalibrationDate',
+      'NextCalibrationDate',
+      'CertificateNumber',
+    ]);
   });
 
   it('fails with exit 1 and a message when it cannot browse, and 64 on a bad command line', async () => {
     const untrusted = await browse(sim.endpoint, '--mode', 'SignAndEncrypt', '--pki', join(dir, 'untrusting-pki'));
     expect(untrusted.code).toBe(1);
-    expect(untrusted.stderr).toMatch(/is not trusted \(BadCertificateUntrusted\): to trust it, move .*untrusting-pki\/rejected\/.*\.pem to .*untrusting-pki\/trusted\/certs\//);
+    expect(untrusted.stderr).toMatch(
+      /is not trusted \(BadCertificateUntrusted\): to trust it, move .*untrusting-pki\/rejected\/.*\.pem to .*untrusting-pki\/trusted\/certs\//,
+    );
 
     const closed = await browse(`opc.tcp://127.0.0.1:${sim.port + 1}/nowhere`, '--pki', join(dir, 'pki'));
     expect(closed.code).toBe(1);

@@ -65,7 +65,10 @@ function run(instruments: OpcuaInstrumentConfig[], log = silentLogger()): { out:
 }
 
 const readingsOf = (out: CollectOutput, id: string): UntaggedReading[] => out.of(id).flatMap((b) => b.readings);
-const lastOf = (out: CollectOutput, id: string, channel: string) => readingsOf(out, id).filter((r) => r.channel === channel).at(-1);
+const lastOf = (out: CollectOutput, id: string, channel: string) =>
+  readingsOf(out, id)
+    .filter((r) => r.channel === channel)
+    .at(-1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('OPC UA driver against the simulator', () => {
@@ -78,7 +81,14 @@ describe('OPC UA driver against the simulator', () => {
 
     for (const p of CHAMBER.points) {
       const r = lastOf(out, 'sub', p.channel)!;
-      expect(r, p.channel).toMatchObject({ site: 'lab', instrument: 'sub', quantity: p.quantity, unit: p.unit, quality: 'good', raw: chamber.value(p.channel) });
+      expect(r, p.channel).toMatchObject({
+        site: 'lab',
+        instrument: 'sub',
+        quantity: p.quantity,
+        unit: p.unit,
+        quality: 'good',
+        raw: chamber.value(p.channel),
+      });
       expect(r.value).toBe(r.raw);
       expect(r.cal).toBe(UNTAGGED);
       expect(r.reason).toBeUndefined();
@@ -116,8 +126,12 @@ describe('OPC UA driver against the simulator', () => {
     chamber.set('temperature', 20);
     chamber.set('humidity', 50);
     const channels = channelsFor('deadband', CHAMBER).map((ch) =>
-      ch.id === 'temperature' ? { ...ch, deadband: { type: 'absolute' as const, value: 0.5 } }
-      : ch.id === 'humidity' ? { ...ch, deadband: { type: 'percent' as const, value: 2 } } : ch);
+      ch.id === 'temperature'
+        ? { ...ch, deadband: { type: 'absolute' as const, value: 0.5 } }
+        : ch.id === 'humidity'
+          ? { ...ch, deadband: { type: 'percent' as const, value: 2 } }
+          : ch,
+    );
     const { out } = run([instrument('deadband', { channels })]);
     await out.until(() => lastOf(out, 'deadband', 'humidity')?.raw === 50 && lastOf(out, 'deadband', 'temperature')?.raw === 20, 'initial values');
     const count = (ch: string) => readingsOf(out, 'deadband').filter((r) => r.channel === ch).length;
@@ -134,7 +148,10 @@ describe('OPC UA driver against the simulator', () => {
 
     chamber.set('temperature', 20.6);
     chamber.set('humidity', 52.5);
-    await out.until(() => lastOf(out, 'deadband', 'temperature')?.raw === 20.6 && lastOf(out, 'deadband', 'humidity')?.raw === 52.5, 'changes past the deadbands');
+    await out.until(
+      () => lastOf(out, 'deadband', 'temperature')?.raw === 20.6 && lastOf(out, 'deadband', 'humidity')?.raw === 52.5,
+      'changes past the deadbands',
+    );
     expect([count('temperature'), count('humidity')]).toEqual([t0 + 1, h0 + 1]);
   });
 
@@ -161,7 +178,9 @@ describe('OPC UA driver against the simulator', () => {
 
   it('spreads items over subscriptions of at most maxItemsPerSubscription; an unknown node is a bad reading', async () => {
     const channels = [...channelsFor('spread', CHAMBER), { id: 'ghost', nodeId: 'ns=1;s=spread.no-such-node', quantity: 'temperature', unit: '°C' }];
-    const { out, driver } = run([instrument('spread', { channels, subscription: { publishingIntervalMs: 50, samplingIntervalMs: 20, queueSize: 1, maxItemsPerSubscription: 3 } })]);
+    const { out, driver } = run([
+      instrument('spread', { channels, subscription: { publishingIntervalMs: 50, samplingIntervalMs: 20, queueSize: 1, maxItemsPerSubscription: 3 } }),
+    ]);
     await out.until(() => new Set(readingsOf(out, 'spread').map((r) => r.channel)).size === channels.length, 'a reading of every channel');
     const stats = driver.stats()[0] as OpcuaInstrumentStats;
     expect(stats).toMatchObject({ online: true, sessions: 1, subscriptions: 3, monitoredItems: CHAMBER.points.length });
@@ -170,11 +189,16 @@ describe('OPC UA driver against the simulator', () => {
   });
 
   it('takes ts from the source, the server or the gateway as configured', async () => {
-    const polled = (timestamps: OpcuaInstrumentConfig['timestamps']) => instrument('ts', { id: `ts-${timestamps}`, read: 'poll', timestamps, channels: channelsFor('ts', CHAMBER).slice(0, 1) });
+    const polled = (timestamps: OpcuaInstrumentConfig['timestamps']) =>
+      instrument('ts', { id: `ts-${timestamps}`, read: 'poll', timestamps, channels: channelsFor('ts', CHAMBER).slice(0, 1) });
     const before = Date.now();
     const { out } = run([polled('source'), polled('server'), polled('gateway')]);
     await out.until(() => ['source', 'server', 'gateway'].every((t) => out.of(`ts-${t}`).length >= 3), 'three polls each');
-    const ts = (t: string) => out.of(`ts-${t}`).slice(0, 3).map((b) => b.readings[0]!.ts);
+    const ts = (t: string) =>
+      out
+        .of(`ts-${t}`)
+        .slice(0, 3)
+        .map((b) => b.readings[0]!.ts);
     // The value does not change: its source timestamp stays the one of the last change (before the test).
     expect(new Set(ts('source')).size).toBe(1);
     expect(ts('source')[0]!).toBeLessThan(before);
@@ -186,10 +210,12 @@ describe('OPC UA driver against the simulator', () => {
 
   it('a publish holding several samples of one channel (queueSize > 1) becomes batches of one reading per channel', async () => {
     const chamber = sim.instrument('queue');
-    const { out } = run([instrument('queue', {
-      channels: channelsFor('queue', CHAMBER).slice(0, 1),
-      subscription: { publishingIntervalMs: 2000, samplingIntervalMs: 0, queueSize: 10, maxItemsPerSubscription: 1000 },
-    })]);
+    const { out } = run([
+      instrument('queue', {
+        channels: channelsFor('queue', CHAMBER).slice(0, 1),
+        subscription: { publishingIntervalMs: 2000, samplingIntervalMs: 0, queueSize: 10, maxItemsPerSubscription: 1000 },
+      }),
+    ]);
     await out.until(() => readingsOf(out, 'queue').length >= 1, 'the initial value');
     const values = [1.5, 2.5, 3.5, 4.5];
     for (const v of values) {
@@ -202,23 +228,37 @@ describe('OPC UA driver against the simulator', () => {
     expect(got.slice(-4)).toEqual(values);
     expect(out.of('queue').every((b) => b.readings.length === 1)).toBe(true);
     // Several of them came in one publish response (the interval is 2 s): same receive time.
-    expect(new Set(out.of('queue').slice(-4).map((b) => b.at)).size).toBeLessThan(4);
+    expect(
+      new Set(
+        out
+          .of('queue')
+          .slice(-4)
+          .map((b) => b.at),
+      ).size,
+    ).toBeLessThan(4);
   });
 
   it('reads the device calibration object and reports whether it agrees with the configured certificate', async () => {
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
     const calibration = (due: string) => ({ certificate: 'CFG-1', calibrated: '2026-03-14', due });
-    const { driver } = run([
-      instrument('cal-ok', { deviceCalibration: { node: 'ns=1;s=cal-ok.Calibration', refreshMinutes: 60 }, calibration: calibration('2027-03-14') }),
-      instrument('cal-off', { deviceCalibration: { node: 'ns=1;s=cal-off.Calibration', refreshMinutes: 60 }, calibration: calibration('2027-06-30') }),
-    ], log);
+    const { driver } = run(
+      [
+        instrument('cal-ok', { deviceCalibration: { node: 'ns=1;s=cal-ok.Calibration', refreshMinutes: 60 }, calibration: calibration('2027-03-14') }),
+        instrument('cal-off', { deviceCalibration: { node: 'ns=1;s=cal-off.Calibration', refreshMinutes: 60 }, calibration: calibration('2027-06-30') }),
+      ],
+      log,
+    );
     const stats = () => driver.stats() as OpcuaInstrumentStats[];
-    await until(() => stats().every((s) => s.deviceCalibration), 'the device calibration of both instruments', { observe: () => stats().map((s) => s.deviceCalibration) });
+    await until(() => stats().every((s) => s.deviceCalibration), 'the device calibration of both instruments', {
+      observe: () => stats().map((s) => s.deviceCalibration),
+    });
 
     expect(stats()[0]!.deviceCalibration).toMatchObject({ lastCalibrationDate: '2026-03-14', nextCalibrationDate: '2027-03-14', matchesConfig: true });
     expect(stats()[1]!.deviceCalibration).toMatchObject({
-      nextCalibrationDate: '2027-03-14', matchesConfig: false, mismatch: 'device next calibration 2027-03-14, configured due 2027-06-30',
+      nextCalibrationDate: '2027-03-14',
+      matchesConfig: false,
+      mismatch: 'device next calibration 2027-03-14, configured due 2027-06-30',
     });
     const warnings = lines.map((l) => JSON.parse(l) as { instrument: string; msg: string });
     expect(warnings.filter((w) => /calibration dates disagree/.test(w.msg)).map((w) => w.instrument)).toEqual(['cal-off']);

@@ -50,7 +50,11 @@ describe('OPC UA server restart', () => {
     const driver = new OpcuaDriver('lab', [instrument('subscribed', 'subscribe'), instrument('polled', 'poll')], silentLogger());
     driver.start(out);
     try {
-      const temperature = (id: string) => out.of(id).flatMap((b) => b.readings).filter((r) => r.channel === 'temperature');
+      const temperature = (id: string) =>
+        out
+          .of(id)
+          .flatMap((b) => b.readings)
+          .filter((r) => r.channel === 'temperature');
       await out.until(() => temperature('subscribed').at(-1)?.raw === 21.5 && temperature('polled').at(-1)?.raw === 21.5, 'readings before the restart');
       const port = sim.port;
 
@@ -58,11 +62,16 @@ describe('OPC UA server restart', () => {
       await sim.stop();
       await out.until(() => ['subscribed', 'polled'].every((id) => out.statuses.filter((s) => s.instrument === id).at(-1)?.online === false), 'both offline');
       // Let the driver fail a few reconnection attempts (and poll cycles) while the server is away.
-      const gapOf = (id: string) => out.batches.slice(down).flatMap((b) => b.readings).filter((r) => r.instrument === id);
+      const gapOf = (id: string) =>
+        out.batches
+          .slice(down)
+          .flatMap((b) => b.readings)
+          .filter((r) => r.instrument === id);
       await out.until(() => gapOf('polled').length >= 2 * CHAMBER.points.length, 'two poll cycles while the server is away');
       const gap = out.batches.slice(down).flatMap((b) => b.readings);
       expect(gap.length).toBeGreaterThan(0);
-      for (const r of gap) expect(r, `${r.instrument}.${r.channel}`).toMatchObject({ quality: 'bad', raw: null, reason: expect.stringMatching(/^disconnected: /) });
+      for (const r of gap)
+        expect(r, `${r.instrument}.${r.channel}`).toMatchObject({ quality: 'bad', raw: null, reason: expect.stringMatching(/^disconnected: /) });
       // The subscribed channels get one bad reading each for the gap; the polled ones one per cycle.
       expect(gap.filter((r) => r.instrument === 'subscribed').map((r) => r.channel)).toEqual(CHAMBER.points.map((p) => p.channel));
       expect(gap.filter((r) => r.instrument === 'polled').length).toBeGreaterThanOrEqual(2 * CHAMBER.points.length);
@@ -70,9 +79,16 @@ describe('OPC UA server restart', () => {
       chamber.set('temperature', 22.75);
       await sim.start();
       expect(sim.port).toBe(port);
-      await out.until(() => temperature('subscribed').at(-1)?.raw === 22.75 && temperature('polled').at(-1)?.raw === 22.75, 'readings after the restart', 20_000);
+      await out.until(
+        () => temperature('subscribed').at(-1)?.raw === 22.75 && temperature('polled').at(-1)?.raw === 22.75,
+        'readings after the restart',
+        20_000,
+      );
       for (const id of ['subscribed', 'polled']) {
-        expect(out.statuses.filter((s) => s.instrument === id).map((s) => s.online), id).toEqual([true, false, true]);
+        expect(
+          out.statuses.filter((s) => s.instrument === id).map((s) => s.online),
+          id,
+        ).toEqual([true, false, true]);
       }
       const stats = driver.stats() as OpcuaInstrumentStats[];
       expect(stats[0]).toMatchObject({ online: true, sessions: 2, subscriptions: 1, monitoredItems: CHAMBER.points.length });
@@ -98,7 +114,11 @@ describe('OPC UA server restart', () => {
     driver.start(out);
     try {
       const chamber = sim.instrument('chamber');
-      const temperature = () => out.of('behind-proxy').flatMap((b) => b.readings).filter((r) => r.channel === 'temperature');
+      const temperature = () =>
+        out
+          .of('behind-proxy')
+          .flatMap((b) => b.readings)
+          .filter((r) => r.channel === 'temperature');
       chamber.set('temperature', 30.5);
       await out.until(() => temperature().at(-1)?.raw === 30.5, 'readings through the proxy');
 

@@ -114,7 +114,12 @@ describe('OPC UA security', () => {
     expect(error).toBe(
       `the server certificate of ${sim.endpoint} is not trusted (BadCertificateUntrusted): to trust it, move ${file} to ${join(pki, 'trusted', 'certs')}/ (the gateway retries by itself)`,
     );
-    expect(out.of('untrusted').flatMap((b) => b.readings).some((r) => r.quality === 'good')).toBe(false);
+    expect(
+      out
+        .of('untrusted')
+        .flatMap((b) => b.readings)
+        .some((r) => r.quality === 'good'),
+    ).toBe(false);
 
     // What the message says, done by hand:
     renameSync(file, join(pki, 'trusted', 'certs', basename(file)));
@@ -128,7 +133,11 @@ describe('OPC UA security', () => {
     const key = join(dir, 'user.key');
     const cert = join(dir, 'user.pem');
     // Also proves the driver left no OPENSSL_CONF="undefined" behind (node-opcua-crypto does).
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=metrogate-test-user'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=metrogate-test-user'],
+      { stdio: 'pipe' },
+    );
     const { out } = run([instrument('x509', {}, { type: 'certificate', certificate: cert, privateKey: key })]);
     await out.until(() => goodTemperature(out, 'x509'), 'a good reading as the X.509 user');
   });
@@ -147,7 +156,9 @@ describe('OPC UA security', () => {
     const { out } = run([{ ...instrument('not-trusted', { pkiDir: pki }, { type: 'anonymous' }), endpoint: strict.endpoint }]);
     await out.until(() => lastStatus(out, 'not-trusted')?.online === false, 'the refusal');
     expect(lastStatus(out, 'not-trusted')!.error).toMatch(
-      new RegExp(`^${strict.endpoint} refused the connection \\(Bad\\w+\\): the server may not trust this gateway's certificate ${join(pki, 'own', 'certs', 'client_certificate.pem')}; trust it on the server$`),
+      new RegExp(
+        `^${strict.endpoint} refused the connection \\(Bad\\w+\\): the server may not trust this gateway's certificate ${join(pki, 'own', 'certs', 'client_certificate.pem')}; trust it on the server$`,
+      ),
     );
   });
 

@@ -22,12 +22,24 @@ describe('a typed message to the platform over HTTPS', () => {
     certs.remove();
   });
   const cloud = (token: string): CloudConfig => ({
-    enabled: true, url: receiver.url, format: 'json', topicPrefix: 'metrogate', token, ca: certs.ca,
-    inOrder: true, maxInFlight: 1, batchMaxReadings: 10, timeoutMs: 5000,
+    enabled: true,
+    url: receiver.url,
+    format: 'json',
+    topicPrefix: 'metrogate',
+    token,
+    ca: certs.ca,
+    inOrder: true,
+    maxInFlight: 1,
+    batchMaxReadings: 10,
+    timeoutMs: 5000,
   });
 
   it('is POSTed below the url and confirmed by the platform', async () => {
-    const where = await sendPlatformMessage(cloud(TOKEN), { site: 'lab-1', gateway: 'gw-1' }, { path: ['comparison', 'PT-1', '25'], json: '{"v":1,"lab":"lab-A"}' });
+    const where = await sendPlatformMessage(
+      cloud(TOKEN),
+      { site: 'lab-1', gateway: 'gw-1' },
+      { path: ['comparison', 'PT-1', '25'], json: '{"v":1,"lab":"lab-A"}' },
+    );
     expect(where).toBe(`POST ${receiver.url}/comparison/PT-1/25`);
     expect(receiver.comparisons).toEqual([{ path: `${new URL(receiver.url).pathname}/comparison/PT-1/25`, doc: { v: 1, lab: 'lab-A' } }]);
     expect(receiver.requests.at(-1)).toMatchObject({ status: 201, userAgent: expect.stringMatching(/^metrogate\//) as unknown as string });
@@ -35,8 +47,9 @@ describe('a typed message to the platform over HTTPS', () => {
 
   it('a refused token rejects, naming what to check, and the platform stored nothing', async () => {
     const before = receiver.comparisons.length;
-    await expect(sendPlatformMessage(cloud('wrong-token-0123456789abcdef'), { site: 'lab-1', gateway: 'gw-1' }, { path: ['comparison', 'PT-1', '25'], json: '{}' }))
-      .rejects.toThrow(/answered 401.*check cloud\.token/);
+    await expect(
+      sendPlatformMessage(cloud('wrong-token-0123456789abcdef'), { site: 'lab-1', gateway: 'gw-1' }, { path: ['comparison', 'PT-1', '25'], json: '{}' }),
+    ).rejects.toThrow(/answered 401.*check cloud\.token/);
     expect(receiver.comparisons).toHaveLength(before);
   });
 });

@@ -25,21 +25,50 @@ describe('files are not for every local user', () => {
   it('a calibration record: 0600 in 0700 folders, also the folders it had to create', () => {
     const dir = join(root, 'records', 'nested');
     const { file } = saveRecord(dir, {
-      certificate: 'C-1', instrument: 'bath-01', kind: 'calibration', calibrated: '2026-01-10', due: '2027-01-10', unit: '°C',
-      errorTable: [{ reference: 50, indication: 50.02, error: 0.02, U: 0.05, k: 2 }], traceability: [], source: 'config',
+      certificate: 'C-1',
+      instrument: 'bath-01',
+      kind: 'calibration',
+      calibrated: '2026-01-10',
+      due: '2027-01-10',
+      unit: '°C',
+      errorTable: [{ reference: 50, indication: 50.02, error: 0.02, U: 0.05, k: 2 }],
+      traceability: [],
+      source: 'config',
     });
     expect(mode(file)).toBe(0o600);
     for (const d of [join(dir, 'bath-01'), dir, join(root, 'records')]) expect(mode(d), d).toBe(0o700);
   });
 
   it('an impact report, .md and .json: 0600 in a 0700 folder', async () => {
-    const influx = { url: inject('influxUrl'), database: uniqueName('db'), measurement: 'reading', batchSize: 5000, flushIntervalMs: 1000, writeConcurrency: 2 } as InfluxConfig;
+    const influx = {
+      url: inject('influxUrl'),
+      database: uniqueName('db'),
+      measurement: 'reading',
+      batchSize: 5000,
+      flushIntervalMs: 1000,
+      writeConcurrency: 2,
+    } as InfluxConfig;
     await ensureDatabase(influx);
     const dir = join(root, 'reports');
-    const report = await writeImpactReport({
-      site: 'lab', instrument: 'bath-01', channel: 'temperature', kind: 'suspect', ts: Date.now(), due: null,
-      from: 'valid', to: 'out_of_tolerance', certificate: 'C-2', reason: 'as-found error beyond the MPE', suspectFrom: Date.now() - 86_400_000, suspectTo: Date.now(),
-    }, 'gw', influx, dir);
+    const report = await writeImpactReport(
+      {
+        site: 'lab',
+        instrument: 'bath-01',
+        channel: 'temperature',
+        kind: 'suspect',
+        ts: Date.now(),
+        due: null,
+        from: 'valid',
+        to: 'out_of_tolerance',
+        certificate: 'C-2',
+        reason: 'as-found error beyond the MPE',
+        suspectFrom: Date.now() - 86_400_000,
+        suspectTo: Date.now(),
+      },
+      'gw',
+      influx,
+      dir,
+    );
     expect(mode(dir)).toBe(0o700);
     const files = readdirSync(dir);
     expect(files.sort()).toEqual([`${report.file.split('/').at(-1)!.replace(/\.md$/, '.json')}`, report.file.split('/').at(-1)!].sort());

@@ -187,9 +187,9 @@ describe('ensureInstalled', () => {
 
   it('fails when apt-get ran but the program is still missing', async () => {
     const run: RunCommand = async () => undefined;
-    await expect(
-      ensureInstalled(['chromium'], { findBinary: fakeFs(new Set()), run, isRoot: () => true, osRelease: debian }),
-    ).rejects.toThrow(/apt-get install -y chromium finished, but chromium still not found/);
+    await expect(ensureInstalled(['chromium'], { findBinary: fakeFs(new Set()), run, isRoot: () => true, osRelease: debian })).rejects.toThrow(
+      /apt-get install -y chromium finished, but chromium still not found/,
+    );
   });
 
   it('on other systems says what to install and does not try apt', async () => {
@@ -197,9 +197,9 @@ describe('ensureInstalled', () => {
       throw new Error('must not run apt');
     };
     const fedora = () => 'ID=fedora\nID_LIKE="rhel centos"\n';
-    await expect(
-      ensureInstalled(['mosquitto'], { findBinary: fakeFs(new Set()), run, isRoot: () => true, osRelease: fedora }),
-    ).rejects.toThrow(/Missing mosquitto \(Debian package mosquitto\)\. This is not Debian or Ubuntu/);
+    await expect(ensureInstalled(['mosquitto'], { findBinary: fakeFs(new Set()), run, isRoot: () => true, osRelease: fedora })).rejects.toThrow(
+      /Missing mosquitto \(Debian package mosquitto\)\. This is not Debian or Ubuntu/,
+    );
   });
 
   it('recognises Ubuntu and its derivatives by ID_LIKE', async () => {

@@ -47,7 +47,8 @@ describe('PUBACK order across a redelivery under the same packet id', () => {
         mqtt: { url: broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 10 },
         influx: { url: influx.url, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 100, writeConcurrency: 2 },
         ingest: { enabled: true, sites: ['+'], sessionExpirySeconds: 3600, maxAgeDays: 400, maxAheadMinutes: 60 },
-        log: silentLogger(), clientId,
+        log: silentLogger(),
+        clientId,
       });
       ingests.push(i);
       await i.start();
@@ -92,8 +93,9 @@ describe('PUBACK order across a redelivery under the same packet id', () => {
     await first.stop();
     await influx.start();
     await startIngest();
-    await until(async () => (await stored()).length === 6, 'messages 1-6 stored by the successor', 20_000)
-      .catch(async (err: Error) => { throw new Error(`${err.message}; stored seqs: ${JSON.stringify(await stored())}`); });
+    await until(async () => (await stored()).length === 6, 'messages 1-6 stored by the successor', 20_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; stored seqs: ${JSON.stringify(await stored())}`);
+    });
     expect(await stored()).toEqual([1, 2, 3, 4, 5, 6]);
   }, 150_000);
 });

@@ -54,8 +54,17 @@ const T0 = Date.now();
 /** A batch of `n` readings with seqs from..from+n-1, each at t0 + its seq ms (one point per seq in InfluxDB). */
 export function batchOf(site: string, instrument: string, from: number, n = 3, t0 = T0): ReadingBatch {
   const readings: Reading[] = Array.from({ length: n }, (_, i) => ({
-    site, instrument, channel: `ch${i}`, quantity: 'voltage', unit: 'V', ts: t0 + from + i, seq: from + i,
-    raw: from + i, value: from + i, quality: 'good', cal,
+    site,
+    instrument,
+    channel: `ch${i}`,
+    quantity: 'voltage',
+    unit: 'V',
+    ts: t0 + from + i,
+    seq: from + i,
+    raw: from + i,
+    value: from + i,
+    quality: 'good',
+    cal,
   }));
   return { site, instrument, readings };
 }
@@ -76,11 +85,16 @@ function mqttImplementation(): Implementation {
       const prefix = uniqueName('mg');
       const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
       const sink = new MqttSink({
-        site, gateway: 'gw', instruments: [], log,
+        site,
+        gateway: 'gw',
+        instruments: [],
+        log,
         mqtt: { url: port ? `mqtt://127.0.0.1:${port}` : broker.url, topicPrefix: prefix, qos: 1, maxInFlight: 64, clientId: uniqueName('conf-mqtt') },
       });
       return {
-        sink, site, stored: (i) => Promise.resolve(reader.seqs(i)),
+        sink,
+        site,
+        stored: (i) => Promise.resolve(reader.seqs(i)),
         refusedBatch: () => Promise.resolve(batchOf(site, 'too-large', 1, 100)),
         close: () => reader.close(),
       };
@@ -102,15 +116,26 @@ function cloudMqttImplementation(): Implementation {
       const prefix = uniqueName('cloud');
       const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
       const cloud: CloudConfig = {
-        enabled: true, url: port ? `mqtt://127.0.0.1:${port}` : broker.url, format: 'json', topicPrefix: prefix, inOrder: true, maxInFlight: 64,
-        batchMaxReadings: 5000, timeoutMs: 2000,
+        enabled: true,
+        url: port ? `mqtt://127.0.0.1:${port}` : broker.url,
+        format: 'json',
+        topicPrefix: prefix,
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 5000,
+        timeoutMs: 2000,
       };
       const sink = new MqttUplink({
-        cloud, clientId: uniqueName('conf-cloud'), log, roster: roster(site),
+        cloud,
+        clientId: uniqueName('conf-cloud'),
+        log,
+        roster: roster(site),
         format: new JsonFormat({ prefix, site, gateway: 'gw', instruments: [] }),
       });
       return {
-        sink, site, stored: (i) => Promise.resolve(reader.seqs(i)),
+        sink,
+        site,
+        stored: (i) => Promise.resolve(reader.seqs(i)),
         refusedBatch: () => Promise.resolve(batchOf(site, 'too-large', 1, 100)),
         close: () => reader.close(),
       };
@@ -132,17 +157,22 @@ function influxImplementation(): Implementation {
       const site = uniqueName('site');
       const sink = new InfluxSink(
         { url: port ? `http://127.0.0.1:${port}` : influx.url, database, measurement: 'reading', batchSize: 5000, flushIntervalMs: 200, writeConcurrency: 2 },
-        { enabled: true, maxInFlight: 64, lingerMs: 0, inOrder: false }, log, 'gw',
+        { enabled: true, maxInFlight: 64, lingerMs: 0, inOrder: false },
+        log,
+        'gw',
       );
       return {
-        sink, site,
+        sink,
+        site,
         stored: (i) => storedSeqs(influx.url, database, i).catch((err: Error) => (/database not found/.test(err.message) ? [] : Promise.reject(err))),
         async refusedBatch() {
           // In its own shard (a month back), `value` is already a string: numbers there conflict.
           const ts = Date.now() - 30 * 86_400_000;
           const client = influxClient({ url: influx.url, database });
           await client.createDatabase(database);
-          await client.writePoints([{ measurement: 'reading', tags: { instrument: 'conflict' }, fields: { value: 'text' }, timestamp: new Date(ts) }], { precision: 'ms' });
+          await client.writePoints([{ measurement: 'reading', tags: { instrument: 'conflict' }, fields: { value: 'text' }, timestamp: new Date(ts) }], {
+            precision: 'ms',
+          });
           return batchOf(site, 'conflicting', 1, 3, ts);
         },
         close: () => Promise.resolve(),
@@ -192,13 +222,23 @@ function cloudHttpsImplementation(): Implementation {
     async harness(sinkPort) {
       const site = uniqueName('site');
       const cloud: CloudConfig = {
-        enabled: true, url: `https://127.0.0.1:${sinkPort ?? port}/platform/v1`, token: TOKEN, ca: certs.ca, format: 'json',
-        topicPrefix: 'metrogate', inOrder: true, maxInFlight: 64, batchMaxReadings: 5000, timeoutMs: 2000,
+        enabled: true,
+        url: `https://127.0.0.1:${sinkPort ?? port}/platform/v1`,
+        token: TOKEN,
+        ca: certs.ca,
+        format: 'json',
+        topicPrefix: 'metrogate',
+        inOrder: true,
+        maxInFlight: 64,
+        batchMaxReadings: 5000,
+        timeoutMs: 2000,
       };
       const sink = new HttpsUplink({ cloud, site, gateway: 'gw', roster: roster(site), log });
       const stored = (i: string) => accepted.filter((b) => b.site === site && b.instrument === i).flatMap((b) => b.readings.map((r) => r.seq));
       return {
-        sink, site, stored: (i) => Promise.resolve(stored(i)),
+        sink,
+        site,
+        stored: (i) => Promise.resolve(stored(i)),
         refusedBatch: () => Promise.resolve(batchOf(site, 'refused', 1)),
         close: () => Promise.resolve(),
       };

@@ -16,7 +16,13 @@ async function settled(p: Promise<void>, ms: number): Promise<{ state: 'resolved
   let timer: NodeJS.Timeout | undefined;
   const pending = new Promise<{ state: 'pending' }>((r) => (timer = setTimeout(() => r({ state: 'pending' }), ms)));
   try {
-    return await Promise.race([p.then(() => ({ state: 'resolved' as const }), (err: unknown) => ({ state: 'rejected' as const, err })), pending]);
+    return await Promise.race([
+      p.then(
+        () => ({ state: 'resolved' as const }),
+        (err: unknown) => ({ state: 'rejected' as const, err }),
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -47,10 +53,11 @@ async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
   if (typeof address !== 'object' || !address) throw new Error('blackhole: no port');
   return {
     port: address.port,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -89,8 +96,9 @@ function sinkConformance(impl: Implementation): void {
       return h;
     };
     const expectStored = (h: Harness, instrument: string, seqs: number[]) =>
-      until(async () => (await h.stored(instrument)).length >= seqs.length, `${seqs.length} readings of ${instrument} at the destination`, 5000)
-        .then(async () => expect((await h.stored(instrument)).sort((a, b) => a - b)).toEqual(seqs));
+      until(async () => (await h.stored(instrument)).length >= seqs.length, `${seqs.length} readings of ${instrument} at the destination`, 5000).then(
+        async () => expect((await h.stored(instrument)).sort((a, b) => a - b)).toEqual(seqs),
+      );
 
     it('resolves a write only once the destination holds it: every reading read back, once', async () => {
       const h = await harness();
@@ -98,7 +106,12 @@ function sinkConformance(impl: Implementation): void {
       const batches = ['a', 'b', 'c'].flatMap((inst) => [1, 4, 7, 10].map((seq) => batchOf(site, inst, seq)));
       await Promise.all(batches.map((b) => h.sink.write(b)));
       expect(h.sink.connected()).toBe(true);
-      for (const inst of ['a', 'b', 'c']) await expectStored(h, inst, Array.from({ length: 12 }, (_, i) => i + 1));
+      for (const inst of ['a', 'b', 'c'])
+        await expectStored(
+          h,
+          inst,
+          Array.from({ length: 12 }, (_, i) => i + 1),
+        );
     });
 
     it('rejects a write while the destination is down, resolves none, and takes the batch once it is back', async () => {

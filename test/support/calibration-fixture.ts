@@ -36,7 +36,16 @@ export function engineWith(records: CalibrationRecord[], now: { t: number }) {
 
 export function reading(ts: number, raw: number | null, channel = 'temperature', unit = '°C'): Reading {
   return {
-    site: 'lab', instrument: 'bath', channel, quantity: 'temperature', unit, ts, seq: 1,
-    raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: NO_RECORD,
+    site: 'lab',
+    instrument: 'bath',
+    channel,
+    quantity: 'temperature',
+    unit,
+    ts,
+    seq: 1,
+    raw,
+    value: raw,
+    quality: raw === null ? 'bad' : 'good',
+    cal: NO_RECORD,
   };
 }

@@ -39,9 +39,10 @@ export function startCli(
   assertBuilt();
   const script = opts.script ?? CLI;
   // A umask is set by the shell that starts a program; exec keeps the pid the CLI's own.
-  const [command, argv] = opts.umask === undefined
-    ? [process.execPath, [script, ...args]]
-    : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, script, ...args]];
+  const [command, argv] =
+    opts.umask === undefined
+      ? [process.execPath, [script, ...args]]
+      : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, script, ...args]];
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, METROGATE_LOG_FORMAT: 'json', ...env },
@@ -69,7 +70,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, opts: {
 export async function untilOutput(cli: { output: () => string; child: ChildProcess }, text: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cli.output().includes(text)) {
-    if (cli.child.exitCode !== null || cli.child.signalCode !== null) throw new Error(`the CLI exited before printing ${JSON.stringify(text)}:\n${cli.output()}`);
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null)
+      throw new Error(`the CLI exited before printing ${JSON.stringify(text)}:\n${cli.output()}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${JSON.stringify(text)}; output:\n${cli.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }

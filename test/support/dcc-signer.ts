@@ -8,8 +8,16 @@ import { createHash, createSign, KeyObject, webcrypto } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import {
-  BasicConstraintsExtension, cryptoProvider, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate, X509CertificateGenerator,
-  X509CrlGenerator, X509CrlReason,
+  BasicConstraintsExtension,
+  cryptoProvider,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+  X509CrlGenerator,
+  X509CrlReason,
 } from '@peculiar/x509';
 import { SignedXml } from 'xml-crypto';
 
@@ -27,7 +35,11 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const RSA = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
 let serial = 1;
 
-async function makeParty(name: string, issuer: Party | undefined, opts: { ca: boolean; kind?: KeyKind; from?: Date; to?: Date; ocspSigning?: boolean }): Promise<Party> {
+async function makeParty(
+  name: string,
+  issuer: Party | undefined,
+  opts: { ca: boolean; kind?: KeyKind; from?: Date; to?: Date; ocspSigning?: boolean },
+): Promise<Party> {
   const alg = opts.kind === 'rsa' ? RSA : EC;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const usages = opts.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign : KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
@@ -127,9 +139,10 @@ export async function signDcc(xml: string, signer: Party, opts: SignOptions = {}
   const ocspValues = opts.ocspResponses?.length
     ? `<xades:OCSPValues>${opts.ocspResponses.map((r) => `<xades:EncapsulatedOCSPValue>${r.toString('base64')}</xades:EncapsulatedOCSPValue>`).join('')}</xades:OCSPValues>`
     : '';
-  const revocation = crlValues || ocspValues
-    ? `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:RevocationValues>${crlValues}${ocspValues}</xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
-    : '';
+  const revocation =
+    crlValues || ocspValues
+      ? `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:RevocationValues>${crlValues}${ocspValues}</xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
+      : '';
   const qualifying =
     `<xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" Target="#${id}">` +
     `<xades:SignedProperties Id="xades-${id}"><xades:SignedSignatureProperties><xades:SigningTime>${time}</xades:SigningTime>` +

@@ -52,16 +52,19 @@ export async function demoLab(mqttUrl: string, influxUrl: string, pollIntervalMs
     gateway: { id: 'e2e-gw', logLevel: 'silent', statsIntervalMs: 1000 },
     mqtt: { ...base.mqtt!, url: mqttUrl, topicPrefix: uniqueName('mg') },
     influx: { ...base.influx!, url: influxUrl, database: uniqueName('db'), flushIntervalMs: 200 },
-    instruments: base.instruments.filter((i) => i.protocol === 'modbus-tcp').map(asModbusTcp).map((inst) => {
-      const { calibration: _drop, ...rest } = inst;
-      const record = records[inst.id];
-      return {
-        ...rest,
-        pollIntervalMs,
-        connection: { ...inst.connection, port: sim.device(inst.id).port },
-        ...(record ? { calibration: record } : {}),
-      };
-    }),
+    instruments: base.instruments
+      .filter((i) => i.protocol === 'modbus-tcp')
+      .map(asModbusTcp)
+      .map((inst) => {
+        const { calibration: _drop, ...rest } = inst;
+        const record = records[inst.id];
+        return {
+          ...rest,
+          pollIntervalMs,
+          connection: { ...inst.connection, port: sim.device(inst.id).port },
+          ...(record ? { calibration: record } : {}),
+        };
+      }),
   };
   return { config, sim };
 }

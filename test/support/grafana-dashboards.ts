@@ -151,11 +151,34 @@ export function panelRange(d: Dashboard, p: Panel | null, now: number): TimeRang
 /** Grafana's kbn.roundInterval: the interval rounded to a "nice" step. */
 export function roundInterval(ms: number): number {
   const steps: [number, number][] = [
-    [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500], [1500, 1000], [3500, 2000], [7500, 5000],
-    [12500, 10000], [17500, 15000], [25000, 20000], [45000, 30000], [90000, 60000], [210000, 120000],
-    [450000, 300000], [750000, 600000], [1050000, 900000], [1500000, 1200000], [2700000, 1800000],
-    [5400000, 3600000], [9000000, 7200000], [16200000, 10800000], [32400000, 21600000], [86400000, 43200000],
-    [604800000, 86400000], [1814400000, 604800000], [3628800000, 2592000000],
+    [15, 10],
+    [35, 20],
+    [75, 50],
+    [150, 100],
+    [350, 200],
+    [750, 500],
+    [1500, 1000],
+    [3500, 2000],
+    [7500, 5000],
+    [12500, 10000],
+    [17500, 15000],
+    [25000, 20000],
+    [45000, 30000],
+    [90000, 60000],
+    [210000, 120000],
+    [450000, 300000],
+    [750000, 600000],
+    [1050000, 900000],
+    [1500000, 1200000],
+    [2700000, 1800000],
+    [5400000, 3600000],
+    [9000000, 7200000],
+    [16200000, 10800000],
+    [32400000, 21600000],
+    [86400000, 43200000],
+    [604800000, 86400000],
+    [1814400000, 604800000],
+    [3628800000, 2592000000],
   ];
   for (const [below, step] of steps) if (ms < below) return step;
   return 31536000000;
@@ -176,7 +199,12 @@ export function intervalMs(range: TimeRange, panel: Panel | null, datasourceMinI
 
 /** The Go backend's gtime.FormatInterval. */
 export function formatInterval(ms: number): string {
-  const units: [number, string][] = [[86400e3, 'd'], [3600e3, 'h'], [60e3, 'm'], [1e3, 's']];
+  const units: [number, string][] = [
+    [86400e3, 'd'],
+    [3600e3, 'h'],
+    [60e3, 'm'],
+    [1e3, 's'],
+  ];
   for (const [size, unit] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
   return `${Math.max(1, Math.floor(ms))}ms`;
 }
@@ -204,18 +232,21 @@ export function interpolate(query: string, vars: VariableValues, range: TimeRang
   // Where the regex literals of `=~ /…/` and `!~ /…/` are: a variable there is regex-escaped.
   const regexSpans = [...query.matchAll(/[=!]~\s*\/((?:\\.|[^/\\])*)\//g)].map((m) => [m.index!, m.index! + m[0].length]);
   const inRegex = (offset: number): boolean => regexSpans.some(([start, end]) => offset > start! && offset < end!);
-  const out = query.replace(/\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g, (match, a: string | undefined, b: string | undefined, c: string | undefined, offset: number) => {
-    const name = (a ?? b ?? c)!;
-    if (builtins[name] !== undefined) return builtins[name];
-    const v = vars.get(name);
-    if (!v) throw new Error(`unknown variable ${match}`);
-    if (!inRegex(offset)) {
-      if (v.values.length !== 1) throw new Error(`variable ${match} has ${v.values.length} values outside a regex`);
-      return v.values[0]!;
-    }
-    const escaped = v.values.map(escapeRegex);
-    return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
-  });
+  const out = query.replace(
+    /\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g,
+    (match, a: string | undefined, b: string | undefined, c: string | undefined, offset: number) => {
+      const name = (a ?? b ?? c)!;
+      if (builtins[name] !== undefined) return builtins[name];
+      const v = vars.get(name);
+      if (!v) throw new Error(`unknown variable ${match}`);
+      if (!inRegex(offset)) {
+        if (v.values.length !== 1) throw new Error(`variable ${match} has ${v.values.length} values outside a regex`);
+        return v.values[0]!;
+      }
+      const escaped = v.values.map(escapeRegex);
+      return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
+    },
+  );
   const left = /\$\{[^}]*\}|\[\[[^\]]*\]\]/.exec(out);
   if (left) throw new Error(`variable ${left[0]} is not in a form Grafana interpolates here`);
   return out;

@@ -7,7 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from './e2e-fixture.js';
-import { interpolate, intervalMs, panelRange, panelsOf, repeatOf, variableQuery, type Dashboard, type Panel, type VariableValues } from './grafana-dashboards.js';
+import {
+  interpolate,
+  intervalMs,
+  panelRange,
+  panelsOf,
+  repeatOf,
+  variableQuery,
+  type Dashboard,
+  type Panel,
+  type VariableValues,
+} from './grafana-dashboards.js';
 import { influxSeries, rowsOf, type InfluxSeries } from './influx-query.js';
 
 export interface ProvisionedDatasource {
@@ -98,7 +108,6 @@ export async function runDashboard(d: Dashboard, db: InfluxDb, selected: Record<
   return out;
 }
 
-
 /** Table renames and overrides that name a column no query of the panel returned. */
 export function tableProblems(json: Dashboard, ran: Run[]): string[] {
   const problems: string[] = [];
@@ -112,7 +121,8 @@ export function tableProblems(json: Dashboard, ran: Run[]): string[] {
     for (const from of Object.keys(renames)) if (!columns.has(from)) problems.push(`${json.title} / "${p.title}": renames missing column ${from}`);
     const shown = new Set([...columns].map((c) => renames[c] ?? c));
     for (const o of p.fieldConfig?.overrides ?? []) {
-      if (o.matcher.id === 'byName' && !shown.has(o.matcher.options)) problems.push(`${json.title} / "${p.title}": override for missing column ${o.matcher.options}`);
+      if (o.matcher.id === 'byName' && !shown.has(o.matcher.options))
+        problems.push(`${json.title} / "${p.title}": override for missing column ${o.matcher.options}`);
     }
   }
   return problems;

@@ -48,9 +48,23 @@ export function opensslOcspResponse(req: OcspRequest): Buffer {
     };
     const index = file('index.txt', req.unknown ? '' : `${indexLine(req.cert, req.revokedAt)}\n`);
     const args = [
-      'ocsp', '-index', index, '-CA', file('ca.pem', req.ca.pem), '-issuer', file('issuer.pem', req.ca.pem),
-      '-cert', file('cert.pem', req.cert.pem), '-rsigner', file('responder.pem', req.responder.pem),
-      '-rkey', file('responder.key', keyPem(req.responder)), '-ndays', '30', '-respout', join(dir, 'response.der'),
+      'ocsp',
+      '-index',
+      index,
+      '-CA',
+      file('ca.pem', req.ca.pem),
+      '-issuer',
+      file('issuer.pem', req.ca.pem),
+      '-cert',
+      file('cert.pem', req.cert.pem),
+      '-rsigner',
+      file('responder.pem', req.responder.pem),
+      '-rkey',
+      file('responder.key', keyPem(req.responder)),
+      '-ndays',
+      '30',
+      '-respout',
+      join(dir, 'response.der'),
     ];
     execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return readFileSync(join(dir, 'response.der'));

@@ -89,8 +89,10 @@ export class PlatformConsumer {
     return [...this.stored.values()].filter((r) => {
       if (r.cal.certificate === null) return false;
       const roster = this.rosters.get(`${r.site}\u0000${r.gateway}`);
-      const matches = roster?.certificates.filter((c) =>
-        c.certificate === r.cal.certificate && c.laboratory === (r.cal.laboratory ?? null) && c.instrument === r.instrument) ?? [];
+      const matches =
+        roster?.certificates.filter(
+          (c) => c.certificate === r.cal.certificate && c.laboratory === (r.cal.laboratory ?? null) && c.instrument === r.instrument,
+        ) ?? [];
       return matches.length !== 1;
     });
   }
@@ -99,7 +101,8 @@ export class PlatformConsumer {
   seqs(instrument: string, epoch?: string): number[] {
     return [...this.stored.values()]
       .filter((r) => r.instrument === instrument && (epoch === undefined || r.epoch === epoch))
-      .map((r) => r.seq).sort((a, b) => a - b);
+      .map((r) => r.seq)
+      .sort((a, b) => a - b);
   }
 
   epochs(): Set<string> {

@@ -7,7 +7,8 @@ import { influxSeries, rowsOf } from './influx-query.js';
 export function statusPanelQuery(): string {
   const board = loadDashboards(join(ROOT, 'dashboards', 'json')).find((d) => d.file === 'calibration-board.json');
   if (!board) throw new Error('dashboards/json/calibration-board.json not found');
-  const queries = panelsOf(board.json).flatMap((p) => (p.targets ?? []).map((t) => t.query ?? ''))
+  const queries = panelsOf(board.json)
+    .flatMap((p) => (p.targets ?? []).map((t) => t.query ?? ''))
     .filter((q) => q.includes('FROM "instrument_cal"') && q.includes(`"scope" = 'instrument'`));
   if (queries.length !== 1) throw new Error(`calibration-board.json: expected one panel query of instrument_cal (scope instrument), found ${queries.length}`);
   return queries[0]!;
@@ -17,9 +18,16 @@ export function statusPanelQuery(): string {
  * The status panel's rows by instrument, its query interpolated as Grafana does for the last hour;
  * none while the database does not exist yet (the panel is empty then, too).
  */
-export async function statusPanelRows(influx: { url: string; database: string }, site: string, instruments: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+export async function statusPanelRows(
+  influx: { url: string; database: string },
+  site: string,
+  instruments: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
   const now = Date.now();
-  const vars = new Map([['site', { values: [site] }], ['instrument', { values: [...instruments] }]]);
+  const vars = new Map([
+    ['site', { values: [site] }],
+    ['instrument', { values: [...instruments] }],
+  ]);
   const q = interpolate(statusPanelQuery(), vars, { from: now - 3_600_000, to: now + 60_000 }, 1000);
   const series = await influxSeries(influx.url, influx.database, q).catch((err: Error) => {
     if (err.message.includes('database not found')) return [];

@@ -24,11 +24,12 @@ export async function storedReadings(influx: StoredTarget, where = ''): Promise<
  * Resolves with the count once at least `n` reading points are stored (exactly `n` with
  * `exact`); fails at the deadline with the last count seen.
  */
-export async function untilStoredReadings(
-  influx: StoredTarget,
-  n: number,
-  opts: WaitOptions & { where?: string; exact?: boolean } = {},
-): Promise<number> {
+export async function untilStoredReadings(influx: StoredTarget, n: number, opts: WaitOptions & { where?: string; exact?: boolean } = {}): Promise<number> {
   const what = `${opts.exact ? '' : 'at least '}${n} readings stored in ${influx.database}${opts.where ? ` where ${opts.where}` : ''}`;
-  return waitFor(what, () => storedReadings(influx, opts.where), (got) => (opts.exact ? got === n : got >= n), { intervalMs: 100, ...opts });
+  return waitFor(
+    what,
+    () => storedReadings(influx, opts.where),
+    (got) => (opts.exact ? got === n : got >= n),
+    { intervalMs: 100, ...opts },
+  );
 }

@@ -16,7 +16,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_INTERVAL_MS = 25;
 
 function optionsOf(opts: number | WaitOptions | undefined): Required<WaitOptions> {
-  const o = typeof opts === 'number' ? { timeoutMs: opts } : opts ?? {};
+  const o = typeof opts === 'number' ? { timeoutMs: opts } : (opts ?? {});
   return { timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, intervalMs: o.intervalMs ?? DEFAULT_INTERVAL_MS };
 }
 
@@ -29,7 +29,11 @@ export function describeValue(value: unknown): string {
 
 /** Thrown when a wait reaches its deadline; `last` is what the probe returned (or threw) last. */
 export class WaitTimeout extends Error {
-  constructor(readonly what: string, readonly timeoutMs: number, readonly last: unknown) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly last: unknown,
+  ) {
     super(`timed out after ${timeoutMs} ms waiting for ${what}; last observed: ${describeValue(last)}`);
     this.name = 'WaitTimeout';
   }
@@ -39,12 +43,7 @@ export class WaitTimeout extends Error {
  * Reads `probe` until `accept` holds for its value and returns that value. A probe that throws
  * counts as "not yet" (a server still starting); its error is reported if the deadline comes.
  */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  accept: (value: T) => boolean,
-  opts?: number | WaitOptions,
-): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, accept: (value: T) => boolean, opts?: number | WaitOptions): Promise<T> {
   const { timeoutMs, intervalMs } = optionsOf(opts);
   const deadline = Date.now() + timeoutMs;
   let last: unknown = '(never probed)';
@@ -67,11 +66,12 @@ const HELD = Symbol('held');
  * Waits until `check` holds. `observe` names the value behind the check (a count, the last state)
  * so the failure says what was seen instead of only "false".
  */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  opts?: number | (WaitOptions & { observe?: () => unknown }),
-): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, opts?: number | (WaitOptions & { observe?: () => unknown })): Promise<void> {
   const observe = typeof opts === 'object' ? opts.observe : undefined;
-  await waitFor(what, async () => ((await check()) ? HELD : observe ? observe() : false), (seen) => seen === HELD, opts);
+  await waitFor(
+    what,
+    async () => ((await check()) ? HELD : observe ? observe() : false),
+    (seen) => seen === HELD,
+    opts,
+  );
 }

@@ -17,8 +17,14 @@ const INSTRUMENTS = [
   { id: 'dmm-01', protocol: 'opcua', channels: [{ id: 'voltage', quantity: 'voltage', unit: 'V' }] },
 ];
 const RECORD = {
-  certificate: 'API-2026-001', instrument: 'bath-01', kind: 'calibration', calibrated: '2026-01-10', due: '2027-01-10',
-  unit: '°C', errorTable: [{ reference: 25, indication: 25.012, error: 0.012, U: 0.01, k: 2 }], traceability: [{ standard: 'SPRT 5187', certificate: 'NIM-2025-1' }],
+  certificate: 'API-2026-001',
+  instrument: 'bath-01',
+  kind: 'calibration',
+  calibrated: '2026-01-10',
+  due: '2027-01-10',
+  unit: '°C',
+  errorTable: [{ reference: 25, indication: 25.012, error: 0.012, U: 0.01, k: 2 }],
+  traceability: [{ standard: 'SPRT 5187', certificate: 'NIM-2025-1' }],
 };
 const CHANGES: [string, unknown][] = [
   ['/api/calibration/records', RECORD],
@@ -43,7 +49,8 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
     await app.ready();
   });
   afterAll(async () => app?.close());
-  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload: payload as object, headers });
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, payload: payload as object, headers });
 
   it('GET /healthz: the process is up, with its version', async () => {
     const res = await app.inject('/healthz');
@@ -56,10 +63,14 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
     try {
       const res = await app.inject('/readyz');
       expect(res.statusCode).toBe(503);
-      expect(json(res)).toMatchObject({ ready: false, phase: 'starting', components: [
-        { name: 'config', ready: true, detail: 'loaded: site lab-x, 2 instruments' },
-        { name: 'drivers', ready: false, detail: 'starting' },
-      ] });
+      expect(json(res)).toMatchObject({
+        ready: false,
+        phase: 'starting',
+        components: [
+          { name: 'config', ready: true, detail: 'loaded: site lab-x, 2 instruments' },
+          { name: 'drivers', ready: false, detail: 'starting' },
+        ],
+      });
     } finally {
       deps.setPhase('running');
     }
@@ -81,7 +92,12 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
 
   it('state-changing routes answer 401 without the token or with a wrong one, before looking at the body', async () => {
     for (const [path, body] of CHANGES) {
-      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: TOKEN },
+        { authorization: `Basic ${TOKEN}` },
+      ]) {
         const res = await post(path, body, headers);
         expect(res.statusCode, `${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.headers['www-authenticate']).toBe('Bearer realm="metrogate"');
@@ -146,9 +162,27 @@ describe('HTTP API routes on fake deps (inject, no socket)', () => {
       ([path, ops]) => Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
     );
     expect(routes.map((r) => r.route).sort()).toEqual([
-      'GET /', 'GET /api/calibration', 'GET /api/checks', 'GET /api/checks/{id}/results', 'GET /api/completeness', 'GET /api/instruments', 'GET /api/instruments/{id}', 'GET /api/intervals', 'GET /api/readings/stream',
-      'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /page-checks.js', 'GET /page.css', 'GET /page.js', 'GET /readyz',
-      'POST /api/calibration/dcc', 'POST /api/calibration/records', 'POST /api/checks/{id}/results', 'POST /api/instruments/{id}/quarantine', 'POST /api/instruments/{id}/release',
+      'GET /',
+      'GET /api/calibration',
+      'GET /api/checks',
+      'GET /api/checks/{id}/results',
+      'GET /api/completeness',
+      'GET /api/instruments',
+      'GET /api/instruments/{id}',
+      'GET /api/intervals',
+      'GET /api/readings/stream',
+      'GET /healthz',
+      'GET /metrics',
+      'GET /openapi.json',
+      'GET /page-checks.js',
+      'GET /page.css',
+      'GET /page.js',
+      'GET /readyz',
+      'POST /api/calibration/dcc',
+      'POST /api/calibration/records',
+      'POST /api/checks/{id}/results',
+      'POST /api/instruments/{id}/quarantine',
+      'POST /api/instruments/{id}/release',
     ]);
     for (const { route, op } of routes) {
       const ok = op.responses['200'] ?? op.responses['201'];

@@ -9,7 +9,11 @@ const T = new Date(2026, 5, 1, 12).getTime();
  * reference), U = 0.04 / 0.06 / 0.08 °C with k = 2; validity 0 to 100 °C; resolution 0.01 °C.
  */
 const THERMOMETER = record({
-  certificate: 'T-1', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 100 }, resolution: 0.01,
+  certificate: 'T-1',
+  calibrated: '2026-01-10',
+  due: '2027-01-10',
+  range: { min: 0, max: 100 },
+  resolution: 0.01,
   errorTable: [
     { reference: 49.8, indication: 50, error: 0.2, U: 0.06, k: 2 },
     { reference: -0.1, indication: 0, error: 0.1, U: 0.04, k: 2 },
@@ -24,7 +28,7 @@ function tagged(raw: number | null, rec = THERMOMETER) {
 }
 
 describe('correction value = raw − E(raw)', () => {
-  it('at a table point subtracts that point\'s error', () => {
+  it("at a table point subtracts that point's error", () => {
     expect(tagged(50).value).toBeCloseTo(49.8, 12);
     expect(tagged(0).value).toBeCloseTo(-0.1, 12);
     expect(tagged(100).value).toBeCloseTo(100.1, 12);
@@ -57,7 +61,7 @@ describe('correction value = raw − E(raw)', () => {
 });
 
 describe('uncertainty (GUM)', () => {
-  it('combines the certificate\'s U/k and the resolution as a root sum of squares, and reports k = 2', () => {
+  it("combines the certificate's U/k and the resolution as a root sum of squares, and reports k = 2", () => {
     // At 50: u_cert = 0.06/2 = 0.03; u_res = 0.01/(2√3) = 0.0028868; u = √(0.03² + 0.0028868²) = 0.0301386.
     const r = tagged(50);
     expect(r.u).toBeCloseTo(0.0301386, 6);
@@ -86,9 +90,11 @@ describe('no silent loss, no extrapolation, the measurand compared with the rang
     return r;
   };
 
-  it('finding 3: a point without U leaves its neighbours\' points their u, and the region around it says it has none', () => {
+  it("finding 3: a point without U leaves its neighbours' points their u, and the region around it says it has none", () => {
     const gap = record({
-      certificate: 'GAP', calibrated: '2026-01-10', due: '2027-01-10',
+      certificate: 'GAP',
+      calibrated: '2026-01-10',
+      due: '2027-01-10',
       errorTable: [
         { reference: -0.1, indication: 0, error: 0.1, U: 0.04, k: 2 },
         { reference: 49.8, indication: 50, error: 0.2 },
@@ -107,7 +113,10 @@ describe('no silent loss, no extrapolation, the measurand compared with the rang
 
   it('finding 4: beyond the outermost points E and u are held, never extrapolated (u could reach 0)', () => {
     const wide = record({
-      certificate: 'WIDE', calibrated: '2026-01-10', due: '2027-01-10', range: { min: -50, max: 150 },
+      certificate: 'WIDE',
+      calibrated: '2026-01-10',
+      due: '2027-01-10',
+      range: { min: -50, max: 150 },
       errorTable: [
         { reference: -0.1, indication: 0, error: 0.1, U: 0.08, k: 2 },
         { reference: 49.8, indication: 50, error: 0.2, U: 0.04, k: 2 },
@@ -138,10 +147,13 @@ describe('no silent loss, no extrapolation, the measurand compared with the rang
     expect(at(20, inRange).cal).toEqual({ status: 'valid', certificate: 'R', laboratory: null, due: '2027-01-10', daysToDue: 223, traceable: true });
   });
 
-  it('finding 9: the validity range is the measurand\'s: a calibrated point\'s indication past it is still inside', () => {
+  it("finding 9: the validity range is the measurand's: a calibrated point's indication past it is still inside", () => {
     // Range 0 to 100 °C; at the top point the instrument indicated 100.3 for a reference of 100.0.
     const top = record({
-      certificate: 'TOP', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 100 },
+      certificate: 'TOP',
+      calibrated: '2026-01-10',
+      due: '2027-01-10',
+      range: { min: 0, max: 100 },
       errorTable: [
         { reference: 0, indication: 0.2, error: 0.2, U: 0.04, k: 2 },
         { reference: 100, indication: 100.3, error: 0.3, U: 0.04, k: 2 },

@@ -12,7 +12,12 @@ import { silentLogger } from '../../gateway/log.js';
 import { BATH, engineWith, reading, record } from '../support/calibration-fixture.js';
 
 const T = new Date(2026, 5, 1, 12).getTime();
-const point = (error: number, U?: number, reference = 50): ErrorTablePoint => ({ reference, indication: reference + error, error, ...(U !== undefined && { U, k: 2 }) });
+const point = (error: number, U?: number, reference = 50): ErrorTablePoint => ({
+  reference,
+  indication: reference + error,
+  error,
+  ...(U !== undefined && { U, k: 2 }),
+});
 const judge = (p: ErrorTablePoint, rule?: DecisionRule, mpe: CalibrationRecord['mpe'] = 0.15) =>
   judgeTable('as-left', [p], undefined, { mpe, ...(rule && { decisionRule: rule }) });
 
@@ -28,11 +33,14 @@ describe('decision rules (ILAC-G8:09/2019)', () => {
 
   it('guarded acceptance w = r·U: pass inside and on the acceptance limit MPE − w, fail beyond it', () => {
     // MPE 0.15, U 0.04, r = 1: w = 0.04, acceptance limit 0.15 − 0.04 = 0.11.
-    expect(judge(point(0.10, 0.04), guarded).result).toBe('pass'); // inside
+    expect(judge(point(0.1, 0.04), guarded).result).toBe('pass'); // inside
     expect(judge(point(0.11, 0.04), guarded).result).toBe('pass'); // on (0.15 − 0.04 is 0.10999999999999999 in floats)
     expect(judge(point(-0.11, 0.04), guarded).result).toBe('pass');
     const beyond = judge(point(0.12, 0.04), guarded); // inside the tolerance, beyond the guard band
-    expect(beyond).toMatchObject({ result: 'fail', rule: 'guarded acceptance (w = 1·U) against MPE ±0.15; point 1 (reference 50): error 0.12 (U 0.04), limit 0.11' });
+    expect(beyond).toMatchObject({
+      result: 'fail',
+      rule: 'guarded acceptance (w = 1·U) against MPE ±0.15; point 1 (reference 50): error 0.12 (U 0.04), limit 0.11',
+    });
     expect(judge(point(0.12, 0.04)).result).toBe('pass'); // the same point passes simple acceptance
     // r = 0.5: w = 0.02, limit 0.13.
     expect(judge(point(0.12, 0.04), { rule: 'guarded', r: 0.5 }).result).toBe('pass');
@@ -50,15 +58,15 @@ describe('decision rules (ILAC-G8:09/2019)', () => {
     expect(judge(point(0.2, undefined, 0), undefined, classA).result).toBe('fail');
   });
 
-  it('per-point tolerance limits (asymmetric) win over the MPE, and a certificate\'s acceptance limits are used as they are', () => {
+  it("per-point tolerance limits (asymmetric) win over the MPE, and a certificate's acceptance limits are used as they are", () => {
     const tol = { ...point(-0.11), tolerance: { lower: -0.1, upper: 0.2 } };
     expect(judge(tol, undefined, 1).result).toBe('fail');
     expect(judge({ ...point(0.19), tolerance: { lower: -0.1, upper: 0.2 } }, undefined, 0.01).result).toBe('pass');
     const acc = { ...point(0.22, 0.04), acceptance: { lower: -0.23, upper: 0.23 } };
-    expect(judge(acc, guarded)).toMatchObject({ result: 'pass', rule: expect.stringContaining('the certificate\'s acceptance limits') });
+    expect(judge(acc, guarded)).toMatchObject({ result: 'pass', rule: expect.stringContaining("the certificate's acceptance limits") });
   });
 
-  it('conditionalPass / conditionalFail are mapped by the record\'s rule, and the verdict says so', () => {
+  it("conditionalPass / conditionalFail are mapped by the record's rule, and the verdict says so", () => {
     expect(mapStatement('conditionalPass', undefined)).toBe('pass');
     expect(mapStatement('conditionalPass', guarded)).toBe('fail');
     expect(mapStatement('conditionalFail', undefined)).toBe('fail');
@@ -102,7 +110,10 @@ describe('the as-found / as-left truth table, cell by cell', () => {
       expect(suspects).toHaveLength(suspect ? 1 : 0);
       if (suspect) {
         expect(suspects[0]).toMatchObject({
-          suspectFrom: new Date(2025, 5, 1).getTime(), suspectTo: new Date(2026, 5, 1).getTime(), asFoundError: 0.3, mpe: 0.15,
+          suspectFrom: new Date(2025, 5, 1).getTime(),
+          suspectTo: new Date(2026, 5, 1).getTime(),
+          asFoundError: 0.3,
+          mpe: 0.15,
           reason: expect.stringContaining('simple acceptance against tolerance -0.15 to 0.15; point 1 (reference 50): error 0.3 (U 0.02), limit 0.15'),
         });
       }
@@ -153,7 +164,11 @@ describe('the uncertainty budget per channel', () => {
       uncertaintyBudget: [{ channel: 'temperature', driftPerYear: 0.02, resolution: 0.01, components: [{ name: 'gradient', u: 0.01 }] }],
     };
     const cal = record({
-      certificate: 'B-1', calibrated: '2026-01-10', due: '2027-06-10', resolution: 1, range: { min: 0, max: 100 },
+      certificate: 'B-1',
+      calibrated: '2026-01-10',
+      due: '2027-06-10',
+      resolution: 1,
+      range: { min: 0, max: 100 },
       errorTable: [{ reference: 49.8, indication: 50, error: 0.2, U: 0.06, k: 2 }],
     });
     const engine = new CalibrationEngine({ site: 'lab', instruments: [bath], records: [cal], log: silentLogger(), now: () => T });
@@ -184,7 +199,12 @@ describe('the uncertainty budget per channel', () => {
 describe('computed errors carry no float noise (finding 8)', () => {
   it('a config error computed from indication − reference is the decimal difference', async () => {
     const { recordFromConfig } = await import('../../gateway/calibration/record-from-config.js');
-    const r = recordFromConfig('bath', '°C', { certificate: 'N', calibrated: '2026-01-10', due: '2027-01-10', errorTable: [{ reference: 50.129, indication: 50.12 }] });
+    const r = recordFromConfig('bath', '°C', {
+      certificate: 'N',
+      calibrated: '2026-01-10',
+      due: '2027-01-10',
+      errorTable: [{ reference: 50.129, indication: 50.12 }],
+    });
     // 50.12 − 50.129 is −0.009000000000000341 in floats.
     expect(r.errorTable[0]!.error).toBe(-0.009);
   });

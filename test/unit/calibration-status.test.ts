@@ -19,7 +19,12 @@ describe('calibration status by the calendar', () => {
   it('is valid inside the interval, with the certificate, due date and days to due', () => {
     const { engine } = engineWith([CERT], { t: 0 });
     expect(engine.statusOf('bath', undefined, at('2026-06-01T12:00:00'))).toEqual({
-      status: 'valid', certificate: 'CNAS-T-2026-0042', laboratory: null, due: '2026-12-15', daysToDue: 197, traceable: true,
+      status: 'valid',
+      certificate: 'CNAS-T-2026-0042',
+      laboratory: null,
+      due: '2026-12-15',
+      daysToDue: 197,
+      traceable: true,
     });
   });
 
@@ -41,7 +46,9 @@ describe('calibration status by the calendar', () => {
     engine.tag(after);
     expect(after.cal).toEqual({ status: 'expired', certificate: 'CNAS-T-2026-0042', laboratory: null, due: '2026-12-15', daysToDue: -1, traceable: false });
     // The transition is dated at the boundary, not at the reading that noticed it.
-    expect(events).toEqual([expect.objectContaining({ kind: 'transition', from: 'due_soon', to: 'expired', ts: at('2026-12-16T00:00:00'), reason: 'calendar' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ kind: 'transition', from: 'due_soon', to: 'expired', ts: at('2026-12-16T00:00:00'), reason: 'calendar' }),
+    ]);
   });
 
   it('reports a transition with no readings at all when the calendar tick runs (an offline instrument expires too)', () => {
@@ -68,9 +75,20 @@ describe('calibration status by the calendar', () => {
   it('tags a reading by the record valid at its own timestamp: history, before the first, and a renewal', () => {
     const renewed = record({ certificate: 'CNAS-T-2027-0007', calibrated: '2026-12-10', due: '2027-12-10' });
     const { engine } = engineWith([renewed, CERT], { t: 0 });
-    expect(engine.statusOf('bath', undefined, at('2026-01-09T23:00:00'))).toEqual({ status: 'uncalibrated', certificate: null, laboratory: null, due: null, daysToDue: null, traceable: false });
+    expect(engine.statusOf('bath', undefined, at('2026-01-09T23:00:00'))).toEqual({
+      status: 'uncalibrated',
+      certificate: null,
+      laboratory: null,
+      due: null,
+      daysToDue: null,
+      traceable: false,
+    });
     expect(engine.statusOf('bath', undefined, at('2026-12-09T10:00:00'))).toMatchObject({ status: 'due_soon', certificate: 'CNAS-T-2026-0042' });
-    expect(engine.statusOf('bath', undefined, at('2026-12-10T10:00:00'))).toMatchObject({ status: 'valid', certificate: 'CNAS-T-2027-0007', due: '2027-12-10' });
+    expect(engine.statusOf('bath', undefined, at('2026-12-10T10:00:00'))).toMatchObject({
+      status: 'valid',
+      certificate: 'CNAS-T-2027-0007',
+      due: '2027-12-10',
+    });
     expect(engine.records('bath').map((r) => r.certificate)).toEqual(['CNAS-T-2027-0007', 'CNAS-T-2026-0042']);
   });
 
@@ -90,7 +108,13 @@ describe('statuses from the certificate and by hand', () => {
     const r = reading(at('2026-03-01T10:00:00'), 20);
     engineWith([failed], { t: 0 }).engine.tag(r);
     expect(r.cal).toMatchObject({ status: 'out_of_tolerance', certificate: 'F', traceable: false });
-    const overMpe = record({ certificate: 'M', calibrated: '2026-01-10', due: '2026-12-15', mpe: 0.05, errorTable: [{ reference: 20, indication: 20.08, error: 0.08 }] });
+    const overMpe = record({
+      certificate: 'M',
+      calibrated: '2026-01-10',
+      due: '2026-12-15',
+      mpe: 0.05,
+      errorTable: [{ reference: 20, indication: 20.08, error: 0.08 }],
+    });
     expect(engineWith([overMpe], { t: 0 }).engine.statusOf('bath', undefined, at('2026-03-01T10:00:00')).status).toBe('out_of_tolerance');
   });
 
@@ -134,7 +158,9 @@ describe('statuses from the certificate and by hand', () => {
     expect(engine.statusOf('bath')).toMatchObject({ status: 'valid', certificate: 'NEW-1' });
     expect(events).toEqual([expect.objectContaining({ from: 'expired', to: 'valid', reason: 'new record NEW-1', certificate: 'NEW-1' })]);
     await expect(engine.addRecord(record({ certificate: 'NEW-1', calibrated: '2026-12-19', due: '2027-12-19' }))).rejects.toThrow('already recorded');
-    await expect(engine.addRecord(record({ certificate: 'X', channel: 'nope', calibrated: '2026-12-19', due: '2027-12-19' }))).rejects.toThrow('no channel "nope"');
+    await expect(engine.addRecord(record({ certificate: 'X', channel: 'nope', calibrated: '2026-12-19', due: '2027-12-19' }))).rejects.toThrow(
+      'no channel "nope"',
+    );
   });
 
   it('a channel with a record of its own follows it; the other channels follow the instrument', () => {
@@ -159,10 +185,14 @@ describe('which record rules, and what it says (issue 12)', () => {
   it('finding 2: an as-left failure beside an as-found table makes the instrument out_of_tolerance', () => {
     // The certificate states "fail" for the instrument as left; its as-found data passed.
     const failed = record({
-      certificate: 'AL-FAIL', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 100 },
+      certificate: 'AL-FAIL',
+      calibrated: '2026-03-01',
+      due: '2027-03-01',
+      range: { min: 0, max: 100 },
       asFound: [{ reference: 50, indication: 50.02, error: 0.02, U: 0.02, k: 2 }],
       errorTable: [{ reference: 50, indication: 50.01, error: 0.01, U: 0.02, k: 2 }],
-      conformity: 'fail', asFoundConformity: 'pass',
+      conformity: 'fail',
+      asFoundConformity: 'pass',
     });
     const { engine } = engineWith([failed], { t: T0 });
     const r = reading(T0, 50);
@@ -173,7 +203,10 @@ describe('which record rules, and what it says (issue 12)', () => {
   it('finding 8: two records with one calibration date: the later issue rules, whatever the input order', () => {
     const first = record({ certificate: 'ISSUE-1', calibrated: '2026-03-01', issued: '2026-03-02', due: '2027-03-01', range: { min: 0, max: 100 } });
     const reissued = record({ certificate: 'ISSUE-2', calibrated: '2026-03-01', issued: '2026-03-09', due: '2027-03-01', range: { min: 0, max: 100 } });
-    for (const order of [[first, reissued], [reissued, first]]) {
+    for (const order of [
+      [first, reissued],
+      [reissued, first],
+    ]) {
       expect(engineWith(order, { t: T0 }).engine.statusOf('bath', undefined, T0).certificate).toBe('ISSUE-2');
     }
   });
@@ -205,7 +238,9 @@ describe('which record rules, and what it says (issue 12)', () => {
     const a = record({ certificate: 'DISK-A', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 100 } });
     const tie = record({ certificate: 'DISK-B', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 100 } });
     const sign = record({
-      certificate: 'DISK-C', calibrated: '2026-04-01', due: '2027-04-01',
+      certificate: 'DISK-C',
+      calibrated: '2026-04-01',
+      due: '2027-04-01',
       errorTable: [{ reference: -40, indication: -39.92, error: -0.08, U: 0.1, k: 2 }],
     });
     const { engine } = engineWith([a], { t: T0 });
@@ -217,28 +252,47 @@ describe('which record rules, and what it says (issue 12)', () => {
   it('a new record that fails as left says which rule failed it in its transition event', async () => {
     const { engine, events } = engineWith([], { t: T0 });
     engine.tick(); // uncalibrated noted
-    await engine.addRecord(record({
-      certificate: 'OOT', calibrated: '2026-03-01', due: '2027-03-01', mpe: 0.15, range: { min: 0, max: 100 },
-      errorTable: [{ reference: 50, indication: 50.2, error: 0.2, U: 0.04, k: 2 }],
-    }));
-    expect(events).toEqual([expect.objectContaining({
-      kind: 'transition', from: 'uncalibrated', to: 'out_of_tolerance',
-      reason: 'new record OOT: as left fail by simple acceptance against MPE ±0.15; point 1 (reference 50): error 0.2 (U 0.04), limit 0.15',
-    })]);
+    await engine.addRecord(
+      record({
+        certificate: 'OOT',
+        calibrated: '2026-03-01',
+        due: '2027-03-01',
+        mpe: 0.15,
+        range: { min: 0, max: 100 },
+        errorTable: [{ reference: 50, indication: 50.2, error: 0.2, U: 0.04, k: 2 }],
+      }),
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        kind: 'transition',
+        from: 'uncalibrated',
+        to: 'out_of_tolerance',
+        reason: 'new record OOT: as left fail by simple acceptance against MPE ±0.15; point 1 (reference 50): error 0.2 (U 0.04), limit 0.15',
+      }),
+    ]);
   });
 
   it('finding 5 (API): a record the engine is given is validated like config and DCC records', async () => {
     const { engine } = engineWith([], { t: T0 });
     const correction = record({
-      certificate: 'SIGN', calibrated: '2026-03-01', due: '2027-03-01',
+      certificate: 'SIGN',
+      calibrated: '2026-03-01',
+      due: '2027-03-01',
       errorTable: [{ reference: -40, indication: -39.92, error: -0.08, U: 0.1, k: 2 }],
     });
     await expect(engine.addRecord(correction)).rejects.toThrow(
       'errorTable[0].error: indication -39.92 − reference -40 = 0.08, but the error is -0.08: it looks like a correction (reference − indication)',
     );
     const repeated = record({
-      certificate: 'REP', calibrated: '2026-03-01', due: '2027-03-01', range: { min: 0, max: 10 }, limitedTo: [{ min: 5, max: 20 }],
-      errorTable: [{ reference: 1, indication: 1.1, error: 0.1, U: 0.1, k: 2 }, { reference: 1.05, indication: 1.1, error: 0.05, U: 0.1, k: 2 }],
+      certificate: 'REP',
+      calibrated: '2026-03-01',
+      due: '2027-03-01',
+      range: { min: 0, max: 10 },
+      limitedTo: [{ min: 5, max: 20 }],
+      errorTable: [
+        { reference: 1, indication: 1.1, error: 0.1, U: 0.1, k: 2 },
+        { reference: 1.05, indication: 1.1, error: 0.05, U: 0.1, k: 2 },
+      ],
     });
     await expect(engine.addRecord(repeated)).rejects.toThrow(
       'errorTable[1].indication: indication 1.1 repeats point 1: one indication cannot have two errors; limitedTo[0]: 5 to 20 is not inside the validity range 0 to 10',

@@ -29,7 +29,11 @@ describe('channel characteristic config', () => {
     expect(messages(oven('{ type: thermocouple, thermocouple: K, coldJunction: { channel: tc } }'))[0]).toContain(
       'characteristic.coldJunction.channel: the cold junction cannot be the thermocouple\'s own channel "tc"',
     );
-    const kelvin = edit(oven('{ type: thermocouple, thermocouple: K, coldJunction: { channel: t1 } }'), '        unit: °C\n      - id: tc', '        unit: K\n      - id: tc');
+    const kelvin = edit(
+      oven('{ type: thermocouple, thermocouple: K, coldJunction: { channel: t1 } }'),
+      '        unit: °C\n      - id: tc',
+      '        unit: K\n      - id: tc',
+    );
     expect(messages(kelvin)[0]).toContain('the cold junction channel "t1" must be in °C (it is in "K")');
   });
 
@@ -46,12 +50,18 @@ describe('channel characteristic config', () => {
   });
 
   it('refuses a table that cannot be inverted, naming the two points', () => {
-    const text = oven('{ type: table, sensorUnit: Ω, points: [{ reference: 0, indication: 100 }, { reference: 50, indication: 119.4 }, { reference: 40, indication: 139 }] }');
+    const text = oven(
+      '{ type: table, sensorUnit: Ω, points: [{ reference: 0, indication: 100 }, { reference: 50, indication: 119.4 }, { reference: 40, indication: 139 }] }',
+    );
     expect(messages(text)[0]).toContain('instruments[0].channels[1].characteristic: the table is not monotonic between the indications 119.4 and 139');
   });
 
   it('refuses a characteristic on a flag', () => {
-    const text = edit(BASE, '        type: float32\n        quantity: temperature\n', '        function: coil\n        type: bool\n        quantity: temperature\n        unit: °C\n        characteristic: { type: linear, sensorUnit: mA, sensor: { min: 4, max: 20 }, measurand: { min: 0, max: 100 } }\n');
+    const text = edit(
+      BASE,
+      '        type: float32\n        quantity: temperature\n',
+      '        function: coil\n        type: bool\n        quantity: temperature\n        unit: °C\n        characteristic: { type: linear, sensorUnit: mA, sensor: { min: 4, max: 20 }, measurand: { min: 0, max: 100 } }\n',
+    );
     expect(messages(text)[0]).toContain('instruments[0].channels[0].characteristic: channel "t1" reads a flag or a text: a characteristic needs a number');
   });
 });

@@ -16,7 +16,15 @@ import { decodeBatch, encodeBatch } from '../../gateway/spool/batch-codec.js';
 
 const T = new Date(2026, 5, 1, 12).getTime();
 const channel = (id: string, address: number, characteristic?: InstrumentConfig['channels'][number]['characteristic']) => ({
-  id, function: 'input' as const, address, type: 'float32', order: 'ABCD' as const, scale: 1, offset: 0, quantity: 'temperature', unit: '°C',
+  id,
+  function: 'input' as const,
+  address,
+  type: 'float32',
+  order: 'ABCD' as const,
+  scale: 1,
+  offset: 0,
+  quantity: 'temperature',
+  unit: '°C',
   ...(characteristic && { characteristic }),
 });
 /** A bridge reading a Pt100 (IEC 60751 nominal), a reference-junction sensor and a type K thermocouple. */
@@ -37,11 +45,35 @@ const BRIDGE: InstrumentConfig = {
 };
 
 function rec(over: Partial<CalibrationRecord>): CalibrationRecord {
-  return { certificate: 'C', instrument: 'bridge', channel: 'prt', kind: 'calibration', calibrated: '2026-01-10', due: '2027-01-10', unit: '°C', errorTable: [], traceability: [], source: 'api', ...over };
+  return {
+    certificate: 'C',
+    instrument: 'bridge',
+    channel: 'prt',
+    kind: 'calibration',
+    calibrated: '2026-01-10',
+    due: '2027-01-10',
+    unit: '°C',
+    errorTable: [],
+    traceability: [],
+    source: 'api',
+    ...over,
+  };
 }
 
 function reading(ch: string, raw: number | null): Reading {
-  return { site: 'lab', instrument: 'bridge', channel: ch, quantity: 'temperature', unit: '°C', ts: T, seq: 1, raw, value: raw, quality: raw === null ? 'bad' : 'good', cal: NO_RECORD };
+  return {
+    site: 'lab',
+    instrument: 'bridge',
+    channel: ch,
+    quantity: 'temperature',
+    unit: '°C',
+    ts: T,
+    seq: 1,
+    raw,
+    value: raw,
+    quality: raw === null ? 'bad' : 'good',
+    cal: NO_RECORD,
+  };
 }
 
 function tagBatch(records: CalibrationRecord[], ...readings: Reading[]): Reading[] {
@@ -56,12 +88,15 @@ describe('a PRT read in Ω', () => {
     expect(r!.value as number).toBeCloseTo(100, 6);
   });
 
-  it('a sensor certificate in °C corrects the measurand, not raw (its indication is the characteristic\'s °C)', () => {
+  it("a sensor certificate in °C corrects the measurand, not raw (its indication is the characteristic's °C)", () => {
     // The sensor read 100.000 °C through the nominal characteristic at a reference of 99.92 °C.
-    const sensor = rec({ range: { min: 0, max: 100 }, errorTable: [
-      { reference: -0.05, indication: 0, error: 0.05, U: 0.02, k: 2 },
-      { reference: 99.92, indication: 100, error: 0.08, U: 0.03, k: 2 },
-    ] });
+    const sensor = rec({
+      range: { min: 0, max: 100 },
+      errorTable: [
+        { reference: -0.05, indication: 0, error: 0.05, U: 0.02, k: 2 },
+        { reference: 99.92, indication: 100, error: 0.08, U: 0.03, k: 2 },
+      ],
+    });
     const [r] = tagBatch([sensor], reading('prt', 138.5055));
     // On the 100 °C point: value = 100 − 0.08; u = √((0.03/2)² + 0.01²) = √3.25e-4 = 0.0180278 °C.
     expect(r!.value as number).toBeCloseTo(99.92, 6);
@@ -71,10 +106,13 @@ describe('a PRT read in Ω', () => {
   });
 
   it('an ohmmeter certificate in Ω corrects raw in Ω, then converts; u by dT/dR at the reading (GUM 5.1.3), by hand', () => {
-    const ohmmeter = rec({ unit: 'Ω', errorTable: [
-      { reference: 100, indication: 100.01, error: 0.01, U: 0.004, k: 2 },
-      { reference: 150, indication: 150.01, error: 0.01, U: 0.004, k: 2 },
-    ] });
+    const ohmmeter = rec({
+      unit: 'Ω',
+      errorTable: [
+        { reference: 100, indication: 100.01, error: 0.01, U: 0.004, k: 2 },
+        { reference: 150, indication: 150.01, error: 0.01, U: 0.004, k: 2 },
+      ],
+    });
     const [r] = tagBatch([ohmmeter], reading('prt', 138.5155));
     // Corrected R = 138.5155 − 0.010 = 138.5055 Ω = 100 °C exactly (IEC 60751).
     expect(r!.value as number).toBeCloseTo(100, 6);
@@ -90,7 +128,11 @@ describe('a PRT read in Ω', () => {
     expect(r).toMatchObject({ raw: 5, rawUnit: 'Ω', value: null, quality: 'uncertain', reason: '5 Ω is outside the sensor characteristic' });
     // Under a valid record too (seen by hand: a misread register gave -12845056 Ω tagged traceable).
     const [under] = tagBatch([rec({ range: { min: 0, max: 100 } })], reading('prt', -12845056));
-    expect(under).toMatchObject({ value: null, quality: 'uncertain', cal: { status: 'valid', traceable: false, reason: "no measurand from the sensor characteristic (the reading's reason says why)" } });
+    expect(under).toMatchObject({
+      value: null,
+      quality: 'uncertain',
+      cal: { status: 'valid', traceable: false, reason: "no measurand from the sensor characteristic (the reading's reason says why)" },
+    });
   });
 
   it('a bad reading stays bad and null, with its unit stated', () => {
@@ -100,7 +142,7 @@ describe('a PRT read in Ω', () => {
 });
 
 describe('a thermocouple with its cold junction on another channel', () => {
-  it('adds the junction\'s emf from the same cycle, whatever the order of the batch', () => {
+  it("adds the junction's emf from the same cycle, whatever the order of the batch", () => {
     // Type K: E(100 °C) = 4.096 mV, E(20 °C) = 0.798 mV (IEC 60584 tables): the pair reads 3.298 mV.
     const [tc, junction] = tagBatch([], reading('tc', 3.298), reading('junction', 20));
     expect(junction!.value).toBe(20);
@@ -108,11 +150,16 @@ describe('a thermocouple with its cold junction on another channel', () => {
     expect(tc!.value as number).toBeCloseTo(100, 1);
   });
 
-  it('the junction\'s own u enters the thermocouple\'s by S(t_cj)/S(t) (GUM 5.1.3), by hand', () => {
-    const flat = (channel: string, max: number, U: number) => rec({ channel, range: { min: 0, max }, errorTable: [
-      { reference: 0, indication: 0, error: 0, U, k: 2 },
-      { reference: max, indication: max, error: 0, U, k: 2 },
-    ] });
+  it("the junction's own u enters the thermocouple's by S(t_cj)/S(t) (GUM 5.1.3), by hand", () => {
+    const flat = (channel: string, max: number, U: number) =>
+      rec({
+        channel,
+        range: { min: 0, max },
+        errorTable: [
+          { reference: 0, indication: 0, error: 0, U, k: 2 },
+          { reference: max, indication: max, error: 0, U, k: 2 },
+        ],
+      });
     const [tc, junction] = tagBatch([flat('tc', 200, 1.0), flat('junction', 50, 0.2)], reading('tc', 3.298), reading('junction', 20));
     expect(junction!.u!).toBeCloseTo(0.1, 9);
     // Type K (IEC 60584-1, 0…1372 °C: S = Σ i·c_i·t^(i−1) + 2·a1·(t − a2)·a0·e^(a1(t−a2)²)):
@@ -122,12 +169,16 @@ describe('a thermocouple with its cold junction on another channel', () => {
     expect(tc!.u!).toBeCloseTo(0.509415, 5);
   });
 
-  it('a readout certificate in mV corrects raw, then converts with the same cycle\'s junction', () => {
+  it("a readout certificate in mV corrects raw, then converts with the same cycle's junction", () => {
     // The readout reads 0.010 mV high: 3.308 mV corrected is 3.298 mV, with 20 °C at the junction 100 °C.
-    const readout = rec({ channel: 'tc', unit: 'mV', errorTable: [
-      { reference: 0, indication: 0.01, error: 0.01, U: 0.002, k: 2 },
-      { reference: 10, indication: 10.01, error: 0.01, U: 0.002, k: 2 },
-    ] });
+    const readout = rec({
+      channel: 'tc',
+      unit: 'mV',
+      errorTable: [
+        { reference: 0, indication: 0.01, error: 0.01, U: 0.002, k: 2 },
+        { reference: 10, indication: 10.01, error: 0.01, U: 0.002, k: 2 },
+      ],
+    });
     const [tc] = tagBatch([readout], reading('tc', 3.308), reading('junction', 20));
     expect(tc!.cal).toMatchObject({ status: 'valid', traceable: true });
     expect(tc!.value as number).toBeCloseTo(100, 1);

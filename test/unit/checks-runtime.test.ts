@@ -27,14 +27,22 @@ afterEach(() => {
 });
 
 const STANDARD: CheckConfig = {
-  id: 'resistor', instrument: 'bath', channel: 'temperature',
+  id: 'resistor',
+  instrument: 'bath',
+  channel: 'temperature',
   standard: { value: 100, U: 0.0015, rule: 'en' },
-  chart: { baseline: 3 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail', 'WE1', 'CUSUM'],
+  chart: { baseline: 3 },
+  cusum: { k: 0.5, h: 5 },
+  quarantineOn: ['fail', 'WE1', 'CUSUM'],
 };
 const PAIR: CheckConfig = {
-  id: 'pair', instrument: 'bath', channel: 'temperature',
+  id: 'pair',
+  instrument: 'bath',
+  channel: 'temperature',
   redundancy: { channel: 'power', k: 2, minDurationMs: 2000, maxSkewMs: 100 },
-  chart: { baseline: 20, centre: 0, sigma: 0.01 }, cusum: { k: 0.5, h: 5 }, quarantineOn: ['fail'],
+  chart: { baseline: 20, centre: 0, sigma: 0.01 },
+  cusum: { k: 0.5, h: 5 },
+  quarantineOn: ['fail'],
 };
 
 /** A runner on a real engine; `feed` hands it a batch as the pipeline would. */
@@ -42,7 +50,10 @@ function rig(series: CheckConfig[], dir = mkdtempSync(join(tmpdir(), 'mg-checks-
   dirs.push(dir);
   const now = { t: T0 };
   const engine = new CalibrationEngine({
-    site: 'lab', instruments: [BATH], log: silentLogger(), now: () => now.t,
+    site: 'lab',
+    instruments: [BATH],
+    log: silentLogger(),
+    now: () => now.t,
     records: [record({ certificate: 'C-1', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 200 } })],
   });
   const events: CalEvent[] = [];
@@ -52,7 +63,12 @@ function rig(series: CheckConfig[], dir = mkdtempSync(join(tmpdir(), 'mg-checks-
   engine.tick();
   let listener: ReadingListener = () => {};
   const runner = new CheckRunner({
-    site: 'lab', checks: { dir, series }, engine, publish: (e) => published.push(e), log: silentLogger(), now: () => now.t,
+    site: 'lab',
+    checks: { dir, series },
+    engine,
+    publish: (e) => published.push(e),
+    log: silentLogger(),
+    now: () => now.t,
     onReadings: (l) => ((listener = l), () => {}),
   });
   runner.start();
@@ -89,7 +105,7 @@ describe('check verdicts', () => {
 });
 
 describe('check runner', () => {
-  it('an operator\'s failed check quarantines the instrument at once and reports the readings since the last passed check', () => {
+  it("an operator's failed check quarantines the instrument at once and reports the readings since the last passed check", () => {
     const { runner, engine, events, published, now, feed } = rig([STANDARD]);
     feed(T0 - 1000, { temperature: 100.001 });
     const passed = runner.record('resistor', { by: 'alice' });
@@ -99,11 +115,18 @@ describe('check runner', () => {
     const failed = runner.record('resistor', { measured: 100.01 });
     // No U given with a typed-in value: En on the standard's U alone, 0.01 / 0.0015.
     expect(failed).toMatchObject({ verdict: 'fail', tripped: ['fail'], quarantined: true, passed: false });
-    expect(engine.statusOf('bath')).toMatchObject({ status: 'quarantined', traceable: false, reason: expect.stringContaining('check resistor: En 6.67 > 1.00') });
+    expect(engine.statusOf('bath')).toMatchObject({
+      status: 'quarantined',
+      traceable: false,
+      reason: expect.stringContaining('check resistor: En 6.67 > 1.00'),
+    });
     const suspect = events.find((e) => e.kind === 'suspect')!;
     expect(suspect).toMatchObject({ check: 'resistor', suspectFrom: T0, suspectTo: T0 + 3_600_000, to: 'quarantined', certificate: 'C-1' });
     expect(events.find((e) => e.kind === 'transition')).toMatchObject({ from: 'valid', to: 'quarantined' });
-    expect(published.map((e) => [e.kind, e.result?.verdict])).toEqual([['check', 'pass'], ['check', 'fail']]);
+    expect(published.map((e) => [e.kind, e.result?.verdict])).toEqual([
+      ['check', 'pass'],
+      ['check', 'fail'],
+    ]);
     // A second failure while quarantined: stored and published, no second quarantine or report.
     now.t += 1000;
     expect(runner.record('resistor', { measured: 100.02 }).quarantined).toBe(false);
@@ -156,7 +179,13 @@ describe('a quarantine outlives a restart', () => {
   it('the engine keeps manual statuses in the records dir and starts with them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mg-manual-'));
     dirs.push(dir);
-    const opts = { site: 'lab', instruments: [BATH], log: silentLogger(), now: () => T0, records: [record({ certificate: 'C-1', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 200 } })] };
+    const opts = {
+      site: 'lab',
+      instruments: [BATH],
+      log: silentLogger(),
+      now: () => T0,
+      records: [record({ certificate: 'C-1', calibrated: '2026-01-10', due: '2027-01-10', range: { min: 0, max: 200 } })],
+    };
     const engine = new CalibrationEngine({ ...opts, persistManual: (s) => saveManualStatuses(dir, s) });
     engine.setManualStatus({ instrument: 'bath', status: 'quarantined', reason: 'check failed', by: 'checks' });
     const restarted = new CalibrationEngine({ ...opts, manual: loadManualStatuses(dir) });
@@ -177,7 +206,7 @@ describe('checks config', () => {
     ];
     expect(checkChecksConfig({ dir: '.', series: bad }, [BATH])).toEqual([
       { at: ['series', 0, 'channel'], message: 'no instrument "ghost" in instruments' },
-      { at: ['series', 1, 'standard'], message: 'give the check standard\'s `value` and `U`, or a `reference` channel' },
+      { at: ['series', 1, 'standard'], message: "give the check standard's `value` and `U`, or a `reference` channel" },
       { at: ['series', 1, 'standard', 'mpe'], message: 'rule mpe needs `mpe`' },
       { at: ['series', 2, 'redundancy', 'channel'], message: 'a channel is not redundant with itself' },
       { at: ['series', 3, 'channel'], message: 'instrument bath has no channel "nope"' },

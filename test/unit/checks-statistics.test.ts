@@ -47,7 +47,10 @@ describe('scores (ISO 13528)', () => {
   });
 
   it('weighted mean of 10.0 (u 0.1) and 10.2 (u 0.2): X = (100·10 + 25·10.2)/125 = 10.04, u = 1/√125, χ² = 0.16 + 0.64 = 0.8', () => {
-    const wm = weightedMean([{ value: 10.0, U: 0.2, k: 2 }, { value: 10.2, U: 0.4, k: 2 }]);
+    const wm = weightedMean([
+      { value: 10.0, U: 0.2, k: 2 },
+      { value: 10.2, U: 0.4, k: 2 },
+    ]);
     expect(wm.value).toBeCloseTo(10.04, 12);
     expect(wm.u).toBeCloseTo(1 / Math.sqrt(125), 12);
     expect(wm.chi2).toBeCloseTo(0.8, 12);
@@ -160,7 +163,13 @@ describe('a comparison with five participants, one biased', () => {
   ];
 
   it('against a stated reference: only lab-E has |En| > 1', () => {
-    const e = evaluateComparison({ comparison: 'T-100', artefact: 'SPRT 1', quantity: 'temperature', unit: '°C', points: [{ nominal: 100, reference: { value: 100.0, U: 0.005, k: 2 }, results }] });
+    const e = evaluateComparison({
+      comparison: 'T-100',
+      artefact: 'SPRT 1',
+      quantity: 'temperature',
+      unit: '°C',
+      points: [{ nominal: 100, reference: { value: 100.0, U: 0.005, k: 2 }, results }],
+    });
     const en = Object.fromEntries(e.points[0]!.scores.map((s) => [s.lab, s.en]));
     // lab-E: 0.045 / √(0.01² + 0.005²) = 0.045 / 0.01118 = 4.02
     expect(en['lab-E']).toBeCloseTo(0.045 / Math.sqrt(0.0001 + 0.000025), 6);

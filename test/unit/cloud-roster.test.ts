@@ -35,10 +35,24 @@ describe('the roster (site-roster v2)', () => {
     ]);
     const bath = roster.instruments[0]!;
     const [temperature, power] = bath.channels;
-    expect(temperature!.calibration).toMatchObject({ status: 'valid', certificate: 'T-1', laboratory: 'NIM', calibrated: '2026-01-10', kind: 'calibration', sha256: null });
+    expect(temperature!.calibration).toMatchObject({
+      status: 'valid',
+      certificate: 'T-1',
+      laboratory: 'NIM',
+      calibrated: '2026-01-10',
+      kind: 'calibration',
+      sha256: null,
+    });
     expect(power!.calibration).toMatchObject({ status: 'due_soon', certificate: 'P-7', laboratory: 'SIMT', calibrated: '2025-06-20', kind: 'verification' });
     // Not "uncalibrated": the worst channel with a record speaks for the instrument.
-    expect(bath.calibration).toMatchObject({ status: 'due_soon', certificate: 'P-7', laboratory: 'SIMT', calibrated: '2025-06-20', kind: 'verification', channel: 'power' });
+    expect(bath.calibration).toMatchObject({
+      status: 'due_soon',
+      certificate: 'P-7',
+      laboratory: 'SIMT',
+      calibrated: '2025-06-20',
+      kind: 'verification',
+      channel: 'power',
+    });
     // Each reference resolves to exactly one certificate by (laboratory, certificate).
     for (const ch of bath.channels) {
       const found = roster.certificates.filter((c) => c.laboratory === ch.calibration.laboratory && c.certificate === ch.calibration.certificate);
@@ -54,17 +68,29 @@ describe('the roster (site-roster v2)', () => {
   });
 
   it('gives each channel a capability from its certificate: U rounded up to two digits at the point of largest u', () => {
-    const roster = rosterOf([record({
-      certificate: 'T-2', laboratory: 'NIM', calibrated: '2026-01-10', due: '2027-01-10', range: { min: -40, max: 150 },
-      errorTable: [
-        // Largest U (0.030 at k = 3: u = 0.010) is not the largest u (0.0241/2 = 0.01205).
-        { reference: -40, indication: -39.98, error: 0.02, U: 0.03, k: 3 },
-        { reference: 100, indication: 100.01, error: 0.01, U: 0.0241, k: 2 },
-      ],
-    })]);
+    const roster = rosterOf([
+      record({
+        certificate: 'T-2',
+        laboratory: 'NIM',
+        calibrated: '2026-01-10',
+        due: '2027-01-10',
+        range: { min: -40, max: 150 },
+        errorTable: [
+          // Largest U (0.030 at k = 3: u = 0.010) is not the largest u (0.0241/2 = 0.01205).
+          { reference: -40, indication: -39.98, error: 0.02, U: 0.03, k: 3 },
+          { reference: 100, indication: 100.01, error: 0.01, U: 0.0241, k: 2 },
+        ],
+      }),
+    ]);
     const temperature = roster.instruments[0]!.channels[0]!;
     expect(temperature.capability).toEqual({
-      range: { min: -40, max: 150 }, U: 0.025, k: 2, u: 0.013, method: 'calibration certificate error table', certificate: 'T-2', laboratory: 'NIM',
+      range: { min: -40, max: 150 },
+      U: 0.025,
+      k: 2,
+      u: 0.013,
+      method: 'calibration certificate error table',
+      certificate: 'T-2',
+      laboratory: 'NIM',
     });
     expect(temperature).toMatchObject({ quantity: 'temperature', unit: '°C', unitCode: 'Cel', dsiUnit: '\\degreecelsius', timeSource: 'gateway' });
     expect(roster).toMatchObject({ v: 2, timeZone: expect.any(String) });

@@ -4,8 +4,18 @@ import { NoResultError, resultFromReadings, type ResultIdentity, type WindowRead
 import { mergeResults } from '../../gateway/checks/merge-results.js';
 
 const id: ResultIdentity = {
-  comparison: 'PT-1', artefact: 'gauge block 50 mm', lab: 'lab-A', site: 's', gateway: 'g', instrument: 'cmm', channel: 'length',
-  quantity: 'length', unit: 'mm', nominal: 50, from: new Date('2026-12-01T08:00:00Z'), to: new Date('2026-12-01T09:00:00Z'),
+  comparison: 'PT-1',
+  artefact: 'gauge block 50 mm',
+  lab: 'lab-A',
+  site: 's',
+  gateway: 'g',
+  instrument: 'cmm',
+  channel: 'length',
+  quantity: 'length',
+  unit: 'mm',
+  nominal: 50,
+  from: new Date('2026-12-01T08:00:00Z'),
+  to: new Date('2026-12-01T09:00:00Z'),
 };
 const good = (value: number, u = 0.0003): WindowReading => ({ value, u, quality: 'good', traceable: true, certificate: 'C-1' });
 
@@ -24,7 +34,8 @@ describe('a comparison result from stored readings', () => {
 
   it('leaves out readings that are not good or not traceable, and counts them', () => {
     const readings: WindowReading[] = [
-      good(10), good(12),
+      good(10),
+      good(12),
       { value: 999, u: 0.1, quality: 'bad', traceable: true, certificate: 'C-1' },
       { value: null, u: null, quality: 'uncertain', traceable: false, certificate: null },
       { value: 11, u: 0.1, quality: 'good', traceable: false, certificate: 'C-1' }, // e.g. outside the calibrated range
@@ -44,7 +55,13 @@ describe('a comparison result from stored readings', () => {
 });
 
 describe('merging received results into the coordinator’s comparison', () => {
-  const comparison: Comparison = { comparison: 'PT-1', artefact: 'gb', quantity: 'length', unit: 'mm', points: [{ nominal: 50, results: [{ lab: 'pilot', value: 50.0012, U: 0.0004, k: 2 }] }] };
+  const comparison: Comparison = {
+    comparison: 'PT-1',
+    artefact: 'gb',
+    quantity: 'length',
+    unit: 'mm',
+    points: [{ nominal: 50, results: [{ lab: 'pilot', value: 50.0012, U: 0.0004, k: 2 }] }],
+  };
   const result = resultFromReadings(id, [good(50.001), good(50.0014)]);
 
   it('adds each result to its point, keeping the stated ones', () => {

@@ -5,16 +5,17 @@ import { BASE, FILE, configError, edit, lineOf, messages } from './config-fixtur
 
 /** BASE with a calibration block appended to the second instrument (`scale`). */
 function withCalibration(lines: string): string {
-  const body = lines.split('\n').map((l) => `      ${l}`).join('\n');
+  const body = lines
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
   return `${BASE}    calibration:\n      certificate: C-17\n${body}\n`;
 }
 
 describe('schema errors', () => {
   it('wrong type: expected an integer, got a string', () => {
     const text = edit(BASE, '      host: 10.0.0.6', '      host: 10.0.0.6\n      port: abc');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].connection.port: expected an integer, got a string "abc" (line ${lineOf(text, 'port: abc')})`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].connection.port: expected an integer, got a string "abc" (line ${lineOf(text, 'port: abc')})`]);
   });
 
   it('bad type string, with the path in exactly the bracket form', () => {
@@ -29,8 +30,7 @@ describe('schema errors', () => {
   it('bad enum: one message for the whole union, not one per branch', () => {
     const text = edit(BASE, '        type: int16', '        type: int16\n        function: holdng');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].channels[0].function: expected one of coil, discrete, holding or input, ` +
-        `got "holdng" (line ${lineOf(text, 'holdng')})`,
+      `${FILE}: instruments[1].channels[0].function: expected one of coil, discrete, holding or input, ` + `got "holdng" (line ${lineOf(text, 'holdng')})`,
     ]);
     const qos = edit(BASE, '  url: mqtt://localhost:1883', '  url: mqtt://localhost:1883\n  qos: 5');
     expect(messages(qos)).toEqual([`${FILE}: mqtt.qos: expected one of 0, 1 or 2, got 5 (line 4)`]);
@@ -38,16 +38,13 @@ describe('schema errors', () => {
 
   it('unknown property, suggesting the nearest name and not also reporting it missing', () => {
     const text = edit(BASE, 'host: 10.0.0.6', 'hots: 10.0.0.6');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line ${lineOf(text, 'hots')})`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line ${lineOf(text, 'hots')})`]);
   });
 
   it('unknown property with no near name lists the known ones', () => {
     const text = edit(BASE, 'host: 10.0.0.6', 'host: 10.0.0.6\n      colour: red');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].connection: unknown property "colour" (known: host, port, unitId, timeoutMs) ` +
-        `(line ${lineOf(text, 'colour')})`,
+      `${FILE}: instruments[1].connection: unknown property "colour" (known: host, port, unitId, timeoutMs) ` + `(line ${lineOf(text, 'colour')})`,
     ]);
   });
 
@@ -57,7 +54,7 @@ describe('schema errors', () => {
     expect(messages(edit(BASE, 'site: lab-1\n', ''))).toEqual([`${FILE}: missing required property "site" (line 1)`]);
   });
 
-  it('an unknown protocol: one message naming the protocols, none from the other protocols\' fields', () => {
+  it("an unknown protocol: one message naming the protocols, none from the other protocols' fields", () => {
     const text = edit(BASE, '  - id: scale\n    protocol: modbus-tcp', '  - id: scale\n    protocol: modbus-udp');
     const [only, ...rest] = messages(text);
     expect(rest).toEqual([]);
@@ -65,7 +62,7 @@ describe('schema errors', () => {
     expect(only).toMatch(/^config\/test\.yaml: instruments\[1\]\.protocol: expected one of modbus-tcp, [a-z-, ]*opcua, got "modbus-udp" \(line 15\)$/);
   });
 
-  it('errors inside an instrument come from its own protocol\'s fields only', () => {
+  it("errors inside an instrument come from its own protocol's fields only", () => {
     const text = edit(BASE, '      host: 10.0.0.6', '      hots: 10.0.0.6');
     expect(messages(text)).toEqual([`${FILE}: instruments[1].connection: unknown property "hots", did you mean "host"? (line 17)`]);
   });
@@ -85,9 +82,7 @@ describe('schema errors', () => {
       `${FILE}: instruments[1].maxRegistersPerRead: expected ≤ 125, got 126 (line ${lineOf(text, 'maxRegistersPerRead')})`,
     ]);
     const share = withCalibration('calibrated: "2025-01-01"\nintervalMonths: 12\ndueSoonShare: 1');
-    expect(messages(share)).toEqual([
-      `${FILE}: instruments[1].calibration.dueSoonShare: expected < 1, got 1 (line ${lineOf(share, 'dueSoonShare')})`,
-    ]);
+    expect(messages(share)).toEqual([`${FILE}: instruments[1].calibration.dueSoonShare: expected < 1, got 1 (line ${lineOf(share, 'dueSoonShare')})`]);
   });
 
   it('a pattern explained by its description', () => {
@@ -101,17 +96,24 @@ describe('schema errors', () => {
   it('bad date pattern', () => {
     const text = withCalibration('calibrated: "2025/03/14"\nintervalMonths: 12');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].calibration.calibrated: expected a date as YYYY-MM-DD, got "2025/03/14" ` +
-        `(line ${lineOf(text, '2025/03/14')})`,
+      `${FILE}: instruments[1].calibration.calibrated: expected a date as YYYY-MM-DD, got "2025/03/14" ` + `(line ${lineOf(text, '2025/03/14')})`,
     ]);
   });
 });
 
 describe('semantic errors', () => {
-  it('a quantity outside the contract\'s vocabulary, and a unit that does not measure the quantity', () => {
-    const text = edit(edit(BASE, '        quantity: temperature', '        quantity: temprature'), '        quantity: mass', '        quantity: mass\n        unit: kPa');
+  it("a quantity outside the contract's vocabulary, and a unit that does not measure the quantity", () => {
+    const text = edit(
+      edit(BASE, '        quantity: temperature', '        quantity: temprature'),
+      '        quantity: mass',
+      '        quantity: mass\n        unit: kPa',
+    );
     const [quantity, unit] = messages(text);
-    expect(quantity).toMatch(new RegExp(`^${FILE}: instruments\\[0\\]\\.channels\\[0\\]\\.quantity: quantity "temprature" is not in the vocabulary; use one of: temperature, pressure, .* \\(line ${lineOf(text, 'temprature')}\\)$`));
+    expect(quantity).toMatch(
+      new RegExp(
+        `^${FILE}: instruments\\[0\\]\\.channels\\[0\\]\\.quantity: quantity "temprature" is not in the vocabulary; use one of: temperature, pressure, .* \\(line ${lineOf(text, 'temprature')}\\)$`,
+      ),
+    );
     expect(unit).toBe(`${FILE}: instruments[1].channels[0].unit: unit "kPa" does not measure mass; use one of: mg, g, kg (line ${lineOf(text, 'unit: kPa')})`);
     const fine = parseConfig(edit(BASE, '        quantity: mass', '        quantity: mass\n        unit: g'), FILE, {});
     expect(fine.instruments[1]!.channels[0]).toMatchObject({ quantity: 'mass', unit: 'g' });
@@ -119,39 +121,31 @@ describe('semantic errors', () => {
 
   it('impossible date', () => {
     const text = withCalibration('calibrated: "2025-03-14"\ndue: "2026-02-30"');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].calibration.due: 2026-02-30 is not a real date (line ${lineOf(text, '2026-02-30')})`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].calibration.due: 2026-02-30 is not a real date (line ${lineOf(text, '2026-02-30')})`]);
   });
 
   it('due before calibrated', () => {
     const text = withCalibration('calibrated: "2025-03-14"\ndue: "2025-03-01"');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].calibration.due: due 2025-03-01 must be after calibrated 2025-03-14 ` +
-        `(line ${lineOf(text, 'due:')})`,
+      `${FILE}: instruments[1].calibration.due: due 2025-03-01 must be after calibrated 2025-03-14 ` + `(line ${lineOf(text, 'due:')})`,
     ]);
   });
 
   it('both due and intervalMonths', () => {
     const text = withCalibration('calibrated: "2025-03-14"\ndue: "2026-03-14"\nintervalMonths: 12');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].calibration: set either due or intervalMonths, not both (line ${lineOf(text, 'calibration:')})`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].calibration: set either due or intervalMonths, not both (line ${lineOf(text, 'calibration:')})`]);
   });
 
   it('neither due nor intervalMonths', () => {
     const text = withCalibration('calibrated: "2025-03-14"');
     expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].calibration: missing due date: set due (YYYY-MM-DD) or intervalMonths ` +
-        `(line ${lineOf(text, 'calibration:')})`,
+      `${FILE}: instruments[1].calibration: missing due date: set due (YYYY-MM-DD) or intervalMonths ` + `(line ${lineOf(text, 'calibration:')})`,
     ]);
   });
 
   it('duplicate instrument ids', () => {
     const text = edit(BASE, 'id: scale', 'id: oven');
-    expect(messages(text)).toEqual([
-      `${FILE}: instruments[1].id: duplicate instrument id "oven" (first used by instruments[0]) (line 14)`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: instruments[1].id: duplicate instrument id "oven" (first used by instruments[0]) (line 14)`]);
   });
 
   it('duplicate channel ids within an instrument, but the same id in two instruments is fine', () => {
@@ -175,8 +169,7 @@ describe('semantic errors', () => {
   it('a string with no characters', () => {
     const text = edit(BASE, 'type: int16', 'type: string(0)');
     expect(messages(text)[0]).toBe(
-      `${FILE}: instruments[1].channels[0].type: type string(0) holds no characters: string(n) needs n of at least 1 ` +
-        `(line ${lineOf(text, 'string(0)')})`,
+      `${FILE}: instruments[1].channels[0].type: type string(0) holds no characters: string(n) needs n of at least 1 ` + `(line ${lineOf(text, 'string(0)')})`,
     );
   });
 
@@ -220,8 +213,7 @@ describe('several problems at once', () => {
     expect(messages(text)).toEqual([
       `${FILE}: instruments[0].channels[0].order: expected one of ABCD, DCBA, BADC or CDAB, got "abcd" (line 13)`,
       `${FILE}: instruments[1].channels[1].id: duplicate channel id "m" in this instrument (first used by channels[0]) (line 24)`,
-      `${FILE}: instruments[1].channels[1].type: type int16 is not allowed on a discrete input: coils and discrete inputs ` +
-        'hold bool (line 27)',
+      `${FILE}: instruments[1].channels[1].type: type int16 is not allowed on a discrete input: coils and discrete inputs ` + 'hold bool (line 27)',
     ]);
   });
 });

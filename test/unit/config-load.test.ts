@@ -14,7 +14,16 @@ describe('loading a valid config', () => {
     expect(config.site).toBe('nim-east-lab');
     expect(config.mqtt!.url).toBe('mqtt://localhost:1883');
     expect(config.mqtt!.password).toBe('');
-    expect(config.instruments.map((i) => i.id)).toEqual(['climate-chamber-1', 'balance-1', 'pressure-gauge-7', 'climate-chamber-2', 'pressure-controller-3', 'thermometer-4', 'hygrometer-5', 'flow-rig-1']);
+    expect(config.instruments.map((i) => i.id)).toEqual([
+      'climate-chamber-1',
+      'balance-1',
+      'pressure-gauge-7',
+      'climate-chamber-2',
+      'pressure-controller-3',
+      'thermometer-4',
+      'hygrometer-5',
+      'flow-rig-1',
+    ]);
   });
 
   it('sets every option of the schema at least once, so the example documents them all', () => {
@@ -50,8 +59,15 @@ describe('loading a valid config', () => {
     expect(config.instruments).toEqual([]);
     const channel = parseConfig(BASE, FILE, {}).instruments[0]?.channels[0];
     expect(channel).toEqual({
-      id: 't1', function: 'holding', address: 0, type: 'float32', order: 'ABCD',
-      scale: 1, offset: 0, quantity: 'temperature', unit: '',
+      id: 't1',
+      function: 'holding',
+      address: 0,
+      type: 'float32',
+      order: 'ABCD',
+      scale: 1,
+      offset: 0,
+      quantity: 'temperature',
+      unit: '',
     });
   });
 
@@ -107,9 +123,7 @@ describe('secrets', () => {
   it('never shows a password in a message, only ***', () => {
     const text = edit(BASE, 'url: mqtt://localhost:1883', 'url: mqtt://localhost:1883\n  password: 90210473');
     const message = configError(text).message;
-    expect(message).toBe(
-      `${FILE}: mqtt.password: expected a string, got a number ***; put it in quotes (line ${lineOf(text, 'password')})`,
-    );
+    expect(message).toBe(`${FILE}: mqtt.password: expected a string, got a number ***; put it in quotes (line ${lineOf(text, 'password')})`);
     expect(message).not.toContain('90210473');
   });
 
@@ -154,7 +168,10 @@ describe('the file itself', () => {
 
   it('refuses aliases nested to blow up memory', () => {
     let text = 'l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i <= 9; i++) text += `l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i <= 9; i++)
+      text += `l${i}: &l${i} [${Array(10)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]\n`;
     // 10^10 values if expanded; the budget stops it after 5M copies.
     expect(messages(text)).toEqual([`${FILE}: the config expands to more than 5,000,000 values: aliases nested to blow up memory?`]);
   });
@@ -179,8 +196,9 @@ describe('YAML conveniences', () => {
 
   it('lets a large site share one channel list among hundreds of instruments through an anchor', () => {
     const channels = Array.from({ length: 50 }, (_, i) => `      - { id: r${i}, address: ${i}, type: uint16, quantity: signal }`).join('\n');
-    const more = Array.from({ length: 300 }, (_, i) =>
-      `  - id: dev-${i}\n    protocol: modbus-tcp\n    connection: { host: 10.0.1.${i % 250}, port: ${1000 + i} }\n    channels: *bench`,
+    const more = Array.from(
+      { length: 300 },
+      (_, i) => `  - id: dev-${i}\n    protocol: modbus-tcp\n    connection: { host: 10.0.1.${i % 250}, port: ${1000 + i} }\n    channels: *bench`,
     ).join('\n');
     const text =
       'site: big\nmqtt: { url: mqtt://localhost }\ninstruments:\n' +
@@ -191,4 +209,3 @@ describe('YAML conveniences', () => {
     expect(config.instruments[300]!.channels[49]).toMatchObject({ id: 'r49', address: 49, order: 'ABCD' });
   });
 });
-

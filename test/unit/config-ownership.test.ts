@@ -26,7 +26,16 @@ function sources(dir: string): string[] {
 function configImports(text: string): { names: string[]; file: string }[] {
   const found: { names: string[]; file: string }[] = [];
   for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'(?:\.\.\/)+config\/([\w-]+\.js)'/g)) {
-    const names = m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!).filter((n) => n !== '');
+    const names = m[1]!
+      .split(',')
+      .map(
+        (n) =>
+          n
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0]!,
+      )
+      .filter((n) => n !== '');
     found.push({ names, file: m[2]! });
   }
   return found;

@@ -20,13 +20,22 @@ describe('settings bounded to what the runtime takes', () => {
     ]);
     expect(messages(text)[0]).toMatch(/instruments\[1\]\.pollIntervalMs: expected ≤ 2147483647, got 100000000000000000000 \(milliseconds/);
     // Every timer setting, not only the poll interval.
-    const many = edit(BASE, MQTT, `${MQTT}\ngateway:\n  statsIntervalMs: 9999999999\napi:\n  stream:\n    heartbeatMs: 9999999999\n` +
-      `spool:\n  drainTimeoutMs: 9999999999\ninflux:\n  url: http://localhost:8086\n  flushIntervalMs: 9999999999`);
-    expect(configError(many).problems.map((p) => p.path)).toEqual(['gateway.statsIntervalMs', 'api.stream.heartbeatMs', 'spool.drainTimeoutMs', 'influx.flushIntervalMs']);
+    const many = edit(
+      BASE,
+      MQTT,
+      `${MQTT}\ngateway:\n  statsIntervalMs: 9999999999\napi:\n  stream:\n    heartbeatMs: 9999999999\n` +
+        `spool:\n  drainTimeoutMs: 9999999999\ninflux:\n  url: http://localhost:8086\n  flushIntervalMs: 9999999999`,
+    );
+    expect(configError(many).problems.map((p) => p.path)).toEqual([
+      'gateway.statsIntervalMs',
+      'api.stream.heartbeatMs',
+      'spool.drainTimeoutMs',
+      'influx.flushIntervalMs',
+    ]);
     expect(() => parseConfig(edit(BASE, '  - id: scale', '  - id: scale\n    pollIntervalMs: 2147483647'), FILE)).not.toThrow();
   });
 
-  it('sessionExpirySeconds beyond MQTT 5\'s 32 bits', () => {
+  it("sessionExpirySeconds beyond MQTT 5's 32 bits", () => {
     const text = withMqtt('ingest:\n  sessionExpirySeconds: 4294967296');
     expect(messages(text)).toEqual([`${FILE}: ingest.sessionExpirySeconds: expected ≤ 4294967295, got 4294967296 (line ${lineOf(text, 'session')})`]);
   });
@@ -71,21 +80,29 @@ describe('names that would break topics or the line protocol', () => {
   });
 
   it('newline or backslash in unit, quantity, measurement or database', () => {
-    const text = edit(edit(BASE, 'quantity: temperature', 'quantity: "temp\\nerature"\n        unit: "deg\\\\C"'), MQTT,
-      `${MQTT}\ninflux:\n  url: http://localhost:8086\n  database: "db\\nx"\n  measurement: 'read\\'`);
+    const text = edit(
+      edit(BASE, 'quantity: temperature', 'quantity: "temp\\nerature"\n        unit: "deg\\\\C"'),
+      MQTT,
+      `${MQTT}\ninflux:\n  url: http://localhost:8086\n  database: "db\\nx"\n  measurement: 'read\\'`,
+    );
     const problems = configError(text).problems;
-    expect(problems.map((p) => p.path)).toEqual(['influx.database', 'influx.measurement', 'instruments[0].channels[0].quantity', 'instruments[0].channels[0].unit']);
+    expect(problems.map((p) => p.path)).toEqual([
+      'influx.database',
+      'influx.measurement',
+      'instruments[0].channels[0].quantity',
+      'instruments[0].channels[0].unit',
+    ]);
     expect(problems[0]?.message).toBe('expected the InfluxDB database: text without a backslash or control characters (newline, tab, …), got "db\\nx"');
-    expect(problems[3]?.message).toBe('expected unit after scaling, e.g. °C, kPa, g, V: text without a backslash or control characters (newline, tab, …), got "deg\\\\C"');
+    expect(problems[3]?.message).toBe(
+      'expected unit after scaling, e.g. °C, kPa, g, V: text without a backslash or control characters (newline, tab, …), got "deg\\\\C"',
+    );
   });
 });
 
 describe('URLs that connect to something', () => {
   it('mqtt:// with no host no longer means localhost', () => {
     const text = edit(BASE, MQTT, '  url: mqtt://');
-    expect(messages(text)).toEqual([
-      `${FILE}: mqtt.url: expected a host name after "//" (nothing means no host, not localhost), got "mqtt://" (line 3)`,
-    ]);
+    expect(messages(text)).toEqual([`${FILE}: mqtt.url: expected a host name after "//" (nothing means no host, not localhost), got "mqtt://" (line 3)`]);
   });
 
   it('a port beyond 65535', () => {
@@ -160,7 +177,9 @@ describe('API exposure and tokens', () => {
       `${FILE}: api.token: too easy to guess: ~120 bits estimated (30 hex digits: 30 × log2(16), assuming random characters), at least 128 needed; e.g. openssl rand -hex 32 (line ${lineOf(hex, 'token:')})`,
     ]);
     const repeated = withMqtt(`api:\n  token: "${'ab'.repeat(40)}"`);
-    expect(messages(repeated)[0]).toContain('api.token: too easy to guess: ~80 bits estimated (80 characters, only 2 distinct: 80 × log2(2), assuming random characters)');
+    expect(messages(repeated)[0]).toContain(
+      'api.token: too easy to guess: ~80 bits estimated (80 characters, only 2 distinct: 80 × log2(2), assuming random characters)',
+    );
     expect(() => parseConfig(withMqtt(`api:\n  token: ${STRONG}`), FILE)).not.toThrow();
     // An empty token (the example's ${METROGATE_API_TOKEN:-}) still means "no token", refused routes.
     expect(() => parseConfig(withMqtt('api:\n  token: ""'), FILE)).not.toThrow();

@@ -34,7 +34,9 @@ describe('sinks in the config', () => {
     // An influx section without its sink turned on stores nothing by itself.
     expect(messages(`${NO_MQTT}influx:\n  url: http://127.0.0.1:8086\n`)[0]).toContain('nowhere to send readings');
     // Without instruments too: a gateway that can send nothing anywhere is a mistake, not a mode.
-    expect(messages('site: s\n')).toEqual([`${FILE}: nowhere to send readings: configure at least one of \`mqtt\` (the edge broker), \`influx.sink.enabled: true\` (InfluxDB directly) or \`cloud.enabled: true\` (line 1)`]);
+    expect(messages('site: s\n')).toEqual([
+      `${FILE}: nowhere to send readings: configure at least one of \`mqtt\` (the edge broker), \`influx.sink.enabled: true\` (InfluxDB directly) or \`cloud.enabled: true\` (line 1)`,
+    ]);
   });
 
   it('refuses the ingest role without a broker to take the readings from', () => {

@@ -27,7 +27,9 @@ describe('gateway/schemas/ generated from gateway/contract/', () => {
   });
 
   it('every published schema comes from the contract (or is listed as hand-written)', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort();
     expect(files).toEqual([...CONTRACT_DOCUMENTS.map((d) => d.file), ...HAND_WRITTEN].sort());
   });
 
@@ -39,7 +41,7 @@ describe('gateway/schemas/ generated from gateway/contract/', () => {
     }
   });
 
-  it('states the calibration statuses once: every document lists the contract\'s', () => {
+  it("states the calibration statuses once: every document lists the contract's", () => {
     for (const doc of CONTRACT_DOCUMENTS) {
       const status = (JSON.parse(committed(doc.file)) as { $defs?: { status?: { enum: string[] } } }).$defs?.status;
       if (status) expect(status.enum, doc.file).toEqual([...CAL_STATUSES]);

@@ -49,13 +49,17 @@ describe('embedded OCSP responses', () => {
   it('revoked before the signing time: refused, naming OCSP and the revocation time', async () => {
     const report = await verifyWith({ responder: delegated, revokedAt: new Date('2025-05-01T00:00:00Z') });
     expect(report.status).toBe('refused');
-    expect(report.problem).toBe('certificate "Ocsp Lab A1" was revoked on 2025-05-01T00:00:00.000Z, before the signing time 2025-06-01T00:00:00.000Z (OCSP response of "Ocsp Responder")');
+    expect(report.problem).toBe(
+      'certificate "Ocsp Lab A1" was revoked on 2025-05-01T00:00:00.000Z, before the signing time 2025-06-01T00:00:00.000Z (OCSP response of "Ocsp Responder")',
+    );
   });
 
   it('revoked after the signing time: the signature stands, and the report says so', async () => {
     const report = await verifyWith({ revokedAt: new Date('2025-07-01T00:00:00Z') });
     expect(report.status).toBe('verified');
-    expect(report.signers[0]!.notes.join('\n')).toMatch(/"Ocsp Lab A1" was revoked on 2025-07-01T00:00:00.000Z, after the signing time 2025-06-01T00:00:00.000Z \(OCSP response of "Ocsp Calibration Sub CA"\): the signature stands/);
+    expect(report.signers[0]!.notes.join('\n')).toMatch(
+      /"Ocsp Lab A1" was revoked on 2025-07-01T00:00:00.000Z, after the signing time 2025-06-01T00:00:00.000Z \(OCSP response of "Ocsp Calibration Sub CA"\): the signature stands/,
+    );
   });
 
   it('status unknown: refused, its revocation status cannot be established', async () => {
@@ -74,10 +78,12 @@ describe('embedded OCSP responses', () => {
   it('signed by a certificate the CA issued without id-kp-OCSPSigning: refused (a lab key cannot vouch for itself)', async () => {
     const report = await verifyWith({ responder: pki.signer });
     expect(report.status).toBe('refused');
-    expect(report.problem).toMatch(/signed by "Ocsp Lab A1", which "Ocsp Calibration Sub CA" did not authorise \(no certificate it issued with id-kp-OCSPSigning\)/);
+    expect(report.problem).toMatch(
+      /signed by "Ocsp Lab A1", which "Ocsp Calibration Sub CA" did not authorise \(no certificate it issued with id-kp-OCSPSigning\)/,
+    );
   });
 
-  it('about another CA\'s certificate: refused, it says nothing about who signed', async () => {
+  it("about another CA's certificate: refused, it says nothing about who signed", async () => {
     const other = await makePki({ prefix: 'Other' });
     const response = opensslOcspResponse({ ca: other.sub, responder: other.sub, cert: other.signer });
     const report = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, ocspResponses: [response] }), { trust });
@@ -86,7 +92,9 @@ describe('embedded OCSP responses', () => {
   });
 
   it('a response that is not DER is refused, naming it', async () => {
-    const report = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, ocspResponses: [Buffer.from('not an OCSP response')] }), { trust });
+    const report = await verifyDccSignature(await signDcc(UNSIGNED, pki.signer, { signingTime, ocspResponses: [Buffer.from('not an OCSP response')] }), {
+      trust,
+    });
     expect(report.status).toBe('refused');
     expect(report.problem).toMatch(/RevocationValues holds an OCSP response that cannot be read/);
   });

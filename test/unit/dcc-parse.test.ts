@@ -94,7 +94,7 @@ describe('the PTB good-practice DCCs (../shared/fixtures/dcc), values read off t
     expect(dcc.items.map((i) => i.model)).toEqual(['Display 1234-5', 'H2OMeas 6789-1']);
   });
 
-  it('humidity without a channel unit keeps the certificate\'s first representation (\\one)', () => {
+  it("humidity without a channel unit keeps the certificate's first representation (\\one)", () => {
     const dcc = parseDcc(shared('dcc_gp_humidity_v1.0.xml'));
     expect(dcc.unit).toBe('1');
     expect(dcc.asLeft.points[0]).toEqual({ reference: 0.201, indication: 0.197, error: -0.004, U: 0.006, k: 2, acceptance: { lower: -0.02, upper: 0.02 } });
@@ -191,7 +191,10 @@ describe('namespaces are resolved by URI, not by prefix', () => {
       .replace(/<(\/?)d:/g, '<$1cert:')
       .replace('xmlns:d=', 'xmlns:cert=')
       .replace('xmlns="https://ptb.de/si"', 'xmlns:q="https://ptb.de/si"')
-      .replace(/<(\/?)(real|value|unit|realListXMLList|valueXMLList|unitXMLList|expandedUncXMLList|uncertaintyXMLList|coverageFactorXMLList|coverageProbabilityXMLList|distributionXMLList)>/g, '<$1q:$2>');
+      .replace(
+        /<(\/?)(real|value|unit|realListXMLList|valueXMLList|unitXMLList|expandedUncXMLList|uncertaintyXMLList|coverageFactorXMLList|coverageProbabilityXMLList|distributionXMLList)>/g,
+        '<$1q:$2>',
+      );
     expect(renamed).not.toContain('<d:');
     const opts = { instrument: 'bath-01' };
     expect(dccToRecord(parseDcc(renamed, { unit: '°C' }), opts).record).toEqual(dccToRecord(parseDcc(original, { unit: '°C' }), opts).record);
@@ -215,9 +218,15 @@ describe('malformed certificates: a clear error naming the element, and no resul
   const cases: [string, string][] = [
     ['not-xml.xml', "not well-formed XML: Closing tag 'dcc:endPerform' doesn't have proper closing. (line 8, column 1)"],
     ['wrong-root.xml', 'report: not a DCC: root element <report>, expected the DCC root dcc:digitalCalibrationCertificate (namespace https://ptb.de/dcc)'],
-    ['missing-date.xml', `${ROOT_PATH}/dcc:administrativeData/dcc:coreData/dcc:endPerformanceDate: missing: the calibration date (end of performance) is required`],
+    [
+      'missing-date.xml',
+      `${ROOT_PATH}/dcc:administrativeData/dcc:coreData/dcc:endPerformanceDate: missing: the calibration date (end of performance) is required`,
+    ],
     ['missing-table.xml', `${ROOT_PATH}/dcc:measurementResults: no usable error table`],
-    ['wrong-units.xml', `${GP_RESULTS}/dcc:result[refType=probeResults]/dcc:data/dcc:list/dcc:quantity[refType=basic_measurementError]: unit m cannot convert to °C`],
+    [
+      'wrong-units.xml',
+      `${GP_RESULTS}/dcc:result[refType=probeResults]/dcc:data/dcc:list/dcc:quantity[refType=basic_measurementError]: unit m cannot convert to °C`,
+    ],
     [
       'correction-sign.xml',
       `${GP_RESULTS}/dcc:result[refType=probeResults]/dcc:data/dcc:list/dcc:quantity[refType=basic_measurementError]: point 1: indication 0.05 − reference 0.01 = 0.04, but the error is -0.04: it looks like a correction (reference − indication), not an error (indication − reference)`,

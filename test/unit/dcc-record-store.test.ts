@@ -74,7 +74,7 @@ describe('record store: one JSON file per record', () => {
     expect(listRecords(dir)).toEqual([]);
   });
 
-  it('loads every instrument\'s history, oldest calibration first', () => {
+  it("loads every instrument's history, oldest calibration first", () => {
     saveRecord(dir, record({ certificate: 'B', calibrated: '2026-01-10', due: '2027-01-10' }));
     saveRecord(dir, record({ certificate: 'A', calibrated: '2025-01-10', due: '2026-01-10' }));
     saveRecord(dir, record({ instrument: 'balance-01', certificate: 'M1', unit: 'g' }));
@@ -98,16 +98,20 @@ describe('record store: one JSON file per record', () => {
     }
     expect(message).toContain(`${dir}: 2 broken record files:`);
     expect(message).toContain(`${join(dir, 'dmm-01', 'X.json')}: cannot read:`);
-    expect(message).toContain(`${join(dir, 'dmm-01', 'Y.json')}: holds instrument "dmm-01" certificate "Z", but its path says instrument "dmm-01" certificate "Y"`);
+    expect(message).toContain(
+      `${join(dir, 'dmm-01', 'Y.json')}: holds instrument "dmm-01" certificate "Z", but its path says instrument "dmm-01" certificate "Y"`,
+    );
   });
 
   it('a single broken file is named with what is wrong in it', () => {
     mkdirSync(join(dir, 'bath-01'));
     writeFileSync(join(dir, 'bath-01', 'C.json'), JSON.stringify({ ...record({ certificate: 'C' }), errorTable: [{ reference: 1 }] }));
-    expect(() => loadRecords(dir)).toThrow(`${join(dir, 'bath-01', 'C.json')}: not a valid calibration record: /errorTable/0 must have required property 'indication'`);
+    expect(() => loadRecords(dir)).toThrow(
+      `${join(dir, 'bath-01', 'C.json')}: not a valid calibration record: /errorTable/0 must have required property 'indication'`,
+    );
   });
 
-  it('takes a relative records dir from the config file\'s folder', () => {
+  it("takes a relative records dir from the config file's folder", () => {
     expect(recordsDirOf(undefined, '/etc/metrogate/site.yaml')).toBe('/etc/metrogate/calibration-records');
     expect(recordsDirOf('records', '/etc/metrogate/site.yaml')).toBe('/etc/metrogate/records');
     expect(recordsDirOf('/var/lib/metrogate/cal', '/etc/metrogate/site.yaml')).toBe('/var/lib/metrogate/cal');

@@ -68,7 +68,7 @@ describe('a DCC becomes a CalibrationRecord', () => {
     });
   });
 
-  it('the caller\'s due date wins over the certificate\'s; both at once is refused', () => {
+  it("the caller's due date wins over the certificate's; both at once is refused", () => {
     const dcc = parseDcc(own('pt100-adjustment.xml'), { unit: '°C' });
     expect(dccToRecord(dcc, { instrument: 'bath-01', intervalMonths: 24 }).record.due).toBe('2028-03-18');
     expect(() => dccToRecord(dcc, { instrument: 'bath-01', due: '2027-01-01', intervalMonths: 3 })).toThrow('give either --due or --interval-months, not both');
@@ -82,7 +82,21 @@ describe('a DCC becomes a CalibrationRecord', () => {
   it('omits what the certificate does not state (no undefined keys in the stored JSON)', () => {
     const { record } = dccToRecord(parseDcc(own('pressure-gauge-dsi2.xml'), { unit: 'kPa' }), { instrument: 'p', due: '2027-02-05' });
     expect(Object.keys(record).sort()).toEqual(
-      ['calibrated', 'certificate', 'conformity', 'due', 'errorTable', 'instrument', 'kind', 'laboratory', 'mpe', 'range', 'source', 'traceability', 'unit'].sort(),
+      [
+        'calibrated',
+        'certificate',
+        'conformity',
+        'due',
+        'errorTable',
+        'instrument',
+        'kind',
+        'laboratory',
+        'mpe',
+        'range',
+        'source',
+        'traceability',
+        'unit',
+      ].sort(),
     );
   });
 });
@@ -123,7 +137,10 @@ describe('nothing a certificate states is lost on import (issue 12)', () => {
 
   it('per-point, asymmetric tolerance limits are read onto the points, and conditionalPass is kept for the rule to map', () => {
     const { record } = imported('per-point-limits.xml');
-    expect(record.errorTable.map((p) => p.tolerance)).toEqual([{ lower: -0.02, upper: 0.05 }, { lower: -0.05, upper: 0.05 }]);
+    expect(record.errorTable.map((p) => p.tolerance)).toEqual([
+      { lower: -0.02, upper: 0.05 },
+      { lower: -0.05, upper: 0.05 },
+    ]);
     expect(record.mpe).toBeUndefined();
     expect(record.conformity).toBe('conditionalPass');
     // Simple acceptance: 0.04 inside −0.02..0.05 and −0.02 inside −0.05..0.05 → pass.

@@ -34,7 +34,14 @@ describe('importing a PRT certificate (Ω) into a channel with a characteristic'
   const { record } = recordFromDcc(XML, { instrument: 'bath', channel });
 
   it('makes a record in °C whose indications are what the characteristic reads, by hand', () => {
-    expect(record).toMatchObject({ certificate: 'PRT-2026-0077', unit: '°C', channel: 'prt', calibrated: '2026-02-04', due: '2028-02-04', range: { min: -50, max: 200 } });
+    expect(record).toMatchObject({
+      certificate: 'PRT-2026-0077',
+      unit: '°C',
+      channel: 'prt',
+      calibrated: '2026-02-04',
+      due: '2028-02-04',
+      range: { min: -50, max: 200 },
+    });
     expect(record.errorTable).toHaveLength(5);
     // 138.5404 Ω: t = (−A + √(A² + 4B(R/R0 − 1)))/(2B) = (−3.9083e-3 + √(1.52748e-5 − 8.90283e-7))/(−1.155e-6)
     //            = 100.092018 °C; error = 100.092018 − 100.007 = 0.085018 °C.
@@ -49,12 +56,42 @@ describe('importing a PRT certificate (Ω) into a channel with a characteristic'
 
   it('the engine then gives the reference temperature at a calibrated resistance, with U/2 as u', () => {
     const inst: InstrumentConfig = {
-      id: 'bath', protocol: 'modbus-tcp', connection: { host: '127.0.0.1', port: 1, unitId: 1, timeoutMs: 100 }, pollIntervalMs: 1000, maxGap: 0, maxRegistersPerRead: 125,
-      channels: [{ id: 'prt', function: 'input', address: 0, type: 'float32', order: 'ABCD', scale: 1, offset: 0, quantity: 'temperature', unit: '°C', characteristic: NOMINAL }],
+      id: 'bath',
+      protocol: 'modbus-tcp',
+      connection: { host: '127.0.0.1', port: 1, unitId: 1, timeoutMs: 100 },
+      pollIntervalMs: 1000,
+      maxGap: 0,
+      maxRegistersPerRead: 125,
+      channels: [
+        {
+          id: 'prt',
+          function: 'input',
+          address: 0,
+          type: 'float32',
+          order: 'ABCD',
+          scale: 1,
+          offset: 0,
+          quantity: 'temperature',
+          unit: '°C',
+          characteristic: NOMINAL,
+        },
+      ],
     };
     const ts = new Date(2026, 5, 1, 12).getTime();
     const engine = new CalibrationEngine({ site: 'lab', instruments: [inst], records: [record], log: silentLogger(), now: () => ts });
-    const r: Reading = { site: 'lab', instrument: 'bath', channel: 'prt', quantity: 'temperature', unit: '°C', ts, seq: 1, raw: 138.5404, value: 138.5404, quality: 'good', cal: NO_RECORD };
+    const r: Reading = {
+      site: 'lab',
+      instrument: 'bath',
+      channel: 'prt',
+      quantity: 'temperature',
+      unit: '°C',
+      ts,
+      seq: 1,
+      raw: 138.5404,
+      value: 138.5404,
+      quality: 'good',
+      cal: NO_RECORD,
+    };
     engine.tagBatch('bath', [r]);
     expect(r.value as number).toBeCloseTo(100.007, 6);
     expect(r.u!).toBeCloseTo(0.010547 / 2, 7);
@@ -82,7 +119,10 @@ describe('a PRT certificate that cannot be imported', () => {
   });
 
   it('an indication written in SI base units is named by its symbol and the unit it equals, not its D-SI text', () => {
-    const baseUnits = XML.replace('<si:unitXMLList>\\ohm</si:unitXMLList>', '<si:unitXMLList>\\kilogram\\metre\\tothe{2}\\second\\tothe{-3}\\ampere\\tothe{-2}</si:unitXMLList>');
+    const baseUnits = XML.replace(
+      '<si:unitXMLList>\\ohm</si:unitXMLList>',
+      '<si:unitXMLList>\\kilogram\\metre\\tothe{2}\\second\\tothe{-3}\\ampere\\tothe{-2}</si:unitXMLList>',
+    );
     const message = refusal(() => recordFromDcc(baseUnits, { instrument: 'bath', channel: { id: 'prt', unit: '°C' } }));
     expect(message).toContain('the indication is in kg·m^2·s^-3·A^-2 (Ω)');
     expect(message).not.toContain('\\kilogram');

@@ -29,7 +29,7 @@ describe('D-SI value forms', () => {
     expect(readValues(q, parseSymbolUnit('mV'), 'difference')).toMatchObject({ values: [-0.012], U: [0.003], k: [2.1] });
   });
 
-  it('si:hybrid: the representation in the channel\'s own unit is used as written', () => {
+  it("si:hybrid: the representation in the channel's own unit is used as written", () => {
     // The two representations differ in the last digit on purpose, to show which one was read.
     const q = quantity(`<si:hybrid>
       <si:realListXMLList><si:valueXMLList>306.25 373.12</si:valueXMLList><si:unitXMLList>\\kelvin</si:unitXMLList></si:realListXMLList>
@@ -58,7 +58,9 @@ describe('D-SI value forms', () => {
   });
 
   it('one unit per list: mixed units are named', () => {
-    const q = quantity(`<si:realListXMLList><si:valueXMLList>1 2</si:valueXMLList><si:unitXMLList>\\kelvin \\degreecelsius</si:unitXMLList></si:realListXMLList>`);
+    const q = quantity(
+      `<si:realListXMLList><si:valueXMLList>1 2</si:valueXMLList><si:unitXMLList>\\kelvin \\degreecelsius</si:unitXMLList></si:realListXMLList>`,
+    );
     expect(() => readValues(q, parseSymbolUnit('K'), 'absolute')).toThrow('si:unitXMLList: one unit per list is supported, found \\kelvin, \\degreecelsius');
   });
 });

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  convertAbsolute, convertDifference, dsiSymbol, parseDsiUnit, parseSymbolUnit, sameUnit,
-} from '../../gateway/calibration/dcc/units.js';
+import { convertAbsolute, convertDifference, dsiSymbol, parseDsiUnit, parseSymbolUnit, sameUnit } from '../../gateway/calibration/dcc/units.js';
 
 const abs = (v: number, dsi: string, symbol: string) => convertAbsolute(v, parseDsiUnit(dsi), parseSymbolUnit(symbol));
 const diff = (v: number, dsi: string, symbol: string) => convertDifference(v, parseDsiUnit(dsi), parseSymbolUnit(symbol));

@@ -19,9 +19,7 @@ import { ApiSchema } from '../../gateway/api/api-config.js';
 import { launchFlags } from '../../gateway/cli/launch-flags.js';
 import { freePort } from '../../tools/private-services/free-port.js';
 import { startCli } from '../support/cli.js';
-import {
-  execForm, healthcheckCommand, isIgnored, parseCopy, parseDockerfile, parseDockerignore, stagesOf, type Instruction,
-} from '../support/dockerfile.js';
+import { execForm, healthcheckCommand, isIgnored, parseCopy, parseDockerfile, parseDockerignore, stagesOf, type Instruction } from '../support/dockerfile.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
@@ -52,7 +50,11 @@ describe('Dockerfile', () => {
     expect(buildStage.name).toBe('build');
     expect(runtime.image).toMatch(/^node:20[.\d]*-(bookworm-slim|slim|alpine)/);
     // better-sqlite3 compiles its addon when no prebuilt binary fits: the build needs a toolchain.
-    expect(all(buildStage, 'RUN').map((r) => r.args).join('\n')).toMatch(/apt-get install[^\n]*python3[^\n]*make[^\n]*g\+\+/);
+    expect(
+      all(buildStage, 'RUN')
+        .map((r) => r.args)
+        .join('\n'),
+    ).toMatch(/apt-get install[^\n]*python3[^\n]*make[^\n]*g\+\+/);
   });
 
   it('copies into the build only paths that exist in the repository and reach the build context', () => {
@@ -76,9 +78,9 @@ describe('Dockerfile', () => {
 
   it('copies into the runtime only what the build stage has: its own files, node_modules and the compiled outDir', () => {
     const app = workdir(buildStage);
-    const inBuild = all(buildStage, 'COPY').map(parseCopy).flatMap((c) =>
-      c.sources.map((s) => ({ container: posix.join(app, c.dest.endsWith('/') || c.dest === './' ? posix.basename(s) : c.dest), repo: s })),
-    );
+    const inBuild = all(buildStage, 'COPY')
+      .map(parseCopy)
+      .flatMap((c) => c.sources.map((s) => ({ container: posix.join(app, c.dest.endsWith('/') || c.dest === './' ? posix.basename(s) : c.dest), repo: s })));
     const problems: string[] = [];
     const copies = all(runtime, 'COPY').map(parseCopy);
     for (const c of copies) {
@@ -105,7 +107,9 @@ describe('Dockerfile', () => {
 
   it('copies into the runtime the compiled gateway, drivers and config, and no tooling (tools/, test/)', () => {
     const app = workdir(buildStage);
-    const compiled = all(runtime, 'COPY').map(parseCopy).flatMap((c) => c.sources)
+    const compiled = all(runtime, 'COPY')
+      .map(parseCopy)
+      .flatMap((c) => c.sources)
       .filter((s) => s.startsWith(`${app}/${OUT_DIR}`))
       .map((s) => posix.relative(`${app}/${OUT_DIR}`, s));
     const { include } = JSON.parse(read('tsconfig.json')) as { include: string[] };
@@ -122,13 +126,17 @@ describe('Dockerfile', () => {
     expect(all(sim!, 'USER').at(-1)?.args).toBe('node');
   });
 
-  it('builds with the README\'s commands: npm ci, npm run build (then drops the dev dependencies)', () => {
+  it("builds with the README's commands: npm ci, npm run build (then drops the dev dependencies)", () => {
     expect(readme).toContain('npm ci && npm run build');
     const commands = all(buildStage, 'RUN').flatMap((r) => r.args.split(/&&|;/).map((c) => c.trim().replace(/\s+/g, ' ')));
     const npm = commands.filter((c) => c.startsWith('npm '));
     expect(npm).toEqual(['npm ci', 'npm run build', 'npm prune --omit=dev']);
     for (const c of npm.filter((x) => x.startsWith('npm run '))) expect(Object.keys(pkg.scripts)).toContain(c.split(' ')[2]);
-    expect(all(runtime, 'RUN').map((r) => r.args).join('\n')).not.toMatch(/npm (ci|install)/);
+    expect(
+      all(runtime, 'RUN')
+        .map((r) => r.args)
+        .join('\n'),
+    ).not.toMatch(/npm (ci|install)/);
   });
 
   it('runs the gateway as the README does, as an unprivileged user, with config and data volumes', () => {
@@ -173,7 +181,7 @@ describe('Dockerfile HEALTHCHECK', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  it('probes GET /healthz on the API\'s default port', () => {
+  it("probes GET /healthz on the API's default port", () => {
     const port = (ApiSchema.properties.port as { default: number }).default;
     expect(argv.join(' ')).toContain(`http://127.0.0.1:${port}/healthz`);
     expect(health.args).toMatch(/--interval=\d+s/);
@@ -184,12 +192,20 @@ describe('Dockerfile HEALTHCHECK', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const port = await freePort();
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, `site: health-check\nmqtt:\n  url: ${inject('mqttUrl')}\napi:\n  host: 127.0.0.1\n  port: ${port}\nspool:\n  dir: ${join(dir, 'spool')}\ninstruments: []\n`);
+    writeFileSync(
+      config,
+      `site: health-check\nmqtt:\n  url: ${inject('mqttUrl')}\napi:\n  host: 127.0.0.1\n  port: ${port}\nspool:\n  dir: ${join(dir, 'spool')}\ninstruments: []\n`,
+    );
     const gw = startCli(['run', '--config', config]);
     cleanups.push(() => void gw.child.kill('SIGKILL'));
     const url = `http://127.0.0.1:${port}/healthz`;
     const deadline = Date.now() + 15_000;
-    while (!(await fetch(url).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline || gw.child.exitCode !== null) throw new Error(`the API never answered ${url}:\n${gw.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -252,7 +268,8 @@ const IMAGE_CONFIG = execForm(last('CMD')!.args)!.at(-1)!;
  * API token compose requires from the shell (${METROGATE_API_TOKEN:?…}) is set.
  */
 const gatewayConfigPath = hostPath('gateway', IMAGE_CONFIG);
-const gatewayConfig = (): MetrogateConfig => loadConfig(gatewayConfigPath!, { METROGATE_API_TOKEN: '9b2e61d07fa43c58e1b6d294a07c3f5e8d1a6b2c9e04f7a3d5c8b1e6f2a9d403' });
+const gatewayConfig = (): MetrogateConfig =>
+  loadConfig(gatewayConfigPath!, { METROGATE_API_TOKEN: '9b2e61d07fa43c58e1b6d294a07c3f5e8d1a6b2c9e04f7a3d5c8b1e6f2a9d403' });
 
 describe('compose stack (config/deploy/compose.yaml)', () => {
   it('runs Mosquitto 2, InfluxDB 1.8, Grafana, the gateway and the simulator', () => {
@@ -262,7 +279,7 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     expect(services.grafana!.image).toMatch(/^grafana\/grafana(-oss)?:1[01]\./);
   });
 
-  it('builds the gateway (the runtime stage) and the simulator (its own stage) from the repository\'s Dockerfile', () => {
+  it("builds the gateway (the runtime stage) and the simulator (its own stage) from the repository's Dockerfile", () => {
     for (const name of ['gateway', 'simulator']) {
       const build = services[name]!.build!;
       expect(resolve(DEPLOY, build.context), name).toBe(ROOT);
@@ -298,7 +315,7 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     }
   });
 
-  it('has a gateway config that the project\'s loader accepts and that names the compose services', () => {
+  it("has a gateway config that the project's loader accepts and that names the compose services", () => {
     const config = gatewayConfig();
     const mqtt = new URL(config.mqtt!.url);
     expect(mqtt.hostname).toBe('mosquitto');
@@ -314,7 +331,7 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     expect(services.gateway!.ports).toContain('8080:8080');
   });
 
-  it('runs the simulator on the gateway\'s config, serving every instrument on all interfaces', () => {
+  it("runs the simulator on the gateway's config, serving every instrument on all interfaces", () => {
     const sim = services.simulator!;
     const [node, script, ...rest] = [...sim.entrypoint!, ...sim.command!];
     expect(node).toBe('node');
@@ -324,7 +341,11 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     expect(hostPath('simulator', IMAGE_CONFIG)).toBe(gatewayConfigPath);
     const { devices, skipped } = devicesFromConfig(gatewayConfig());
     expect(skipped).toEqual([]);
-    expect(devices.map((d) => d.id).sort()).toEqual(gatewayConfig().instruments.map((i) => i.id).sort());
+    expect(devices.map((d) => d.id).sort()).toEqual(
+      gatewayConfig()
+        .instruments.map((i) => i.id)
+        .sort(),
+    );
     // The image's HEALTHCHECK probes the gateway API, which the simulator does not serve.
     expect(sim.healthcheck?.disable).toBe(true);
   });
@@ -335,7 +356,10 @@ describe('compose stack (config/deploy/compose.yaml)', () => {
     expect(datasourceDir).toBe(join(ROOT, 'dashboards/provisioning/datasources'));
     expect(providerDir).toBe(join(ROOT, 'dashboards/provisioning/dashboards'));
 
-    const yamls = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => parse(readFileSync(join(dir, f), 'utf8')) as unknown);
+    const yamls = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as unknown);
     const [ds] = yamls(datasourceDir).flatMap((y) => (y as { datasources: { type: string; url: string; jsonData: { dbName: string } }[] }).datasources);
     expect(ds!.type).toBe('influxdb');
     expect(new URL(ds!.url).host).toBe(new URL(gatewayConfig().influx!.url).host);

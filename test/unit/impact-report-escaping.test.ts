@@ -14,9 +14,20 @@ const dir = mkdtempSync(join(tmpdir(), 'metrogate-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const hostile: CalEvent = {
-  site: 'lab', instrument: "it's", channel: "o'k'\\", kind: 'suspect', ts: 1_800_000_000_000, from: null, to: 'out_of_tolerance',
-  certificate: 'C-1', due: '2027-01-01', reason: 'found *bad*\n# Heading [link](http://x) <script>alert(1)</script> `code` | pipe ~~s~~ _u_',
-  suspectFrom: 1_700_000_000_000, suspectTo: 1_790_000_000_000, asFoundError: 0.3, mpe: 0.1,
+  site: 'lab',
+  instrument: "it's",
+  channel: "o'k'\\",
+  kind: 'suspect',
+  ts: 1_800_000_000_000,
+  from: null,
+  to: 'out_of_tolerance',
+  certificate: 'C-1',
+  due: '2027-01-01',
+  reason: 'found *bad*\n# Heading [link](http://x) <script>alert(1)</script> `code` | pipe ~~s~~ _u_',
+  suspectFrom: 1_700_000_000_000,
+  suspectTo: 1_790_000_000_000,
+  asFoundError: 0.3,
+  mpe: 0.1,
 };
 
 describe('impact report escaping', () => {
@@ -37,7 +48,12 @@ describe('impact report escaping', () => {
 
   it('writes the report with the escaped text, and says why the readings were not counted when it cannot count them', async () => {
     const report = await writeImpactReport(hostile, 'gw-1', undefined, dir);
-    expect(report).toMatchObject({ gateway: 'gw-1', readingsAffected: null, notCounted: 'this gateway has no `influx` section to count them in', query: countQuery(hostile, 'reading') });
+    expect(report).toMatchObject({
+      gateway: 'gw-1',
+      readingsAffected: null,
+      notCounted: 'this gateway has no `influx` section to count them in',
+      query: countQuery(hostile, 'reading'),
+    });
     const md = readFileSync(report.file, 'utf8');
     expect(md).toContain('- Finding: found \\*bad\\* # Heading');
     expect(md).not.toContain('<script>');

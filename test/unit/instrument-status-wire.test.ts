@@ -11,7 +11,14 @@ const decoder = new WireDecoder({ maxAgeMs: 400 * 86_400_000, maxAheadMs: 3_600_
 const TOPIC = 'mg/labA/gw1/press-01/status';
 const cal = { status: 'valid', certificate: 'P "1", x=2', due: '2027-01-01', daysToDue: 36, traceable: true };
 const status = (over: Record<string, unknown> = {}) => ({
-  v: 1, site: 'labA', gateway: 'gw1', instrument: 'press-01', online: true, since: NOW - 5000, ts: NOW, cal,
+  v: 1,
+  site: 'labA',
+  gateway: 'gw1',
+  instrument: 'press-01',
+  online: true,
+  since: NOW - 5000,
+  ts: NOW,
+  cal,
   channels: [
     { channel: 'pressure', hasRecord: true, ...cal },
     { channel: 'setpoint', hasRecord: false, status: 'uncalibrated', certificate: null, due: null, daysToDue: null, traceable: false },

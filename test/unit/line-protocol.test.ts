@@ -6,8 +6,16 @@ import type { WireBatch, WireReading } from '../../gateway/sinks/mqtt/payload.js
 
 const cal = { status: 'valid' as const, certificate: 'C-1', due: '2027-01-01', daysToDue: 36, traceable: true };
 const r = (over: Partial<WireReading>): WireReading => ({
-  channel: 'temperature', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 1,
-  raw: 25.5, value: 25.5, quality: 'good', cal, ...over,
+  channel: 'temperature',
+  quantity: 'temperature',
+  unit: '°C',
+  ts: 1_795_000_000_123,
+  seq: 1,
+  raw: 25.5,
+  value: 25.5,
+  quality: 'good',
+  cal,
+  ...over,
 });
 const batch = (readings: WireReading[], site = 'lab', instrument = 'bath-01'): WireBatch => ({ v: 1, site, gateway: 'g', instrument, epoch: 'e1', readings });
 
@@ -42,7 +50,9 @@ describe('line protocol', () => {
   });
 
   it('keeps a bad reading as a point with its reason and no value, and leaves out an empty unit tag', () => {
-    const [line] = render(batch([r({ unit: '', raw: null, value: null, quality: 'bad', reason: 'timeout', cal: { ...cal, status: 'expired', traceable: false, daysToDue: -3 } })]));
+    const [line] = render(
+      batch([r({ unit: '', raw: null, value: null, quality: 'bad', reason: 'timeout', cal: { ...cal, status: 'expired', traceable: false, daysToDue: -3 } })]),
+    );
     expect(line).toBe(
       'reading,cal_status=expired,channel=temperature,epoch=e1,gateway=g,instrument=bath-01,quality=bad,quantity=temperature,site=lab ' +
         'seq=1i,traceable=false,days_to_due=-3i,certificate="C-1",reason="timeout" 1795000000123',

@@ -11,8 +11,7 @@ const ch = (address: number, type = 'uint16', fn: RegisterFunction = 'holding'):
 const opts = (maxGap = 0, maxRegistersPerRead = 125) => ({ maxGap, maxRegistersPerRead });
 
 /** Shape of a plan without the specs: [fn, address, count, [index, offset][]]. */
-const shape = (reads: PlannedRead[]) =>
-  reads.map((r) => [r.fn, r.address, r.count, r.items.map((i) => [i.index, i.offset])]);
+const shape = (reads: PlannedRead[]) => reads.map((r) => [r.fn, r.address, r.count, r.items.map((i) => [i.index, i.offset])]);
 
 /** Every channel read once, inside its read, at its own address, and no read over the limit. */
 function expectSound(channels: PlanChannel[], reads: PlannedRead[], registerLimit: number): void {
@@ -43,9 +42,7 @@ describe('parseRegisterType', () => {
   });
   it('allows only bool on coils and discrete inputs, as one bit', () => {
     expect(parseRegisterType('bool', 'coil')).toEqual({ kind: 'bool', registers: 1 });
-    expect(() => parseRegisterType('float32', 'coil')).toThrow(
-      'type float32 is not allowed on a coil: coils and discrete inputs hold bool',
-    );
+    expect(() => parseRegisterType('float32', 'coil')).toThrow('type float32 is not allowed on a coil: coils and discrete inputs hold bool');
     expect(() => parseRegisterType('string(4)', 'discrete')).toThrow(/not allowed on a discrete input/);
   });
   it('rejects unknown types, empty strings and strings longer than one read', () => {
@@ -64,11 +61,33 @@ describe('planReads', () => {
 
   it('coalesces adjacent channels of one function, sorted by address', () => {
     const channels = [ch(2, 'float32'), ch(0), ch(1), ch(4, 'float64')];
-    expect(shape(planReads(channels, opts()))).toEqual([['holding', 0, 8, [[1, 0], [2, 1], [0, 2], [3, 4]]]]);
+    expect(shape(planReads(channels, opts()))).toEqual([
+      [
+        'holding',
+        0,
+        8,
+        [
+          [1, 0],
+          [2, 1],
+          [0, 2],
+          [3, 4],
+        ],
+      ],
+    ]);
   });
 
   it('merges across a gap of exactly maxGap and splits at maxGap + 1', () => {
-    expect(shape(planReads([ch(0), ch(4)], opts(3)))).toEqual([['holding', 0, 5, [[0, 0], [1, 4]]]]);
+    expect(shape(planReads([ch(0), ch(4)], opts(3)))).toEqual([
+      [
+        'holding',
+        0,
+        5,
+        [
+          [0, 0],
+          [1, 4],
+        ],
+      ],
+    ]);
     expect(shape(planReads([ch(0), ch(5)], opts(3)))).toEqual([
       ['holding', 0, 1, [[0, 0]]],
       ['holding', 5, 1, [[1, 0]]],
@@ -86,18 +105,27 @@ describe('planReads', () => {
   it('never reads more than 125 registers at once', () => {
     const channels = Array.from({ length: 126 }, (_, i) => ch(i));
     const reads = planReads(channels, opts(0, 200));
-    expect(reads.map((r) => [r.address, r.count])).toEqual([[0, 125], [125, 1]]);
+    expect(reads.map((r) => [r.address, r.count])).toEqual([
+      [0, 125],
+      [125, 1],
+    ]);
     expectSound(channels, reads, 125);
   });
 
   it('respects maxRegistersPerRead without splitting a float64', () => {
     const channels = [ch(0, 'float64'), ch(4, 'float64'), ch(8, 'float64')];
     const reads = planReads(channels, opts(0, 10));
-    expect(reads.map((r) => [r.address, r.count])).toEqual([[0, 8], [8, 4]]);
+    expect(reads.map((r) => [r.address, r.count])).toEqual([
+      [0, 8],
+      [8, 4],
+    ]);
     expectSound(channels, reads, 10);
 
     const tail = [...Array.from({ length: 7 }, (_, i) => ch(i)), ch(7, 'float64')];
-    expect(planReads(tail, opts(0, 10)).map((r) => [r.address, r.count])).toEqual([[0, 7], [7, 4]]);
+    expect(planReads(tail, opts(0, 10)).map((r) => [r.address, r.count])).toEqual([
+      [0, 7],
+      [7, 4],
+    ]);
   });
 
   it('rejects a value larger than maxRegistersPerRead, naming the channel', () => {
@@ -107,7 +135,10 @@ describe('planReads', () => {
   it('reads at most 2000 bits at once, whatever maxRegistersPerRead says', () => {
     const channels = Array.from({ length: 2001 }, (_, i) => ch(i, 'bool', 'coil'));
     const reads = planReads(channels, opts(0, 10));
-    expect(reads.map((r) => [r.fn, r.address, r.count])).toEqual([['coil', 0, 2000], ['coil', 2000, 1]]);
+    expect(reads.map((r) => [r.fn, r.address, r.count])).toEqual([
+      ['coil', 0, 2000],
+      ['coil', 2000, 1],
+    ]);
     expectSound(channels, reads, 10);
   });
 
@@ -123,15 +154,47 @@ describe('planReads', () => {
 
   it('lets overlapping channels share a read', () => {
     const channels = [ch(11), ch(10, 'float32'), ch(10, 'float32'), ch(10, 'uint32')];
-    expect(shape(planReads(channels, opts()))).toEqual([['holding', 10, 2, [[1, 0], [2, 0], [3, 0], [0, 1]]]]);
+    expect(shape(planReads(channels, opts()))).toEqual([
+      [
+        'holding',
+        10,
+        2,
+        [
+          [1, 0],
+          [2, 0],
+          [3, 0],
+          [0, 1],
+        ],
+      ],
+    ]);
     // A short channel inside a long one does not shrink the read.
-    expect(shape(planReads([ch(0, 'float64'), ch(1)], opts()))).toEqual([['holding', 0, 4, [[0, 0], [1, 1]]]]);
+    expect(shape(planReads([ch(0, 'float64'), ch(1)], opts()))).toEqual([
+      [
+        'holding',
+        0,
+        4,
+        [
+          [0, 0],
+          [1, 1],
+        ],
+      ],
+    ]);
   });
 
   it('handles the last address 65535 and rejects values that run past it', () => {
     expect(shape(planReads([ch(65535)], opts()))).toEqual([['holding', 65535, 1, [[0, 0]]]]);
     expect(shape(planReads([ch(65535, 'bool', 'coil')], opts()))).toEqual([['coil', 65535, 1, [[0, 0]]]]);
-    expect(shape(planReads([ch(65535), ch(65534)], opts()))).toEqual([['holding', 65534, 2, [[1, 0], [0, 1]]]]);
+    expect(shape(planReads([ch(65535), ch(65534)], opts()))).toEqual([
+      [
+        'holding',
+        65534,
+        2,
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+    ]);
     expect(shape(planReads([ch(65532, 'float64')], opts()))).toEqual([['holding', 65532, 4, [[0, 0]]]]);
     expect(() => planReads([ch(65535, 'float32')], opts())).toThrow(/^channels\[0\]: .*65536.*65535/);
     expect(() => planReads([ch(65533, 'float64')], opts())).toThrow(/past the last address/);

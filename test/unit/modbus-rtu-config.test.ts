@@ -27,7 +27,8 @@ describe('modbus-rtu config: several instruments on one line', () => {
         rtu('bath', 1, '{ port: /dev/ttyUSB0, baudRate: 38400, parity: none, stopBits: 2 }') +
         rtu('dmm', 2, '{ port: /dev/ttyUSB0 }', '    timeoutMs: 300\n') +
         rtu('gauge', 3, '{ port: /dev/ttyUSB1 }'),
-      FILE, {},
+      FILE,
+      {},
     );
     const { lines, problems: found } = groupLines(config.instruments);
     expect(found).toEqual([]);
@@ -40,10 +41,7 @@ describe('modbus-rtu config: several instruments on one line', () => {
   });
 
   it('accepts one line block shared through a YAML anchor', () => {
-    const config = parseConfig(
-      HEAD + rtu('a', 1, '&bus1 { port: /dev/ttyS1, baudRate: 9600, parity: odd, dataBits: 7 }') + rtu('b', 2, '*bus1'),
-      FILE, {},
-    );
+    const config = parseConfig(HEAD + rtu('a', 1, '&bus1 { port: /dev/ttyS1, baudRate: 9600, parity: odd, dataBits: 7 }') + rtu('b', 2, '*bus1'), FILE, {});
     expect(checkRtuLines(config.instruments)).toEqual([]);
     expect(groupLines(config.instruments).lines[0]!.line).toMatchObject({ baudRate: 9600, parity: 'odd', dataBits: 7 });
   });
@@ -62,8 +60,14 @@ describe('modbus-rtu config: several instruments on one line', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => [p.path, p.message])).toEqual([
-      ['instruments[1].line.baudRate', 'baudRate 9600 differs from 19200 given by instruments[0] (a) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
-      ['instruments[2].line.parity', 'parity even differs from odd given by instruments[1] (b) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out'],
+      [
+        'instruments[1].line.baudRate',
+        'baudRate 9600 differs from 19200 given by instruments[0] (a) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out',
+      ],
+      [
+        'instruments[2].line.parity',
+        'parity even differs from odd given by instruments[1] (b) for line /dev/ttyUSB0: instruments on one line must agree, or leave it out',
+      ],
     ]);
   });
 
@@ -71,9 +75,12 @@ describe('modbus-rtu config: several instruments on one line', () => {
     const tcp = (id: string, unitId: number, line: string): string =>
       `  - id: ${id}\n    protocol: modbus-rtu-tcp\n    unitId: ${unitId}\n    line: ${line}\n${CHANNELS}`;
     const config = parseConfig(
-      HEAD + tcp('a', 1, '{ host: 10.0.0.5, port: 4001, baudRate: 9600 }') + tcp('b', 2, '{ host: 10.0.0.5, port: 4001 }') +
+      HEAD +
+        tcp('a', 1, '{ host: 10.0.0.5, port: 4001, baudRate: 9600 }') +
+        tcp('b', 2, '{ host: 10.0.0.5, port: 4001 }') +
         tcp('c', 1, '{ host: 10.0.0.5, port: 4002 }'),
-      FILE, {},
+      FILE,
+      {},
     );
     expect(groupLines(config.instruments).lines.map((l) => [l.line, l.instruments.length])).toEqual([
       [{ kind: 'tcp', name: '10.0.0.5:4001', host: '10.0.0.5', port: 4001, baudRate: 9600 }, 2],

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  crcHolds, expectationFor, looksTruncated, readRequest, scanFrame, withCrc,
-} from '../../drivers/modbus/rtu-frame.js';
+import { crcHolds, expectationFor, looksTruncated, readRequest, scanFrame, withCrc } from '../../drivers/modbus/rtu-frame.js';
 import { lineTiming } from '../../drivers/modbus/rtu-timing.js';
 import { PollGrid } from '../../drivers/modbus/poll-grid.js';
 import { SlaveHealth } from '../../drivers/modbus/slave-health.js';
@@ -53,8 +51,8 @@ describe('serial line timing', () => {
   it('needs 3.5 character times between frames, and 1.75 ms above 19200 baud', () => {
     const at9600 = lineTiming({ baudRate: 9600, parity: 'even', dataBits: 8, stopBits: 1 });
     expect(at9600.charMs).toBeCloseTo(11 / 9.6, 9);
-    expect(at9600.gapMs).toBeCloseTo(3.5 * 11 / 9.6, 9);
-    expect(lineTiming({ baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 2 }).gapMs).toBeCloseTo(3.5 * 11 / 19.2, 9);
+    expect(at9600.gapMs).toBeCloseTo((3.5 * 11) / 9.6, 9);
+    expect(lineTiming({ baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 2 }).gapMs).toBeCloseTo((3.5 * 11) / 19.2, 9);
     const at115200 = lineTiming({ baudRate: 115200, parity: 'none', dataBits: 8, stopBits: 1 });
     expect(at115200.charMs).toBeCloseTo(10 / 115.2, 9);
     expect(at115200.gapMs).toBe(1.75);

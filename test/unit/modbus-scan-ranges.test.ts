@@ -17,7 +17,12 @@ function device(ranges: Array<[number, number]>): { probe: Probe; reads: () => n
 
 describe('finding readable ranges for metrogate scan', () => {
   it('finds each range that a probe point falls in, edges exact, with a binary search per edge', async () => {
-    const map: Array<[number, number]> = [[0, 4], [16, 24], [300, 700], [999, 1000]];
+    const map: Array<[number, number]> = [
+      [0, 4],
+      [16, 24],
+      [300, 700],
+      [999, 1000],
+    ];
     const d = device(map);
     const grid = Array.from({ length: 100 }, (_, i) => i * 10);
     const visible = map.filter(([from, to]) => grid.some((g) => g >= from && g < to));

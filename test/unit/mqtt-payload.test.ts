@@ -10,14 +10,25 @@ const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
 
 const cal: CalTag = { status: 'due_soon', certificate: 'CAL "7"', due: '2026-12-15', daysToDue: 19, traceable: true };
 const reading = (over: Partial<Reading>): Reading => ({
-  site: 'lab', instrument: 'bath-01', channel: 'temperature', quantity: 'temperature', unit: '°C',
-  ts: 1_795_000_000_123, seq: 7, raw: 25.0012, value: 25.0012, quality: 'good', cal, ...over,
+  site: 'lab',
+  instrument: 'bath-01',
+  channel: 'temperature',
+  quantity: 'temperature',
+  unit: '°C',
+  ts: 1_795_000_000_123,
+  seq: 7,
+  raw: 25.0012,
+  value: 25.0012,
+  quality: 'good',
+  cal,
+  ...over,
 });
 
 describe('reading batch payload', () => {
   it('serialises to JSON that parses back to the documented shape and validates against the schema', () => {
     const batch = {
-      site: 'lab', instrument: 'bath-01',
+      site: 'lab',
+      instrument: 'bath-01',
       readings: [
         reading({}),
         reading({ channel: 'circulating', quantity: 'status', unit: '', seq: 8, raw: true, value: true }),
@@ -30,13 +41,39 @@ describe('reading batch payload', () => {
     const parsed = JSON.parse(text);
     expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
     expect(parsed).toEqual({
-      v: 1, site: 'lab', gateway: 'edge-1', instrument: 'bath-01',
+      v: 1,
+      site: 'lab',
+      gateway: 'edge-1',
+      instrument: 'bath-01',
       readings: [
         { channel: 'temperature', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 7, raw: 25.0012, value: 25.0012, quality: 'good', cal },
         { channel: 'circulating', quantity: 'status', unit: '', ts: 1_795_000_000_123, seq: 8, raw: true, value: true, quality: 'good', cal },
         { channel: 'serial', quantity: 'identity', unit: '', ts: 1_795_000_000_123, seq: 9, raw: 'SN-0042\\"x', value: 'SN-0042\\"x', quality: 'good', cal },
-        { channel: 'power', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 10, raw: null, value: null, quality: 'bad', reason: 'exception:2 (illegal data address)', cal },
-        { channel: 'u', quantity: 'temperature', unit: '°C', ts: 1_795_000_000_123, seq: 11, raw: 25.0012, value: 25.0012, quality: 'good', u: 0.0021, k: 2, cal },
+        {
+          channel: 'power',
+          quantity: 'temperature',
+          unit: '°C',
+          ts: 1_795_000_000_123,
+          seq: 10,
+          raw: null,
+          value: null,
+          quality: 'bad',
+          reason: 'exception:2 (illegal data address)',
+          cal,
+        },
+        {
+          channel: 'u',
+          quantity: 'temperature',
+          unit: '°C',
+          ts: 1_795_000_000_123,
+          seq: 11,
+          raw: 25.0012,
+          value: 25.0012,
+          quality: 'good',
+          u: 0.0021,
+          k: 2,
+          cal,
+        },
       ],
     });
   });

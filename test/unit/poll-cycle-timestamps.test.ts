@@ -8,7 +8,8 @@ function cycleAt(poll: InstrumentPoll, ts: number): UntaggedReading[] {
   const cycle = poll.begin(ts);
   while (!cycle.done) {
     const read = cycle.next!;
-    const res: ReadResult = read.fn === 'coil' || read.fn === 'discrete' ? { bits: new Array<boolean>(read.count).fill(false) } : { bytes: new Uint8Array(read.count * 2) };
+    const res: ReadResult =
+      read.fn === 'coil' || read.fn === 'discrete' ? { bits: new Array<boolean>(read.count).fill(false) } : { bytes: new Uint8Array(read.count * 2) };
     cycle.succeed(res, ts);
   }
   return cycle.finish(ts);

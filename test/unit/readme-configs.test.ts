@@ -58,7 +58,12 @@ function loadSample(sample: Sample): void {
   if (sample.kind === 'fragment') {
     // The fragment first, so the loader's line numbers are the block's own.
     const own = Object.keys((parse(text) as Record<string, unknown> | null) ?? {});
-    text = [text, ...Object.entries(BASE).filter(([key]) => !own.includes(key)).map(([, line]) => line)].join('\n');
+    text = [
+      text,
+      ...Object.entries(BASE)
+        .filter(([key]) => !own.includes(key))
+        .map(([, line]) => line),
+    ].join('\n');
   }
   const env = Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => [m[1]!, 'readme-sample']));
   parseConfig(text, `${relative(root, sample.readme)} (the yaml block from line ${sample.line}; lines count from it)`, env);
@@ -79,8 +84,16 @@ describe('README sample configs', () => {
 
   it('fails on a wrong key in a sample, naming the README and the key', () => {
     const markdown = [
-      'Text.', '', '<!-- config fragment -->', '```yaml', 'instruments:', '  - id: bath-01', '    protocol: modbus-tcp',
-      '    conection: { host: 10.0.0.1 }', '    channels: [{ id: t, address: 0, type: float32, quantity: temperature, unit: °C }]', '```',
+      'Text.',
+      '',
+      '<!-- config fragment -->',
+      '```yaml',
+      'instruments:',
+      '  - id: bath-01',
+      '    protocol: modbus-tcp',
+      '    conection: { host: 10.0.0.1 }',
+      '    channels: [{ id: t, address: 0, type: float32, quantity: temperature, unit: °C }]',
+      '```',
     ].join('\n');
     const [sample] = samplesOf(join(root, 'drivers/x/README.md'), markdown);
     expect(sample).toMatchObject({ line: 5, kind: 'fragment' });

@@ -13,17 +13,33 @@ const load = (text: string) => parseConfig(HEAD + text, 'site.yaml', {});
 
 /** What a reload restarts: the changed instrument, or the RTU line it shares; nothing else. */
 describe('planReload: restart units', () => {
-  const before = load(rtu('bath', 1, '/dev/ttyUSB0') + rtu('dmm', 2, '/dev/ttyUSB0') + rtu('gauge', 3, '/dev/ttyUSB1') + tcp('oven', '10.0.0.5') + tcp('scale', '10.0.0.6'));
+  const before = load(
+    rtu('bath', 1, '/dev/ttyUSB0') + rtu('dmm', 2, '/dev/ttyUSB0') + rtu('gauge', 3, '/dev/ttyUSB1') + tcp('oven', '10.0.0.5') + tcp('scale', '10.0.0.6'),
+  );
 
   it('one changed channel on an RTU line restarts that line (its master owns the bus), not the other line or any TCP instrument', () => {
-    const after = load(rtu('bath', 1, '/dev/ttyUSB0') + rtu('dmm', 2, '/dev/ttyUSB0', 'int16') + rtu('gauge', 3, '/dev/ttyUSB1') + tcp('oven', '10.0.0.5') + tcp('scale', '10.0.0.6'));
+    const after = load(
+      rtu('bath', 1, '/dev/ttyUSB0') +
+        rtu('dmm', 2, '/dev/ttyUSB0', 'int16') +
+        rtu('gauge', 3, '/dev/ttyUSB1') +
+        tcp('oven', '10.0.0.5') +
+        tcp('scale', '10.0.0.6'),
+    );
     expect(planReload(before, after)).toMatchObject({ changed: ['dmm'], units: { stop: ['modbus-rtu /dev/ttyUSB0'], start: ['modbus-rtu /dev/ttyUSB0'] } });
   });
 
   it('one changed TCP instrument restarts alone; an added one starts, a removed one stops', () => {
-    const after = load(rtu('bath', 1, '/dev/ttyUSB0') + rtu('dmm', 2, '/dev/ttyUSB0') + rtu('gauge', 3, '/dev/ttyUSB1') + tcp('oven', '10.0.0.5', 'int16') + tcp('press', '10.0.0.7'));
+    const after = load(
+      rtu('bath', 1, '/dev/ttyUSB0') +
+        rtu('dmm', 2, '/dev/ttyUSB0') +
+        rtu('gauge', 3, '/dev/ttyUSB1') +
+        tcp('oven', '10.0.0.5', 'int16') +
+        tcp('press', '10.0.0.7'),
+    );
     expect(planReload(before, after)).toMatchObject({
-      added: ['press'], removed: ['scale'], changed: ['oven'],
+      added: ['press'],
+      removed: ['scale'],
+      changed: ['oven'],
       units: { stop: ['modbus-tcp oven', 'modbus-tcp scale'], start: ['modbus-tcp oven', 'modbus-tcp press'] },
     });
   });

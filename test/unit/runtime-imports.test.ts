@@ -15,10 +15,15 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { de
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
-interface Import { file: string; spec: string; typeOnly: boolean }
+interface Import {
+  file: string;
+  spec: string;
+  typeOnly: boolean;
+}
 
 function importsOf(file: string): Import[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
@@ -41,10 +46,12 @@ describe('the runtime imports no tooling', () => {
   });
 
   it('no runtime module imports from tools/ or test/', () => {
-    const out = imports.filter((i) => i.spec.startsWith('.')).flatMap((i) => {
-      const target = relative(ROOT, resolve(ROOT, dirname(i.file), i.spec));
-      return RUNTIME.some((d) => target.startsWith(d + '/')) ? [] : [`${i.file}: ${i.spec}`];
-    });
+    const out = imports
+      .filter((i) => i.spec.startsWith('.'))
+      .flatMap((i) => {
+        const target = relative(ROOT, resolve(ROOT, dirname(i.file), i.spec));
+        return RUNTIME.some((d) => target.startsWith(d + '/')) ? [] : [`${i.file}: ${i.spec}`];
+      });
     expect(out).toEqual([]);
   });
 

@@ -3,7 +3,12 @@ import { cvdResistance, cvdSlope, cvdTemperature, fitCvd, IEC_60751 } from '../.
 import { buildCharacteristic } from '../../gateway/calibration/characteristic/characteristic.js';
 import { CharacteristicError, tableCharacteristic } from '../../gateway/calibration/characteristic/table-characteristic.js';
 import {
-  thermocoupleEmf, thermocoupleRange, thermocoupleSeebeck, thermocoupleTemperature, THERMOCOUPLE_TYPES, type ThermocoupleType,
+  thermocoupleEmf,
+  thermocoupleRange,
+  thermocoupleSeebeck,
+  thermocoupleTemperature,
+  THERMOCOUPLE_TYPES,
+  type ThermocoupleType,
 } from '../../gateway/calibration/characteristic/thermocouple-reference.js';
 
 const PT100 = { R0: 100, ...IEC_60751 };
@@ -23,7 +28,7 @@ describe('IEC 60751 Pt100 (Callendar–Van Dusen)', () => {
     expect(Math.abs(cvdTemperature(PT100, r) - t)).toBeLessThan(0.001);
   });
 
-  it('the slope is the sensitivity a reading\'s u is propagated with: 0.3851 Ω/K at 0 °C, 0.3793 at 100 °C', () => {
+  it("the slope is the sensitivity a reading's u is propagated with: 0.3851 Ω/K at 0 °C, 0.3793 at 100 °C", () => {
     // dR/dt = R0 (A + 2Bt): at 0 °C 100 × 3.9083e-3 = 0.39083 Ω/K; at 100 °C 100 × (3.9083e-3 − 2 × 5.775e-5) = 0.37928.
     expect(cvdSlope(PT100, 0)).toBeCloseTo(0.39083, 6);
     expect(cvdSlope(PT100, 100)).toBeCloseTo(0.37928, 6);
@@ -46,7 +51,7 @@ describe('IEC 60751 Pt100 (Callendar–Van Dusen)', () => {
     expect(fit.maxResidualK).toBeLessThan(1e-9);
   });
 
-  it('a fit to a real sensor\'s table reproduces it within its residuals', () => {
+  it("a fit to a real sensor's table reproduces it within its residuals", () => {
     // An individual PRT: R0 = 100.012 Ω, slightly off-nominal A and B, with ±0.3 mK of scatter.
     const sensor = { R0: 100.012, A: 3.9079e-3, B: -5.79e-7, C: 0 };
     const scatter = [0.0001, -0.00012, 0.00008, -0.00005, 0.0001];
@@ -62,8 +67,19 @@ describe('IEC 60751 Pt100 (Callendar–Van Dusen)', () => {
   });
 
   it('too few points to fit is a clear error', () => {
-    expect(() => fitCvd([{ t: 0, r: 100 }, { t: 100, r: 138.5 }])).toThrow(/needs at least 3 points/);
-    expect(() => fitCvd([{ t: -50, r: 80 }, { t: 0, r: 100 }, { t: 100, r: 138.5 }])).toThrow(/at least 4 points .* C is fitted too/);
+    expect(() =>
+      fitCvd([
+        { t: 0, r: 100 },
+        { t: 100, r: 138.5 },
+      ]),
+    ).toThrow(/needs at least 3 points/);
+    expect(() =>
+      fitCvd([
+        { t: -50, r: 80 },
+        { t: 0, r: 100 },
+        { t: 100, r: 138.5 },
+      ]),
+    ).toThrow(/at least 4 points .* C is fitted too/);
   });
 });
 
@@ -85,7 +101,7 @@ describe('IEC 60584 thermocouple reference functions (NIST ITS-90)', () => {
     ['B', 1000, 4.834],
   ];
 
-  it.each(TABLE)('type %s at %s °C is %s mV (to the table\'s 1 µV)', (type, t, mv) => {
+  it.each(TABLE)("type %s at %s °C is %s mV (to the table's 1 µV)", (type, t, mv) => {
     expect(Math.abs(thermocoupleEmf(type, t) - mv)).toBeLessThanOrEqual(0.0005);
   });
 
@@ -111,14 +127,14 @@ describe('IEC 60584 thermocouple reference functions (NIST ITS-90)', () => {
   });
 });
 
-describe('a certificate\'s characteristic table', () => {
+describe("a certificate's characteristic table", () => {
   const table = tableCharacteristic([
     { reference: 0, indication: 100.012 },
     { reference: 100, indication: 138.51 },
     { reference: 200, indication: 175.86 },
   ]);
 
-  it('inverts by linear interpolation, and gives the segment\'s sensitivity', () => {
+  it("inverts by linear interpolation, and gives the segment's sensitivity", () => {
     expect(table.measurand(100.012)).toBe(0);
     expect(table.measurand(138.51)).toBe(100);
     // Halfway between 138.51 and 175.86 Ω is halfway between 100 and 200 °C.
@@ -133,8 +149,19 @@ describe('a certificate\'s characteristic table', () => {
   });
 
   it('a table that is not monotonic, or repeats an indication, is refused', () => {
-    expect(() => tableCharacteristic([{ reference: 0, indication: 100 }, { reference: 100, indication: 138 }, { reference: 50, indication: 150 }])).toThrow(CharacteristicError);
-    expect(() => tableCharacteristic([{ reference: 0, indication: 100 }, { reference: 100, indication: 100 }])).toThrow(/appears twice/);
+    expect(() =>
+      tableCharacteristic([
+        { reference: 0, indication: 100 },
+        { reference: 100, indication: 138 },
+        { reference: 50, indication: 150 },
+      ]),
+    ).toThrow(CharacteristicError);
+    expect(() =>
+      tableCharacteristic([
+        { reference: 0, indication: 100 },
+        { reference: 100, indication: 100 },
+      ]),
+    ).toThrow(/appears twice/);
   });
 });
 

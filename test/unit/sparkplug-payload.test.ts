@@ -26,7 +26,14 @@ describe('Sparkplug B payload encoding, decoded by Eclipse Tahu (sparkplug-paylo
         { name: 'Readings/lastSeq', alias: 11, timestamp: ts, datatype: DataType.Int64, value: 2 ** 40 + 5 },
         { alias: 12, timestamp: ts, datatype: DataType.Double, value: null },
         { alias: 13, timestamp: ts, datatype: DataType.Double, value: Number.NaN },
-        { alias: 14, timestamp: ts, datatype: DataType.Double, value: -0.5, isHistorical: true, properties: { Quality: { type: DataType.Int32, value: 64 }, engUnit: { type: DataType.String, value: 'kPa' } } },
+        {
+          alias: 14,
+          timestamp: ts,
+          datatype: DataType.Double,
+          value: -0.5,
+          isHistorical: true,
+          properties: { Quality: { type: DataType.Int32, value: 64 }, engUnit: { type: DataType.String, value: 'kPa' } },
+        },
       ],
     });
     const p = tahu.decodePayload(buf);
@@ -59,8 +66,17 @@ describe('Sparkplug B payload encoding, decoded by Eclipse Tahu (sparkplug-paylo
   it('reads a rebirth command that Tahu encoded, by name or by alias', () => {
     const byName = tahu.encodePayload({ timestamp: 5, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
     expect(decodeCommandMetrics(Buffer.from(byName))).toEqual([{ name: 'Node Control/Rebirth', value: true }]);
-    const byAlias = tahu.encodePayload({ timestamp: 5, metrics: [{ alias: 1, type: 'Boolean', value: false }, { name: 'other', type: 'Int32', value: 7 }] });
-    expect(decodeCommandMetrics(Buffer.from(byAlias))).toEqual([{ alias: 1, value: false }, { name: 'other', value: null }]);
+    const byAlias = tahu.encodePayload({
+      timestamp: 5,
+      metrics: [
+        { alias: 1, type: 'Boolean', value: false },
+        { name: 'other', type: 'Int32', value: 7 },
+      ],
+    });
+    expect(decodeCommandMetrics(Buffer.from(byAlias))).toEqual([
+      { alias: 1, value: false },
+      { name: 'other', value: null },
+    ]);
     expect(() => decodeCommandMetrics(Buffer.from([0x12, 0x05, 0x0a]))).toThrow(/truncated/);
   });
 });

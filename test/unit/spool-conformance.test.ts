@@ -34,7 +34,10 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
       return s;
     };
     const input = (instrument: string, seq: number, count = 2, pad = 0): SpoolInput => ({
-      instrument, count, lastSeq: seq, payload: JSON.stringify({ instrument, seq }) + ' '.repeat(pad),
+      instrument,
+      count,
+      lastSeq: seq,
+      payload: JSON.stringify({ instrument, seq }) + ' '.repeat(pad),
     });
     const ids = (s: Spool, consumer: string, after = 0, limit = 1000) => s.read(consumer, after, limit).map((e) => e.id);
 
@@ -44,7 +47,11 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
       expect(s.append([input('x', 4)])).toBe(3);
       expect(s.headId()).toBe(3);
       const all = s.read('a', 0, 10);
-      expect(all.map((e) => [e.id, e.instrument, e.count])).toEqual([[1, 'x', 2], [2, 'y', 2], [3, 'x', 2]]);
+      expect(all.map((e) => [e.id, e.instrument, e.count])).toEqual([
+        [1, 'x', 2],
+        [2, 'y', 2],
+        [3, 'x', 2],
+      ]);
       expect(JSON.parse(all[2]!.payload)).toEqual({ instrument: 'x', seq: 4 });
       expect(ids(s, 'a', 1, 1)).toEqual([2]);
       expect(ids(s, 'a', 3)).toEqual([]);
@@ -184,7 +191,10 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
       s.maintain(1_100_001);
       expect(ids(s, 'a')).toEqual([2, 3]);
       expect(s.position('a')).toMatchObject({ dropped: 2, oldestAt: 1_050_000 });
-      expect(drops.map((d) => [d.consumer, d.reason, d.entries.map((e) => e.id)])).toEqual([['a', 'quota-age', [1]], ['b', 'quota-age', [1]]]);
+      expect(drops.map((d) => [d.consumer, d.reason, d.entries.map((e) => e.id)])).toEqual([
+        ['a', 'quota-age', [1]],
+        ['b', 'quota-age', [1]],
+      ]);
     });
 
     it('reports depth and the age of the oldest waiting batch per consumer', () => {
@@ -276,4 +286,3 @@ function spoolConformance(name: string, open: (opts: SpoolOptions) => Spool): vo
 }
 
 spoolConformance('SqliteSpool', (opts) => new SqliteSpool(opts));
-

@@ -45,7 +45,19 @@ class SwitchableSink implements Sink {
 function batch(instrument: string, seq: number, n = 2): ReadingBatch {
   const readings: Reading[] = [];
   for (let i = 0; i < n; i++) {
-    readings.push({ site: 'lab', instrument, channel: `c${i}`, quantity: 'q', unit: 'V', ts: 1_700_000_000_000 + seq, seq: seq + i, raw: i, value: i, quality: 'good', cal });
+    readings.push({
+      site: 'lab',
+      instrument,
+      channel: `c${i}`,
+      quantity: 'q',
+      unit: 'V',
+      ts: 1_700_000_000_000 + seq,
+      seq: seq + i,
+      raw: i,
+      value: i,
+      quality: 'good',
+      cal,
+    });
   }
   return { site: 'lab', instrument, readings };
 }
@@ -155,7 +167,10 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     cloud.up = false;
     for (let s = 1; s <= 100; s += 2) d.accept(batch('x', s));
     await until(() => edge.taken.length === 100, 'the edge sink');
-    expect(d.stats().map((s) => [s.sink, s.depth])).toEqual([['edge', 0], ['cloud', 100]]);
+    expect(d.stats().map((s) => [s.sink, s.depth])).toEqual([
+      ['edge', 0],
+      ['cloud', 100],
+    ]);
     cloud.up = true;
     expect(await d.drain()).toBe(true);
     expect(seqs(cloud, 'x')).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -165,7 +180,10 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
     const taken: string[] = [];
     let up = false;
     const recorder: Sink = {
-      name: 'edge', start: async () => {}, stop: async () => {}, connected: () => up,
+      name: 'edge',
+      start: async () => {},
+      stop: async () => {},
+      connected: () => up,
       write: async (b) => {
         if (!up) throw new Error('destination down');
         taken.push(`readings ${b.readings[0]!.seq}`);
@@ -180,10 +198,23 @@ describe('spool delivery (a real SQLite spool, sinks switched up and down)', () 
       },
     };
     const readingsOnly = new SwitchableSink('readings-only');
-    const { d } = delivery([{ sink: recorder, maxInFlight: 4, inOrder: true }, { sink: readingsOnly, maxInFlight: 4, inOrder: true }]);
+    const { d } = delivery([
+      { sink: recorder, maxInFlight: 4, inOrder: true },
+      { sink: readingsOnly, maxInFlight: 4, inOrder: true },
+    ]);
     await d.start();
     d.accept(batch('x', 1));
-    d.acceptEvent({ site: 'lab', instrument: 'x', kind: 'transition', ts: 1, from: 'valid', to: 'expired', certificate: 'C-1', due: '2030-01-01', reason: 'calendar' });
+    d.acceptEvent({
+      site: 'lab',
+      instrument: 'x',
+      kind: 'transition',
+      ts: 1,
+      from: 'valid',
+      to: 'expired',
+      certificate: 'C-1',
+      due: '2030-01-01',
+      reason: 'calendar',
+    });
     d.accept(batch('x', 3));
     d.acceptStats({ ts: 2, polled: 4, published: 0, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 1, cpuShare: 0 });
     await until(() => seqs(readingsOnly, 'x').length === 4, 'the readings-only sink to take every reading');

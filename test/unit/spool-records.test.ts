@@ -35,10 +35,17 @@ function spoolRecordConformance(name: string, open: (opts: SpoolOptions) => Spoo
       return s;
     };
     const input = (instrument: string, seq: number, count = 2, pad = 0): SpoolInput => ({
-      instrument, count, lastSeq: seq, payload: JSON.stringify({ instrument, seq }) + ' '.repeat(pad),
+      instrument,
+      count,
+      lastSeq: seq,
+      payload: JSON.stringify({ instrument, seq }) + ' '.repeat(pad),
     });
     const record = (kind: 'event' | 'stats', instrument: string, pad = 0): SpoolInput => ({
-      kind, instrument, count: 0, lastSeq: 0, payload: JSON.stringify({ kind, instrument, ts: 1 }) + ' '.repeat(pad),
+      kind,
+      instrument,
+      count: 0,
+      lastSeq: 0,
+      payload: JSON.stringify({ kind, instrument, ts: 1 }) + ' '.repeat(pad),
     });
 
     it('keeps events and stats in one log with the reading batches, in order, each read back with its kind', () => {
@@ -47,7 +54,12 @@ function spoolRecordConformance(name: string, open: (opts: SpoolOptions) => Spoo
       s.append([input('x', 2), record('event', 'x'), record('stats', '')]);
       s.append([input('x', 4)]);
       const read = s.read('a', 0, 10).map((e) => [e.id, e.kind, e.instrument, e.count]);
-      expect(read).toEqual([[1, 'readings', 'x', 2], [2, 'event', 'x', 0], [3, 'stats', '', 0], [4, 'readings', 'x', 2]]);
+      expect(read).toEqual([
+        [1, 'readings', 'x', 2],
+        [2, 'event', 'x', 0],
+        [3, 'stats', '', 0],
+        [4, 'readings', 'x', 2],
+      ]);
       expect(JSON.parse(s.read('a', 1, 1)[0]!.payload)).toEqual({ kind: 'event', instrument: 'x', ts: 1 });
       // depth counts readings, batches every entry waiting: a waiting event keeps a drain waiting.
       expect(s.position('a')).toMatchObject({ depth: 4, batches: 4 });
@@ -56,7 +68,11 @@ function spoolRecordConformance(name: string, open: (opts: SpoolOptions) => Spoo
       s.ack('a', { id: 3, count: 0 });
       expect(s.position('a')).toMatchObject({ cursor: 3, depth: 2, batches: 1 });
       s.close();
-      expect(spool({ dir }).read('b', 0, 10).map((e) => e.kind)).toEqual(['readings', 'event', 'stats', 'readings']);
+      expect(
+        spool({ dir })
+          .read('b', 0, 10)
+          .map((e) => e.kind),
+      ).toEqual(['readings', 'event', 'stats', 'readings']);
     });
 
     it('an event or stats record takes no reading seq: lastSeq and readSeqs see reading batches only', () => {
@@ -64,7 +80,10 @@ function spoolRecordConformance(name: string, open: (opts: SpoolOptions) => Spoo
       const s = spool({ dir });
       s.append([input('x', 2), record('event', 'x'), input('x', 4), record('event', 'x')]);
       expect(s.lastSeq('x')).toBe(4);
-      expect(s.readSeqs('x', 0, 10, 10).map((e) => [e.id, e.kind])).toEqual([[1, 'readings'], [3, 'readings']]);
+      expect(s.readSeqs('x', 0, 10, 10).map((e) => [e.id, e.kind])).toEqual([
+        [1, 'readings'],
+        [3, 'readings'],
+      ]);
       s.close();
       // Recovered from the entries after a crash (seqs are persisted by maintain()): events still count for nothing.
       const again = spool({ dir });
@@ -83,7 +102,6 @@ function spoolRecordConformance(name: string, open: (opts: SpoolOptions) => Spoo
       expect(lost).toEqual([{ id: 1, kind: 'event', instrument: 'x', count: 0 }]);
       expect(s.position('a')).toMatchObject({ dropped: 0, depth: 6, batches: 3, cursor: 1 });
     });
-
   });
 }
 
@@ -111,7 +129,10 @@ describe('SqliteSpool: a spool written before record kinds', () => {
       db.close();
       const s = new SqliteSpool({ dir, consumers: ['mqtt'] });
       expect(s.epoch).toBe('abcdef0123456789');
-      expect(s.read('mqtt', 0, 10).map((e) => [e.id, e.kind, e.count, e.payload])).toEqual([[2, 'readings', 2, 'p-2'], [3, 'readings', 1, 'p-3']]);
+      expect(s.read('mqtt', 0, 10).map((e) => [e.id, e.kind, e.count, e.payload])).toEqual([
+        [2, 'readings', 2, 'p-2'],
+        [3, 'readings', 1, 'p-3'],
+      ]);
       expect(s.position('mqtt')).toMatchObject({ cursor: 1, depth: 3, batches: 2, dropped: 5 });
       expect([s.lastSeq('x'), s.lastSeq('y')]).toEqual([4, 7]);
       expect(s.readSeqs('x', 3, 4, 10).map((e) => e.id)).toEqual([2]);

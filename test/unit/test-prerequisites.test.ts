@@ -55,7 +55,10 @@ describe('what the test suite needs installed', () => {
     };
     const findBinary = (name: string) => (present.has(name) ? `/usr/bin/${name}` : undefined);
     const found = await ensureInstalled(TEST_NEEDS, { findBinary, run, isRoot: () => true, osRelease: debian });
-    expect(calls).toEqual([['apt-get', 'update'], ['apt-get', 'install', '-y', ...PACKAGES.split(' ')]]);
+    expect(calls).toEqual([
+      ['apt-get', 'update'],
+      ['apt-get', 'install', '-y', ...PACKAGES.split(' ')],
+    ]);
     expect(Object.keys(found).sort()).toEqual([...TEST_NEEDS].sort());
     expect(new Set(TEST_NEEDS.map((n) => DEBIAN_PACKAGE[n]))).toEqual(new Set(PACKAGES.split(' ')));
   });
@@ -64,9 +67,9 @@ describe('what the test suite needs installed', () => {
     const run: RunCommand = async () => {
       throw new Error('must not run apt');
     };
-    await expect(
-      ensureInstalled(TEST_NEEDS, { findBinary: () => undefined, run, isRoot: () => false, osRelease: debian }),
-    ).rejects.toThrow(`sudo apt-get update && sudo apt-get install -y ${PACKAGES}`);
+    await expect(ensureInstalled(TEST_NEEDS, { findBinary: () => undefined, run, isRoot: () => false, osRelease: debian })).rejects.toThrow(
+      `sudo apt-get update && sudo apt-get install -y ${PACKAGES}`,
+    );
   });
 
   it('the pretest script finds everything on this machine, and rejects a program it does not know', () => {

@@ -20,7 +20,8 @@ function compile(source: string): [number, number, string][] {
   const config = ts.readConfigFile(join(root, 'tsconfig.json'), (p) => ts.sys.readFile(p));
   const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
   const program = ts.createProgram([file], { ...options, noEmit: true, rootDir: '/' });
-  return ts.getPreEmitDiagnostics(program)
+  return ts
+    .getPreEmitDiagnostics(program)
     .filter((d) => d.file?.fileName === file)
     .map((d) => [d.file!.getLineAndCharacterOfPosition(d.start!).line + 1, d.code, ts.flattenDiagnosticMessageText(d.messageText, ' ')]);
 }
@@ -39,7 +40,10 @@ describe('tagged and untagged readings', () => {
       'export { asReading };',
     ].join('\n');
     const problems = compile(source);
-    expect(problems.map(([line, code]) => [line, code])).toEqual([[6, 2322], [7, 2322]]);
+    expect(problems.map(([line, code]) => [line, code])).toEqual([
+      [6, 2322],
+      [7, 2322],
+    ]);
     expect(problems[0]![2]).toMatch(/UntaggedCal.* is not assignable to type 'CalTag'/);
   }, 60_000);
 });

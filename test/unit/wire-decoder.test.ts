@@ -12,9 +12,26 @@ const NOW = 1_795_000_000_000;
 const decoder = new WireDecoder({ maxAgeMs: 400 * 86_400_000, maxAheadMs: 3_600_000, maxBytes: 64 * 1024, now: () => NOW });
 const cal = { status: 'valid', certificate: 'C-1', due: '2027-01-01', daysToDue: 36, traceable: true };
 const reading = (over: Record<string, unknown> = {}) => ({
-  channel: 'temperature', quantity: 'temperature', unit: '°C', ts: NOW - 1000, seq: 1, raw: 25.5, value: 25.5, quality: 'good', cal, ...over,
+  channel: 'temperature',
+  quantity: 'temperature',
+  unit: '°C',
+  ts: NOW - 1000,
+  seq: 1,
+  raw: 25.5,
+  value: 25.5,
+  quality: 'good',
+  cal,
+  ...over,
 });
-const batch = (over: Record<string, unknown> = {}, r: Record<string, unknown> = {}) => ({ v: 1, site: 'labA', gateway: 'gw1', instrument: 'bath-01', epoch: 'e1', readings: [reading(r)], ...over });
+const batch = (over: Record<string, unknown> = {}, r: Record<string, unknown> = {}) => ({
+  v: 1,
+  site: 'labA',
+  gateway: 'gw1',
+  instrument: 'bath-01',
+  epoch: 'e1',
+  readings: [reading(r)],
+  ...over,
+});
 const DATA = 'mg/labA/gw1/bath-01/data';
 const decode = (topic: string, doc: unknown): WireMessage | Rejection =>
   decoder.decode(topic, Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)));
@@ -23,9 +40,33 @@ const reason = (m: WireMessage | Rejection): string | undefined => ('reason' in 
 describe('the wire decoder', () => {
   it('accepts what a gateway publishes, of each kind', () => {
     expect(decode(DATA, batch())).toMatchObject({ kind: 'data', batch: { site: 'labA', readings: [{ seq: 1 }] } });
-    const event = { v: 1, site: 'labA', gateway: 'gw1', instrument: 'bath-01', kind: 'transition', ts: NOW, from: 'valid', to: 'expired', certificate: null, due: null, reason: 'calendar' };
+    const event = {
+      v: 1,
+      site: 'labA',
+      gateway: 'gw1',
+      instrument: 'bath-01',
+      kind: 'transition',
+      ts: NOW,
+      from: 'valid',
+      to: 'expired',
+      certificate: null,
+      due: null,
+      reason: 'calendar',
+    };
     expect(decode('mg/labA/gw1/bath-01/event', event)).toMatchObject({ kind: 'event' });
-    const stats = { v: 1, site: 'labA', gateway: 'gw1', ts: NOW, polled: 1, published: 1, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 80.5, cpuShare: 0.1 };
+    const stats = {
+      v: 1,
+      site: 'labA',
+      gateway: 'gw1',
+      ts: NOW,
+      polled: 1,
+      published: 1,
+      errors: 0,
+      timeouts: 0,
+      skippedCycles: 0,
+      rssMB: 80.5,
+      cpuShare: 0.1,
+    };
     expect(decode('mg/labA/gw1/stats', stats)).toMatchObject({ kind: 'stats' });
   });
 
@@ -47,7 +88,11 @@ describe('the wire decoder', () => {
     ['an empty channel', batch({}, { channel: '' }), 'schema'],
     ['a site that is no id', batch({ site: 'lab B' }), 'schema'],
     ['an over-long certificate', batch({}, { cal: { ...cal, certificate: 'C'.repeat(257) } }), 'schema'],
-    ['Infinity (1e999)', `{"v":1,"site":"labA","gateway":"gw1","instrument":"bath-01","readings":[${JSON.stringify(reading()).replace('"raw":25.5', '"raw":1e999')}]}`, 'schema'],
+    [
+      'Infinity (1e999)',
+      `{"v":1,"site":"labA","gateway":"gw1","instrument":"bath-01","readings":[${JSON.stringify(reading()).replace('"raw":25.5', '"raw":1e999')}]}`,
+      'schema',
+    ],
     ['a 1970 timestamp', batch({}, { ts: 1000 }), 'timestamp'],
     ['a timestamp a week ahead', batch({}, { ts: NOW + 7 * 86_400_000 }), 'timestamp'],
     ['another site than its topic', batch({ site: 'labB' }), 'topic_identity'],
@@ -59,14 +104,38 @@ describe('the wire decoder', () => {
   });
 
   it('checks the gateway of a stats topic and refuses negative or non-integer counters', () => {
-    const stats = { v: 1, site: 'labA', gateway: 'gw1', ts: NOW, polled: 1, published: 1, errors: 0, timeouts: 0, skippedCycles: 0, rssMB: 80.5, cpuShare: 0.1 };
+    const stats = {
+      v: 1,
+      site: 'labA',
+      gateway: 'gw1',
+      ts: NOW,
+      polled: 1,
+      published: 1,
+      errors: 0,
+      timeouts: 0,
+      skippedCycles: 0,
+      rssMB: 80.5,
+      cpuShare: 0.1,
+    };
     expect(reason(decode('mg/labA/gw2/stats', stats))).toBe('topic_identity');
     expect(reason(decode('mg/labA/gw1/stats', { ...stats, polled: '1i,x=1' }))).toBe('schema');
     expect(reason(decode('mg/labA/gw1/stats', { ...stats, errors: 1.5 }))).toBe('schema');
   });
 
   it('refuses event fields of the wrong type (injection through asFoundError, mpe, suspectFrom)', () => {
-    const event = { v: 1, site: 'labA', gateway: 'gw1', instrument: 'bath-01', kind: 'suspect', ts: NOW, from: null, to: 'out_of_tolerance', certificate: 'C', due: null, reason: 'r' };
+    const event = {
+      v: 1,
+      site: 'labA',
+      gateway: 'gw1',
+      instrument: 'bath-01',
+      kind: 'suspect',
+      ts: NOW,
+      from: null,
+      to: 'out_of_tolerance',
+      certificate: 'C',
+      due: null,
+      reason: 'r',
+    };
     for (const over of [{ asFoundError: '1 0\nx' }, { mpe: [1] }, { suspectFrom: '0i' }]) {
       expect(reason(decode('mg/labA/gw1/bath-01/event', { ...event, ...over }))).toBe('schema');
     }
@@ -86,8 +155,29 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
     fc.integer(),
     fc.constant(null),
   );
-  const paths = ['site', 'gateway', 'instrument', 'epoch', 'channel', 'quantity', 'unit', 'ts', 'seq', 'raw', 'value', 'quality', 'reason', 'u', 'k',
-    'cal.status', 'cal.certificate', 'cal.due', 'cal.daysToDue', 'cal.traceable', 'extra'];
+  const paths = [
+    'site',
+    'gateway',
+    'instrument',
+    'epoch',
+    'channel',
+    'quantity',
+    'unit',
+    'ts',
+    'seq',
+    'raw',
+    'value',
+    'quality',
+    'reason',
+    'u',
+    'k',
+    'cal.status',
+    'cal.certificate',
+    'cal.due',
+    'cal.daysToDue',
+    'cal.traceable',
+    'extra',
+  ];
 
   it('a mutated message is refused, or every line it renders is one point', () => {
     const renderer = new LineProtocolRenderer('reading');
@@ -109,7 +199,9 @@ describe('whatever the decoder accepts renders to exactly one line per reading',
         expect(out).toHaveLength(1);
         expect(splitLines(out.join('\n'))).toHaveLength(1);
         // epoch is optional (a gateway without a spool): a mutation that removes it leaves no epoch tag.
-        expect(out[0]).toMatch(/^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,(epoch=[A-Za-z0-9_-]+,)?gateway=gw1,instrument=bath-01,quality=(good|uncertain|bad),/);
+        expect(out[0]).toMatch(
+          /^reading,cal_status=[a-z_]+,channel=[A-Za-z0-9_.-]+,(epoch=[A-Za-z0-9_-]+,)?gateway=gw1,instrument=bath-01,quality=(good|uncertain|bad),/,
+        );
       }),
       { numRuns: 2000 },
     );

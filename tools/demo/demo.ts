@@ -93,9 +93,7 @@ function wireDemo(config: MetrogateConfig, mosquitto: PrivateService, influx: Pr
     mqtt: { ...config.mqtt!, url: mosquitto.url },
     influx: { ...config.influx!, url: influx.url },
     instruments: config.instruments.map((inst) =>
-      inst.protocol === 'modbus-tcp'
-        ? { ...inst, connection: { ...inst.connection, host: '127.0.0.1', port: sim.device(inst.id).port } }
-        : inst,
+      inst.protocol === 'modbus-tcp' ? { ...inst, connection: { ...inst.connection, host: '127.0.0.1', port: sim.device(inst.id).port } } : inst,
     ),
   };
 }

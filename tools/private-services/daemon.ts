@@ -39,7 +39,10 @@ export interface RunningDaemon {
 
 /** Start failed; `logTail` holds the daemon's last output, which names the cause. */
 export class DaemonStartError extends Error {
-  constructor(message: string, readonly logTail: string) {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
     super(logTail === '' ? message : `${message}\n--- last lines of its log ---\n${logTail}`);
     this.name = 'DaemonStartError';
   }

@@ -56,10 +56,7 @@ export interface EnsureInstalledOptions {
  * (root on Debian or Ubuntu), and otherwise throws with the exact command to run.
  * Resolves to the absolute path of each program.
  */
-export async function ensureInstalled<N extends Need>(
-  needs: readonly N[],
-  opts: EnsureInstalledOptions = {},
-): Promise<Record<N, string>> {
+export async function ensureInstalled<N extends Need>(needs: readonly N[], opts: EnsureInstalledOptions = {}): Promise<Record<N, string>> {
   const find = opts.findBinary ?? findBinary;
   const log = opts.log;
   const lookup = (need: N): string | undefined => BINARY_NAMES[need].map(find).find((p) => p !== undefined);
@@ -76,10 +73,7 @@ export async function ensureInstalled<N extends Need>(
       );
     }
     if (!(opts.isRoot ?? isRoot)()) {
-      throw new Error(
-        `Missing ${what}. Install them as root with:\n` +
-          `  sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`,
-      );
+      throw new Error(`Missing ${what}. Install them as root with:\n` + `  sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
     }
     const run = opts.run ?? runInherited;
     log?.info({ missing, packages }, 'installing missing packages with apt-get');
@@ -118,8 +112,7 @@ export function findBinary(name: string): string | undefined {
 
 export function isDebianLike(osRelease: string | undefined): boolean {
   if (osRelease === undefined) return false;
-  const field = (key: string): string[] =>
-    (osRelease.match(new RegExp(`^${key}=["']?([^"'\\n]*)`, 'm'))?.[1] ?? '').split(/\s+/);
+  const field = (key: string): string[] => (osRelease.match(new RegExp(`^${key}=["']?([^"'\\n]*)`, 'm'))?.[1] ?? '').split(/\s+/);
   return [...field('ID'), ...field('ID_LIKE')].some((id) => id === 'debian' || id === 'ubuntu');
 }
 
@@ -154,8 +147,9 @@ async function main(argv: string[]): Promise<void> {
   const args = argv.flatMap((a): string[] => (a === '--tests' ? [...TEST_NEEDS] : [a]));
   const unknown = args.filter((a) => !isNeed(a));
   if (args.length === 0 || unknown.length > 0) {
-    throw new Error(`usage: ensure-installed (--tests | <${Object.keys(DEBIAN_PACKAGE).join('|')}>...)` +
-      (unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''));
+    throw new Error(
+      `usage: ensure-installed (--tests | <${Object.keys(DEBIAN_PACKAGE).join('|')}>...)` + (unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''),
+    );
   }
   await ensureInstalled(args.filter(isNeed), { log: createLogger('info', { pretty: false }) });
 }

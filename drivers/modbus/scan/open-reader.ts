@@ -21,9 +21,10 @@ export async function openReader(target: ScanTarget, timeoutMs: number): Promise
       close: async () => link.close(),
     };
   }
-  const stream = target.kind === 'serial'
-    ? new SerialStream({ path: target.path, baudRate: target.baudRate, parity: target.parity, dataBits: target.dataBits, stopBits: target.stopBits })
-    : new TcpStream(target.host, target.port, Math.max(1000, timeoutMs));
+  const stream =
+    target.kind === 'serial'
+      ? new SerialStream({ path: target.path, baudRate: target.baudRate, parity: target.parity, dataBits: target.dataBits, stopBits: target.stopBits })
+      : new TcpStream(target.host, target.port, Math.max(1000, timeoutMs));
   await stream.open();
   const master = new RtuMaster(stream, target.kind === 'serial' ? lineTiming(target) : UNTIMED);
   return { reader: master, close: () => stream.close() };

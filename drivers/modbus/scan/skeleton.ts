@@ -64,7 +64,11 @@ export function renderSkeleton(target: ScanTarget, units: readonly UnitFound[], 
     if (channels.some((c) => c.startsWith('      - '))) out.push('    channels:', ...channels);
     else {
       // A unit that answers but lets nothing be read still gets a valid entry to edit.
-      out.push('    channels:', '      # nothing readable found: fill in the channels by hand', '      - { id: ch-0, function: holding, address: 0, type: uint16, quantity: unknown }');
+      out.push(
+        '    channels:',
+        '      # nothing readable found: fill in the channels by hand',
+        '      - { id: ch-0, function: holding, address: 0, type: uint16, quantity: unknown }',
+      );
     }
   }
   return `${out.join('\n')}\n`;

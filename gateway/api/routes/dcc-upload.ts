@@ -47,47 +47,60 @@ export async function dccUploadRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     done(null, bytes.toString('utf8'));
   });
 
-  app.post<{ Querystring: DccUploadQuery; Body: string }>('/api/calibration/dcc', {
-    onRequest: requireBearerToken(ctx.config.token),
-    bodyLimit: DCC_UPLOAD_LIMIT_BYTES,
-    schema: {
-      summary: 'Import a Digital Calibration Certificate (DCC XML) for an instrument channel and apply it',
-      description: 'Body: the DCC XML (Content-Type application/xml or text/xml, at most 4 MiB). Its signature is verified as `metrogate dcc import` does (calibration.trust, calibration.requireSignature). The values are converted into the channel\'s unit; `due` or `intervalMonths` give the due date when the certificate states none (and win over the one it states). Answers with the record as stored.',
-      tags: ['calibration'],
-      security: [{ bearerAuth: [] }],
-      querystring: DccUploadQuery,
-      body: Type.String({ description: 'DCC XML' }),
-      response: { 201: DccUploadReply, ...errors(400, 401, 403, 404, 409, 413, 415, 500) },
+  app.post<{ Querystring: DccUploadQuery; Body: string }>(
+    '/api/calibration/dcc',
+    {
+      onRequest: requireBearerToken(ctx.config.token),
+      bodyLimit: DCC_UPLOAD_LIMIT_BYTES,
+      schema: {
+        summary: 'Import a Digital Calibration Certificate (DCC XML) for an instrument channel and apply it',
+        description:
+          "Body: the DCC XML (Content-Type application/xml or text/xml, at most 4 MiB). Its signature is verified as `metrogate dcc import` does (calibration.trust, calibration.requireSignature). The values are converted into the channel's unit; `due` or `intervalMonths` give the due date when the certificate states none (and win over the one it states). Answers with the record as stored.",
+        tags: ['calibration'],
+        security: [{ bearerAuth: [] }],
+        querystring: DccUploadQuery,
+        body: Type.String({ description: 'DCC XML' }),
+        response: { 201: DccUploadReply, ...errors(400, 401, 403, 404, 409, 413, 415, 500) },
+      },
     },
-  }, async (request, reply) => {
-    const { instrument, channel, due, intervalMonths } = request.query;
-    const inst = byId.get(instrument);
-    if (!inst) return refuse(reply, 404, `querystring/instrument: no instrument "${instrument}" in this gateway`);
-    if (due !== undefined && intervalMonths !== undefined) return refuse(reply, 400, 'querystring: give either due or intervalMonths, not both');
-    // Loaded per upload: anchors added to the trust folder count without a restart. A broken
-    // trust store is the site's configuration problem (500), not the uploader's.
-    const policy = signaturePolicy(deps.calibrationSettings);
-    let imported;
-    try {
-      const target = chooseChannel(inst, channel, 'the channel (?channel=ID)');
-      const bytes = uploaded.get(request.raw) ?? Buffer.from(request.body, 'utf8');
-      imported = await recordFromDccBytes(bytes, { instrument, channel: target, ...(due !== undefined && { due }), ...(intervalMonths !== undefined && { intervalMonths }) }, policy);
-    } catch (err) {
-      if (err instanceof DccError || err instanceof ImportTargetError) return refuse(reply, 400, `DCC upload for ${instrument}: ${err.message}`);
-      throw err;
-    }
-    const { record, dueFrom } = imported;
-    if (deps.calibration.records(instrument).some((r) => r.certificate === record.certificate && r.channel === record.channel)) {
-      return refuse(reply, 409, `certificate ${record.certificate} is already recorded for ${instrument}${record.channel ? ` channel ${record.channel}` : ''}`);
-    }
-    try {
-      await deps.calibration.addRecord(record);
-    } catch (err) {
-      if (err instanceof RecordStoreError) return refuse(reply, 409, err.message);
-      if (typeof (err as NodeJS.ErrnoException).code === 'string') throw err; // a failing disk: 500
-      return refuse(reply, 400, `DCC upload for ${instrument}: ${(err as Error).message}`);
-    }
-    request.log.info({ instrument, channel: record.channel, certificate: record.certificate, due: record.due }, 'api: DCC imported');
-    return reply.code(201).send({ records: [record], dueFrom });
-  });
+    async (request, reply) => {
+      const { instrument, channel, due, intervalMonths } = request.query;
+      const inst = byId.get(instrument);
+      if (!inst) return refuse(reply, 404, `querystring/instrument: no instrument "${instrument}" in this gateway`);
+      if (due !== undefined && intervalMonths !== undefined) return refuse(reply, 400, 'querystring: give either due or intervalMonths, not both');
+      // Loaded per upload: anchors added to the trust folder count without a restart. A broken
+      // trust store is the site's configuration problem (500), not the uploader's.
+      const policy = signaturePolicy(deps.calibrationSettings);
+      let imported;
+      try {
+        const target = chooseChannel(inst, channel, 'the channel (?channel=ID)');
+        const bytes = uploaded.get(request.raw) ?? Buffer.from(request.body, 'utf8');
+        imported = await recordFromDccBytes(
+          bytes,
+          { instrument, channel: target, ...(due !== undefined && { due }), ...(intervalMonths !== undefined && { intervalMonths }) },
+          policy,
+        );
+      } catch (err) {
+        if (err instanceof DccError || err instanceof ImportTargetError) return refuse(reply, 400, `DCC upload for ${instrument}: ${err.message}`);
+        throw err;
+      }
+      const { record, dueFrom } = imported;
+      if (deps.calibration.records(instrument).some((r) => r.certificate === record.certificate && r.channel === record.channel)) {
+        return refuse(
+          reply,
+          409,
+          `certificate ${record.certificate} is already recorded for ${instrument}${record.channel ? ` channel ${record.channel}` : ''}`,
+        );
+      }
+      try {
+        await deps.calibration.addRecord(record);
+      } catch (err) {
+        if (err instanceof RecordStoreError) return refuse(reply, 409, err.message);
+        if (typeof (err as NodeJS.ErrnoException).code === 'string') throw err; // a failing disk: 500
+        return refuse(reply, 400, `DCC upload for ${instrument}: ${(err as Error).message}`);
+      }
+      request.log.info({ instrument, channel: record.channel, certificate: record.certificate, due: record.due }, 'api: DCC imported');
+      return reply.code(201).send({ records: [record], dueFrom });
+    },
+  );
 }

@@ -11,9 +11,7 @@ import { HealthSchema, ReadinessSchema, type Readiness } from '../schemas.js';
  */
 export function readiness(deps: ApiDeps): Readiness {
   const phase = deps.phase();
-  const components: Readiness['components'] = [
-    { name: 'config', ready: true, detail: `loaded: site ${deps.site}, ${deps.instruments.length} instruments` },
-  ];
+  const components: Readiness['components'] = [{ name: 'config', ready: true, detail: `loaded: site ${deps.site}, ${deps.instruments.length} instruments` }];
   const states = deps.instruments.map((i) => deps.instrumentState(i.id));
   const online = states.filter((s) => s?.online === true).length;
   // An unreachable device marks its own readings bad; it does not make the gateway unready.
@@ -54,19 +52,27 @@ function ingestReadiness(ingest: IngestHealth): Component {
 
 export async function healthRoutes(app: FastifyInstance, { deps }: ApiContext): Promise<void> {
   const startedAt = Date.now();
-  app.get('/healthz', {
-    schema: { summary: 'The process is up', tags: ['health'], response: { 200: HealthSchema } },
-  }, async () => ({ status: 'ok' as const, version: VERSION, uptimeSeconds: (Date.now() - startedAt) / 1000 }));
-
-  app.get('/readyz', {
-    schema: {
-      summary: 'Ready: config loaded, drivers started, every sink and the ingest role writing successfully',
-      description: 'Answers 503 with the same body while any component is not ready.',
-      tags: ['health'],
-      response: { 200: ReadinessSchema, 503: ReadinessSchema },
+  app.get(
+    '/healthz',
+    {
+      schema: { summary: 'The process is up', tags: ['health'], response: { 200: HealthSchema } },
     },
-  }, async (_request, reply) => {
-    const r = readiness(deps);
-    return reply.code(r.ready ? 200 : 503).send(r);
-  });
+    async () => ({ status: 'ok' as const, version: VERSION, uptimeSeconds: (Date.now() - startedAt) / 1000 }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Ready: config loaded, drivers started, every sink and the ingest role writing successfully',
+        description: 'Answers 503 with the same body while any component is not ready.',
+        tags: ['health'],
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+      },
+    },
+    async (_request, reply) => {
+      const r = readiness(deps);
+      return reply.code(r.ready ? 200 : 503).send(r);
+    },
+  );
 }

@@ -27,16 +27,20 @@ const IntervalReportSchema = Type.Object({
 /** GET /api/intervals: the recalibration-interval suggestions from the records the gateway holds. */
 export async function intervalRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { deps } = ctx;
-  app.get<{ Querystring: CalibrationQuery }>('/api/intervals', {
-    schema: {
-      summary: 'Suggested recalibration intervals (staircase and control-chart methods, ILAC-G24) with their evidence; due dates are never changed',
-      tags: ['calibration'],
-      querystring: CalibrationQuery,
-      response: { 200: Type.Object({ reports: Type.Array(IntervalReportSchema) }), ...errors(400, 404) },
+  app.get<{ Querystring: CalibrationQuery }>(
+    '/api/intervals',
+    {
+      schema: {
+        summary: 'Suggested recalibration intervals (staircase and control-chart methods, ILAC-G24) with their evidence; due dates are never changed',
+        tags: ['calibration'],
+        querystring: CalibrationQuery,
+        response: { 200: Type.Object({ reports: Type.Array(IntervalReportSchema) }), ...errors(400, 404) },
+      },
     },
-  }, async (request, reply) => {
-    const only = request.query.instrument;
-    if (only !== undefined && !deps.instruments.some((i) => i.id === only)) return notFound(reply, only);
-    return { reports: intervalReports(deps.calibration.records(only)) };
-  });
+    async (request, reply) => {
+      const only = request.query.instrument;
+      if (only !== undefined && !deps.instruments.some((i) => i.id === only)) return notFound(reply, only);
+      return { reports: intervalReports(deps.calibration.records(only)) };
+    },
+  );
 }

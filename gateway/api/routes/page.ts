@@ -19,30 +19,35 @@ const FILES: Record<string, { file: string; type: string }> = {
  * other site may frame it (clickjacking the quarantine buttons): frame-ancestors for current
  * browsers, X-Frame-Options for older ones.
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export async function pageRoutes(app: FastifyInstance, _ctx: ApiContext): Promise<void> {
   const cache = new Map<string, Buffer>();
   for (const [url, { file, type }] of Object.entries(FILES)) {
-    app.get(url, {
-      schema: {
-        summary: url === '/' ? 'The live page' : `The live page's ${file}`,
-        tags: ['page'],
-        response: { 200: { description: file, content: { [type.split(';')[0]!]: { schema: { type: 'string' } } } } },
+    app.get(
+      url,
+      {
+        schema: {
+          summary: url === '/' ? 'The live page' : `The live page's ${file}`,
+          tags: ['page'],
+          response: { 200: { description: file, content: { [type.split(';')[0]!]: { schema: { type: 'string' } } } } },
+        },
       },
-    }, async (_request, reply) => {
-      let body = cache.get(file);
-      if (!body) {
-        body = await readFile(join(PAGE_DIR, file));
-        cache.set(file, body);
-      }
-      return reply
-        .type(type)
-        .header('content-security-policy', CSP)
-        .header('x-content-type-options', 'nosniff')
-        .header('x-frame-options', 'DENY')
-        .header('cache-control', 'no-cache')
-        .send(body);
-    });
+      async (_request, reply) => {
+        let body = cache.get(file);
+        if (!body) {
+          body = await readFile(join(PAGE_DIR, file));
+          cache.set(file, body);
+        }
+        return reply
+          .type(type)
+          .header('content-security-policy', CSP)
+          .header('x-content-type-options', 'nosniff')
+          .header('x-frame-options', 'DENY')
+          .header('cache-control', 'no-cache')
+          .send(body);
+      },
+    );
   }
 }

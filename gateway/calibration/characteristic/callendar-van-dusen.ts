@@ -76,9 +76,15 @@ function leastSquares(rows: number[][], y: number[]): number[] {
 export function fitCvd(points: readonly { t: number; r: number }[]): CvdFit {
   const withC = points.some((p) => p.t < 0);
   const need = withC ? 4 : 3;
-  if (points.length < need) throw new RangeError(`a Callendar–Van Dusen fit needs at least ${need} points${withC ? ' (the table reaches below 0 °C, so C is fitted too)' : ''}, got ${points.length}`);
+  if (points.length < need)
+    throw new RangeError(
+      `a Callendar–Van Dusen fit needs at least ${need} points${withC ? ' (the table reaches below 0 °C, so C is fitted too)' : ''}, got ${points.length}`,
+    );
   const rows = points.map(({ t }) => (withC ? [1, t, t * t, t < 0 ? (t - 100) * t ** 3 : 0] : [1, t, t * t]));
-  const [r0, r0a, r0b, r0c = 0] = leastSquares(rows, points.map((p) => p.r));
+  const [r0, r0a, r0b, r0c = 0] = leastSquares(
+    rows,
+    points.map((p) => p.r),
+  );
   const coefficients = { R0: r0!, A: r0a! / r0!, B: r0b! / r0!, C: r0c / r0! };
   const residuals = points.map(({ t, r }) => {
     const ohm = cvdResistance(coefficients, t) - r;

@@ -47,7 +47,10 @@ export function checkCharacteristics(channels: readonly CharacteristicChannel[],
     const here = [...at, 'channels', j, 'characteristic'];
     if (notNumeric(ch)) problems.push({ at: here, message: `channel "${ch.id}" reads a flag or a text: a characteristic needs a number` });
     if (IN_CELSIUS.has(c.type) && ch.unit !== '°C') {
-      problems.push({ at: [...at, 'channels', j, 'unit'], message: `a ${c.type} characteristic gives °C: the channel's unit must be °C (it is "${ch.unit ?? ''}")` });
+      problems.push({
+        at: [...at, 'channels', j, 'unit'],
+        message: `a ${c.type} characteristic gives °C: the channel's unit must be °C (it is "${ch.unit ?? ''}")`,
+      });
     }
     if (c.type === 'thermocouple' && 'channel' in c.coldJunction) {
       const problem = coldJunctionProblem(ch, c.coldJunction.channel, channels);

@@ -33,7 +33,9 @@ export function tableCharacteristic(points: readonly CharacteristicPoint[]): Tab
     if (b.indication === a.indication) throw new CharacteristicError(`the indication ${a.indication} appears twice: the table cannot be inverted`);
     const rising = sorted[1]!.reference > sorted[0]!.reference;
     if (b.reference === a.reference || b.reference > a.reference !== rising) {
-      throw new CharacteristicError(`the table is not monotonic between the indications ${a.indication} and ${b.indication} (references ${a.reference}, ${b.reference}): it cannot be inverted`);
+      throw new CharacteristicError(
+        `the table is not monotonic between the indications ${a.indication} and ${b.indication} (references ${a.reference}, ${b.reference}): it cannot be inverted`,
+      );
     }
   }
   const xs = sorted.map((p) => p.indication);

@@ -47,7 +47,9 @@ function verdicts(dcc: ParsedDcc): string[] {
   const out = [`  verdict as left: ${asLeft.result} (${asLeft.rule})${asLeft.result === 'fail' ? ' → out_of_tolerance' : ''}`];
   if (dcc.asFound) {
     const asFound = judgeTable('as-found', dcc.asFound.points, dcc.asFoundConformity, rule);
-    out.push(`  verdict as found: ${asFound.result} (${asFound.rule})${asFound.result === 'fail' ? ' → readings since the last good calibration are suspect' : ''}`);
+    out.push(
+      `  verdict as found: ${asFound.result} (${asFound.rule})${asFound.result === 'fail' ? ' → readings since the last good calibration are suspect' : ''}`,
+    );
   }
   return out;
 }

@@ -27,14 +27,20 @@ const sig = (x: number, digits = 8) => Number(x.toPrecision(digits)).toString();
 export function formatSensorTable(title: string, s: SensorTable, measurandUnit: string): string[] {
   const lines = [
     `  ${title} as stated: reference (${measurandUnit}) against indication (${s.unit}), ${s.points.length} points`,
-    ...columns(['reference', 'indication', 'U', 'k'], s.points.map((p) => [p.reference, p.indication, p.U, p.k].map((v) => (v === undefined ? '-' : String(v))))),
-    `  characteristic: ${s.characteristic ? describeCharacteristic(s.characteristic) : 'none given (import needs the channel\'s)'}`,
+    ...columns(
+      ['reference', 'indication', 'U', 'k'],
+      s.points.map((p) => [p.reference, p.indication, p.U, p.k].map((v) => (v === undefined ? '-' : String(v)))),
+    ),
+    `  characteristic: ${s.characteristic ? describeCharacteristic(s.characteristic) : "none given (import needs the channel's)"}`,
   ];
   if (s.fit) {
     const k = s.fit.coefficients;
     lines.push(
       `  fitted Callendar–Van Dusen (least squares): R0 ${sig(k.R0, 9)} Ω, A ${sig(k.A)}, B ${sig(k.B)}, C ${sig(k.C)}; largest residual ${sig(s.fit.maxResidualK * 1000, 3)} mK`,
-      ...columns(['reference', `residual Ω`, 'residual mK'], s.fit.residuals.map((r) => [String(r.t), sig(r.ohm, 3), sig(r.kelvin * 1000, 3)])),
+      ...columns(
+        ['reference', `residual Ω`, 'residual mK'],
+        s.fit.residuals.map((r) => [String(r.t), sig(r.ohm, 3), sig(r.kelvin * 1000, 3)]),
+      ),
     );
   } else if (s.fitProblem) {
     lines.push(`  no Callendar–Van Dusen fit: ${s.fitProblem}`);

@@ -32,7 +32,10 @@ export function chooseChannel(inst: { id: string; channels: readonly TargetChann
   let chosen = channel === undefined ? undefined : inst.channels.find((c) => c.id === channel);
   if (channel !== undefined && !chosen) throw new ImportTargetError(`instrument ${inst.id} has no channel "${channel}" (channels: ${describe(inst.channels)})`);
   if (!chosen) {
-    if (withUnit.length !== 1) throw new ImportTargetError(`instrument ${inst.id} has ${withUnit.length === 0 ? 'no channel with a unit' : `channels ${describe(withUnit)}`}: give ${give}`);
+    if (withUnit.length !== 1)
+      throw new ImportTargetError(
+        `instrument ${inst.id} has ${withUnit.length === 0 ? 'no channel with a unit' : `channels ${describe(withUnit)}`}: give ${give}`,
+      );
     chosen = withUnit[0]!;
   }
   if (chosen.unit === '') throw new ImportTargetError(`channel ${inst.id}.${chosen.id} has no unit, so a certificate cannot be converted to it`);

@@ -8,8 +8,17 @@ import type { Conformity, TraceabilityLink } from '../record.js';
 import { DccError } from './dcc-error.js';
 import { safeName } from '../record-store.js';
 import {
-  optionalDate, readItems, readLaboratory, readRecalibration, readResolution, readStatementConformity,
-  readTraceability, readValidityRange, requiredDate, type DccItem, type Recalibration,
+  optionalDate,
+  readItems,
+  readLaboratory,
+  readRecalibration,
+  readResolution,
+  readStatementConformity,
+  readTraceability,
+  readValidityRange,
+  requiredDate,
+  type DccItem,
+  type Recalibration,
 } from './read-admin.js';
 import { findTables, readTable, type DccTable, type SensorOptions, type TableCandidate } from './read-tables.js';
 import { firstUnit, readReps, readValues } from './si-values.js';
@@ -71,7 +80,10 @@ function checkCertificateLength(certificate: string, path: string): void {
     asFileName = 'more than 200'; // safeName's own bound
   }
   if (!(Number(asFileName) <= MAX_ID_AS_FILE_NAME)) {
-    throw new DccError(path, `certificate id too long: ${certificate.length} characters, ${asFileName} as a file name (at most ${MAX_ID_AS_FILE_NAME}; letters, digits, "_", "-" and "." count 1, other bytes 3)`);
+    throw new DccError(
+      path,
+      `certificate id too long: ${certificate.length} characters, ${asFileName} as a file name (at most ${MAX_ID_AS_FILE_NAME}; letters, digits, "_", "-" and "." count 1, other bytes 3)`,
+    );
   }
 }
 
@@ -126,11 +138,22 @@ export function parseDcc(text: string, opts: ParseOptions = {}): ParsedDcc {
   const unit = targetUnit(opts.unit, tables);
   const matching = tables.filter((t) => readReps(t.reference).some((r) => canConvert(r.unit, unit)));
   if (matching.length === 0) readValues(tables[0]!.reference, unit, 'absolute'); // throws, naming the element and its unit
-  const asLeftC = pickOne(matching.filter((t) => t.state === 'as-left'), 'as-left', unit);
-  const asFoundC = pickOne(matching.filter((t) => t.state === 'as-found'), 'as-found', unit);
+  const asLeftC = pickOne(
+    matching.filter((t) => t.state === 'as-left'),
+    'as-left',
+    unit,
+  );
+  const asFoundC = pickOne(
+    matching.filter((t) => t.state === 'as-found'),
+    'as-found',
+    unit,
+  );
   if (!asLeftC) throw new DccError(asFoundC!.container.path, 'only as-found (before adjustment) data: no as-left error table to correct readings with');
 
-  const sensorOpts: SensorOptions = { ...(opts.characteristic && { characteristic: opts.characteristic }), ...(opts.sensorTableOnly && { sensorTableOnly: true }) };
+  const sensorOpts: SensorOptions = {
+    ...(opts.characteristic && { characteristic: opts.characteristic }),
+    ...(opts.sensorTableOnly && { sensorTableOnly: true }),
+  };
   const asLeft = readTable(asLeftC, unit, sensorOpts);
   const asFound = asFoundC && readTable(asFoundC, unit, sensorOpts);
   const out: ParsedDcc = {

@@ -41,7 +41,8 @@ function sensorUnitOf(indication: XmlElement, characteristic: CharacteristicConf
   const sensorUnit = characteristic?.sensorUnit ?? (characteristic?.type === 'thermocouple' ? 'mV' : characteristic?.type === 'cvd' ? 'Ω' : undefined);
   if (sensorUnit === undefined) return own;
   const target = parseSymbolUnit(sensorUnit);
-  if (!canConvert(own, target)) throw new DccError(indication.path, `the indication is in ${unitLabel(own)}, but the channel's characteristic reads ${sensorUnit}`);
+  if (!canConvert(own, target))
+    throw new DccError(indication.path, `the indication is in ${unitLabel(own)}, but the channel's characteristic reads ${sensorUnit}`);
   return target;
 }
 
@@ -68,12 +69,16 @@ export function readSensorTable(
 ): { points: ErrorTablePoint[] | null; sensor: SensorTable } {
   const indicationQ = c.indication!;
   if (c.error) {
-    throw new DccError(c.error.path, `an error column beside an indication in ${unitLabel(readReps(indicationQ)[0]!.unit)}: the importer computes the error through the channel's characteristic; a certificate stating both is not supported`);
+    throw new DccError(
+      c.error.path,
+      `an error column beside an indication in ${unitLabel(readReps(indicationQ)[0]!.unit)}: the importer computes the error through the channel's characteristic; a certificate stating both is not supported`,
+    );
   }
   const sensorUnit = sensorUnitOf(indicationQ, characteristic);
   const ref = readValues(c.reference, unit, 'absolute');
   const ind = readValues(indicationQ, sensorUnit, 'absolute');
-  if (ind.values.length !== ref.values.length) throw new DccError(indicationQ.path, `${ind.values.length} values, but the reference value has ${ref.values.length}`);
+  if (ind.values.length !== ref.values.length)
+    throw new DccError(indicationQ.path, `${ind.values.length} values, but the reference value has ${ref.values.length}`);
   const Us = perPoint(ind.U, ind.values.length);
   const ks = perPoint(ind.k, ind.values.length);
   const sensorPoints = ref.values.map((reference, i) => ({ reference, indication: ind.values[i]!, ...(Us[i] !== undefined && { U: Us[i], k: ks[i] }) }));
@@ -88,7 +93,8 @@ export function readSensorTable(
 function toMeasurand(p: SensorTable['points'][number], c: Characteristic, at: string, unit: string): ErrorTablePoint {
   const indication = c.measurand(p.indication);
   const sensitivity = Math.abs(c.sensitivity(p.indication));
-  if (!Number.isFinite(indication) || !Number.isFinite(sensitivity)) throw new DccError('', `${at}: ${p.indication} ${unit} is outside the channel's characteristic`);
+  if (!Number.isFinite(indication) || !Number.isFinite(sensitivity))
+    throw new DccError('', `${at}: ${p.indication} ${unit} is outside the channel's characteristic`);
   // Kept to 1 µK (1 nV, 1 nA): far below any certificate's digits, without binary noise; U is
   // rounded up so the record never states less uncertainty than the certificate (GUM 7.2.6).
   const point: ErrorTablePoint = { reference: p.reference, indication: micro(indication), error: micro(indication - p.reference) };

@@ -163,7 +163,10 @@ function finish(c: TableCandidate, unit: Unit, table: DccTable): DccTable {
   if (conformity) table.conformity = conformity;
   if (c.error) readLimits(c.error, unit, table);
   points.forEach((p, i) => {
-    if (p.U === undefined) table.warnings.push(`${c.container.path}: ${c.state} point ${i + 1} (reference ${p.reference}) states no uncertainty: readings near it will not be traceable`);
+    if (p.U === undefined)
+      table.warnings.push(
+        `${c.container.path}: ${c.state} point ${i + 1} (reference ${p.reference}) states no uncertainty: readings near it will not be traceable`,
+      );
   });
   return table;
 }
@@ -177,10 +180,7 @@ function checkConsistent(errorQ: XmlElement, i: number, reference: number, indic
   const computed = indication - reference;
   if (Math.abs(computed - error) <= tolerance) return;
   const hint = Math.abs(computed + error) <= tolerance ? ': it looks like a correction (reference − indication), not an error (indication − reference)' : '';
-  throw new DccError(
-    errorQ.path,
-    `point ${i + 1}: indication ${indication} − reference ${reference} = ${clean(computed)}, but the error is ${error}${hint}`,
-  );
+  throw new DccError(errorQ.path, `point ${i + 1}: indication ${indication} − reference ${reference} = ${clean(computed)}, but the error is ${error}${hint}`);
 }
 
 /**
@@ -221,7 +221,10 @@ function readLimits(errorQ: XmlElement, unit: Unit, table: DccTable): void {
     if (!lowerQ || !upperQ) throw new DccError((lowerQ ?? upperQ)!.path, 'a lower limit needs its upper limit and vice versa');
     const lower = readValues(lowerQ, unit, 'difference').values;
     const upper = readValues(upperQ, unit, 'difference').values;
-    for (const [q, xs] of [[lowerQ, lower], [upperQ, upper]] as const) {
+    for (const [q, xs] of [
+      [lowerQ, lower],
+      [upperQ, upper],
+    ] as const) {
       if (xs.length !== 1 && xs.length !== n) throw new DccError(q.path, `${xs.length} limits for ${n} points`);
     }
     const at = (xs: number[], i: number) => (xs.length === 1 ? xs[0]! : xs[i]!);

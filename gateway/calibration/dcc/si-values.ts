@@ -103,7 +103,10 @@ function readRep(el: XmlElement): SiRep {
   if (!unitEl) throw new DccError(el.path, `no si:${list ? 'unitXMLList' : 'unit'}`);
   const { values, halfUlps } = parseNumbers(valueEl);
   const unc = readUncertainty(el, list);
-  for (const [name, xs] of [['uncertainty', unc?.U], ['coverage factor', unc?.k]] as const) {
+  for (const [name, xs] of [
+    ['uncertainty', unc?.U],
+    ['coverage factor', unc?.k],
+  ] as const) {
     if (xs && xs.length !== 1 && xs.length !== values.length) {
       throw new DccError(el.path, `${xs.length} ${name} values for ${values.length} values`);
     }

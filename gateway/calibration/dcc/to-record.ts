@@ -98,6 +98,9 @@ export function dccToRecord(dcc: ParsedDcc, opts: RecordOptions): ImportedRecord
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new DccError('', errors.map((p) => `record ${formatPath(p.at)}: ${p.message}`).join('; '));
   // Points without U are already in the DCC's own warnings, with their element path.
-  const warnings = [...dcc.warnings, ...problems.filter((p) => p.severity === 'warning' && p.at[0] !== 'errorTable').map((p) => `record ${formatPath(p.at) || ''}: ${p.message}`)];
+  const warnings = [
+    ...dcc.warnings,
+    ...problems.filter((p) => p.severity === 'warning' && p.at[0] !== 'errorTable').map((p) => `record ${formatPath(p.at) || ''}: ${p.message}`),
+  ];
   return { record, dueFrom, warnings };
 }

@@ -7,9 +7,7 @@
  * uncertainties, resolutions) by the factor only (0.072 K → 0.072 °C). Mixing the two is the
  * classic way to corrupt a temperature table, hence two functions.
  */
-import {
-  DSI_DISPLAY, DSI_PREFIXES, DSI_UNITS, PREFIX_DISPLAY, SYMBOL_PREFIXES, SYMBOLS, type Dims, type UnitDef,
-} from './unit-catalog.js';
+import { DSI_DISPLAY, DSI_PREFIXES, DSI_UNITS, PREFIX_DISPLAY, SYMBOL_PREFIXES, SYMBOLS, type Dims, type UnitDef } from './unit-catalog.js';
 
 export interface Unit {
   /** As given: `\milli\kelvin` or `mK`. */

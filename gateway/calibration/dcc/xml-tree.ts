@@ -83,7 +83,10 @@ function refuseEntities(body: string): void {
   const [, parameter, name, rest] = found;
   const line = body.slice(0, doctype.index + found.index).split('\n').length;
   const kind = parameter ? 'a parameter entity' : /^(SYSTEM|PUBLIC)\b/i.test(rest ?? '') ? 'an external entity' : 'an entity';
-  throw new DccError('', `the DOCTYPE declares ${kind} (${name}, line ${line}): a DCC needs no entities, and they can read local files or expand to gigabytes (refused)`);
+  throw new DccError(
+    '',
+    `the DOCTYPE declares ${kind} (${name}, line ${line}): a DCC needs no entities, and they can read local files or expand to gigabytes (refused)`,
+  );
 }
 
 function elementName(node: OrderedNode): string | undefined {
@@ -175,7 +178,6 @@ export function hasRefType(el: XmlElement, tokens: ReadonlySet<string>): boolean
 export function textBlock(el: XmlElement | undefined): string | undefined {
   if (!el) return undefined;
   const contents = childrenOf(el, DCC_NS, 'content').filter((c) => c.text !== '');
-  const pick =
-    contents.find((c) => c.attrs['lang'] === 'en') ?? contents.find((c) => c.attrs['lang'] === undefined) ?? contents[0];
+  const pick = contents.find((c) => c.attrs['lang'] === 'en') ?? contents.find((c) => c.attrs['lang'] === undefined) ?? contents[0];
   return pick?.text;
 }

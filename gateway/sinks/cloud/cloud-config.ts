@@ -9,7 +9,8 @@ export const CloudSchema = Type.Object(
     enabled: Type.Boolean({ default: false }),
     url: Type.String({
       pattern: '^(mqtts|mqtt|https)://',
-      description: 'mqtts://host:8883 (MQTT 5 over TLS), https://host/path (POST of gzip JSON), or mqtt://host:1883 (no TLS: only to a bridge on the same host)',
+      description:
+        'mqtts://host:8883 (MQTT 5 over TLS), https://host/path (POST of gzip JSON), or mqtt://host:1883 (no TLS: only to a bridge on the same host)',
     }),
     /** Payload format of the MQTT uplink; the HTTPS uplink always posts JSON. */
     format: Type.Union([Type.Literal('json'), Type.Literal('sparkplug')], { default: 'json' }),

@@ -32,13 +32,18 @@ export function createCloudTarget(deps: CloudDeps): DeliveryTarget | null {
   const child = log.child({ sink: 'cloud' });
   const target = (sink: DeliveryTarget['sink']): DeliveryTarget => ({ sink, maxInFlight: cloud.maxInFlight, inOrder: cloud.inOrder });
   if (cloud.url.startsWith('https://')) return target(new HttpsUplink({ cloud, site, gateway, roster, log: child }));
-  const format = cloud.format === 'sparkplug'
-    ? new SparkplugFormat({
-        groupId: cloud.sparkplug?.groupId ?? site,
-        edgeNodeId: cloud.sparkplug?.edgeNodeId ?? gateway,
-        prefix: cloud.topicPrefix, site, gateway, version: VERSION, instruments,
-      })
-    : new JsonFormat({ prefix: cloud.topicPrefix, site, gateway, instruments: instruments.map((i) => i.id) });
+  const format =
+    cloud.format === 'sparkplug'
+      ? new SparkplugFormat({
+          groupId: cloud.sparkplug?.groupId ?? site,
+          edgeNodeId: cloud.sparkplug?.edgeNodeId ?? gateway,
+          prefix: cloud.topicPrefix,
+          site,
+          gateway,
+          version: VERSION,
+          instruments,
+        })
+      : new JsonFormat({ prefix: cloud.topicPrefix, site, gateway, instruments: instruments.map((i) => i.id) });
   const clientId = cloud.clientId ?? `metrogate-cloud-${site}-${gateway}`;
   return target(new MqttUplink({ cloud, clientId, format, roster, log: child }));
 }

@@ -54,7 +54,11 @@ export async function sendGzipJson(json: string, opts: PostOptions): Promise<voi
         });
         r.on('end', () => {
           const retry = r.headers['retry-after'];
-          resolve({ status: r.statusCode ?? 0, retryAfter: Array.isArray(retry) ? retry[0] : retry, text: Buffer.concat(chunks).toString('utf8').slice(0, 500) });
+          resolve({
+            status: r.statusCode ?? 0,
+            retryAfter: Array.isArray(retry) ? retry[0] : retry,
+            text: Buffer.concat(chunks).toString('utf8').slice(0, 500),
+          });
         });
         r.on('error', reject);
       },

@@ -55,7 +55,8 @@ export class HttpsUplink implements Sink {
     this.rosterUrl = new URL(`${base}/roster`);
     this.roster = new RosterSender({
       tracker: opts.roster,
-      put: (json) => sendGzipJson(json, { method: 'PUT', url: this.rosterUrl, token: opts.cloud.token ?? '', agent: this.agent!, timeoutMs: opts.cloud.timeoutMs }),
+      put: (json) =>
+        sendGzipJson(json, { method: 'PUT', url: this.rosterUrl, token: opts.cloud.token ?? '', agent: this.agent!, timeoutMs: opts.cloud.timeoutMs }),
       explain: (err) => explainConnectError(err, opts.cloud),
       log: opts.log,
       ...(opts.rosterTiming ? { timing: opts.rosterTiming } : {}),
@@ -114,7 +115,13 @@ export class HttpsUplink implements Sink {
         const group = this.takeGroup();
         const body = `{"v":1,"site":${JSON.stringify(this.opts.site)},"gateway":${JSON.stringify(this.opts.gateway)},"batches":[${group.map((q) => q.json).join(',')}]}`;
         try {
-          await sendGzipJson(body, { method: 'POST', url: this.readingsUrl, token: this.opts.cloud.token ?? '', agent: this.agent!, timeoutMs: this.opts.cloud.timeoutMs });
+          await sendGzipJson(body, {
+            method: 'POST',
+            url: this.readingsUrl,
+            token: this.opts.cloud.token ?? '',
+            agent: this.agent!,
+            timeoutMs: this.opts.cloud.timeoutMs,
+          });
           this.ok = true;
           for (const q of group) q.resolve();
         } catch (err) {

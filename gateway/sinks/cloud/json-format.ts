@@ -32,7 +32,11 @@ export class JsonFormat implements UplinkFormat {
   }
 
   data(batch: ReadingBatch): UplinkMessage {
-    return { topic: cloudTopics.data(this.o.prefix, batch.site, this.o.gateway, batch.instrument), payload: serialiseBatch(batch, this.o.gateway), retain: false };
+    return {
+      topic: cloudTopics.data(this.o.prefix, batch.site, this.o.gateway, batch.instrument),
+      payload: serialiseBatch(batch, this.o.gateway),
+      retain: false,
+    };
   }
 
   event(event: CalEvent): UplinkMessage {

@@ -41,10 +41,7 @@ export function rosterCalibration(tag: CalTag, record: CalibrationRecord | undef
   };
 }
 
-export function instrumentSummary(
-  channels: readonly { id: string; calibration: RosterCalibration }[],
-  own: RosterCalibration,
-): InstrumentCalibration {
+export function instrumentSummary(channels: readonly { id: string; calibration: RosterCalibration }[], own: RosterCalibration): InstrumentCalibration {
   const candidates: { id: string | null; calibration: RosterCalibration }[] = channels.filter((c) => c.calibration.certificate !== null);
   // The instrument's own state counts too where it has one: a quarantine, an instrument-wide record.
   if (own.certificate !== null || own.status !== 'uncalibrated') candidates.push({ id: null, calibration: own });

@@ -6,9 +6,7 @@ import { unitForms } from '../../contract/units.js';
 import { VERSION } from '../../version.js';
 import type { InstrumentState } from '../sink.js';
 import { capabilityOf, type Capability } from './capability.js';
-import {
-  instrumentSummary, recordFor, rosterCalibration, type InstrumentCalibration, type RosterCalibration,
-} from './roster-calibration.js';
+import { instrumentSummary, recordFor, rosterCalibration, type InstrumentCalibration, type RosterCalibration } from './roster-calibration.js';
 
 /**
  * The site's instrument roster and capability catalogue, as the cloud platform receives it
@@ -117,7 +115,12 @@ export class RosterTracker {
     const { site, gateway } = this.source;
     const instruments = this.instruments;
     return {
-      v: ROSTER_VERSION, site, gateway, gatewayVersion: VERSION, timeZone: TIME_ZONE, ts: now,
+      v: ROSTER_VERSION,
+      site,
+      gateway,
+      gatewayVersion: VERSION,
+      timeZone: TIME_ZONE,
+      ts: now,
       instruments: instruments.map((i) => this.instrument(i, now)),
       certificates: instruments.flatMap((i) => this.source.calibration.records(i.id).map(certificateEntry)),
     };
@@ -148,8 +151,14 @@ export class RosterTracker {
       const record = recordFor(records, tag, ch.id);
       const forms = channelUnitForms(ch.quantity, ch.unit);
       return {
-        id: ch.id, quantity: ch.quantity, unit: ch.unit, unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null,
-        timeSource, calibration: rosterCalibration(tag, record), capability: capabilityOf(record),
+        id: ch.id,
+        quantity: ch.quantity,
+        unit: ch.unit,
+        unitCode: forms?.ucum ?? null,
+        dsiUnit: forms?.dsi ?? null,
+        timeSource,
+        calibration: rosterCalibration(tag, record),
+        capability: capabilityOf(record),
       };
     });
     const state = this.states.get(inst.id);
@@ -169,8 +178,19 @@ export class RosterTracker {
 function certificateEntry(r: CalibrationRecord): RosterCertificate {
   const forms = unitForms(r.unit);
   return {
-    laboratory: r.laboratory ?? null, certificate: r.certificate, instrument: r.instrument, channel: r.channel ?? null,
-    kind: r.kind, calibrated: r.calibrated, issued: r.issued ?? null, due: r.due, unit: r.unit,
-    unitCode: forms?.ucum ?? null, dsiUnit: forms?.dsi ?? null, range: r.range ?? null, sha256: r.signature?.sha256 ?? null, source: r.source,
+    laboratory: r.laboratory ?? null,
+    certificate: r.certificate,
+    instrument: r.instrument,
+    channel: r.channel ?? null,
+    kind: r.kind,
+    calibrated: r.calibrated,
+    issued: r.issued ?? null,
+    due: r.due,
+    unit: r.unit,
+    unitCode: forms?.ucum ?? null,
+    dsiUnit: forms?.dsi ?? null,
+    range: r.range ?? null,
+    sha256: r.signature?.sha256 ?? null,
+    source: r.source,
   };
 }

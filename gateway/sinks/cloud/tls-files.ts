@@ -28,7 +28,7 @@ export async function readTlsFiles(cloud: Pick<CloudConfig, 'ca' | 'cert' | 'key
 /** A TLS or auth failure in words a user can act on (the raw OpenSSL code stays in the text). */
 export function explainConnectError(err: Error & { code?: string | number }, cloud: Pick<CloudConfig, 'url' | 'ca'>): string {
   const code = String(err.code ?? '');
-  const trust = cloud.ca ? `the CA in cloud.ca (${cloud.ca})` : 'the system CAs (set cloud.ca to the platform\'s CA file)';
+  const trust = cloud.ca ? `the CA in cloud.ca (${cloud.ca})` : "the system CAs (set cloud.ca to the platform's CA file)";
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
     return `TLS: the server certificate of ${cloud.url} is not trusted by ${trust}: ${err.message} (${code})`;
   }

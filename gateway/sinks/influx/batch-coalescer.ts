@@ -75,14 +75,17 @@ export class BatchCoalescer {
     this.timer = null;
     while (this.sending.size < this.opts.concurrency && this.queue.length > 0) {
       const group = this.take();
-      const sent: Promise<void> = this.opts.deliver(group).catch((err: unknown) => {
-        // deliver settles every batch itself; this is a bug guard, not a path data takes.
-        for (const b of group) b.reject(err instanceof Error ? err : new Error(String(err)));
-      }).finally(() => {
-        this.sending.delete(sent);
-        this.sendingGroups.delete(group);
-        if (this.queue.length > 0) this.schedule();
-      });
+      const sent: Promise<void> = this.opts
+        .deliver(group)
+        .catch((err: unknown) => {
+          // deliver settles every batch itself; this is a bug guard, not a path data takes.
+          for (const b of group) b.reject(err instanceof Error ? err : new Error(String(err)));
+        })
+        .finally(() => {
+          this.sending.delete(sent);
+          this.sendingGroups.delete(group);
+          if (this.queue.length > 0) this.schedule();
+        });
       this.sending.add(sent);
       this.sendingGroups.add(group);
     }

@@ -23,7 +23,10 @@ export type WriteGroup = (texts: readonly string[], linesOf: (i: number) => numb
 export async function deliverGroup(group: PendingBatch[], write: WriteGroup, onRefused: OnRefused = () => {}): Promise<void> {
   let outcome: WriteOutcome;
   try {
-    outcome = await write(group.map((b) => b.text), (i) => group[i]!.lines);
+    outcome = await write(
+      group.map((b) => b.text),
+      (i) => group[i]!.lines,
+    );
   } catch (err) {
     outcome = { refused: [], stored: 0, unwritten: { from: 0, error: err instanceof Error ? err : new Error(String(err)) } };
   }

@@ -26,7 +26,12 @@ export class InfluxWrites {
   /** Lines InfluxDB refused whose batch's other lines were stored (a whole refused batch the spool counts). */
   refusedPoints = 0;
 
-  constructor(influx: InfluxConfig, sink: InfluxSinkConfig, private readonly log: Logger, private readonly gateway?: string) {
+  constructor(
+    influx: InfluxConfig,
+    sink: InfluxSinkConfig,
+    private readonly log: Logger,
+    private readonly gateway?: string,
+  ) {
     this.session = new InfluxSession(influx, log, influx.writeConcurrency);
     this.renderer = new LineProtocolRenderer(influx.measurement);
     // The spool retries what failed, with its backoff: the policy gives up at once here.
@@ -39,10 +44,15 @@ export class InfluxWrites {
       batchSize: influx.batchSize,
       concurrency: influx.writeConcurrency,
       lingerMs: sink.lingerMs,
-      deliver: (group) => deliverGroup(group, (texts, linesOf) => this.session.write(texts, policy, linesOf), (_batch, refused, detail) => {
-        this.refusedPoints += refused;
-        this.log.error({ points: refused, err: detail }, 'InfluxDB refused points of a batch; they are dropped, the rest is stored');
-      }),
+      deliver: (group) =>
+        deliverGroup(
+          group,
+          (texts, linesOf) => this.session.write(texts, policy, linesOf),
+          (_batch, refused, detail) => {
+            this.refusedPoints += refused;
+            this.log.error({ points: refused, err: detail }, 'InfluxDB refused points of a batch; they are dropped, the rest is stored');
+          },
+        ),
     });
   }
 
@@ -80,7 +90,8 @@ export class InfluxWrites {
     const outcome = await this.session.write([lines.join('\n')], this.policy, () => lines.length);
     if (outcome.unwritten) throw outcome.unwritten.error;
     // A refused line stays refused (the same status again would be too): logged, not retried.
-    if (outcome.refused.length > 0) this.log.error({ points: outcome.refused.length, err: outcome.refused[0] }, 'InfluxDB refused status points; they are dropped');
+    if (outcome.refused.length > 0)
+      this.log.error({ points: outcome.refused.length, err: outcome.refused[0] }, 'InfluxDB refused status points; they are dropped');
   }
 
   connected(): boolean {

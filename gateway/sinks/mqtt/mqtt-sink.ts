@@ -173,7 +173,8 @@ export class MqttSink implements Sink {
     client.subscribeAsync(topic, { qos: 1 }).then(
       (granted) => {
         const refused = granted.filter((g) => g.qos > 2);
-        if (refused.length > 0) this.opts.log.error({ topic, reasonCode: refused[0]!.qos }, 'broker refused the resend control subscription: gaps cannot be repaired');
+        if (refused.length > 0)
+          this.opts.log.error({ topic, reasonCode: refused[0]!.qos }, 'broker refused the resend control subscription: gaps cannot be repaired');
       },
       (err: Error) => this.opts.log.warn({ topic, err: err.message }, 'resend control subscription failed; retried at the next connect'),
     );

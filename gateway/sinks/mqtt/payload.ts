@@ -46,9 +46,7 @@ const identity = new PrefixCache(
 );
 
 function serialiseReading(r: Reading): string {
-  let s =
-    identity.get(r.channel, r.quantity, r.unit) +
-    `,"ts":${r.ts},"seq":${r.seq},"raw":${value(r.raw)},"value":${value(r.value)},"quality":"${r.quality}"`;
+  let s = identity.get(r.channel, r.quantity, r.unit) + `,"ts":${r.ts},"seq":${r.seq},"raw":${value(r.raw)},"value":${value(r.value)},"quality":"${r.quality}"`;
   if (r.rawUnit !== undefined) s += `,"rawUnit":${JSON.stringify(r.rawUnit)}`;
   if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
   if (r.u !== undefined) s += `,"u":${num(r.u)}`;

@@ -69,7 +69,13 @@ export class MetricTable {
       for (const ch of inst.channels) {
         const rawUnit = sensorUnit(ch);
         defs.set(ch.id, { name: ch.id, alias: alias++, datatype: channelType(ch), unit: ch.unit, quantity: ch.quantity, ...(rawUnit ? { rawUnit } : {}) });
-        defs.set(`${ch.id}/u`, { name: `${ch.id}/u`, alias: alias++, datatype: DataType.Double, unit: ch.unit, quantity: `standard uncertainty of ${ch.quantity}` });
+        defs.set(`${ch.id}/u`, {
+          name: `${ch.id}/u`,
+          alias: alias++,
+          datatype: DataType.Double,
+          unit: ch.unit,
+          quantity: `standard uncertainty of ${ch.quantity}`,
+        });
       }
       for (const s of STATUS_METRICS) defs.set(s.name, { name: s.name, alias: alias++, datatype: s.datatype });
       this.byDevice.set(inst.id, defs);

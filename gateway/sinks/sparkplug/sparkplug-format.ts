@@ -96,7 +96,11 @@ export class SparkplugFormat implements UplinkFormat {
       // A sensor read in another quantity: the value is the measurand, so the indication and its
       // unit go beside it for a host that checks the conversion.
       if (r.rawUnit !== undefined) {
-        m.properties = { ...m.properties, raw: { type: DataType.Double, value: typeof r.raw === 'number' ? r.raw : null }, rawUnit: { type: DataType.String, value: r.rawUnit } };
+        m.properties = {
+          ...m.properties,
+          raw: { type: DataType.Double, value: typeof r.raw === 'number' ? r.raw : null },
+          rawUnit: { type: DataType.String, value: r.rawUnit },
+        };
       }
       metrics.push(m);
       if (r.u !== undefined) {

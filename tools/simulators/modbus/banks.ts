@@ -106,9 +106,7 @@ export class DeviceBanks {
   read(fn: RegisterFunction, address: number, quantity: number): Uint16Array {
     const out = new Uint16Array(quantity);
     for (let i = 0; i < quantity; i++) {
-      out[i] = fn === 'coil' || fn === 'discrete'
-        ? (this[fn].get(address + i) ? 1 : 0)
-        : this[fn].get(address + i);
+      out[i] = fn === 'coil' || fn === 'discrete' ? (this[fn].get(address + i) ? 1 : 0) : this[fn].get(address + i);
     }
     return out;
   }

@@ -68,8 +68,14 @@ function integer(flag: string, text: string | undefined, min: number, max: numbe
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {
   const options: CliOptions = {
-    help: false, ephemeral: false, profiles: [], host: '127.0.0.1', unknownUnit: 'ignore', static: false,
-    baudRate: 19200, parity: 'even',
+    help: false,
+    ephemeral: false,
+    profiles: [],
+    host: '127.0.0.1',
+    unknownUnit: 'ignore',
+    static: false,
+    baudRate: 19200,
+    parity: 'even',
   };
   const rtu = (choice: NonNullable<CliOptions['rtu']>): void => {
     if (options.rtu) throw new UsageError('give one of --rtu-pty, --rtu-serial or --rtu-tcp');
@@ -91,42 +97,78 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       return next;
     };
     switch (flag) {
-      case '--help': case '-h': options.help = true; break;
-      case '--config': options.config = value(); break;
-      case '--ephemeral': options.ephemeral = true; break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      case '--config':
+        options.config = value();
+        break;
+      case '--ephemeral':
+        options.ephemeral = true;
+        break;
       case '--profile': {
         const name = value();
         if (!isProfileName(name)) throw new UsageError(`unknown profile "${name}": expected one of ${PROFILE_NAMES.join(', ')}`);
         options.profiles.push({ profile: name, port: 0, unitId: 1 });
         break;
       }
-      case '--port': lastProfile(flag).port = integer(flag, value(), 0, 65535); break;
-      case '--unit': lastProfile(flag).unitId = integer(flag, value(), 0, 255); break;
-      case '--id': lastProfile(flag).id = value(); break;
-      case '--bench': benchFlags().count = integer(flag, value(), 1, 100_000); break;
-      case '--base-port': benchFlags().basePort = integer(flag, value(), 0, 65535); break;
-      case '--units-per-port': benchFlags().unitsPerPort = integer(flag, value(), 1, 247); break;
-      case '--registers': options.registers = integer(flag, value(), 1, 65536); break;
-      case '--host': options.host = value(); break;
+      case '--port':
+        lastProfile(flag).port = integer(flag, value(), 0, 65535);
+        break;
+      case '--unit':
+        lastProfile(flag).unitId = integer(flag, value(), 0, 255);
+        break;
+      case '--id':
+        lastProfile(flag).id = value();
+        break;
+      case '--bench':
+        benchFlags().count = integer(flag, value(), 1, 100_000);
+        break;
+      case '--base-port':
+        benchFlags().basePort = integer(flag, value(), 0, 65535);
+        break;
+      case '--units-per-port':
+        benchFlags().unitsPerPort = integer(flag, value(), 1, 247);
+        break;
+      case '--registers':
+        options.registers = integer(flag, value(), 1, 65536);
+        break;
+      case '--host':
+        options.host = value();
+        break;
       case '--unknown-unit': {
         const policy = value();
         if (policy !== 'ignore' && policy !== 'exception') throw new UsageError(`--unknown-unit is ignore or exception, got "${policy}"`);
         options.unknownUnit = policy;
         break;
       }
-      case '--static': options.static = true; break;
-      case '--rtu-pty': rtu({ kind: 'pty' }); break;
-      case '--rtu-serial': rtu({ kind: 'serial', path: value() }); break;
-      case '--rtu-tcp': rtu({ kind: 'tcp', port: integer(flag, value(), 0, 65535) }); break;
-      case '--baud': options.baudRate = integer(flag, value(), 300, 4_000_000); break;
+      case '--static':
+        options.static = true;
+        break;
+      case '--rtu-pty':
+        rtu({ kind: 'pty' });
+        break;
+      case '--rtu-serial':
+        rtu({ kind: 'serial', path: value() });
+        break;
+      case '--rtu-tcp':
+        rtu({ kind: 'tcp', port: integer(flag, value(), 0, 65535) });
+        break;
+      case '--baud':
+        options.baudRate = integer(flag, value(), 300, 4_000_000);
+        break;
       case '--parity': {
         const parity = value();
         if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError(`--parity is none, even or odd, got "${parity}"`);
         options.parity = parity;
         break;
       }
-      case '--seed': options.seed = integer(flag, value(), 0, 2 ** 32 - 1); break;
-      default: throw new UsageError(`unknown argument "${flag}"`);
+      case '--seed':
+        options.seed = integer(flag, value(), 0, 2 ** 32 - 1);
+        break;
+      default:
+        throw new UsageError(`unknown argument "${flag}"`);
     }
   }
 

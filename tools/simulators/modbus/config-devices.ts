@@ -25,8 +25,17 @@ export interface ConfigDevices {
 }
 
 function sameChannel(a: ChannelConfig, b: ChannelConfig): boolean {
-  return a.id === b.id && a.function === b.function && a.address === b.address && a.type === b.type &&
-    a.order === b.order && a.scale === b.scale && a.offset === b.offset && a.quantity === b.quantity && a.unit === b.unit;
+  return (
+    a.id === b.id &&
+    a.function === b.function &&
+    a.address === b.address &&
+    a.type === b.type &&
+    a.order === b.order &&
+    a.scale === b.scale &&
+    a.offset === b.offset &&
+    a.quantity === b.quantity &&
+    a.unit === b.unit
+  );
 }
 
 /** Whether `channels` (defaults applied, as the config loader returns them) read exactly `profile`. */

@@ -33,7 +33,10 @@ export class Connection {
   private delayed: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(private readonly socket: Socket, private readonly ctx: ConnectionContext) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.resumeIfIdle());

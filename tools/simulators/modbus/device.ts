@@ -39,8 +39,14 @@ export interface Faults {
 
 export function noFaults(): Faults {
   return {
-    mute: false, delayMs: 0, exception: null, dropConnection: false, garbage: false,
-    crcError: false, wrongUnit: false, truncate: false,
+    mute: false,
+    delayMs: 0,
+    exception: null,
+    dropConnection: false,
+    garbage: false,
+    crcError: false,
+    wrongUnit: false,
+    truncate: false,
   };
 }
 

@@ -7,8 +7,15 @@ export { ModbusTcpServer, type ModbusTcpServerOptions } from './mbap-server.js';
 export { ModbusDevice, noFaults, type Faults, type ExceptionFault } from './device.js';
 export type { UnknownUnitPolicy } from './connection.js';
 export {
-  PROFILE_NAMES, DEFAULT_BENCH_REGISTERS, benchProfile, channelsFor, profileByName, isProfileName,
-  type Profile, type ProfileName, type ProfilePoint,
+  PROFILE_NAMES,
+  DEFAULT_BENCH_REGISTERS,
+  benchProfile,
+  channelsFor,
+  profileByName,
+  isProfileName,
+  type Profile,
+  type ProfileName,
+  type ProfilePoint,
 } from './profiles.js';
 export { devicesFromConfig, matchProfile, channelsMatch, type ConfigDevices, type ConfigDeviceOptions } from './config-devices.js';
 export type { Signal } from './signals.js';

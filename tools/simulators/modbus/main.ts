@@ -17,15 +17,21 @@ function deviceSpecs(options: CliOptions): DeviceSpec[] {
   const specs: DeviceSpec[] = [];
   if (options.config) {
     const { devices, skipped } = devicesFromConfig(loadConfig(options.config), {
-      ephemeralPorts: options.ephemeral, static: options.static, seed: options.seed,
+      ephemeralPorts: options.ephemeral,
+      static: options.static,
+      seed: options.seed,
     });
     for (const s of skipped) log.warn({ instrument: s.instrument, reason: s.reason }, 'instrument not simulated');
     specs.push(...devices);
   }
   options.profiles.forEach((p, i) => {
     specs.push({
-      profile: p.profile, id: p.id ?? `${p.profile}-${i}`, port: p.port, unitId: p.unitId,
-      registers: options.registers, static: options.static,
+      profile: p.profile,
+      id: p.id ?? `${p.profile}-${i}`,
+      port: p.port,
+      unitId: p.unitId,
+      registers: options.registers,
+      static: options.static,
       seed: options.seed === undefined ? undefined : options.seed + 100_000 + i,
     });
   });
@@ -79,24 +85,30 @@ async function serveRtu(options: CliOptions): Promise<void> {
   const rtu = options.rtu!;
   const pty = rtu.kind === 'pty' ? await openPtyPair() : null;
   const format = { baudRate: options.baudRate, parity: options.parity };
-  const line: RtuLineSpec = rtu.kind === 'tcp'
-    ? { tcp: { host: options.host, port: rtu.port } }
-    : { serial: pty ? pty.devices : (rtu as { path: string }).path, ...format };
+  const line: RtuLineSpec =
+    rtu.kind === 'tcp' ? { tcp: { host: options.host, port: rtu.port } } : { serial: pty ? pty.devices : (rtu as { path: string }).path, ...format };
   const simulator = await startRtuSimulator({
     line,
     devices: options.profiles.map((p, i) => ({
-      profile: p.profile, id: p.id ?? `${p.profile}-${i}`, unitId: p.unitId, registers: options.registers, static: options.static,
-      strictMap: true, seed: options.seed === undefined ? undefined : options.seed + i,
+      profile: p.profile,
+      id: p.id ?? `${p.profile}-${i}`,
+      unitId: p.unitId,
+      registers: options.registers,
+      static: options.static,
+      strictMap: true,
+      seed: options.seed === undefined ? undefined : options.seed + i,
     })),
   });
-  const where = rtu.kind === 'tcp'
-    ? { tcp: { host: options.host, port: simulator.port } }
-    : { serial: pty ? pty.gateway : (rtu as { path: string }).path, ...format };
+  const where =
+    rtu.kind === 'tcp' ? { tcp: { host: options.host, port: simulator.port } } : { serial: pty ? pty.gateway : (rtu as { path: string }).path, ...format };
   const devices = simulator.devices.map((d) => ({ id: d.id, profile: d.profile.name, unitId: d.unitId }));
   process.stdout.write(`${JSON.stringify({ ready: true, rtu: where, devices })}\n`);
   log.info({ devices: devices.length, line: where }, 'RTU simulator ready');
   const stop = (signal: NodeJS.Signals): void => {
-    void simulator.stop().then(() => pty?.close()).then(() => log.info({ signal }, 'simulator stopped'));
+    void simulator
+      .stop()
+      .then(() => pty?.close())
+      .then(() => log.info({ signal }, 'simulator stopped'));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

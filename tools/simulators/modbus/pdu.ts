@@ -79,9 +79,7 @@ export function answerRequest(device: ModbusDevice, request: Buffer): Buffer {
 }
 
 /** Exception frame for range and injected faults, or null when the request may proceed. */
-function rangeCheck(
-  device: ModbusDevice, request: Buffer, fn: RegisterFunction, address: number, quantity: number,
-): Buffer | null {
+function rangeCheck(device: ModbusDevice, request: Buffer, fn: RegisterFunction, address: number, quantity: number): Buffer | null {
   if (exceeds(address, quantity) || device.outsideMap(fn, address, quantity)) return exceptionFrame(request, ILLEGAL_DATA_ADDRESS);
   const injected = device.injectedException(fn, address, quantity);
   return injected ? exceptionFrame(request, injected) : null;

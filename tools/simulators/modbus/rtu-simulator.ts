@@ -57,7 +57,10 @@ export async function startRtuSimulator(options: RtuSimulatorOptions): Promise<R
     if (units.has(spec.unitId)) throw new Error(`RTU unit id ${spec.unitId} is used twice on one line`);
     const profile = typeof spec.profile === 'string' ? profileByName(spec.profile, spec.registers) : spec.profile;
     const device = new SimulatedDevice(profile, {
-      id: spec.id ?? `${profile.name}-${spec.unitId}`, seed: spec.seed, static: spec.static, strictMap: spec.strictMap,
+      id: spec.id ?? `${profile.name}-${spec.unitId}`,
+      seed: spec.seed,
+      static: spec.static,
+      strictMap: spec.strictMap,
     });
     device.unitId = spec.unitId;
     units.set(spec.unitId, device.modbus);
@@ -78,8 +81,11 @@ export async function startRtuSimulator(options: RtuSimulatorOptions): Promise<R
     const baud = line.tcp.baudRate;
     timing = baud ? lineTiming({ baudRate: baud, parity: 'even', dataBits: 8, stopBits: 1 }) : UNTIMED;
     const turnaround = options.turnaroundMs ?? (baud ? 1 : 0);
-    const served = await serveTcp(line.tcp.host ?? '127.0.0.1', line.tcp.port ?? 0, (send, drop) =>
-      new RtuSlaveLine(lookup, timing, send, turnaround, drop, counters));
+    const served = await serveTcp(
+      line.tcp.host ?? '127.0.0.1',
+      line.tcp.port ?? 0,
+      (send, drop) => new RtuSlaveLine(lookup, timing, send, turnaround, drop, counters),
+    );
     port = served.port;
     for (const d of devices) {
       d.host = line.tcp.host ?? '127.0.0.1';
@@ -105,12 +111,18 @@ export async function startRtuSimulator(options: RtuSimulatorOptions): Promise<R
 type LineFactory = (send: (bytes: Buffer) => void, drop: () => void) => RtuSlaveLine;
 
 async function serveSerial(
-  path: string, format: { baudRate: number; parity: Parity; dataBits: 7 | 8; stopBits: 1 | 2 }, make: LineFactory,
+  path: string,
+  format: { baudRate: number; parity: Parity; dataBits: 7 | 8; stopBits: 1 | 2 },
+  make: LineFactory,
 ): Promise<() => Promise<void>> {
   const serial = new SerialPort({ path, ...format, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    serial.open((err) => (err ? reject(new Error(`RTU simulator cannot open ${path}: ${err.message}`)) : resolve())));
-  const slaves = make((bytes) => serial.write(bytes), () => undefined);
+    serial.open((err) => (err ? reject(new Error(`RTU simulator cannot open ${path}: ${err.message}`)) : resolve())),
+  );
+  const slaves = make(
+    (bytes) => serial.write(bytes),
+    () => undefined,
+  );
   serial.on('data', (chunk: Buffer) => slaves.receive(chunk));
   serial.on('error', () => undefined);
   return async () => {
@@ -124,7 +136,10 @@ async function serveTcp(host: string, port: number, make: LineFactory): Promise<
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
-    const slaves = make((bytes) => socket.write(bytes), () => socket.destroy());
+    const slaves = make(
+      (bytes) => socket.write(bytes),
+      () => socket.destroy(),
+    );
     socket.on('data', (chunk: Buffer) => slaves.receive(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {

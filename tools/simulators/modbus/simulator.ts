@@ -71,7 +71,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       servers.set(key, server);
     }
     const device = new SimulatedDevice(profile, {
-      id, seed: spec.seed, static: spec.static, refreshMs: spec.refreshMs, strictMap: spec.strictMap,
+      id,
+      seed: spec.seed,
+      static: spec.static,
+      refreshMs: spec.refreshMs,
+      strictMap: spec.strictMap,
     });
     device.host = host;
     device.unitId = spec.unitId ?? 1;
@@ -99,9 +103,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     servers: all,
     ports: all.map((s) => s.port),
     device(idOrPort, unitId = 1) {
-      const found = typeof idOrPort === 'string'
-        ? byId.get(idOrPort)
-        : devices.find((d) => d.port === idOrPort && d.unitId === unitId);
+      const found = typeof idOrPort === 'string' ? byId.get(idOrPort) : devices.find((d) => d.port === idOrPort && d.unitId === unitId);
       if (!found) throw new Error(`no simulated device ${idOrPort}${typeof idOrPort === 'number' ? ` unit ${unitId}` : ''}`);
       return found;
     },

@@ -28,9 +28,7 @@ export function wireToSimulator(config: MetrogateConfig, sim: OpcuaSimulator, cl
   return {
     ...config,
     instruments: config.instruments.map((inst) =>
-      inst.protocol === 'opcua' && sim.serves(inst.id)
-        ? { ...inst, endpoint: sim.endpoint, security: { ...inst.security, pkiDir: clientPkiDir } }
-        : inst,
+      inst.protocol === 'opcua' && sim.serves(inst.id) ? { ...inst, endpoint: sim.endpoint, security: { ...inst.security, pkiDir: clientPkiDir } } : inst,
     ),
   };
 }

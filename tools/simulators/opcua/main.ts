@@ -60,7 +60,9 @@ const sim = await startOpcuaSimulator({
   updateIntervalMs: updateMs,
   ...(values['secure-only'] ? { securityModes: ['Sign' as const, 'SignAndEncrypt' as const], allowAnonymous: users.length === 0 } : {}),
 });
-console.log(JSON.stringify({ ready: true, endpoint: sim.endpoint, port: sim.port, certificate: sim.certificateFile, instruments: instruments.map((i) => i.id) }));
+console.log(
+  JSON.stringify({ ready: true, endpoint: sim.endpoint, port: sim.port, certificate: sim.certificateFile, instruments: instruments.map((i) => i.id) }),
+);
 
 const stop = async () => {
   await sim.stop();

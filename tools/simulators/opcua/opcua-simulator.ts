@@ -5,13 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import './quiet-node-opcua.js';
-import {
-  MessageSecurityMode,
-  nodesets,
-  OPCUACertificateManager,
-  OPCUAServer,
-  SecurityPolicy,
-} from 'node-opcua';
+import { MessageSecurityMode, nodesets, OPCUACertificateManager, OPCUAServer, SecurityPolicy } from 'node-opcua';
 import type { SecurityMode, SecurityPolicyName } from '../../../drivers/opcua/config.js';
 import { undoOpensslConfLeak } from '../../../drivers/opcua/pki.js';
 import { profileByName, type ProfileName } from './profiles.js';
@@ -113,7 +107,9 @@ export class OpcuaSimulator {
       serverCertificateManager,
       userCertificateManager,
       securityModes: (this.opts.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MessageSecurityMode[m]),
-      securityPolicies: (this.opts.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SecurityPolicy[p]),
+      securityPolicies: (this.opts.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map(
+        (p) => SecurityPolicy[p],
+      ),
       allowAnonymous: this.opts.allowAnonymous ?? true,
       userManager: { isValidUser: (username: string, password: string) => users.some((u) => u.username === username && u.password === password) },
       buildInfo: { productName: 'metrogate OPC UA simulator', manufacturerName: 'metrogate' },

@@ -38,16 +38,21 @@ function judgeValidity(chain: readonly X509Certificate[], signedAt: Date, now: D
     const from = new Date(cert.validFrom);
     const to = new Date(cert.validTo);
     if (signedAt < from || signedAt > to) {
-      return { problem: `certificate "${commonName(cert)}" was not valid at the signing time ${signedAt.toISOString()} (valid ${day(from)} to ${day(to)})`, notes };
+      return {
+        problem: `certificate "${commonName(cert)}" was not valid at the signing time ${signedAt.toISOString()} (valid ${day(from)} to ${day(to)})`,
+        notes,
+      };
     }
-    if (now > to) notes.push(`certificate "${commonName(cert)}" expired on ${day(to)}, after the signing time ${day(signedAt)}: judged at the signing time, it was valid`);
+    if (now > to)
+      notes.push(`certificate "${commonName(cert)}" expired on ${day(to)}, after the signing time ${day(signedAt)}: judged at the signing time, it was valid`);
   }
   return { notes };
 }
 
 /** `extra` holds certificates the signature itself carries (KeyInfo), tried as intermediates. */
 export function buildChain(signer: X509Certificate, extra: readonly X509Certificate[], trust: TrustStore, signedAt: Date, now: Date): ChainResult {
-  if (!canSign(signer)) return { chain: [], notes: [], problem: `the signer certificate "${commonName(signer)}" does not allow digital signatures (key usage)` };
+  if (!canSign(signer))
+    return { chain: [], notes: [], problem: `the signer certificate "${commonName(signer)}" does not allow digital signatures (key usage)` };
   const pool = [...trust.intermediates, ...extra.filter((c) => !isSelfSigned(c))];
   const chain = [signer];
   let current = signer;
@@ -65,5 +70,9 @@ export function buildChain(signer: X509Certificate, extra: readonly X509Certific
     current = next;
   }
   const issuer = current.issuer.replace(/\n/g, ', ');
-  return { chain: [], notes: [], problem: `the signer certificate "${commonName(signer)}" does not chain to the trust store ${trust.dir}: no trusted issuer for "${issuer}"` };
+  return {
+    chain: [],
+    notes: [],
+    problem: `the signer certificate "${commonName(signer)}" does not chain to the trust store ${trust.dir}: no trusted issuer for "${issuer}"`,
+  };
 }

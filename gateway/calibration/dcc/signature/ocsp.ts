@@ -6,7 +6,15 @@
  * signing time, as for CRLs: revoked before it refuses, revoked after it is a note.
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { BasicOCSPResponse, type CertID, id_kp_OCSPSigning, id_pkix_ocsp_basic, OCSPResponse, OCSPResponseStatus, type SingleResponse } from '@peculiar/asn1-ocsp';
+import {
+  BasicOCSPResponse,
+  type CertID,
+  id_kp_OCSPSigning,
+  id_pkix_ocsp_basic,
+  OCSPResponse,
+  OCSPResponseStatus,
+  type SingleResponse,
+} from '@peculiar/asn1-ocsp';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { commonName } from './certificate-chain.js';
@@ -34,7 +42,11 @@ const SIGNATURES: Record<string, string | null> = {
   '1.3.101.112': null,
 };
 
-const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OCSPResponseStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]));
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(OCSPResponseStatus)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v, k]),
+);
 const hex = (b: ArrayBuffer): string => Buffer.from(b).toString('hex').toUpperCase().replace(/^0+/, '');
 const serialOf = (c: X509Certificate): string => c.serialNumber.toUpperCase().replace(/^0+/, '');
 
@@ -48,10 +60,14 @@ function readBasic(der: Buffer): BasicOCSPResponse {
     throw new Unbelievable(`RevocationValues holds an OCSP response that cannot be read (${(err as Error).message})`);
   }
   if (response.responseStatus !== OCSPResponseStatus.successful) {
-    throw new Unbelievable(`RevocationValues holds an OCSP response with status ${STATUS_NAMES[response.responseStatus] ?? response.responseStatus}: it states no certificate status`);
+    throw new Unbelievable(
+      `RevocationValues holds an OCSP response with status ${STATUS_NAMES[response.responseStatus] ?? response.responseStatus}: it states no certificate status`,
+    );
   }
   if (response.responseBytes?.responseType !== id_pkix_ocsp_basic) {
-    throw new Unbelievable(`RevocationValues holds an OCSP response of type ${response.responseBytes?.responseType ?? 'none'}, not a BasicOCSPResponse (RFC 6960 4.2.1)`);
+    throw new Unbelievable(
+      `RevocationValues holds an OCSP response of type ${response.responseBytes?.responseType ?? 'none'}, not a BasicOCSPResponse (RFC 6960 4.2.1)`,
+    );
   }
   try {
     return AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
@@ -65,7 +81,9 @@ function names(id: CertID, cert: X509Certificate, issuer: X509Certificate): bool
   const hash = HASHES[id.hashAlgorithm.algorithm];
   if (!hash || hex(id.serialNumber) !== serialOf(cert)) return false;
   const tbs = AsnConvert.parse(issuer.raw, Certificate).tbsCertificate;
-  const nameHash = createHash(hash).update(Buffer.from(AsnConvert.serialize(tbs.subject))).digest();
+  const nameHash = createHash(hash)
+    .update(Buffer.from(AsnConvert.serialize(tbs.subject)))
+    .digest();
   const keyHash = createHash(hash).update(Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey)).digest();
   return nameHash.equals(Buffer.from(id.issuerNameHash.buffer)) && keyHash.equals(Buffer.from(id.issuerKeyHash.buffer));
 }
@@ -85,15 +103,21 @@ function responder(basic: BasicOCSPResponse, ca: X509Certificate, carried: reado
   if (signedBy(basic, ca)) return commonName(ca);
   const other = carried.find((c) => signedBy(basic, c));
   if (!other) {
-    throw new Unbelievable(`RevocationValues holds an OCSP response whose signature verifies neither with the key of "${commonName(ca)}" (the issuing CA) nor with a responder certificate it carries: it cannot be believed`);
+    throw new Unbelievable(
+      `RevocationValues holds an OCSP response whose signature verifies neither with the key of "${commonName(ca)}" (the issuing CA) nor with a responder certificate it carries: it cannot be believed`,
+    );
   }
   const producedAt = basic.tbsResponseData.producedAt;
   const delegated = other.checkIssued(ca) && other.verify(ca.publicKey) && (other.keyUsage ?? []).includes(id_kp_OCSPSigning);
   if (!delegated) {
-    throw new Unbelievable(`RevocationValues holds an OCSP response signed by "${commonName(other)}", which "${commonName(ca)}" did not authorise (no certificate it issued with id-kp-OCSPSigning): it cannot be believed`);
+    throw new Unbelievable(
+      `RevocationValues holds an OCSP response signed by "${commonName(other)}", which "${commonName(ca)}" did not authorise (no certificate it issued with id-kp-OCSPSigning): it cannot be believed`,
+    );
   }
   if (producedAt < new Date(other.validFrom) || producedAt > new Date(other.validTo)) {
-    throw new Unbelievable(`RevocationValues holds an OCSP response signed by "${commonName(other)}" at ${producedAt.toISOString()}, outside that responder certificate's validity`);
+    throw new Unbelievable(
+      `RevocationValues holds an OCSP response signed by "${commonName(other)}" at ${producedAt.toISOString()}, outside that responder certificate's validity`,
+    );
   }
   return commonName(other);
 }
@@ -107,12 +131,15 @@ function judge(single: SingleResponse, cert: X509Certificate, by: string, produc
       out.problem = `certificate "${name}" was revoked on ${when.toISOString()}, before the signing time ${signedAt.toISOString()} (OCSP response of "${by}")`;
       return;
     }
-    out.notes.push(`certificate "${name}" was revoked on ${when.toISOString()}, after the signing time ${signedAt.toISOString()} (OCSP response of "${by}"): the signature stands`);
+    out.notes.push(
+      `certificate "${name}" was revoked on ${when.toISOString()}, after the signing time ${signedAt.toISOString()} (OCSP response of "${by}"): the signature stands`,
+    );
     return;
   }
   if (status.good !== undefined) {
     out.notes.push(`certificate "${name}": OCSP good at ${producedAt.toISOString()} (responder "${by}")`);
-    if (producedAt < signedAt) out.notes.push(`that OCSP response predates the signing time ${signedAt.toISOString()}: it cannot show "${name}" was not revoked when it signed`);
+    if (producedAt < signedAt)
+      out.notes.push(`that OCSP response predates the signing time ${signedAt.toISOString()}: it cannot show "${name}" was not revoked when it signed`);
     return;
   }
   out.problem = `certificate "${name}": the OCSP responder "${by}" answered unknown (it does not know the certificate), so its revocation status cannot be established`;
@@ -134,8 +161,10 @@ export function checkOcsp(der: Buffer, chain: readonly X509Certificate[], signed
     }
     if (matched === 0) {
       const serials = basic.tbsResponseData.responses.map((r) => hex(r.certID.serialNumber)).join(', ');
-      const why = chain.length < 2 ? ' (without a trust store the signer\'s issuer is not known)' : '';
-      throw new Unbelievable(`RevocationValues holds an OCSP response about no certificate of the signer's chain (serial ${serials || 'none'})${why}: it says nothing about who signed`);
+      const why = chain.length < 2 ? " (without a trust store the signer's issuer is not known)" : '';
+      throw new Unbelievable(
+        `RevocationValues holds an OCSP response about no certificate of the signer's chain (serial ${serials || 'none'})${why}: it says nothing about who signed`,
+      );
     }
   } catch (err) {
     if (!(err instanceof Unbelievable)) throw err;

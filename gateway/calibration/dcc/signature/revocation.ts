@@ -55,16 +55,25 @@ async function checkCrl(der: Buffer, chain: readonly X509Certificate[], signedAt
       out.problem = `certificate "${commonName(cert)}" was revoked on ${entry.revocationDate.toISOString()}, before the signing time ${signedAt.toISOString()} (CRL of "${commonName(issuer)}")`;
       return;
     }
-    out.notes.push(`certificate "${commonName(cert)}" was revoked on ${day(entry.revocationDate)}, after the signing time ${day(signedAt)}: the signature stands`);
+    out.notes.push(
+      `certificate "${commonName(cert)}" was revoked on ${day(entry.revocationDate)}, after the signing time ${day(signedAt)}: the signature stands`,
+    );
   }
   if (crl.thisUpdate < signedAt) {
-    out.notes.push(`the CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) predates the signing time ${day(signedAt)}: it cannot show the certificate was not revoked when it signed`);
+    out.notes.push(
+      `the CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) predates the signing time ${day(signedAt)}: it cannot show the certificate was not revoked when it signed`,
+    );
   } else {
     out.notes.push(`CRL of "${commonName(issuer)}" (${day(crl.thisUpdate)}) checked`);
   }
 }
 
-export async function checkRevocation(crls: readonly Buffer[], ocspResponses: readonly Buffer[], chain: readonly X509Certificate[], signedAt: Date): Promise<RevocationResult> {
+export async function checkRevocation(
+  crls: readonly Buffer[],
+  ocspResponses: readonly Buffer[],
+  chain: readonly X509Certificate[],
+  signedAt: Date,
+): Promise<RevocationResult> {
   const out: RevocationResult = { notes: [] };
   for (const der of crls) {
     await checkCrl(der, chain, signedAt, out);

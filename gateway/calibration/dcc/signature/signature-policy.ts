@@ -16,7 +16,8 @@ export function signaturePolicy(settings: { trust?: string; requireSignature?: b
   const dir = trustDir ?? settings?.trust;
   const requireSignature = settings?.requireSignature ?? false;
   // Without a trust store a signature proves integrity only: anyone's key would pass.
-  if (requireSignature && dir === undefined) throw new TrustStoreError('calibration.requireSignature needs calibration.trust (a folder of the certificates that may sign DCCs)');
+  if (requireSignature && dir === undefined)
+    throw new TrustStoreError('calibration.requireSignature needs calibration.trust (a folder of the certificates that may sign DCCs)');
   return { trust: dir === undefined ? undefined : loadTrustStore(dir), requireSignature };
 }
 

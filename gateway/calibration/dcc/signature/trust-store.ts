@@ -39,7 +39,9 @@ export function loadTrustStore(dir: string): TrustStore {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new TrustStoreError(`${dir}: the trust store must be a folder of certificate files`);
-    names = readdirSync(dir).filter((n) => CERT_FILE.test(n)).sort();
+    names = readdirSync(dir)
+      .filter((n) => CERT_FILE.test(n))
+      .sort();
   } catch (err) {
     if (err instanceof TrustStoreError) throw err;
     throw new TrustStoreError(`${dir}: cannot read the trust store (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);

@@ -70,7 +70,8 @@ function parse(xml: string): Document {
 function topSignatures(doc: Document): Element[] {
   const all = Array.from(doc.getElementsByTagNameNS(DSIG_NS, 'Signature'));
   return all.filter((s) => {
-    for (let p = s.parentNode; p; p = p.parentNode) if (p.nodeType === 1 && (p as Element).namespaceURI === DSIG_NS && (p as Element).localName === 'Signature') return false;
+    for (let p = s.parentNode; p; p = p.parentNode)
+      if (p.nodeType === 1 && (p as Element).namespaceURI === DSIG_NS && (p as Element).localName === 'Signature') return false;
     return true;
   });
 }
@@ -130,7 +131,8 @@ function checkCoverage(sx: SignedXml, doc: Document, signedPropertiesId: string)
   const rootId = doc.documentElement?.getAttribute('Id') ?? '';
   const whole = refs.some((r) => (r.isEmptyUri || r.uri === '' || (rootId !== '' && r.uri === `#${rootId}`)) && r.transforms.includes(ENVELOPED));
   if (!whole) throw new Refused('no reference covers the whole certificate (URI="" with the enveloped-signature transform): its content is not protected');
-  if (!refs.some((r) => r.uri === `#${signedPropertiesId}`)) throw new Refused(`the XAdES signed properties (#${signedPropertiesId}) are not among the signed references`);
+  if (!refs.some((r) => r.uri === `#${signedPropertiesId}`))
+    throw new Refused(`the XAdES signed properties (#${signedPropertiesId}) are not among the signed references`);
 }
 
 async function verifyOne(xml: string, index: number, count: number, opts: VerifyOptions): Promise<SignerReport> {
@@ -147,7 +149,8 @@ async function verifyOneOrThrow(xml: string, index: number, count: number, opts:
   const { text, signature } = documentAt(xml, index, count);
   // Enveloped means a child of the root: anywhere deeper it could sit inside content the importer reads.
   const parent = signature.parentNode;
-  if (!parent || parent !== signature.ownerDocument?.documentElement) throw new Refused('the signature is not a child of the certificate\'s root element (an enveloped signature must be)');
+  if (!parent || parent !== signature.ownerDocument?.documentElement)
+    throw new Refused("the signature is not a child of the certificate's root element (an enveloped signature must be)");
   const certs = signerCertificates(signature);
   const signer = certs[0];
   if (!signer) throw new Refused('KeyInfo carries no X509Certificate: the signer cannot be identified');
@@ -193,7 +196,8 @@ export async function verifyDccSignature(bytes: Buffer | string, opts: VerifyOpt
     // Entities would let the signed bytes and what the importer reads differ.
     if (/<!DOCTYPE/i.test(xml)) throw new Refused('a DOCTYPE is not allowed in a calibration certificate');
     const sigs = topSignatures(parse(xml));
-    if (opts.requireSignature && !opts.trust) throw new Refused('calibration.requireSignature needs a trust store (calibration.trust): without one, a signature by anyone would pass');
+    if (opts.requireSignature && !opts.trust)
+      throw new Refused('calibration.requireSignature needs a trust store (calibration.trust): without one, a signature by anyone would pass');
     if (sigs.length === 0) {
       if (opts.requireSignature) throw new Refused('the certificate is not signed, and calibration.requireSignature is on');
       return { sha256, status: 'unsigned', signers };

@@ -39,7 +39,10 @@ const text = (el: Element | undefined): string => (el?.textContent ?? '').trim()
 export class XadesError extends Error {}
 
 function checkSigningCertificate(signed: Element, signer: X509Certificate): void {
-  const certs = [...find(signed, 'SignedSignatureProperties', 'SigningCertificateV2', 'Cert'), ...find(signed, 'SignedSignatureProperties', 'SigningCertificate', 'Cert')];
+  const certs = [
+    ...find(signed, 'SignedSignatureProperties', 'SigningCertificateV2', 'Cert'),
+    ...find(signed, 'SignedSignatureProperties', 'SigningCertificate', 'Cert'),
+  ];
   if (certs.length === 0) throw new XadesError('XAdES SigningCertificate(V2) is missing: the signed properties do not name the signer certificate');
   const matches = certs.some((cert) => {
     const method = find(cert, 'CertDigest', 'DigestMethod')[0]?.getAttribute('Algorithm') ?? '';
