@@ -141,6 +141,30 @@ describe('daemon lifecycle', () => {
     }
   });
 
+  it('keep() leaves a daemon running after the process that started it exits, and no sweep removes it (demo --keep)', async () => {
+    // A separate process, as `npm run demo -- --keep` is: its exit hook is what used to kill the daemon.
+    const script = `import { startMosquitto } from ${JSON.stringify(join(import.meta.dirname, '../../dist/tools/private-services/mosquitto.js'))};
+      const m = await startMosquitto(); await m.keep();
+      console.log(JSON.stringify({ pid: m.pid, url: m.url, dataDir: m.dataDir }));`;
+    const owner = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    owner.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    expect((await once(owner, 'exit'))[0]).toBe(0);
+    const kept = JSON.parse(out) as { pid: number; url: string; dataDir: string };
+    try {
+      expect(isRunning(kept.pid)).toBe(true);
+      expect(await sweepOrphans()).not.toContain(kept.dataDir);
+      expect(isRunning(kept.pid)).toBe(true);
+      const client = await connectAsync(kept.url, { connectTimeout: 5000, reconnectPeriod: 0 });
+      await client.endAsync();
+    } finally {
+      process.kill(kept.pid, 'SIGKILL');
+      await rm(kept.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('writeOwner records this process as the owner', async () => {
     const dataDir = await makeDataDir('owner');
     await writeOwner(dataDir, 12345);

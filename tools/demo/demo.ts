@@ -74,8 +74,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     printSummary(live, rows, where);
     if (api) console.log(`  Live page        ${api.url}  (HTTP API, /metrics, /openapi.json; while the demo ran)`);
     if (opts.keep) {
-      console.log(`\nLeft running (--keep): Mosquitto ${mosquitto.url} (pid ${mosquitto.pid}), InfluxDB ${influx.url} (pid ${influx.pid}).`);
+      // Before this, the exit hook killed both the moment the demo returned, whatever it printed.
+      await Promise.all([mosquitto.keep(), influx.keep()]);
       started.splice(0, 2);
+      console.log(`\nLeft running (--keep): Mosquitto ${mosquitto.url} (pid ${mosquitto.pid}), InfluxDB ${influx.url} (pid ${influx.pid}).`);
+      console.log(`Stop them with: kill ${mosquitto.pid} ${influx.pid}; their data: ${mosquitto.dataDir} ${influx.dataDir}`);
     }
     const mismatch = rows.some((r) => r.polled !== r.published || r.published !== r.written);
     return mismatch ? 1 : 0;

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { trackChild } from './child-registry.js';
-import { sweepOrphans, writeOwner } from './orphan-sweep.js';
+import { ownerFile, sweepOrphans, writeOwner } from './orphan-sweep.js';
 import { listensOn } from './socket-owner.js';
 
 /** A broker or database this process started for itself, on a private port and data directory. */
@@ -17,6 +17,12 @@ export interface PrivateService {
   logFile: string;
   /** SIGTERM, wait, SIGKILL after a timeout, then remove dataDir. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Leaves the daemon running after this process exits (`npm run demo -- --keep`): the exit hook
+   * no longer kills it, and without its owner record no later run sweeps it as an orphan. The user
+   * stops it (kill PID) and removes dataDir.
+   */
+  keep(): Promise<void>;
 }
 
 export interface DaemonSpec {
@@ -35,6 +41,7 @@ export interface RunningDaemon {
   pid: number;
   logFile: string;
   stop(): Promise<void>;
+  keep(): Promise<void>;
 }
 
 /** Start failed; `logTail` holds the daemon's last output, which names the cause. */
@@ -115,7 +122,11 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
       throw new DaemonStartError(`${spec.name} (${spec.binary}) exited during start-up (${exit})`, tail);
     }
     if ((await spec.isReady().catch(() => false)) && (await listensOn(pid, spec.port))) {
-      return { pid, logFile, stop };
+      const keep = async (): Promise<void> => {
+        untrack();
+        await rm(ownerFile(spec.dataDir), { force: true });
+      };
+      return { pid, logFile, stop, keep };
     }
     if (Date.now() > deadline) {
       const tail = await logTail(logFile);

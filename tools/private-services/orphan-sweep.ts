@@ -15,10 +15,15 @@ export function makeDataDir(name: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `${DATA_DIR_PREFIX}${name}-`));
 }
 
+/** Where writeOwner records the owner: a data directory without it is never swept. */
+export function ownerFile(dataDir: string): string {
+  return join(dataDir, OWNER_FILE);
+}
+
 /** Records who started the daemon in `dataDir`, so a later run can clean up after a kill -9. */
 export async function writeOwner(dataDir: string, pid: number): Promise<void> {
   const owner: Owner = { ownerPid: process.pid, pid };
-  await writeFile(join(dataDir, OWNER_FILE), JSON.stringify(owner));
+  await writeFile(ownerFile(dataDir), JSON.stringify(owner));
 }
 
 /**
