@@ -122,11 +122,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
       throw new DaemonStartError(`${spec.name} (${spec.binary}) exited during start-up (${exit})`, tail);
     }
     if ((await spec.isReady().catch(() => false)) && (await listensOn(pid, spec.port))) {
-      const keep = async (): Promise<void> => {
-        untrack();
-        await rm(ownerFile(spec.dataDir), { force: true });
-      };
-      return { pid, logFile, stop, keep };
+      return { pid, logFile, stop, keep: () => keepRunning(untrack, spec.dataDir) };
     }
     if (Date.now() > deadline) {
       const tail = await logTail(logFile);
@@ -163,4 +159,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   } catch {
     // already gone; the 'exit' event settles `exited`
   }
+}
+
+/** No exit hook kills it, and without its owner record no later run sweeps it as an orphan. */
+async function keepRunning(untrack: () => void, dataDir: string): Promise<void> {
+  untrack();
+  await rm(ownerFile(dataDir), { force: true });
 }
