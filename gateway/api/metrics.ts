@@ -1,39 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ApiDeps } from './api-deps.js';
+import { completenessMetrics } from './completeness-metrics.js';
+import { type Labels, type Samples, sourced, sourcedGauge } from './metric-sources.js';
 import type { SseStats } from './sse-hub.js';
-
-type Labels = Record<string, string>;
-type Samples = Iterable<[Labels, number]>;
-
-/**
- * A counter whose values live elsewhere (pipeline, drivers, ingest): read at scrape time, so the
- * hot path keeps its plain integer counters and pays nothing for Prometheus.
- */
-function sourced(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
-}
-
-function sourcedGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.set(labels, v);
-    },
-  });
-}
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -210,89 +179,6 @@ function ingestListeningMetrics(registry: Registry, deps: ApiDeps): void {
 }
 
 /** Gap repair: the ingester's resend requests and the gateway's answers from its spool. */
-function completenessMetrics(registry: Registry, deps: ApiDeps): void {
-  const completeness = () => deps.completeness?.() ?? { gateway: null, ingest: null };
-  const repair = (pick: (s: NonNullable<ReturnType<typeof completeness>['ingest']>) => number) => (): Samples => {
-    const r = completeness().ingest;
-    return r ? [[{}, pick(r)]] : [];
-  };
-  sourced(
-    registry,
-    'metrogate_ingest_gap_requests_total',
-    'Resend requests this ingester published for readings missing from InfluxDB.',
-    [],
-    repair((r) => r.requests),
-  );
-  sourced(
-    registry,
-    'metrogate_ingest_gap_readings_requested_total',
-    'Readings those resend requests asked for.',
-    [],
-    repair((r) => r.requestedReadings),
-  );
-  sourced(
-    registry,
-    'metrogate_ingest_gap_readings_repaired_total',
-    'Readings found missing, asked for, and stored since.',
-    [],
-    repair((r) => r.repairedReadings),
-  );
-  sourcedGauge(
-    registry,
-    'metrogate_ingest_gap_readings_open',
-    'Readings missing from InfluxDB now, below a gateway last seq older than the grace period.',
-    [],
-    repair((r) => r.openReadings),
-  );
-  sourced(
-    registry,
-    'metrogate_ingest_gap_readings_lost_total',
-    'Readings given up after maxAttempts resend requests (no longer in the gateway spool).',
-    [],
-    repair((r) => r.lostReadings),
-  );
-  const gw = (pick: (s: NonNullable<ReturnType<typeof completeness>['gateway']>) => number | undefined) => (): Samples => {
-    const g = completeness().gateway;
-    const v = g ? pick(g) : undefined;
-    return v === undefined ? [] : [[{}, v]];
-  };
-  sourced(
-    registry,
-    'metrogate_resend_requests_total',
-    'Resend requests this gateway received.',
-    [],
-    gw((g) => g.resends.requests),
-  );
-  sourced(
-    registry,
-    'metrogate_resent_readings_total',
-    'Readings this gateway published again from its spool on request.',
-    [],
-    gw((g) => g.resends.resentReadings),
-  );
-  sourced(
-    registry,
-    'metrogate_resend_unavailable_readings_total',
-    'Readings asked for that the spool no longer held.',
-    [],
-    gw((g) => g.resends.unavailableReadings),
-  );
-  sourcedGauge(
-    registry,
-    'metrogate_spool_retained_readings',
-    'Acknowledged readings kept for re-sending (spool.retainAckedHours).',
-    [],
-    gw((g) => g.retention?.readings),
-  );
-  sourced(
-    registry,
-    'metrogate_spool_retention_evicted_total',
-    'Acknowledged readings the quota removed before their retention ended.',
-    [],
-    gw((g) => g.retention?.evictedByQuota),
-  );
-}
-
 /** Per sink's spool cursor: what waits, for how long, and what the quota dropped. */
 function spoolMetrics(registry: Registry, deps: ApiDeps): void {
   const spools = () => deps.spools();

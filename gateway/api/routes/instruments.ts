@@ -22,8 +22,6 @@ export async function instrumentRoutes(app: FastifyInstance, ctx: ApiContext): P
   const { deps, latest } = ctx;
   // Looked up per request: a hot reload adds and removes instruments.
   const byId = { get: (id: string) => deps.instruments.find((i) => i.id === id), has: (id: string) => deps.instruments.some((i) => i.id === id) };
-  const auth = requireBearerToken(ctx.config.token);
-  const secured = { security: [{ bearerAuth: [] }] };
 
   app.get(
     '/api/instruments',
@@ -47,7 +45,14 @@ export async function instrumentRoutes(app: FastifyInstance, ctx: ApiContext): P
       return inst ? instrumentView(deps, latest, inst) : notFound(reply, request.params.id);
     },
   );
+  manualStatusRoutes(app, ctx, byId.has);
+}
 
+/** Taking an instrument out of use and releasing it: people's acts, so behind the token. */
+function manualStatusRoutes(app: FastifyInstance, ctx: ApiContext, known: (id: string) => boolean): void {
+  const { deps } = ctx;
+  const auth = requireBearerToken(ctx.config.token);
+  const secured = { security: [{ bearerAuth: [] }] };
   app.post<{ Params: InstrumentParams; Body: QuarantineBody }>(
     '/api/instruments/:id/quarantine',
     {
@@ -64,7 +69,7 @@ export async function instrumentRoutes(app: FastifyInstance, ctx: ApiContext): P
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!byId.has(id)) return notFound(reply, id);
+      if (!known(id)) return notFound(reply, id);
       const { reason, status = 'quarantined', by } = request.body;
       deps.calibration.setManualStatus({ instrument: id, status, reason, ...(by ? { by } : {}) });
       request.log.warn({ instrument: id, status, reason, by }, 'api: instrument taken out of use');
@@ -87,7 +92,7 @@ export async function instrumentRoutes(app: FastifyInstance, ctx: ApiContext): P
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!byId.has(id)) return notFound(reply, id);
+      if (!known(id)) return notFound(reply, id);
       const { reason, by } = request.body;
       deps.calibration.setManualStatus({ instrument: id, status: null, reason, ...(by ? { by } : {}) });
       request.log.warn({ instrument: id, reason, by }, 'api: instrument released');
