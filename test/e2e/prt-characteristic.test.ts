@@ -9,8 +9,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig, ModbusTcpInstrumentConfig } from '../../config/schema.js';
-import { startSimulator, type Profile, type Simulator } from '../../tools/simulators/modbus/index.js';
-import { cvdResistance } from '../../gateway/calibration/characteristic/callendar-van-dusen.js';
+import { startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
+import { PRT_PROFILE, prtInstrument } from '../support/prt-fixture.js';
+import { until } from '../support/until.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
@@ -18,25 +19,7 @@ import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
 import { recordTopics } from '../support/topic-recorder.js';
 
-const PT100 = { R0: 100, A: 3.9083e-3, B: -5.775e-7, C: -4.183e-12 };
 /** The bath at 100.000 °C: IEC 60751 gives 138.5055 Ω (served as float32, ~7 digits). */
-const SERVED_OHM = cvdResistance(PT100, 100);
-
-const PRT_PROFILE: Profile = {
-  name: 'prt-readout',
-  description: 'a resistance bridge reading a Pt100 in a bath at 100 °C',
-  points: [
-    { channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } },
-  ],
-};
-
-async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('end to end: a PRT read in Ω → °C with u on MQTT and in InfluxDB', () => {
   let config: MetrogateConfig & { mqtt: NonNullable<MetrogateConfig['mqtt']> };
@@ -53,26 +36,7 @@ describe('end to end: a PRT read in Ω → °C with u on MQTT and in InfluxDB', 
     demoSim = lab.sim;
     sim = await startSimulator({ devices: [{ id: 'prt-01', profile: PRT_PROFILE, static: true }] });
     const prt: ModbusTcpInstrumentConfig = {
-      id: 'prt-01',
-      protocol: 'modbus-tcp',
-      pollIntervalMs: 200,
-      maxGap: 8,
-      maxRegistersPerRead: 125,
-      connection: { host: '127.0.0.1', port: sim.device('prt-01').port, unitId: 1, timeoutMs: 1000 },
-      channels: [
-        {
-          id: 'prt',
-          function: 'input',
-          address: 0,
-          type: 'float32',
-          order: 'ABCD',
-          scale: 1,
-          offset: 0,
-          quantity: 'temperature',
-          unit: '°C',
-          characteristic: { type: 'cvd', ...PT100 },
-        },
-      ],
+      ...prtInstrument(sim.device('prt-01').port),
       // The sensor's certificate, in °C: at the 100 °C point it read 0.050 °C high, U = 0.020 °C (k = 2).
       calibration: {
         certificate: 'E2E-PRT',
@@ -90,13 +54,13 @@ describe('end to end: a PRT read in Ω → °C with u on MQTT and in InfluxDB', 
     watcher = await recordTopics(config.mqtt.url, `${config.mqtt.topicPrefix}/#`, messages);
     gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
     await gateway.start();
-    await until('5 data messages of prt-01 on MQTT', 10_000, () => received().length >= 5);
+    await until(() => received().length >= 5, '5 data messages of prt-01 on MQTT', 10_000);
     await gateway.stopPolling();
     const published = () => gateway.pipeline.counters.get('prt-01')!.delivered.mqtt!;
     await until(
+      () => gateway.ingest!.stats.points >= published() && published() === gateway.pipeline.counters.get('prt-01')!.polled,
       'the ingest to write every published reading',
       10_000,
-      () => gateway.ingest!.stats.points >= published() && published() === gateway.pipeline.counters.get('prt-01')!.polled,
     );
     await gateway.stop();
   });

@@ -11,9 +11,10 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import type { ModbusTcpInstrumentConfig } from '../../config/schema.js';
-import { startSimulator, type Profile, type Simulator } from '../../tools/simulators/modbus/index.js';
+import { startSimulator, type Simulator } from '../../tools/simulators/modbus/index.js';
+import { PRT_PROFILE, prtInstrument } from '../support/prt-fixture.js';
+import { until } from '../support/until.js';
 import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
-import { cvdResistance } from '../../gateway/calibration/characteristic/callendar-van-dusen.js';
 import { buildGateway, type Gateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/log.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
@@ -27,24 +28,6 @@ interface TahuMetric {
   name?: string;
   value: unknown;
   properties?: Record<string, { type: string; value: unknown }>;
-}
-
-const PT100 = { R0: 100, A: 3.9083e-3, B: -5.775e-7, C: -4.183e-12 };
-const SERVED_OHM = cvdResistance(PT100, 100);
-const PROFILE: Profile = {
-  name: 'prt-readout',
-  description: 'a resistance bridge reading a Pt100 in a bath at 100 °C',
-  points: [
-    { channel: 'prt', function: 'input', address: 0, type: 'float32', quantity: 'temperature', unit: '°C', signal: { kind: 'constant', value: SERVED_OHM } },
-  ],
-};
-
-async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('a PRT read in Ω: rawUnit reaches the API, SSE and Sparkplug B', () => {
@@ -62,28 +45,9 @@ describe('a PRT read in Ω: rawUnit reaches the API, SSE and Sparkplug B', () =>
   beforeAll(async () => {
     const lab = await demoLab(inject('mqttUrl'), inject('influxUrl'));
     demoSim = lab.sim;
-    sim = await startSimulator({ devices: [{ id: 'prt-01', profile: PROFILE, static: true }] });
+    sim = await startSimulator({ devices: [{ id: 'prt-01', profile: PRT_PROFILE, static: true }] });
     const prt: ModbusTcpInstrumentConfig = {
-      id: 'prt-01',
-      protocol: 'modbus-tcp',
-      pollIntervalMs: 200,
-      maxGap: 8,
-      maxRegistersPerRead: 125,
-      connection: { host: '127.0.0.1', port: sim.device('prt-01').port, unitId: 1, timeoutMs: 1000 },
-      channels: [
-        {
-          id: 'prt',
-          function: 'input',
-          address: 0,
-          type: 'float32',
-          order: 'ABCD',
-          scale: 1,
-          offset: 0,
-          quantity: 'temperature',
-          unit: '°C',
-          characteristic: { type: 'cvd', ...PT100 },
-        },
-      ],
+      ...prtInstrument(sim.device('prt-01').port),
     };
     // The cloud section with the loader's defaults, as a user's YAML would get them.
     const cloud = parseConfig(
@@ -147,7 +111,7 @@ describe('a PRT read in Ω: rawUnit reaches the API, SSE and Sparkplug B', () =>
   });
 
   it('Sparkplug B: DBIRTH states rawUnit Ω on the channel metric; each DDATA value carries raw and rawUnit', async () => {
-    await until('a DBIRTH and 3 DDATA values of prt', 15_000, () => births.length > 0 && data.filter((m) => m.properties?.rawUnit).length >= 3);
+    await until(() => births.length > 0 && data.filter((m) => m.properties?.rawUnit).length >= 3, 'a DBIRTH and 3 DDATA values of prt', 15_000);
     const birth = births.find((m) => m.name === 'prt')!;
     expect(birth.properties).toMatchObject({ engUnit: { value: '°C' }, rawUnit: { type: 'String', value: 'Ω' } });
     expect(births.find((m) => m.name === 'prt/u')!.properties!.rawUnit).toBeUndefined();
