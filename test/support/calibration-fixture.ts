@@ -26,6 +26,9 @@ export function record(over: Partial<CalibrationRecord> & Pick<CalibrationRecord
   return { instrument: 'bath', kind: 'calibration', unit: '°C', errorTable: [], traceability: [], source: 'api', ...over };
 }
 
+/** The bath's certificate in force through 2026, covering −40 to 250 °C. */
+export const BATH_CERT = record({ certificate: 'CNAS-T-2026-0042', calibrated: '2026-01-10', due: '2026-12-15', range: { min: -40, max: 250 } });
+
 /** An engine over BATH with a settable clock; `events` collects what it reports. */
 export function engineWith(records: CalibrationRecord[], now: { t: number }) {
   const events: CalEvent[] = [];
