@@ -75,6 +75,9 @@ export interface DashboardFile {
   json: Dashboard;
 }
 
+/** The intermediate checks dashboard: it needs a gateway with checks, so it runs on data of its own (dashboard-checks.test.ts). */
+export const CHECKS_UID = 'metrogate-checks';
+
 export function loadDashboards(dir: string): DashboardFile[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))

@@ -1,170 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Every panel, variable and annotation query of the shipped dashboards (the checks dashboard
+ * aside: dashboard-checks.test.ts), run as Grafana would on the data of an end-to-end pipeline
+ * run (test/support/dashboard-pipeline-run.ts), and checked against what the gateway counted.
+ */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../tools/simulators/modbus/index.js';
-import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { silentLogger } from '../../gateway/log.js';
-import { DEFAULT_SPOOL } from '../../gateway/spool/spool-config.js';
-import type { CalibrationRecord } from '../../gateway/calibration/record.js';
-import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
-import { aliasTags, datasourceRefs, loadDashboards, panelsOf } from '../support/grafana-dashboards.js';
-import { datasources, influxDs, runDashboard, tableProblems, type Run } from '../support/grafana-run.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import { BATH_ERROR, BATH_SERVED, BATH_U, DashboardPipelineRun, dashboards } from '../support/dashboard-pipeline-run.js';
+import { localDate } from '../support/e2e-fixture.js';
+import { aliasTags, CHECKS_UID } from '../support/grafana-dashboards.js';
+import { tableProblems, type Run } from '../support/grafana-run.js';
 import { hasData, influxSeries, rowsOf } from '../support/influx-query.js';
-import { untilStoredReadings } from '../support/stored-readings.js';
-import { until } from '../support/until.js';
-
-const dashboards = loadDashboards(join(ROOT, 'dashboards/json'));
-
-/** The intermediate checks dashboard needs a gateway with checks: it runs on data of its own (dashboard-checks.test.ts). */
-const CHECKS_UID = 'metrogate-checks';
-
-/**
- * Where Grafana would take a variable's first value, the test picks what a user looking at the
- * calibrated bath would: its temperature channel, the one whose certificate gives an uncertainty.
- * Everything else is Grafana's default: "All" where a variable offers it, else the first value.
- */
-const SELECTED: Record<string, Record<string, string[]>> = {
-  'metrogate-instrument-detail': { instrument: ['bath-01'], channel: ['temperature'] },
-};
-
-/** bath-01's certificate in this test: a constant error of +0.015 °C, U = 0.02 °C (k = 2), 1 mK resolution. */
-const BATH_ERROR = 0.015;
-const BATH_U = Math.sqrt(0.01 ** 2 + (0.001 / (2 * Math.sqrt(3))) ** 2);
-const BATH_SERVED = 25;
-
-/** Imported while the gateway runs (as by the API or a DCC import): the bath turns from uncalibrated to valid. */
-function bathCertificate(): CalibrationRecord {
-  return {
-    certificate: 'E2E-BATH',
-    instrument: 'bath-01',
-    kind: 'calibration',
-    calibrated: localDate(-100),
-    due: localDate(200),
-    unit: '°C',
-    errorTable: [
-      { reference: 20, indication: 20 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
-      { reference: 30, indication: 30 + BATH_ERROR, error: BATH_ERROR, U: 0.02, k: 2 },
-    ],
-    resolution: 0.001,
-    traceability: [{ standard: 'SPRT E2E', certificate: 'E2E-SPRT' }],
-    source: 'api',
-  };
-}
-
-describe('Grafana dashboards: the files', () => {
-  it('are five dashboards, each with its own uid, title and panel ids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
-      'metrogate-calibration-board',
-      CHECKS_UID,
-      'metrogate-gateway-health',
-      'metrogate-instrument-detail',
-      'metrogate-site-overview',
-    ]);
-    expect(new Set(dashboards.map((d) => d.json.title)).size).toBe(dashboards.length);
-    for (const { file, json } of dashboards) {
-      const ids = panelsOf(json).map((p) => p.id);
-      expect(new Set(ids).size, `${file}: panel ids`).toBe(ids.length);
-      expect(
-        json.templating.list.map((v) => v.name),
-        file,
-      ).toEqual(expect.arrayContaining(['site']));
-    }
-  });
-
-  it('refer to no datasource but the provisioned InfluxDB (InfluxQL)', () => {
-    expect(datasources).toHaveLength(1);
-    expect(influxDs).toMatchObject({ uid: 'metrogate-influxdb', jsonData: { version: 'InfluxQL', dbName: 'metrogate' } });
-    const wrong = dashboards.flatMap(({ file, json }) =>
-      datasourceRefs(json)
-        .filter(({ ref }) => typeof ref !== 'object' || ref.uid !== influxDs.uid || ref.type !== influxDs.type)
-        .map(({ where, ref }) => `${file}: ${where} → ${JSON.stringify(ref)}`),
-    );
-    expect(wrong).toEqual([]);
-  });
-
-  it('hold raw InfluxQL in every target, so what this test runs is what Grafana sends', () => {
-    const notRaw = dashboards.flatMap(({ file, json }) =>
-      panelsOf(json).flatMap((p) => (p.targets ?? []).filter((t) => t.rawQuery !== true || !t.query || t.hide).map((t) => `${file}: "${p.title}" ${t.refId}`)),
-    );
-    expect(notRaw).toEqual([]);
-  });
-});
 
 describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
+  const pipeline = new DashboardPipelineRun();
   let config: MetrogateConfig;
-  let sim: Simulator;
   let gateway: Gateway;
-  const runs = new Map<string, Run[]>();
-  const panelRuns = new Map<string, Run>();
-  const scratch = mkdtempSync(join(tmpdir(), 'metrogate-dashboards-'));
-  /** Readings the gateway tagged not traceable, per instrument: what the calibration board must count. */
-  const notTraceable = new Map<string, number>();
-  /** The same by instrument and status: a valid instrument's reading outside what its record covers counts too. */
-  const notTraceableByStatus = new Map<string, number>();
-  /** What gap repair had asked for and got back when the gateway stopped. */
+  let runs: Map<string, Run[]>;
+  let panelRuns: Map<string, Run>;
+  let notTraceable: Map<string, number>;
+  let notTraceableByStatus: Map<string, number>;
   let repairsCounted: { requestedReadings: number; repairedReadings: number };
 
   beforeAll(async () => {
-    ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
-    // The spool, the calibration records the gateway keeps and its reports go to a scratch folder.
-    config.spool = { ...(config.spool ?? DEFAULT_SPOOL), dir: join(scratch, 'spool') };
-    config.calibration = { ...config.calibration, recordsDir: join(scratch, 'records'), reportsDir: join(scratch, 'reports') };
-    const bath = config.instruments.find((i) => i.id === 'bath-01')!;
-    delete bath.calibration;
-    // Gap repair checks often, so that the readings removed below are found and re-sent in time.
-    config.ingest = {
-      enabled: true,
-      sites: [config.site],
-      sessionExpirySeconds: 3600,
-      maxAgeDays: 400,
-      maxAheadMinutes: 60,
-      repair: { enabled: true, checkIntervalMs: 300, graceMs: 3000, retryMs: 2000, maxAttempts: 10, maxRangeReadings: 500 },
-    };
-    sim.device('bath-01').set('temperature', BATH_SERVED);
-    gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: true });
-    gateway.pipeline.onReadings((batch) => {
-      const n = batch.readings.filter((r) => !r.cal.traceable).length;
-      notTraceable.set(batch.instrument, (notTraceable.get(batch.instrument) ?? 0) + n);
-      for (const r of batch.readings) {
-        const key = `${batch.instrument} ${r.cal.status}`;
-        if (!r.cal.traceable) notTraceableByStatus.set(key, (notTraceableByStatus.get(key) ?? 0) + 1);
-      }
-    });
-    await gateway.start();
-    await sleep(2500);
-    await gateway.calibration.addRecord(bathCertificate());
-    await sleep(2500);
-    // A device that answers an exception for a while: bad readings for the quality panels.
-    sim.device('bath-01').setFaults({ exception: { code: 4, function: 'input', address: 0, quantity: 2 } });
-    await sleep(1000);
-    sim.device('bath-01').clearFaults();
-    // Storage loses the pressure gauge's last second (as after an InfluxDB restore from an older
-    // backup): newer than any last seq gap repair counts yet, so it finds the hole and has it re-sent.
-    await influxSeries(url(), db(), `DELETE FROM "reading" WHERE "instrument" = 'pressure-01' AND time > now() - 1s`);
-    // Long enough for gateway_stats (every second here) to fill two of the health panels' 10 s buckets.
-    await sleep(7000);
-    await gateway.stopPolling();
-    const published = [...gateway.pipeline.counters.values()].reduce((n, c) => n + (c.delivered.mqtt ?? 0), 0);
-    await untilStoredReadings(config.influx!, published);
-    // Gap repair re-stores what was deleted; a wait that ends means it did.
-    await until(() => gateway.ingest!.repairs()!.repairedReadings > 0, 'gap repair to re-store the deleted readings', {
-      observe: () => gateway.ingest!.repairs(),
-    });
-    // The ingest forgets its connection (and the repair counts with it) when it stops.
-    repairsCounted = { ...gateway.ingest!.repairs()! };
-    await gateway.stop();
-
-    // The checks dashboard runs on a gateway with checks configured (below).
-    for (const { json } of dashboards.filter((d) => d.json.uid !== CHECKS_UID))
-      runs.set(json.uid, await runDashboard(json, { url: url(), database: db() }, SELECTED));
-    for (const list of runs.values()) for (const r of list) panelRuns.set(r.where, r);
+    await pipeline.run(inject('mqttUrl'), inject('influxUrl'));
+    ({ config, gateway, runs, panelRuns, notTraceable, notTraceableByStatus, repairsCounted } = pipeline);
   }, 60_000);
 
   afterAll(async () => {
-    await sim?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await pipeline.close();
   });
 
   const db = () => config.influx!.database;
@@ -342,7 +206,3 @@ describe('Grafana dashboards on the data of the end-to-end pipeline', () => {
     for (const r of rates) expect(r.polled).toBeGreaterThan(0);
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
