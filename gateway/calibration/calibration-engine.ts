@@ -2,8 +2,9 @@ import type { InstrumentConfig } from '../../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CalTag, Reading } from '../reading.js';
 import type { CalEvent, CalEventListener } from './cal-event.js';
+import { CalEventReporter } from './cal-event-reporter.js';
 import type { CalibrationService, ManualStatusChange } from './calibration-service.js';
-import type { ChannelCalibration, ManualState } from './channel-calibration.js';
+import type { ManualState } from './channel-calibration.js';
 import { judgeRecord } from './decision.js';
 import type { CalibrationRecord } from './record.js';
 import { asFoundFailed, asLeftFailed, type DueSoonPolicy } from './status-timeline.js';
@@ -13,7 +14,6 @@ import { summariseInstrument, type ChannelCalStatus } from './instrument-summary
 import type { Characteristic } from './characteristic/characteristic.js';
 import { SensorCharacteristics } from './characteristic/sensor-conversion.js';
 import { channelTagsOf, newInstrumentCal, rebuildInstrument, type ChannelTag, type InstrumentCal } from './instrument-calibration.js';
-import { suspectEvent } from './suspect-event.js';
 
 export interface EngineOptions {
   site: string;
@@ -38,14 +38,15 @@ export interface EngineOptions {
 export class CalibrationEngine implements CalibrationService {
   private readonly instruments = new Map<string, InstrumentCal>();
   private readonly allRecords: CalibrationRecord[] = [];
-  private readonly listeners = new Set<CalEventListener>();
   private readonly applied = new Set<(instrument: string) => void>();
   private readonly now: () => number;
+  private readonly events: CalEventReporter;
   /** The channels' sensor characteristics: raw in Ω, mV or mA turned into the measurand before tagging. */
   private readonly characteristics: SensorCharacteristics;
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
+    this.events = new CalEventReporter(opts.site, opts.log);
     this.characteristics = new SensorCharacteristics(opts.instruments);
     for (const inst of opts.instruments) if (inst.calibration) this.allRecords.push(configRecord(inst, this.opts.log));
     this.allRecords.push(...(opts.records ?? []));
@@ -110,8 +111,7 @@ export class CalibrationEngine implements CalibrationService {
   }
 
   onEvent(listener: CalEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.onEvent(listener);
   }
 
   /** Hot path: one instrument's batch through its sensor characteristics, then tagged (tag()), in place. */
@@ -129,7 +129,7 @@ export class CalibrationEngine implements CalibrationService {
     const own = inst.channels.size > 0 ? inst.channels.get(r.channel) : undefined;
     const cal = own ?? inst.whole;
     cal.apply(r, characteristic);
-    this.noteStatus(inst, own && inst.ownRecords.has(r.channel) ? r.channel : '', r.cal, cal, r.ts);
+    this.events.noteStatus(inst, own && inst.ownRecords.has(r.channel) ? r.channel : '', r.cal, cal, r.ts);
   }
 
   /** One channel's tag, or (no channel) the instrument summary: the worst of its channels that have a record. */
@@ -207,7 +207,7 @@ export class CalibrationEngine implements CalibrationService {
     );
     const asLeft = judgeRecord(record).asLeft;
     this.check(record.instrument, `new record ${record.certificate}${asLeftFailed(record) ? `: as left fail by ${asLeft.rule}` : ''}`);
-    if (asFoundFailed(record)) this.reportSuspect(record, previous);
+    if (asFoundFailed(record)) this.events.reportSuspect(record, previous, this.now());
     for (const l of this.applied) l(record.instrument);
   }
 
@@ -253,7 +253,7 @@ export class CalibrationEngine implements CalibrationService {
 
   /** A finding raised outside the engine (a failed intermediate check): to every event listener. */
   report(event: CalEvent): void {
-    for (const l of this.listeners) l(event);
+    this.events.report(event);
   }
 
   /** Emits the transitions time alone caused (an instrument expiring at midnight with no readings). */
@@ -263,44 +263,8 @@ export class CalibrationEngine implements CalibrationService {
 
   private check(instrument: string, reason: string, at = this.now()): void {
     const inst = this.instrument(instrument);
-    this.noteStatus(inst, '', inst.whole.tagAt(at), inst.whole, at, reason);
-    for (const [ch, cal] of inst.channels) if (inst.ownRecords.has(ch)) this.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
-  }
-
-  private noteStatus(inst: InstrumentCal, scope: string, tag: CalTag, cal: ChannelCalibration, ts: number, reason = 'calendar'): void {
-    const last = inst.lastStatus.get(scope);
-    if (last === tag.status) return;
-    // A late reading (older than what was already seen) must not flip the status back and forth.
-    if (ts < (inst.lastSeen.get(scope) ?? -Infinity)) return;
-    inst.lastStatus.set(scope, tag.status);
-    inst.lastSeen.set(scope, ts);
-    if (last === undefined) return;
-    // A calendar transition happened at its boundary, not when a reading happened to notice it.
-    const boundary = cal.statusSegmentAt(ts).from;
-    const when = reason === 'calendar' && Number.isFinite(boundary) ? Math.min(boundary, ts) : ts;
-    const event: CalEvent = {
-      site: this.opts.site,
-      instrument: inst.config.id,
-      kind: 'transition',
-      ts: when,
-      from: last,
-      to: tag.status,
-      certificate: tag.certificate,
-      due: tag.due,
-      reason,
-      ...(scope !== '' && { channel: scope }),
-    };
-    this.opts.log.warn({ instrument: event.instrument, channel: event.channel, from: last, to: tag.status, reason }, 'calibration status changed');
-    for (const l of this.listeners) l(event);
-  }
-
-  private reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined): void {
-    const event = suspectEvent(this.opts.site, record, previous, this.now());
-    this.opts.log.error(
-      { instrument: record.instrument, channel: record.channel, from: event.suspectFrom, to: event.suspectTo, asFoundError: event.asFoundError },
-      'suspect readings: as-found out of tolerance',
-    );
-    this.report(event);
+    this.events.noteStatus(inst, '', inst.whole.tagAt(at), inst.whole, at, reason);
+    for (const [ch, cal] of inst.channels) if (inst.ownRecords.has(ch)) this.events.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
   }
 
   private rebuild(instrument: string): void {
