@@ -46,7 +46,7 @@ export class Pipeline implements DriverOutput {
     instruments: readonly { id: string }[],
     private readonly calibration: CalibrationEngine,
     targets: readonly DeliveryTarget[],
-    private readonly log: Logger,
+    log: Logger,
     spool: SpoolConfig = DEFAULT_SPOOL,
   ) {
     this.sinks = targets.map((t) => t.sink);

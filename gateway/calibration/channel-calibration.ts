@@ -206,7 +206,7 @@ export class ChannelCalibration {
     } else if (p.table !== null) {
       // errorAt(indication) located it in the table just above: the same place gives u.
       const uCert = certificateUAtLast(p.table);
-      if (uCert !== uCert) {
+      if (Number.isNaN(uCert)) {
         r.cal = this.out(NOT_TRACEABLE.noCertificateU);
         return;
       }
