@@ -16,6 +16,7 @@ import {
 } from './messages.js';
 import { ComparisonResultSchema } from '../checks/comparison-result.js';
 import { ReadingBatchSchema } from './reading.js';
+import { RosterSchema } from './roster.js';
 
 export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
   document({
@@ -87,6 +88,14 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
     title: 'metrogate resend answer (QoS 1, topic <prefix>/<site>/<gateway>/control/resent)',
     description: 'What became of one resend request: readings published again, ranges the spool no longer holds (lost for good), or why it was not served.',
     schema: ResendResultSchema,
+  }),
+  document({
+    file: 'site-roster.schema.json',
+    id: 'site-roster.v2.json',
+    title: 'metrogate site roster and capability catalogue (cloud uplink), version 2',
+    description:
+      "Every instrument of one gateway with its connection and calibration, per channel the quantity (from the contract's vocabulary), the unit as UCUM code and D-SI string, which clock ts is, its calibration and its capability catalogue entry, and every certificate the gateway holds. MQTT uplink: retained on <prefix>/<site>/<gateway>/roster, republished on every change. HTTPS uplink: PUT <url>/roster on every change. The newest roster replaces the previous one. Meaning of every field: gateway/schemas/README.md.",
+    schema: RosterSchema,
   }),
   // Its schema lives beside the code that makes the result (issue 15's comparisons); published from here.
   document({

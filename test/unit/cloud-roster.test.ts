@@ -13,8 +13,9 @@ import { RosterTracker } from '../../gateway/sinks/cloud/roster.js';
 import { BATH, engineWith, record } from '../support/calibration-fixture.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
+// The roster's schema alone: a platform needs no other file to validate a roster.
 const ajv = new Ajv2020({ allErrors: true, strict: false });
-for (const s of ['reading-batch', 'site-roster']) ajv.addSchema(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', `${s}.schema.json`), 'utf8')) as object);
+ajv.addSchema(JSON.parse(readFileSync(join(ROOT, 'gateway/schemas/site-roster.schema.json'), 'utf8')) as object);
 const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v2.json')!;
 
 const NOW = { t: new Date('2026-06-01T12:00:00+08:00').getTime() };
@@ -94,6 +95,27 @@ describe('the roster (site-roster v2)', () => {
     });
     expect(temperature).toMatchObject({ quantity: 'temperature', unit: '°C', unitCode: 'Cel', dsiUnit: '\\degreecelsius', timeSource: 'gateway' });
     expect(roster).toMatchObject({ v: 2, timeZone: expect.any(String) });
+  });
+
+  it('is refused by the published schema when it breaks the contract', () => {
+    const good = rosterOf([record({ certificate: 'T-1', laboratory: 'NIM', calibrated: '2026-01-10', due: '2027-01-10' })]);
+    // [path, value]: each one thing the contract forbids (undefined: the field left out).
+    const broken: [string, unknown][] = [
+      ['instruments.0.calibration.status', 'fine'],
+      ['instruments.0.channels.0.calibration.sha256', 'not-a-hash'],
+      ['instruments.0.channels.0.timeSource', 'sundial'],
+      ['instruments.0.channels.0.capability', undefined],
+      ['certificates.0.calibrated', '10.01.2026'],
+      ['certificates.0.extra', true],
+      ['v', 1],
+    ];
+    for (const [path, value] of broken) {
+      const r = JSON.parse(JSON.stringify(good)) as Record<string, unknown>;
+      const keys = path.split('.');
+      const parent = keys.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, r);
+      parent[keys.at(-1)!] = value;
+      expect(validateRoster(JSON.parse(JSON.stringify(r))), path).toBe(false);
+    }
   });
 
   it('rounds up, never down, and leaves two-digit values alone', () => {

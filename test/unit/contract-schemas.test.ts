@@ -16,9 +16,6 @@ import { SCHEMAS_DIR } from '../../gateway/contract/write-schemas.js';
 const dir = join(packageRoot(), SCHEMAS_DIR);
 const committed = (file: string) => readFileSync(join(dir, file), 'utf8');
 
-/** Written by hand until the roster moves into the contract module (see gateway/schemas/README.md). */
-const HAND_WRITTEN = ['site-roster.schema.json'];
-
 describe('gateway/schemas/ generated from gateway/contract/', () => {
   it.each(CONTRACT_DOCUMENTS.map((d) => [d.file, d] as const))('%s is up to date', (file, doc) => {
     // Not toBe: a stale file would print a long diff instead of the fix.
@@ -26,11 +23,11 @@ describe('gateway/schemas/ generated from gateway/contract/', () => {
     expect(upToDate, `${SCHEMAS_DIR}/${file} is out of date: run \`npm run build && npm run schema\` and commit it`).toBe(true);
   });
 
-  it('every published schema comes from the contract (or is listed as hand-written)', () => {
+  it('every published schema comes from the contract (none is written by hand)', () => {
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.schema.json'))
       .sort();
-    expect(files).toEqual([...CONTRACT_DOCUMENTS.map((d) => d.file), ...HAND_WRITTEN].sort());
+    expect(files).toEqual(CONTRACT_DOCUMENTS.map((d) => d.file).sort());
   });
 
   it('each document compiles on its own (a consumer needs no other file, but cloud-batch names reading-batch)', () => {

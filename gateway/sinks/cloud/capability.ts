@@ -4,20 +4,10 @@
  * its coverage factor k, and how it was established). It changes only with the certificate,
  * never with the latest reading, so a platform can publish it to customers as it stands.
  */
-import type { CalibrationRecord, LegalKind } from '../../calibration/record.js';
+import type { CalibrationRecord } from '../../calibration/record.js';
+import type { Capability } from '../../contract/roster.js';
 
-export interface Capability {
-  range: { min: number; max: number };
-  /** The largest expanded uncertainty over the range (the point with the largest u), rounded up to two significant digits. */
-  U: number;
-  k: number;
-  /** U/k of that point, rounded up to two significant digits. */
-  u: number;
-  /** How U was established: from the error table of a calibration (校准) or a verification (检定) certificate. */
-  method: `${LegalKind} certificate error table`;
-  certificate: string;
-  laboratory: string | null;
-}
+export type { Capability } from '../../contract/roster.js';
 
 /**
  * Rounds up to two significant digits, as GUM 7.2.6 asks of a reported uncertainty (rounding to

@@ -4,22 +4,11 @@
  * channels that have a record (`uncalibrated` only when none has one), with that channel's
  * certificate, date, laboratory and kind, so a channel-scoped certificate is never lost.
  */
-import type { CalibrationRecord, LegalKind } from '../../calibration/record.js';
+import type { CalibrationRecord } from '../../calibration/record.js';
+import type { InstrumentCalibration, RosterCalibration } from '../../contract/roster.js';
 import type { CalStatus, CalTag } from '../../reading.js';
 
-export interface RosterCalibration extends CalTag {
-  laboratory: string | null;
-  /** Calibration date of the certificate in force (YYYY-MM-DD, local date of the gateway's timeZone). */
-  calibrated: string | null;
-  kind: LegalKind | null;
-  /** SHA-256 of the imported certificate file (DCC imports); null for config and API records. */
-  sha256: string | null;
-}
-
-export interface InstrumentCalibration extends RosterCalibration {
-  /** The channel the summary comes from; null when no channel has a record (the instrument's own state). */
-  channel: string | null;
-}
+export type { InstrumentCalibration, RosterCalibration } from '../../contract/roster.js';
 
 /** Worst first: the order in which a summary picks a channel's state. */
 const SEVERITY: readonly CalStatus[] = ['out_of_tolerance', 'expired', 'quarantined', 'out_of_service', 'limited', 'due_soon', 'valid', 'uncalibrated'];

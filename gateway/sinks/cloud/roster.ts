@@ -1,78 +1,21 @@
 import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalibrationService } from '../../calibration/calibration-service.js';
-import type { CalibrationRecord, LegalKind } from '../../calibration/record.js';
+import type { CalibrationRecord } from '../../calibration/record.js';
 import { channelUnitForms } from '../../contract/quantities.js';
 import { unitForms } from '../../contract/units.js';
 import { VERSION } from '../../version.js';
 import type { InstrumentState } from '../sink.js';
-import { capabilityOf, type Capability } from './capability.js';
-import { instrumentSummary, recordFor, rosterCalibration, type InstrumentCalibration, type RosterCalibration } from './roster-calibration.js';
+import { ROSTER_VERSION, type Roster, type RosterCertificate, type RosterChannel, type RosterInstrument, type TimeSource } from '../../contract/roster.js';
+import { capabilityOf } from './capability.js';
+import { instrumentSummary, recordFor, rosterCalibration } from './roster-calibration.js';
 
 /**
- * The site's instrument roster and capability catalogue, as the cloud platform receives it
- * (gateway/schemas/site-roster.schema.json, v2; the contract in gateway/schemas/README.md): per
- * instrument its connection and a calibration summary, per channel the quantity and unit in
- * machine-readable form, which clock `ts` is, its own calibration and its capability, and every
- * certificate the gateway holds, so each reading's certificate reference can be resolved.
+ * The site's instrument roster and capability catalogue, as the cloud platform receives it: its
+ * shape is the contract's (gateway/contract/roster.ts, published as
+ * gateway/schemas/site-roster.schema.json, v2; the meaning in gateway/schemas/README.md), and
+ * every value here is built typed by it, so the code and the published schema cannot drift.
  */
-export const ROSTER_VERSION = 2;
-
-/** Which clock a reading's `ts` is: the device's, an OPC UA server's, or the gateway's receive time. */
-export type TimeSource = 'device' | 'server' | 'gateway';
-
-export interface RosterChannel {
-  id: string;
-  quantity: string;
-  unit: string;
-  /** UCUM code of unit; null for a unit outside the contract's table (unclassified quantities). */
-  unitCode: string | null;
-  dsiUnit: string | null;
-  timeSource: TimeSource;
-  calibration: RosterCalibration;
-  capability: Capability | null;
-}
-
-export interface RosterInstrument {
-  id: string;
-  name: string | null;
-  lab: string | null;
-  protocol: string;
-  /** null until the driver reported the first connection state. */
-  online: boolean | null;
-  since: number | null;
-  calibration: InstrumentCalibration;
-  channels: RosterChannel[];
-}
-
-export interface RosterCertificate {
-  laboratory: string | null;
-  certificate: string;
-  instrument: string;
-  /** null: the certificate covers every channel of the instrument. */
-  channel: string | null;
-  kind: LegalKind;
-  calibrated: string;
-  issued: string | null;
-  due: string;
-  unit: string;
-  unitCode: string | null;
-  dsiUnit: string | null;
-  range: { min: number; max: number } | null;
-  sha256: string | null;
-  source: CalibrationRecord['source'];
-}
-
-export interface Roster {
-  v: typeof ROSTER_VERSION;
-  site: string;
-  gateway: string;
-  gatewayVersion: string;
-  /** IANA time zone of the gateway: calibration, issue and due dates are local dates there. */
-  timeZone: string;
-  ts: number;
-  instruments: RosterInstrument[];
-  certificates: RosterCertificate[];
-}
+export type { Roster, TimeSource } from '../../contract/roster.js';
 
 export interface RosterSource {
   site: string;
