@@ -82,6 +82,8 @@ describe('simulator command line', () => {
     const cases: [string[], string][] = [
       [[], 'nothing to simulate: give --config, --profile or --bench'],
       [['--frobnicate'], 'unknown argument "--frobnicate"'],
+      [['constructor'], 'unknown argument "constructor"'],
+      [['__proto__'], 'unknown argument "__proto__"'],
       [['--help', '--frobnicate'], 'unknown argument "--frobnicate"'],
       [['--profile'], '--profile needs a value'],
       [['--profile', '--port', '1'], '--profile needs a value'],
