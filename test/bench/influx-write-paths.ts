@@ -81,3 +81,10 @@ export async function compareWritePaths(url: string, points = 200_000): Promise<
   writer.close();
   return { writePoints, rawPost };
 }
+
+export function printWritePaths(paths: { writePoints: number; rawPost: number }): void {
+  console.log(`\nInfluxDB write path, 200,000 points in batches of 5,000 (rendering included in the raw path):`);
+  console.log(`  influx.writePoints  ${paths.writePoints.toFixed(0)} points/s`);
+  console.log(`  raw line protocol   ${paths.rawPost.toFixed(0)} points/s (what the ingest role uses)`);
+  console.log(JSON.stringify({ bench: 'influx-write-paths', ...paths }));
+}

@@ -16,7 +16,7 @@ import { HttpsUplink } from '../../gateway/sinks/cloud/https-uplink.js';
 import { RosterTracker, type Roster } from '../../gateway/sinks/cloud/roster.js';
 import { VERSION } from '../../gateway/version.js';
 import { demoLab } from '../support/e2e-fixture.js';
-import { capturingLogger, rtuInstrument } from './modbus-rtu-support.js';
+import { capturingLogger, rtuInstrument } from '../support/modbus-rtu-rig.js';
 import { makeCerts, startReceiver, type Receiver, type TestCerts } from './cloud-fixture.js';
 import { until } from '../support/until.js';
 

@@ -5,7 +5,7 @@
  * serving the others, never holding the line idle while a live slave is due.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturingLogger, cleanUp, rtuInstrument, runRtu, serialRig, sleep } from './modbus-rtu-support.js';
+import { capturingLogger, cleanUp, rtuInstrument, runRtu, serialRig, sleep } from '../support/modbus-rtu-rig.js';
 
 afterEach(cleanUp);
 

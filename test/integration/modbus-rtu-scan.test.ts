@@ -9,7 +9,7 @@ import type { RegisterFunction } from '../../drivers/modbus/config.js';
 import { isBitFunction, parseRegisterType } from '../../drivers/modbus/register-type.js';
 import { profileByName, startRtuSimulator, startSimulator } from '../../tools/simulators/modbus/index.js';
 import { runScanCommand } from '../../gateway/cli/scan-command.js';
-import { cleanUp, cleanups, FAST_LINE, serialRig } from './modbus-rtu-support.js';
+import { cleanUp, cleanups, FAST_LINE, serialRig } from '../support/modbus-rtu-rig.js';
 
 afterEach(cleanUp);
 

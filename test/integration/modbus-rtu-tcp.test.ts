@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRtuSimulator } from '../../tools/simulators/modbus/rtu-simulator.js';
-import { cleanUp, cleanups, rtuTcpInstrument, runRtu } from './modbus-rtu-support.js';
+import { cleanUp, cleanups, rtuTcpInstrument, runRtu } from '../support/modbus-rtu-rig.js';
 
 afterEach(cleanUp);
 

@@ -66,8 +66,24 @@ function integer(flag: string, text: string | undefined, min: number, max: numbe
   return value;
 }
 
-export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = {
+interface BenchFlags {
+  count?: number;
+  basePort?: number;
+  unitsPerPort: number;
+}
+
+/** What the command line has said so far; each flag's handler adds to it. */
+interface ParseState {
+  options: CliOptions;
+  /** The --bench flags, checked as a whole once every flag is read. */
+  bench?: BenchFlags;
+}
+
+/** One flag: `value()` takes the argument after it (or fails naming the flag). */
+type FlagHandler = (state: ParseState, flag: string, value: () => string) => void;
+
+function defaults(): CliOptions {
+  return {
     help: false,
     ephemeral: false,
     profiles: [],
@@ -77,107 +93,78 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     baudRate: 19200,
     parity: 'even',
   };
-  const rtu = (choice: NonNullable<CliOptions['rtu']>): void => {
-    if (options.rtu) throw new UsageError('give one of --rtu-pty, --rtu-serial or --rtu-tcp');
-    options.rtu = choice;
-  };
-  let bench: { count?: number; basePort?: number; unitsPerPort: number } | undefined;
-  const lastProfile = (flag: string): ProfileArg => {
-    const last = options.profiles.at(-1);
-    if (!last) throw new UsageError(`${flag} must follow a --profile`);
-    return last;
-  };
-  const benchFlags = (): { count?: number; basePort?: number; unitsPerPort: number } => (bench ??= { unitsPerPort: 1 });
+}
 
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
-      case '--config':
-        options.config = value();
-        break;
-      case '--ephemeral':
-        options.ephemeral = true;
-        break;
-      case '--profile': {
-        const name = value();
-        if (!isProfileName(name)) throw new UsageError(`unknown profile "${name}": expected one of ${PROFILE_NAMES.join(', ')}`);
-        options.profiles.push({ profile: name, port: 0, unitId: 1 });
-        break;
-      }
-      case '--port':
-        lastProfile(flag).port = integer(flag, value(), 0, 65535);
-        break;
-      case '--unit':
-        lastProfile(flag).unitId = integer(flag, value(), 0, 255);
-        break;
-      case '--id':
-        lastProfile(flag).id = value();
-        break;
-      case '--bench':
-        benchFlags().count = integer(flag, value(), 1, 100_000);
-        break;
-      case '--base-port':
-        benchFlags().basePort = integer(flag, value(), 0, 65535);
-        break;
-      case '--units-per-port':
-        benchFlags().unitsPerPort = integer(flag, value(), 1, 247);
-        break;
-      case '--registers':
-        options.registers = integer(flag, value(), 1, 65536);
-        break;
-      case '--host':
-        options.host = value();
-        break;
-      case '--unknown-unit': {
-        const policy = value();
-        if (policy !== 'ignore' && policy !== 'exception') throw new UsageError(`--unknown-unit is ignore or exception, got "${policy}"`);
-        options.unknownUnit = policy;
-        break;
-      }
-      case '--static':
-        options.static = true;
-        break;
-      case '--rtu-pty':
-        rtu({ kind: 'pty' });
-        break;
-      case '--rtu-serial':
-        rtu({ kind: 'serial', path: value() });
-        break;
-      case '--rtu-tcp':
-        rtu({ kind: 'tcp', port: integer(flag, value(), 0, 65535) });
-        break;
-      case '--baud':
-        options.baudRate = integer(flag, value(), 300, 4_000_000);
-        break;
-      case '--parity': {
-        const parity = value();
-        if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError(`--parity is none, even or odd, got "${parity}"`);
-        options.parity = parity;
-        break;
-      }
-      case '--seed':
-        options.seed = integer(flag, value(), 0, 2 ** 32 - 1);
-        break;
-      default:
-        throw new UsageError(`unknown argument "${flag}"`);
-    }
-  }
+/** The --profile that --port, --unit and --id apply to. */
+function lastProfile(state: ParseState, flag: string): ProfileArg {
+  const last = state.options.profiles.at(-1);
+  if (!last) throw new UsageError(`${flag} must follow a --profile`);
+  return last;
+}
 
-  if (bench) {
-    if (bench.count === undefined || bench.basePort === undefined) throw new UsageError('--bench needs both --bench N and --base-port P');
-    const last = bench.basePort + Math.ceil(bench.count / bench.unitsPerPort) - 1;
-    if (bench.basePort !== 0 && last > 65535) throw new UsageError(`--bench ${bench.count} from port ${bench.basePort} runs past port 65535`);
-    options.bench = { count: bench.count, basePort: bench.basePort, unitsPerPort: bench.unitsPerPort };
-  }
+function benchFlags(state: ParseState): BenchFlags {
+  return (state.bench ??= { unitsPerPort: 1 });
+}
+
+function chooseRtu(state: ParseState, choice: NonNullable<CliOptions['rtu']>): void {
+  if (state.options.rtu) throw new UsageError('give one of --rtu-pty, --rtu-serial or --rtu-tcp');
+  state.options.rtu = choice;
+}
+
+function profile(name: string): ProfileArg {
+  if (!isProfileName(name)) throw new UsageError(`unknown profile "${name}": expected one of ${PROFILE_NAMES.join(', ')}`);
+  return { profile: name, port: 0, unitId: 1 };
+}
+
+function unknownUnitPolicy(policy: string): UnknownUnitPolicy {
+  if (policy !== 'ignore' && policy !== 'exception') throw new UsageError(`--unknown-unit is ignore or exception, got "${policy}"`);
+  return policy;
+}
+
+function parity(text: string): CliOptions['parity'] {
+  if (text !== 'none' && text !== 'even' && text !== 'odd') throw new UsageError(`--parity is none, even or odd, got "${text}"`);
+  return text;
+}
+
+const help: FlagHandler = (s) => {
+  s.options.help = true;
+};
+
+/** Every flag the simulator knows (a Map: a name like "constructor" must not find a handler). */
+const FLAGS: ReadonlyMap<string, FlagHandler> = new Map<string, FlagHandler>([
+  ['--help', help],
+  ['-h', help],
+  ['--config', (s, _flag, value) => (s.options.config = value())],
+  ['--ephemeral', (s) => (s.options.ephemeral = true)],
+  ['--profile', (s, _flag, value) => s.options.profiles.push(profile(value()))],
+  ['--port', (s, flag, value) => (lastProfile(s, flag).port = integer(flag, value(), 0, 65535))],
+  ['--unit', (s, flag, value) => (lastProfile(s, flag).unitId = integer(flag, value(), 0, 255))],
+  ['--id', (s, flag, value) => (lastProfile(s, flag).id = value())],
+  ['--bench', (s, flag, value) => (benchFlags(s).count = integer(flag, value(), 1, 100_000))],
+  ['--base-port', (s, flag, value) => (benchFlags(s).basePort = integer(flag, value(), 0, 65535))],
+  ['--units-per-port', (s, flag, value) => (benchFlags(s).unitsPerPort = integer(flag, value(), 1, 247))],
+  ['--registers', (s, flag, value) => (s.options.registers = integer(flag, value(), 1, 65536))],
+  ['--host', (s, _flag, value) => (s.options.host = value())],
+  ['--unknown-unit', (s, _flag, value) => (s.options.unknownUnit = unknownUnitPolicy(value()))],
+  ['--static', (s) => (s.options.static = true)],
+  ['--rtu-pty', (s) => chooseRtu(s, { kind: 'pty' })],
+  ['--rtu-serial', (s, _flag, value) => chooseRtu(s, { kind: 'serial', path: value() })],
+  ['--rtu-tcp', (s, flag, value) => chooseRtu(s, { kind: 'tcp', port: integer(flag, value(), 0, 65535) })],
+  ['--baud', (s, flag, value) => (s.options.baudRate = integer(flag, value(), 300, 4_000_000))],
+  ['--parity', (s, _flag, value) => (s.options.parity = parity(value()))],
+  ['--seed', (s, flag, value) => (s.options.seed = integer(flag, value(), 0, 2 ** 32 - 1))],
+]);
+
+/** The bench devices once both --bench N and --base-port P are known. */
+function benchOption(bench: BenchFlags): NonNullable<CliOptions['bench']> {
+  if (bench.count === undefined || bench.basePort === undefined) throw new UsageError('--bench needs both --bench N and --base-port P');
+  const last = bench.basePort + Math.ceil(bench.count / bench.unitsPerPort) - 1;
+  if (bench.basePort !== 0 && last > 65535) throw new UsageError(`--bench ${bench.count} from port ${bench.basePort} runs past port 65535`);
+  return { count: bench.count, basePort: bench.basePort, unitsPerPort: bench.unitsPerPort };
+}
+
+/** Flags that are each fine alone but not together (or a command line with nothing to do). */
+function checkCombination(options: CliOptions): void {
   if (options.ephemeral && !options.config) throw new UsageError('--ephemeral applies to --config only');
   if (options.rtu && (options.config || options.bench || options.profiles.length === 0)) {
     throw new UsageError('an RTU line takes --profile devices (with --unit 1..247), not --config or --bench');
@@ -185,5 +172,21 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   if (!options.help && !options.config && options.profiles.length === 0 && !options.bench) {
     throw new UsageError('nothing to simulate: give --config, --profile or --bench');
   }
-  return options;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const state: ParseState = { options: defaults() };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const handler = FLAGS.get(flag);
+    if (!handler) throw new UsageError(`unknown argument "${flag}"`);
+    handler(state, flag, () => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return next;
+    });
+  }
+  if (state.bench) state.options.bench = benchOption(state.bench);
+  checkCombination(state.options);
+  return state.options;
 }

@@ -7,7 +7,7 @@ import { channelsFor, profileByName, type Profile } from '../../tools/simulators
 import { openPtyPair, type PtyPair } from '../../tools/simulators/modbus/pty-pair.js';
 import { startRtuSimulator, type RtuDeviceSpec, type RtuSimulator } from '../../tools/simulators/modbus/rtu-simulator.js';
 import { silentLogger } from '../../gateway/log.js';
-import { CollectOutput } from '../support/collect-output.js';
+import { CollectOutput } from './collect-output.js';
 
 export const cleanups: (() => Promise<void>)[] = [];
 
