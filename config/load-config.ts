@@ -18,6 +18,7 @@ import type { Document, LineCounter, Pair, YAMLMap } from 'yaml';
 import { ConfigSchema, type InstrumentConfig, type MetrogateConfig } from './schema.js';
 import { checkInstruments, checkSections, type PathSegment, type PathProblem } from './check-semantics.js';
 import { ajvProblems } from './ajv-problems.js';
+import { shareRepeatedSubschemas } from './shared-subschemas.js';
 
 export interface ConfigProblem {
   /** Where, as `instruments[3].channels[2].type`; empty for the file as a whole. */
@@ -163,7 +164,10 @@ function resolvePaths(config: MetrogateConfig, file: string): MetrogateConfig {
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   // verbose: the messages quote the offending value and the schema's description.
-  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, discriminator: true }).compile(ConfigSchema);
+  // inlineRefs: false compiles each shared subschema once (config/shared-subschemas.ts says why).
+  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, discriminator: true, inlineRefs: false }).compile(
+    shareRepeatedSubschemas(ConfigSchema),
+  );
   return compiled;
 }
 
