@@ -1,20 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { MqttClient } from 'mqtt';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MetrogateConfig } from '../../config/schema.js';
-import type { Simulator } from '../../tools/simulators/modbus/index.js';
 import type { CalibrationRecord } from '../../gateway/calibration/record.js';
 import { recordPath } from '../../gateway/calibration/record-store.js';
-import { serveGatewayApi, type GatewayApi } from '../../gateway/api/serve-gateway.js';
-import { buildGateway, type Gateway } from '../../gateway/gateway.js';
-import { runCli } from '../support/cli.js';
-import { demoLab, localDate, ROOT } from '../support/e2e-fixture.js';
+import { localDate } from '../support/e2e-fixture.js';
 import { influxSeries, rowsOf } from '../support/influx-query.js';
-import { recordTopics } from '../support/topic-recorder.js';
+import {
+  CERT,
+  errorAt,
+  FIXTURE,
+  SHARED,
+  startLiveRecordsLab,
+  TOKEN,
+  validateEvent,
+  validateStatus,
+  type Json,
+  type LiveRecordsLab,
+} from '../support/live-records-lab.js';
 import { until } from '../support/until.js';
 
 /**
@@ -23,150 +26,36 @@ import { until } from '../support/until.js';
  * record file copied in by hand, an import while the gateway was down). Each must be in force
  * within 5 s with the events of an API-added record: the suspect event on MQTT, the `cal_event`
  * point in InfluxDB, the impact report written by this (the owning) gateway, and new readings
- * corrected by the new table. Before live records, none of this happened until a restart.
+ * corrected by the new table. Before live records, none of this happened until a restart. The
+ * tests run in order on one gateway: the restart at the end checks that what the others applied
+ * stays history.
  */
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'dcc', 'pressure-asfound-fail.xml');
-const SHARED = join(ROOT, '../shared/fixtures/dcc');
-const CERT = 'LIVE-P-2026-0901';
-const TOKEN = 'live-records-test-token-0123456789';
-/** The fixture's as-left table (kPa): the correction new readings must carry. */
-const AS_LEFT: [number, number][] = [
-  [0, 0.004],
-  [100.008, 0.008],
-  [200.012, 0.012],
-  [300.01, 0.01],
-  [400.006, 0.006],
-];
-
-function errorAt(raw: number): number {
-  for (let i = 1; i < AS_LEFT.length; i++) {
-    const [x0, e0] = AS_LEFT[i - 1]!;
-    const [x1, e1] = AS_LEFT[i]!;
-    if (raw <= x1) return e0 + ((raw - x0) / (x1 - x0)) * (e1 - e0);
-  }
-  throw new Error(`${raw} is outside the table`);
-}
-
-const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object;
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-ajv.addSchema(schema('reading-batch.schema.json'));
-const validateEvent = ajv.compile(schema('cal-event.schema.json'));
-const validateStatus = ajv.compile(schema('instrument-status.schema.json'));
-
-type Json = Record<string, unknown>;
-interface WireReading {
-  channel: string;
-  raw: number;
-  value: number;
-  u?: number;
-  cal: { status: string; certificate: string | null };
-}
-
 describe('live records: certificates reach the running gateway within seconds', { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'metrogate-live-'));
-  const records = join(dir, 'records');
-  const reports = join(dir, 'reports');
-  const messages = new Map<string, unknown[]>();
-  const logLines: Json[] = [];
-  let config: MetrogateConfig;
-  let sim: Simulator;
-  let gateway: Gateway;
-  let api: GatewayApi;
-  let watcher: MqttClient;
-
-  const topic = (instrument: string, leaf: string) => `${config.mqtt!.topicPrefix}/${config.site}/e2e-gw/${instrument}/${leaf}`;
-  const on = (instrument: string, leaf: string) => (messages.get(topic(instrument, leaf)) ?? []) as Json[];
-  const events = (instrument: string, kind: string, channel?: string) => on(instrument, 'event').filter((e) => e.kind === kind && e.channel === channel);
-  const lastStatus = (instrument: string) => on(instrument, 'status').at(-1) as Json | undefined;
-  const readingsOf = (instrument: string, channel: string) =>
-    on(instrument, 'data').flatMap((b) => (b.readings as WireReading[]).filter((r) => r.channel === channel));
-  const calEvents = async (instrument: string, kind: string) =>
-    rowsOf(
-      await influxSeries(config.influx!.url, config.influx!.database, `SELECT * FROM "cal_event" WHERE "instrument" = '${instrument}' AND "kind" = '${kind}'`),
-    );
-  const logger = () => pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Json) });
-
-  async function startGateway(): Promise<void> {
-    gateway = buildGateway(config, logger(), { drivers: true, ingest: true });
-    api = (await serveGatewayApi(gateway, config, logger()))!;
-    await gateway.start();
-    api.running();
-  }
-
-  async function stopGateway(): Promise<void> {
-    await gateway.stop();
-    await api.close();
-  }
-
-  /** Waits for the suspect event, its cal_event point and the report, and returns how long it took. */
-  async function suspectFound(instrument: string, channel: string | undefined, certificate: string, since: number): Promise<number> {
-    await until(() => events(instrument, 'suspect', channel).some((e) => e.certificate === certificate), `the suspect event of ${certificate} on MQTT`, 10_000);
-    await until(
-      async () => (await calEvents(instrument, 'suspect')).some((p) => p.certificate === certificate),
-      `the cal_event point of ${certificate}`,
-      10_000,
-    );
-    const report = join(reports, `${instrument}${channel ? `.${channel}` : ''}-${certificate}-impact.json`);
-    await until(() => existsSync(report), `the impact report ${report}`, 10_000);
-    return Date.now() - since;
-  }
+  let lab: LiveRecordsLab;
 
   beforeAll(async () => {
-    ({ config, sim } = await demoLab(inject('mqttUrl'), inject('influxUrl')));
-    config = {
-      ...config,
-      api: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN, trendPoints: 5 },
-      // The site's trust store: uploads are verified as `metrogate dcc import` verifies files.
-      calibration: { recordsDir: records, reportsDir: reports, trust: join(SHARED, 'trusted_certs') },
-      // pressure-01 without any record: its first certificate covers only the pressure channel.
-      instruments: config.instruments.map((i) => {
-        if (i.id !== 'pressure-01') return i;
-        const { calibration: _none, ...rest } = i;
-        return rest;
-      }),
-    };
-    watcher = await recordTopics(config.mqtt!.url, `${config.mqtt!.topicPrefix}/#`, messages);
-    await startGateway();
-    await until(() => readingsOf('pressure-01', 'pressure').length >= 2, 'readings of pressure-01', 30_000);
+    lab = await startLiveRecordsLab(inject('mqttUrl'), inject('influxUrl'));
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await api?.close();
-    await watcher?.endAsync();
-    await sim?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('`metrogate dcc import` while the gateway runs: suspect event, cal_event, impact report and corrected readings within 5 s', async () => {
-    expect((lastStatus('pressure-01')!.cal as Json).status).toBe('uncalibrated');
-    const res = await runCli([
-      'dcc',
-      'import',
-      FIXTURE,
-      '--instrument',
-      'pressure-01',
-      '--channel',
-      'pressure',
-      '--unit',
-      'kPa',
-      '--records-dir',
-      records,
-      '--due',
-      localDate(365),
-    ]);
+    expect((lab.lastStatus('pressure-01')!.cal as Json).status).toBe('uncalibrated');
+    const res = await lab.importDcc(FIXTURE, 'pressure');
     expect(res.code, res.stderr).toBe(0);
     const imported = Date.now();
-    expect(await suspectFound('pressure-01', 'pressure', CERT, imported)).toBeLessThan(5000);
-    await until(() => readingsOf('pressure-01', 'pressure').some((r) => r.cal.certificate === CERT), 'a reading tagged with the new certificate', 5000);
+    expect(await lab.suspectFound('pressure-01', 'pressure', CERT, imported)).toBeLessThan(5000);
+    await until(() => lab.readingsOf('pressure-01', 'pressure').some((r) => r.cal.certificate === CERT), 'a reading tagged with the new certificate', 5000);
     expect(Date.now() - imported).toBeLessThan(5000);
 
-    const corrected = readingsOf('pressure-01', 'pressure').filter((r) => r.cal.certificate === CERT);
+    const corrected = lab.readingsOf('pressure-01', 'pressure').filter((r) => r.cal.certificate === CERT);
     for (const r of corrected) {
       expect(r.value).toBeCloseTo(r.raw - errorAt(r.raw), 9);
       expect(r.cal.status).toBe('valid');
       expect(r.u).toBeGreaterThan(0);
     }
-    const [suspect] = events('pressure-01', 'suspect', 'pressure');
+    const [suspect] = lab.events('pressure-01', 'suspect', 'pressure');
     expect(suspect).toMatchObject({
       certificate: CERT,
       to: 'out_of_tolerance',
@@ -176,12 +65,13 @@ describe('live records: certificates reach the running gateway within seconds', 
       mpe: 0.05,
     });
     // The same transition an API-added record raises: the channel leaves the (uncalibrated) instrument's status.
-    expect(events('pressure-01', 'transition', 'pressure')).toEqual([
+    expect(lab.events('pressure-01', 'transition', 'pressure')).toEqual([
       expect.objectContaining({ from: 'uncalibrated', to: 'valid', certificate: CERT, reason: `new record ${CERT}` }),
     ]);
   });
 
   it('the impact report is written by the owning gateway, names its count, and is announced with where it is', async () => {
+    const { config, reports } = lab;
     const file = join(reports, `pressure-01.pressure-${CERT}-impact.json`);
     const report = JSON.parse(readFileSync(file, 'utf8')) as Json;
     const [counted] = rowsOf(
@@ -200,33 +90,33 @@ describe('live records: certificates reach the running gateway within seconds', 
       asFoundError: 0.15,
       mpe: 0.05,
     });
-    await until(() => events('pressure-01', 'impact_report', 'pressure').length > 0, 'the impact_report event', 5000);
-    expect(events('pressure-01', 'impact_report', 'pressure')[0]).toMatchObject({
+    await until(() => lab.events('pressure-01', 'impact_report', 'pressure').length > 0, 'the impact_report event', 5000);
+    expect(lab.events('pressure-01', 'impact_report', 'pressure')[0]).toMatchObject({
       reportFile: join(reports, `pressure-01.pressure-${CERT}-impact.md`),
       readingsAffected: report.readingsAffected,
     });
-    await until(async () => (await calEvents('pressure-01', 'impact_report')).length > 0, 'the impact_report cal_event point', 5000);
-    expect((await calEvents('pressure-01', 'impact_report'))[0]).toMatchObject({ report_file: join(reports, `pressure-01.pressure-${CERT}-impact.md`) });
+    await until(async () => (await lab.calEvents('pressure-01', 'impact_report')).length > 0, 'the impact_report cal_event point', 5000);
+    expect((await lab.calEvents('pressure-01', 'impact_report'))[0]).toMatchObject({ report_file: join(reports, `pressure-01.pressure-${CERT}-impact.md`) });
     expect(readFileSync(file.replace(/\.json$/, '.md'), 'utf8')).toContain(`Readings affected: ${report.readingsAffected}`);
   });
 
   it("a certificate of one channel makes the instrument's retained status valid; each channel shows its own", async () => {
-    await until(() => (lastStatus('pressure-01')?.cal as Json | undefined)?.status === 'valid', 'the retained status of pressure-01 turning valid', 5000);
-    const status = lastStatus('pressure-01')!;
+    await until(() => (lab.lastStatus('pressure-01')?.cal as Json | undefined)?.status === 'valid', 'the retained status of pressure-01 turning valid', 5000);
+    const status = lab.lastStatus('pressure-01')!;
     expect(status.cal).toMatchObject({ status: 'valid', certificate: CERT, traceable: true });
     expect(status.channels).toEqual([
       expect.objectContaining({ channel: 'pressure', hasRecord: true, status: 'valid', certificate: CERT }),
       expect.objectContaining({ channel: 'setpoint', hasRecord: false, status: 'uncalibrated', certificate: null }),
       expect.objectContaining({ channel: 'stable', hasRecord: false, status: 'uncalibrated' }),
     ]);
-    const view = (await (await fetch(new URL('/api/instruments/pressure-01', api.url))).json()) as Json;
+    const view = (await (await fetch(new URL('/api/instruments/pressure-01', lab.api.url))).json()) as Json;
     expect(view.calibration).toMatchObject({ status: 'valid', certificate: CERT });
     expect((view.channels as Json[]).map((c) => [c.id, (c.calibration as Json).status, (c.calibration as Json).hasRecord])).toEqual([
       ['pressure', 'valid', true],
       ['setpoint', 'uncalibrated', false],
       ['stable', 'uncalibrated', false],
     ]);
-    const list = (await (await fetch(new URL('/api/calibration?instrument=pressure-01', api.url))).json()) as {
+    const list = (await (await fetch(new URL('/api/calibration?instrument=pressure-01', lab.api.url))).json()) as {
       instruments: Json[];
       records: CalibrationRecord[];
     };
@@ -242,9 +132,10 @@ describe('live records: certificates reach the running gateway within seconds', 
   });
 
   it('POST /api/calibration/dcc: the same checks as the CLI, a clear 4xx naming what failed, and the same events', async () => {
+    const { records } = lab;
     const xml = readFileSync(FIXTURE, 'utf8').replaceAll(CERT, `${CERT}-U`);
     const post = (query: string, body: string, headers: Record<string, string> = {}) =>
-      fetch(new URL(`/api/calibration/dcc?${query}`, api.url), {
+      fetch(new URL(`/api/calibration/dcc?${query}`, lab.api.url), {
         method: 'POST',
         headers: { 'content-type': 'application/xml', authorization: `Bearer ${TOKEN}`, ...headers },
         body,
@@ -273,13 +164,13 @@ describe('live records: certificates reach the running gateway within seconds', 
       expect.objectContaining({ certificate: `${CERT}-U`, instrument: 'pressure-01', channel: 'setpoint', unit: 'kPa', source: 'dcc' }),
     ]);
     expect(JSON.parse(readFileSync(recordPath(records, 'pressure-01', `${CERT}-U`, 'setpoint'), 'utf8'))).toEqual(body.records[0]);
-    expect(await suspectFound('pressure-01', 'setpoint', `${CERT}-U`, sent)).toBeLessThan(5000);
+    expect(await lab.suspectFound('pressure-01', 'setpoint', `${CERT}-U`, sent)).toBeLessThan(5000);
     await until(
-      () => readingsOf('pressure-01', 'setpoint').some((r) => r.cal.certificate === `${CERT}-U`),
+      () => lab.readingsOf('pressure-01', 'setpoint').some((r) => r.cal.certificate === `${CERT}-U`),
       'a setpoint reading with the uploaded certificate',
       5000,
     );
-    for (const r of readingsOf('pressure-01', 'setpoint').filter((x) => x.cal.certificate === `${CERT}-U`))
+    for (const r of lab.readingsOf('pressure-01', 'setpoint').filter((x) => x.cal.certificate === `${CERT}-U`))
       expect(r.value).toBeCloseTo(r.raw - errorAt(r.raw), 9);
 
     const again = await post(q, xml);
@@ -295,7 +186,6 @@ describe('live records: certificates reach the running gateway within seconds', 
     const signed = await post(sq, signedBytes.toString('utf8'));
     const signedBody = (await signed.json()) as { records: CalibrationRecord[] };
     expect(signed.status, JSON.stringify(signedBody)).toBe(201);
-    const { createHash } = await import('node:crypto');
     expect(signedBody.records[0]!.signature).toMatchObject({
       status: 'verified',
       signer: 'Calibration Lab A1',
@@ -304,6 +194,7 @@ describe('live records: certificates reach the running gateway within seconds', 
   });
 
   it('a record file placed in the records dir by hand is applied; a half-written one waits, a broken one is logged and the rest goes on', async () => {
+    const { records, logLines } = lab;
     const record: CalibrationRecord = {
       certificate: 'HAND-BATH-1',
       instrument: 'bath-01',
@@ -331,7 +222,7 @@ describe('live records: certificates reach the running gateway within seconds', 
     writeFileSync(file, text.slice(0, 40)); // a copy still being written
     await new Promise((r) => setTimeout(r, 300));
     writeFileSync(file, text);
-    expect(await suspectFound('bath-01', 'temperature', 'HAND-BATH-1', placed)).toBeLessThan(5000);
+    expect(await lab.suspectFound('bath-01', 'temperature', 'HAND-BATH-1', placed)).toBeLessThan(5000);
     await until(
       () => logLines.some((l) => l.file === broken && String(l.err).includes('not a valid calibration record')),
       'the log line naming the broken file',
@@ -339,14 +230,14 @@ describe('live records: certificates reach the running gateway within seconds', 
     );
     expect(logLines.filter((l) => l.file === file && l.msg === 'calibration record file not applied; the other records are')).toEqual([]);
     await until(
-      () => readingsOf('bath-01', 'temperature').some((r) => r.cal.certificate === 'HAND-BATH-1'),
+      () => lab.readingsOf('bath-01', 'temperature').some((r) => r.cal.certificate === 'HAND-BATH-1'),
       'a bath reading with the hand-placed record',
       5000,
     );
   });
 
   it('every event and retained status published meets its JSON Schema (gateway/schemas)', () => {
-    const all = (leaf: string) => [...messages].filter(([t]) => t.endsWith(`/${leaf}`)).flatMap(([, list]) => list);
+    const all = (leaf: string) => [...lab.messages].filter(([t]) => t.endsWith(`/${leaf}`)).flatMap(([, list]) => list);
     expect(all('event').map((e) => (e as Json).kind)).toEqual(expect.arrayContaining(['transition', 'suspect', 'impact_report']));
     for (const e of all('event')) expect(validateEvent(e), JSON.stringify(validateEvent.errors)).toBe(true);
     expect(all('status').length).toBeGreaterThan(4);
@@ -354,37 +245,24 @@ describe('live records: certificates reach the running gateway within seconds', 
   });
 
   it('a failing certificate imported while the gateway was down raises its suspect event and report at the next start, and old news stays history', async () => {
-    await stopGateway();
+    const { messages } = lab;
+    await lab.stopGateway();
     // Calibrated a month after the uploaded certificate of the same channel: its suspect period starts there.
     const xml = readFileSync(FIXTURE, 'utf8').replaceAll(CERT, `${CERT}-DOWN`).replaceAll('2026-09-0', '2026-10-0');
-    const path = join(dir, 'down.xml');
+    const path = join(lab.dir, 'down.xml');
     writeFileSync(path, xml);
-    const res = await runCli([
-      'dcc',
-      'import',
-      path,
-      '--instrument',
-      'pressure-01',
-      '--channel',
-      'setpoint',
-      '--unit',
-      'kPa',
-      '--records-dir',
-      records,
-      '--due',
-      localDate(365),
-    ]);
+    const res = await lab.importDcc(path, 'setpoint');
     expect(res.code, res.stderr).toBe(0);
     const before = new Map([...messages].map(([t, list]) => [t, list.length]));
     const started = Date.now();
-    await startGateway();
-    expect(await suspectFound('pressure-01', 'setpoint', `${CERT}-DOWN`, started)).toBeLessThan(10_000);
-    expect(events('pressure-01', 'suspect', 'setpoint').at(-1)).toMatchObject({
+    await lab.startGateway();
+    expect(await lab.suspectFound('pressure-01', 'setpoint', `${CERT}-DOWN`, started)).toBeLessThan(10_000);
+    expect(lab.events('pressure-01', 'suspect', 'setpoint').at(-1)).toMatchObject({
       suspectFrom: new Date('2026-09-01T00:00:00').getTime(),
       suspectTo: new Date('2026-10-01T00:00:00').getTime(),
     });
     // Records this gateway had already applied raise nothing again.
-    const newSince = (instrument: string) => on(instrument, 'event').slice(before.get(topic(instrument, 'event')) ?? 0);
+    const newSince = (instrument: string) => lab.on(instrument, 'event').slice(before.get(lab.topic(instrument, 'event')) ?? 0);
     expect(
       newSince('pressure-01')
         .filter((e) => e.kind === 'suspect')

@@ -1,7 +1,7 @@
 /**
  * ApiDeps for tests of the HTTP layer alone (routes, schemas, auth, documents): what the API reads
  * of a gateway, held in memory, with the calls it makes recorded. Tests that check values a real
- * gateway produced stay end to end (test/e2e/api.test.ts).
+ * gateway produced stay end to end (test/e2e/api-lab-user.test.ts, api-operations.test.ts).
  */
 import type { ApiDeps, InstrumentInfo, Phase } from '../../gateway/api/api-deps.js';
 import type { CalibrationService, ManualStatusChange } from '../../gateway/calibration/calibration-service.js';

@@ -2,7 +2,7 @@
  * The HTTP layer alone, through Fastify's inject() on fake deps: routes, request schemas, the
  * bearer token, the OpenAPI document and the live page's files. What a real gateway produced
  * (latest values, calibration tags, SSE, metrics against InfluxDB) is checked end to end in
- * test/e2e/api.test.ts.
+ * test/e2e/api-lab-user.test.ts and api-operations.test.ts.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
