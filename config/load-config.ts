@@ -19,46 +19,10 @@ import { ConfigSchema, type InstrumentConfig, type MetrogateConfig } from './sch
 import { checkInstruments, checkSections, type PathSegment, type PathProblem } from './check-semantics.js';
 import { ajvProblems } from './ajv-problems.js';
 import { shareRepeatedSubschemas } from './shared-subschemas.js';
+import { ConfigError, type ConfigProblem, formatPath } from './config-error.js';
+import { substituteEnv, type Env } from './substitute-env.js';
 
-export interface ConfigProblem {
-  /** Where, as `instruments[3].channels[2].type`; empty for the file as a whole. */
-  path: string;
-  message: string;
-  line?: number;
-}
-
-/** Every problem of one config file. The CLI prints `message` and exits with `exitCode`. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  /** Distinct from 1 (crash) so scripts and systemd can tell "fix the config" apart. */
-  readonly exitCode = 2;
-
-  constructor(
-    readonly file: string,
-    readonly problems: readonly ConfigProblem[],
-  ) {
-    super(problems.map((p) => formatProblem(file, p)).join('\n'));
-  }
-}
-
-export function formatProblem(file: string, p: ConfigProblem): string {
-  const where = p.path === '' ? '' : `${p.path}: `;
-  const line = p.line === undefined ? '' : ` (line ${p.line})`;
-  return `${file}: ${where}${p.message}${line}`;
-}
-
-/** `['instruments', 3, 'type']` → `instruments[3].type`. */
-export function formatPath(at: readonly PathSegment[]): string {
-  let out = '';
-  for (const seg of at) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
-  }
-  return out;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+export { ConfigError, type ConfigProblem, formatPath, formatProblem } from './config-error.js';
 
 export function loadConfig(file: string, env: Env = process.env): MetrogateConfig {
   let text: string;
@@ -81,11 +45,6 @@ function readFailure(err: unknown): string {
 // YAML 1.2 core (dates stay strings, as the schema expects) plus `<<: *defaults` merge keys,
 // which let instruments share a connection block, as users expect from YAML.
 const YAML_SCHEMA = CORE_SCHEMA.extend({ implicit: [yamlTypes.merge] });
-/**
- * Values the config may hold once aliases are expanded. A site of 1,000 instruments × 100
- * channels is ~1M; more means aliases nested to blow up memory ("billion laughs").
- */
-const MAX_VALUES = 5_000_000;
 
 export function parseConfig(text: string, file: string, env: Env = process.env): MetrogateConfig {
   const parsed = readYaml(text, file);
@@ -95,7 +54,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 
   const found: PathProblem[] = [];
   // Substitution runs on parsed values, so a secret holding YAML syntax stays one string.
-  const data = substituteEnv(parsed, env, [], found, { left: MAX_VALUES, file, open: new Set() });
+  const data = substituteEnv(parsed, env, found, file);
   withPathSections(data);
   const validate = validator();
   const valid = validate(data);
@@ -187,60 +146,6 @@ function instrumentsWithoutErrors(data: unknown, problems: readonly PathProblem[
     if (typeof p.at[1] === 'number') bad.add(p.at[1]);
   }
   return instruments.map((inst: unknown, i) => (bad.has(i) ? undefined : (inst as InstrumentConfig)));
-}
-
-const VARIABLE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
-
-/** Fills `${VAR}` and `${VAR:-default}` in string values (never keys); `$${` stays a literal `${`. */
-interface Walk {
-  left: number;
-  file: string;
-  /** The lists and mappings being copied: meeting one again means an alias inside its own anchor. */
-  open: Set<object>;
-}
-
-function substituteEnv(value: unknown, env: Env, at: PathSegment[], problems: PathProblem[], budget: Walk): unknown {
-  // Every value is copied here, so this is where aliases expand: the budget stops a blow-up.
-  if (--budget.left < 0) {
-    throw new ConfigError(budget.file, [
-      { path: '', message: `the config expands to more than ${MAX_VALUES.toLocaleString('en')} values: aliases nested to blow up memory?` },
-    ]);
-  }
-  if (typeof value === 'string') {
-    return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === '$${') return '${';
-      if (name === undefined) {
-        problems.push({ at, message: 'malformed variable reference: write ${NAME} or ${NAME:-default}, or $${ for a literal ${' });
-        return match;
-      }
-      const set = env[name];
-      if (fallback !== undefined) return set === undefined || set === '' ? fallback : set;
-      if (set !== undefined) return set;
-      problems.push({ at, message: `environment variable ${name} is not set; or give a default: \${${name}:-value}` });
-      return match;
-    });
-  }
-  if (typeof value !== 'object' || value === null) return value;
-  if (budget.open.has(value)) {
-    // `a: &x [*x]` is a list that holds itself: copying it would never end (it overflowed the stack).
-    throw new ConfigError(budget.file, [
-      {
-        path: formatPath(at),
-        message: 'an alias refers to a node that contains it (a cycle): an alias may only repeat a node defined before it, outside itself',
-      },
-    ]);
-  }
-  budget.open.add(value);
-  let out: unknown;
-  if (Array.isArray(value)) {
-    out = value.map((v, i) => substituteEnv(v, env, [...at, i], problems, budget));
-  } else {
-    const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) copy[k] = substituteEnv(v, env, [...at, k], problems, budget);
-    out = copy;
-  }
-  budget.open.delete(value);
-  return out;
 }
 
 /**
