@@ -136,7 +136,8 @@ export class RtuMaster {
    * The end of that wait is judged by the bytes actually read, not by a timer firing on time: a
    * late answer that reached the port while the event loop was busy is still unread when the
    * overdue timer fires, and would be read right after the next request went out. So before that
-   * slave is asked again, the line must also stay silent through a read round (readRound()).
+   * slave is asked again, the line must also stay silent through a read round (readRound()), a
+   * flush of the port's input queue and another read round.
    */
   private async quiet(unitId: number): Promise<void> {
     let confirmed = !this.settleUntil.has(unitId);
@@ -152,6 +153,12 @@ export class RtuMaster {
       else {
         const seen = this.chunks;
         await readRound();
+        if (this.chunks === seen) {
+          // What a busy thread pool has not read yet is flushed; a read already under way lands
+          // within the second round.
+          await this.stream.discardInput();
+          await readRound();
+        }
         confirmed = this.chunks === seen;
       }
     }

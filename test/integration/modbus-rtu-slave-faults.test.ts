@@ -130,13 +130,27 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud): misbehaving
     const { device, out, driver } = await oneSlaveAskedTwice();
     // Each late answer is followed by a 150 ms stall of the whole process: its bytes wait unread in
     // the kernel while the gateway's overdue timer (the end of its wait for that late answer) fires.
-    const stalls = stallAfterAnswers(device.modbus, 150, () => device.faults.delayMs > 0);
+    const stalls = stallAfterAnswers(device.modbus, { ms: 150 }, () => device.faults.delayMs > 0);
     device.setFaults({ delayMs: LATE_MS });
     await out.until(() => stalls() >= 6, 'six late answers, each followed by a stall');
     device.clearFaults();
     await out.until(() => ['first', 'second'].every((id) => out.of(id).at(-1)!.readings[0]!.quality === 'good'), 'good again');
     expect(driver.lineStats()[0]!.counters.stale).toBeGreaterThanOrEqual(3);
     expectOwnValues(out);
+  });
+
+  it('drops a late answer that reached the port while both the gateway and its thread pool were busy', async () => {
+    const { device, out, driver } = await oneSlaveAskedTwice();
+    // As above, and the thread pool serialport reads on stays busy 40 ms longer: the late answer
+    // is still in the kernel when the gateway's read round has ended.
+    const stalls = stallAfterAnswers(device.modbus, { ms: 150, threadPoolMs: 190 }, () => device.faults.delayMs > 0);
+    device.setFaults({ delayMs: LATE_MS });
+    await out.until(() => stalls() >= 4, 'four late answers, each followed by a stall', 20_000);
+    device.clearFaults();
+    await out.until(() => ['first', 'second'].every((id) => out.of(id).at(-1)!.readings[0]!.quality === 'good'), 'good again');
+    expectOwnValues(out);
+    // Not counted as stale each time: a late answer the gateway flushed from the port is never read.
+    expect(driver.lineStats()[0]!.counters.timeouts).toBeGreaterThanOrEqual(4);
   });
 
   it('drops a late answer to an earlier request instead of taking it for the next one', async () => {
