@@ -51,6 +51,8 @@ export class RtuMaster {
   /** performance.now() of the last byte received and of the end of our last request on the wire. */
   private lastRxAt = 0;
   private lastTxEnd = 0;
+  /** Data events so far: tells whether any bytes came during a wait. */
+  private chunks = 0;
   private busy = false;
   /** After a request went unanswered, its slave is not asked again before this (see quiet()). */
   private readonly settleUntil = new Map<number, number>();
@@ -75,11 +77,7 @@ export class RtuMaster {
    */
   settlingFor(unitId: number): number {
     const until = this.settleUntil.get(unitId);
-    if (until === undefined) return 0;
-    const left = until - performance.now();
-    if (left > 0) return left;
-    this.settleUntil.delete(unitId);
-    return 0;
+    return until === undefined ? 0 : Math.max(0, until - performance.now());
   }
 
   /** Wire time of `bytes` characters, ms. */
@@ -117,6 +115,7 @@ export class RtuMaster {
 
   private receive(chunk: Buffer): void {
     this.lastRxAt = performance.now();
+    this.chunks++;
     this.rx = this.rx.length === 0 ? chunk : Buffer.concat([this.rx, chunk]);
     if (this.rx.length > MAX_BUFFERED) this.rx = this.rx.subarray(this.rx.length - MAX_BUFFERED);
     this.onReceive?.();
@@ -133,8 +132,15 @@ export class RtuMaster {
    * which its late answer lands here and is dropped. Other slaves go on at once (the line's
    * scheduler skips a slave that is settlingFor() > 0): a late answer during their transaction
    * carries the wrong unit id and is skipped.
+   *
+   * The end of that wait is judged by the bytes actually read, not by a timer firing on time: a
+   * late answer that reached the port while the event loop was busy is still unread when the
+   * overdue timer fires, and would be read right after the next request went out. So before that
+   * slave is asked again, the line must also stay silent through a read round (readRound()), a
+   * flush of the port's input queue and another read round.
    */
   private async quiet(unitId: number): Promise<void> {
+    let confirmed = !this.settleUntil.has(unitId);
     for (;;) {
       if (this.rx.length > 0) {
         this.counters.stale++;
@@ -142,9 +148,21 @@ export class RtuMaster {
       }
       const settle = this.settleUntil.get(unitId) ?? 0;
       const wait = Math.max(Math.max(this.lastRxAt, this.lastTxEnd) + this.timing.gapMs, settle) - performance.now();
-      if (wait <= 0) return;
-      await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+      if (wait > 0) await sleep(Math.ceil(wait));
+      else if (confirmed) break;
+      else {
+        const seen = this.chunks;
+        await readRound();
+        if (this.chunks === seen) {
+          // What a busy thread pool has not read yet is flushed; a read already under way lands
+          // within the second round.
+          await this.stream.discardInput();
+          await readRound();
+        }
+        confirmed = this.chunks === seen;
+      }
     }
+    this.settleUntil.delete(unitId);
   }
 
   private collect(expect: Expectation, count: number, waitMs: number): Promise<Outcome> {
@@ -232,4 +250,24 @@ export class RtuMaster {
     for (let i = 0; i < count; i++) bits[i] = (data[i >>> 3]! & (1 << (i & 7))) !== 0;
     return { ok: { bits } };
   }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const nextCheck = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Time the thread pool gets to finish a read the port's readiness started; see readRound(). */
+const READ_ROUND_MS = 5;
+
+/**
+ * Resolves once the bytes that reached the port before the call have been delivered to the
+ * stream's data handler. A socket's bytes are read in the event loop's poll phase; serialport's
+ * on libuv's thread pool: one poll phase sees the port readable and starts a read, a later one
+ * delivers the bytes. A setImmediate callback runs right after a poll phase, so: a poll phase
+ * (reads started), time for the pool to finish them, another poll phase (bytes delivered). A
+ * stall anywhere in between only adds time; the order holds. What it cannot see: a thread pool
+ * kept busy by other work for longer than READ_ROUND_MS.
+ */
+async function readRound(): Promise<void> {
+  await nextCheck();
+  await sleep(READ_ROUND_MS);
+  await nextCheck();
 }

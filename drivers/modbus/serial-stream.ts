@@ -56,6 +56,13 @@ export class SerialStream implements ByteStream {
     this.port?.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
+  /** tcflush(): nothing of ours is left to send (one transaction at a time), so TCIOFLUSH is safe. */
+  discardInput(): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) return Promise.resolve();
+    return new Promise((resolve) => port.flush(() => resolve()));
+  }
+
   onData(handler: (chunk: Buffer) => void): void {
     this.dataHandler = handler;
   }

@@ -55,6 +55,11 @@ export class TcpStream implements ByteStream {
     this.socket?.write(bytes);
   }
 
+  /** A socket's received bytes are read in the poll phase itself, so a read round has them already. */
+  discardInput(): Promise<void> {
+    return Promise.resolve();
+  }
+
   onData(handler: (chunk: Buffer) => void): void {
     this.dataHandler = handler;
   }

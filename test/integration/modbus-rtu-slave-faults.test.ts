@@ -5,6 +5,8 @@
  * costs its neighbours on the line as little as the wire allows; the line recovers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CollectOutput } from '../support/collect-output.js';
+import { stallAfterAnswers } from '../support/event-loop-stall.js';
 import { batchGaps, cleanUp, rtuInstrument, runRtu, serialRig, sleep } from '../support/modbus-rtu-rig.js';
 
 afterEach(cleanUp);
@@ -124,37 +126,84 @@ describe('Modbus RTU on a serial line (socat pty pair, 115200 baud): misbehaving
     expect(good.every((r) => r.quality === 'good')).toBe(true);
   });
 
+  it('drops a late answer that reached the port while the gateway was stalled, instead of taking it for the next request', async () => {
+    const { device, out, driver } = await oneSlaveAskedTwice();
+    // Each late answer is followed by a 150 ms stall of the whole process: its bytes wait unread in
+    // the kernel while the gateway's overdue timer (the end of its wait for that late answer) fires.
+    const stalls = stallAfterAnswers(device.modbus, { ms: 150 }, () => device.faults.delayMs > 0);
+    device.setFaults({ delayMs: LATE_MS });
+    await out.until(() => stalls() >= 6, 'six late answers, each followed by a stall');
+    device.clearFaults();
+    await out.until(() => ['first', 'second'].every((id) => out.of(id).at(-1)!.readings[0]!.quality === 'good'), 'good again');
+    expect(driver.lineStats()[0]!.counters.stale).toBeGreaterThanOrEqual(3);
+    expectOwnValues(out);
+  });
+
+  it('drops a late answer that reached the port while both the gateway and its thread pool were busy', async () => {
+    const { device, out, driver } = await oneSlaveAskedTwice();
+    // As above, and the thread pool serialport reads on stays busy 40 ms longer: the late answer
+    // is still in the kernel when the gateway's read round has ended.
+    const stalls = stallAfterAnswers(device.modbus, { ms: 150, threadPoolMs: 190 }, () => device.faults.delayMs > 0);
+    device.setFaults({ delayMs: LATE_MS });
+    await out.until(() => stalls() >= 4, 'four late answers, each followed by a stall', 20_000);
+    device.clearFaults();
+    await out.until(() => ['first', 'second'].every((id) => out.of(id).at(-1)!.readings[0]!.quality === 'good'), 'good again');
+    expectOwnValues(out);
+    // Not counted as stale each time: a late answer the gateway flushed from the port is never read.
+    expect(driver.lineStats()[0]!.counters.timeouts).toBeGreaterThanOrEqual(4);
+  });
+
   it('drops a late answer to an earlier request instead of taking it for the next one', async () => {
-    const { pty, sim } = await serialRig([{ profile: 'bench', id: 'slow', unitId: 5, registers: 4 }]);
-    const device = sim.device('slow');
-    device.setRegisters('holding', 0, [1111, 2222, 3333, 4444]);
-    // Two instruments on the same slave ask questions of the same shape (2 registers) in turn:
-    // a late answer to one would fit the other's request exactly.
-    const channel = (id: string, address: number) => ({
-      id,
-      function: 'holding' as const,
-      address,
-      type: 'uint32',
-      order: 'ABCD' as const,
-      scale: 1,
-      offset: 0,
-      quantity: 'x',
-      unit: '',
-    });
-    const { out, driver } = runRtu('modbus-rtu', [
-      rtuInstrument('first', 'bench', 5, pty.gateway, { channels: [channel('v', 0)], timeoutMs: 60, probeIntervalMs: 400 }),
-      rtuInstrument('second', 'bench', 5, pty.gateway, { channels: [channel('v', 2)], timeoutMs: 60, probeIntervalMs: 400 }),
-    ]);
-    await out.until(() => out.of('first').length >= 1 && out.of('second').length >= 1, 'first cycles');
-    device.setFaults({ delayMs: 90 });
+    const { device, out, driver } = await oneSlaveAskedTwice();
+    device.setFaults({ delayMs: LATE_MS });
     await out.until(() => driver.lineStats()[0]!.counters.stale >= 3, 'late answers seen and dropped');
     device.clearFaults();
     await out.until(() => ['first', 'second'].every((id) => out.of(id).at(-1)!.readings[0]!.quality === 'good'), 'good again');
-    const expected = { first: 1111 * 65536 + 2222, second: 3333 * 65536 + 4444 };
-    for (const id of ['first', 'second'] as const) {
-      for (const r of out.of(id).flatMap((b) => b.readings)) {
-        if (r.quality === 'good') expect(r.raw, `${id} seq ${r.seq}`).toBe(expected[id]);
-      }
-    }
+    expectOwnValues(out);
   });
 });
+
+/**
+ * The slave answers this late, with timeoutMs 100: after the timeout, and well inside the one more
+ * timeout the driver waits for a late answer. The simulated slave runs in the test's process, so a
+ * stall of that process right after a request (a loaded machine) delays its answer as much; the
+ * margin keeps such an answer inside the wait.
+ */
+const LATE_MS = 115;
+const EXPECTED = { first: 1111 * 65536 + 2222, second: 3333 * 65536 + 4444 };
+
+/**
+ * Two instruments on the same slave ask questions of the same shape (2 registers) in turn: a late
+ * answer to one would fit the other's request exactly.
+ */
+async function oneSlaveAskedTwice() {
+  const { pty, sim } = await serialRig([{ profile: 'bench', id: 'slow', unitId: 5, registers: 4 }]);
+  const device = sim.device('slow');
+  device.setRegisters('holding', 0, [1111, 2222, 3333, 4444]);
+  const channel = (address: number) => ({
+    id: 'v',
+    function: 'holding' as const,
+    address,
+    type: 'uint32',
+    order: 'ABCD' as const,
+    scale: 1,
+    offset: 0,
+    quantity: 'x',
+    unit: '',
+  });
+  const { out, driver } = runRtu('modbus-rtu', [
+    rtuInstrument('first', 'bench', 5, pty.gateway, { channels: [channel(0)], timeoutMs: 100, probeIntervalMs: 400 }),
+    rtuInstrument('second', 'bench', 5, pty.gateway, { channels: [channel(2)], timeoutMs: 100, probeIntervalMs: 400 }),
+  ]);
+  await out.until(() => out.of('first').length >= 1 && out.of('second').length >= 1, 'first cycles');
+  return { device, out, driver };
+}
+
+/** Every good reading carries its own instrument's value, never the other's. */
+function expectOwnValues(out: CollectOutput): void {
+  for (const id of ['first', 'second'] as const) {
+    for (const r of out.of(id).flatMap((b) => b.readings)) {
+      if (r.quality === 'good') expect(r.raw, `${id} seq ${r.seq}`).toBe(EXPECTED[id]);
+    }
+  }
+}
