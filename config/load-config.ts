@@ -120,14 +120,22 @@ function resolvePaths(config: MetrogateConfig, file: string): MetrogateConfig {
   return config;
 }
 
-let compiled: ValidateFunction | undefined;
+/**
+ * Held weakly: a gateway reads its config at start and on a reload, and its validator (~0.6 MB of
+ * generated code) would otherwise stay resident between; loads in a burst (a test suite, `validate`
+ * of many files) still share one compile until the next full collection.
+ */
+let compiled: WeakRef<ValidateFunction> | undefined;
 function validator(): ValidateFunction {
-  // verbose: the messages quote the offending value and the schema's description.
-  // inlineRefs: false compiles each shared subschema once (config/shared-subschemas.ts says why).
-  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, discriminator: true, inlineRefs: false }).compile(
-    shareRepeatedSubschemas(ConfigSchema),
-  );
-  return compiled;
+  let validate = compiled?.deref();
+  if (validate === undefined) {
+    // verbose: the messages quote the offending value and the schema's description.
+    // inlineRefs: false compiles each shared subschema once (config/shared-subschemas.ts says why).
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, discriminator: true, inlineRefs: false });
+    validate = ajv.compile(shareRepeatedSubschemas(ConfigSchema));
+    compiled = new WeakRef(validate);
+  }
+  return validate;
 }
 
 /**
