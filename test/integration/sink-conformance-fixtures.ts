@@ -35,9 +35,15 @@ export interface Harness {
   site: string;
   /** The seqs of the instrument the destination holds, read back from it (subscriber, query, log). */
   stored(instrument: string): Promise<number[]>;
-  /** A batch the destination refuses for what it is (too large, field type conflict, HTTP 400). */
-  refusedBatch(): Promise<ReadingBatch>;
+  /** Batches the destination refuses for what they are (too large, field type conflict, HTTP 400), each with why. */
+  refusals(): Promise<Refusal[]>;
   close(): Promise<void>;
+}
+
+/** A batch the destination refuses, with why (each refusal has an instrument of its own). */
+export interface Refusal {
+  why: string;
+  batch: ReadingBatch;
 }
 
 export interface Implementation {
@@ -71,13 +77,28 @@ export function batchOf(site: string, instrument: string, from: number, n = 3, t
 
 const log = silentLogger();
 
-/** The edge broker; it states a Maximum Packet Size (4 KB) in CONNACK, and a batch over it can never be published. */
+/**
+ * The MQTT brokers' two size limits: `max_packet_size` is stated in CONNACK (the sinks refuse a
+ * batch over it before sending); Mosquitto's older `message_size_limit` (payload bytes) is not,
+ * and a publish over it is answered with PUBACK reason 149.
+ */
+const MQTT_SIZE_LIMITS = ['max_packet_size 4096', 'message_size_limit 2048'];
+
+/** A 100-reading batch (~25 KB) is over both; a 12-reading one (~2.6 KB) only over message_size_limit. */
+function mqttRefusals(site: string): Promise<Refusal[]> {
+  return Promise.resolve([
+    { why: "over the broker's stated Maximum Packet Size", batch: batchOf(site, 'too-large', 1, 100) },
+    { why: "over Mosquitto's message_size_limit (PUBACK 149)", batch: batchOf(site, 'over-message-limit', 1, 12) },
+  ]);
+}
+
+/** The edge broker, with both size limits. */
 function mqttImplementation(): Implementation {
   let broker: Restartable;
   return {
     name: 'MQTT (edge broker)',
     async destination() {
-      broker = await restartableMosquitto({ persistence: false, extraConfig: ['max_packet_size 4096'] });
+      broker = await restartableMosquitto({ persistence: false, extraConfig: MQTT_SIZE_LIMITS });
       return asDestination(broker);
     },
     async harness(port) {
@@ -95,20 +116,20 @@ function mqttImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(reader.seqs(i)),
-        refusedBatch: () => Promise.resolve(batchOf(site, 'too-large', 1, 100)),
+        refusals: () => mqttRefusals(site),
         close: () => reader.close(),
       };
     },
   };
 }
 
-/** The cloud broker (JSON format), with the same Maximum Packet Size. */
+/** The cloud broker (JSON format), with the same size limits. */
 function cloudMqttImplementation(): Implementation {
   let broker: Restartable;
   return {
     name: 'cloud MQTT',
     async destination() {
-      broker = await restartableMosquitto({ persistence: false, extraConfig: ['max_packet_size 4096'] });
+      broker = await restartableMosquitto({ persistence: false, extraConfig: MQTT_SIZE_LIMITS });
       return asDestination(broker);
     },
     async harness(port) {
@@ -136,7 +157,7 @@ function cloudMqttImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(reader.seqs(i)),
-        refusedBatch: () => Promise.resolve(batchOf(site, 'too-large', 1, 100)),
+        refusals: () => mqttRefusals(site),
         close: () => reader.close(),
       };
     },
@@ -165,7 +186,7 @@ function influxImplementation(): Implementation {
         sink,
         site,
         stored: (i) => storedSeqs(influx.url, database, i).catch((err: Error) => (/database not found/.test(err.message) ? [] : Promise.reject(err))),
-        async refusedBatch() {
+        async refusals() {
           // In its own shard (a month back), `value` is already a string: numbers there conflict.
           const ts = Date.now() - 30 * 86_400_000;
           const client = influxClient({ url: influx.url, database });
@@ -173,7 +194,7 @@ function influxImplementation(): Implementation {
           await client.writePoints([{ measurement: 'reading', tags: { instrument: 'conflict' }, fields: { value: 'text' }, timestamp: new Date(ts) }], {
             precision: 'ms',
           });
-          return batchOf(site, 'conflicting', 1, 3, ts);
+          return [{ why: 'a field type conflict (400)', batch: batchOf(site, 'conflicting', 1, 3, ts) }];
         },
         close: () => Promise.resolve(),
       };
@@ -239,7 +260,7 @@ function cloudHttpsImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(stored(i)),
-        refusedBatch: () => Promise.resolve(batchOf(site, 'refused', 1)),
+        refusals: () => Promise.resolve([{ why: 'HTTP 400', batch: batchOf(site, 'refused', 1) }]),
         close: () => Promise.resolve(),
       };
     },

@@ -130,16 +130,19 @@ function sinkConformance(impl: Implementation): void {
       await expectStored(h, 'x', [...seqsOf(first), ...seqsOf(whileDown)]);
     }, 90_000);
 
-    it('rejects a batch the destination refuses with RejectedBatchError, and takes the next one', async () => {
+    it('rejects each batch the destination refuses with RejectedBatchError, and takes the next one', async () => {
       const h = await harness();
-      const refused = await h.refusedBatch();
-      const outcome = await settled(h.sink.write(refused), REJECT_BOUND_MS);
-      expect(outcome.state).toBe('rejected');
-      if (outcome.state === 'rejected') expect(outcome.err, String(outcome.err)).toBeInstanceOf(RejectedBatchError);
-      const next = batchOf(refused.site, 'after-refusal', 1);
-      await h.sink.write(next);
-      await expectStored(h, 'after-refusal', seqsOf(next));
-      expect(await h.stored(refused.instrument)).toEqual([]);
+      for (const { why, batch: refused } of await h.refusals()) {
+        const outcome = await settled(h.sink.write(refused), REJECT_BOUND_MS);
+        expect(outcome.state, `a batch ${why}`).toBe('rejected');
+        if (outcome.state === 'rejected') expect(outcome.err, `a batch ${why}: ${String(outcome.err)}`).toBeInstanceOf(RejectedBatchError);
+        const next = batchOf(refused.site, `after-${refused.instrument}`, 1);
+        // As the spool does: Mosquitto 2.0 with max_queued_messages 0 (this broker) closes the
+        // connection after its PUBACK 149, and the cloud sink fails what was in flight.
+        await writeUntilTaken(h.sink, next, 10_000);
+        await expectStored(h, next.instrument, seqsOf(next));
+        expect(await h.stored(refused.instrument), `a batch ${why}`).toEqual([]);
+      }
     });
 
     it(`stop() returns within ${STOP_BOUND_MS} ms while the destination is down, with a write outstanding`, async () => {

@@ -5,6 +5,7 @@ import { explainConnectError, type TlsMaterial } from './tls-files.js';
 import type { UplinkMessage } from './uplink-format.js';
 import { MQTT_CLIENT_DEFAULTS } from '../mqtt/client-defaults.js';
 import { checkPacketSize } from '../mqtt/packet-size.js';
+import { refusalOfTooLarge } from '../mqtt/puback-too-large.js';
 
 export interface MqttSessionOptions {
   cloud: CloudConfig;
@@ -79,7 +80,10 @@ export class MqttSession {
   }
 
   private send(client: MqttClient, msg: UplinkMessage): Promise<void> {
-    return client.publishAsync(msg.topic, msg.payload, { qos: 1, retain: msg.retain }).then(() => undefined);
+    return client.publishAsync(msg.topic, msg.payload, { qos: 1, retain: msg.retain }).then(
+      () => undefined,
+      (err: unknown) => Promise.reject(refusalOfTooLarge(err, msg.topic, msg.payload)),
+    );
   }
 
   private connect(): void {

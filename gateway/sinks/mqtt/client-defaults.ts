@@ -1,4 +1,6 @@
 import type { IClientOptions } from 'mqtt';
+// Every client built with these defaults takes Mosquitto's PUBACK 149 (see the module).
+import './puback-too-large.js';
 
 /**
  * Options every metrogate MQTT client shares. writeCache off: mqtt-packet otherwise builds 65,536

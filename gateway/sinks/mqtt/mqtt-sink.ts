@@ -14,6 +14,7 @@ import { VERSION } from '../../version.js';
 import { MQTT_CLIENT_DEFAULTS } from './client-defaults.js';
 import { checkPacketSize } from './packet-size.js';
 import { NoSubscribersError, PubackReasons } from './puback-reasons.js';
+import { refusalOfTooLarge } from './puback-too-large.js';
 import { instrumentStatusMessage } from '../status-message.js';
 
 export interface MqttSinkOptions {
@@ -127,7 +128,7 @@ export class MqttSink implements Sink {
     const wait = this.limit.acquire();
     if (wait) await wait;
     try {
-      const sent = await client.publishAsync(topic, payload, { qos });
+      const sent = await client.publishAsync(topic, payload, { qos }).catch((err: unknown) => Promise.reject(refusalOfTooLarge(err, topic, payload)));
       // Delivered means a subscriber (the ingest) has it: a broker without one drops it at once.
       if (needsSubscriber && this.reasons?.reachedNobody(sent?.messageId)) {
         this.noSubscribers++;
