@@ -57,6 +57,16 @@ export class CalEventReporter {
     this.report(event);
   }
 
+  /**
+   * Before a change that is news (a manual status, a new record): a scope that has noted no
+   * status yet (no tagged reading, no calendar tick) takes `status`, the one in force until now,
+   * so the change is reported from it. Only the first noting of a scope is silent: that is the
+   * status found at start, not a change.
+   */
+  noteBefore(inst: InstrumentCal, scope: string, status: CalTag['status']): void {
+    if (!inst.lastStatus.has(scope)) inst.lastStatus.set(scope, status);
+  }
+
   /** A record whose as-found data failed: readings since `previous` (the last good point) are suspect. */
   reportSuspect(record: CalibrationRecord, previous: CalibrationRecord | undefined, now: number): void {
     const event = suspectEvent(this.site, record, previous, now);

@@ -197,7 +197,8 @@ export class CalibrationEngine implements CalibrationService {
     // A channel's first own record: it followed the instrument's status until now, so its
     // transition is reported from that status (instead of silently starting a new scope).
     const ch = record.channel;
-    const followed = ch !== undefined && !inst.ownRecords.has(ch) ? (inst.lastStatus.get('') ?? inst.whole.tagAt(this.now()).status) : undefined;
+    this.noteBefore(inst);
+    const followed = ch !== undefined && !inst.ownRecords.has(ch) ? inst.lastStatus.get('') : undefined;
     this.allRecords.push(record);
     this.rebuild(record.instrument);
     if (ch !== undefined && followed !== undefined && !inst.lastStatus.has(ch)) inst.lastStatus.set(ch, followed);
@@ -230,6 +231,7 @@ export class CalibrationEngine implements CalibrationService {
   setManualStatus(change: ManualStatusChange): void {
     const inst = this.instrument(change.instrument);
     const by = change.by ? ` by ${change.by}` : '';
+    this.noteBefore(inst);
     inst.manual = change.status ? { status: change.status, since: this.now(), reason: `${change.reason}${by ? ` (${by.slice(1)})` : ''}` } : null;
     this.rebuild(change.instrument);
     this.opts.persistManual?.(this.manualStates());
@@ -265,6 +267,12 @@ export class CalibrationEngine implements CalibrationService {
     const inst = this.instrument(instrument);
     this.events.noteStatus(inst, '', inst.whole.tagAt(at), inst.whole, at, reason);
     for (const [ch, cal] of inst.channels) if (inst.ownRecords.has(ch)) this.events.noteStatus(inst, ch, cal.tagAt(at), cal, at, reason);
+  }
+
+  /** The statuses in force just before a change, for the scopes that noted none yet (CalEventReporter.noteBefore). */
+  private noteBefore(inst: InstrumentCal, at = this.now()): void {
+    this.events.noteBefore(inst, '', inst.whole.tagAt(at).status);
+    for (const [ch, cal] of inst.channels) if (inst.ownRecords.has(ch)) this.events.noteBefore(inst, ch, cal.tagAt(at).status);
   }
 
   private rebuild(instrument: string): void {

@@ -73,7 +73,8 @@ export class InfluxWriter {
   constructor(cfg: Pick<InfluxConfig, 'url' | 'database' | 'username' | 'password'>, sockets = 4) {
     this.url = new URL('/write', cfg.url);
     this.url.searchParams.set('db', cfg.database);
-    this.url.searchParams.set('precision', 'ms');
+    // ns: events of one series within a millisecond stay apart (line-protocol-escape.ts timestamp()).
+    this.url.searchParams.set('precision', 'ns');
     const secure = this.url.protocol === 'https:';
     this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: sockets }) : new http.Agent({ keepAlive: true, maxSockets: sockets });
     this.auth = cfg.username ? 'Basic ' + Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64') : undefined;

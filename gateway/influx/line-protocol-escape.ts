@@ -83,8 +83,17 @@ export function boolField(b: boolean): string {
   throw new LineProtocolError(`expected a boolean, got ${String(b)}`);
 }
 
-/** A timestamp in ms (the writers post with precision=ms). */
-export function timestamp(ms: number): string {
+/**
+ * A timestamp in ns from one in ms (the writers post with precision=ns). A point is its
+ * measurement, tag set and timestamp: InfluxDB 1.x overwrites a point written again with the
+ * same three, so two events of one series in one millisecond need `sub` (0..999999 ns into the
+ * ms) to stay two points. A reading's sub is 0: its point is its source timestamp.
+ */
+export function timestamp(ms: number, sub = 0): string {
   if (!Number.isSafeInteger(ms)) throw new LineProtocolError(`expected a timestamp in ms, got ${String(ms)}`);
-  return String(ms);
+  if (sub === 0) return ms === 0 ? '0' : ms + '000000';
+  if (!Number.isInteger(sub) || sub < 0 || sub >= NS_PER_MS) throw new LineProtocolError(`expected 0..999999 ns into the ms, got ${String(sub)}`);
+  return String(BigInt(ms) * BigInt(NS_PER_MS) + BigInt(sub));
 }
+
+export const NS_PER_MS = 1_000_000;

@@ -242,7 +242,7 @@ describe('a hostile publisher among valid gateways', () => {
       const ts = Date.now() - 10_000;
       // Another writer made `text` a float in this shard: a string value from a gateway now conflicts.
       await influxClient({ url: influxUrl, database }).createDatabase(database);
-      await new InfluxWriter({ url: influxUrl, database }).write([`reading,site=other text=1 ${ts}`]);
+      await new InfluxWriter({ url: influxUrl, database }).write([`reading,site=other text=1 ${ts}000000`]);
       const batches = [0, 1, 2, 3].map((i) => batch('labA', `inst-${i}`, 'temperature', '°C', 1, ts + i));
       batches[2]!.readings[0] = { ...batches[2]!.readings[0]!, raw: 'OPEN', value: 'OPEN' };
       // Published at once, so they reach InfluxDB in one request (the ingest acknowledges only after writing).

@@ -128,7 +128,7 @@ describe('direct InfluxDB sink (spool → InfluxDB)', () => {
     const ts = Date.now() - 60_000;
     // `text` becomes a float field in this shard, so a reading with a string value is refused (400, field type conflict).
     await influxClient(influx).createDatabase(database);
-    await new InfluxWriter(influx).write([`reading,site=other text=1 ${ts}`]);
+    await new InfluxWriter(influx).write([`reading,site=other text=1 ${ts}000000`]);
     const sink = new InfluxSink(influx, sinkConfig, silentLogger());
     await sink.start();
     const good = (i: number): ReadingBatch => ({ site: 'lab', instrument: `good-${i}`, readings: [0, 1, 2].map((c) => reading(`good-${i}`, c, ts + i)) });

@@ -55,6 +55,21 @@ describe('statuses from the certificate and by hand', () => {
     ]);
   });
 
+  it('a quarantine or a record before any reading or calendar tick is an event from the status in force until then', async () => {
+    const now = { t: at('2026-03-01T10:00:00') };
+    const { engine, events } = engineWith([BATH_CERT], now);
+    engine.setManualStatus({ instrument: 'bath', status: 'quarantined', reason: 'failed intermediate check', by: 'alice' });
+    const first = reading(now.t + 1000, 20);
+    engine.tag(first);
+    expect(first.cal.status).toBe('quarantined');
+    const fresh = engineWith([BATH_CERT], { t: at('2026-12-20T10:00:00') });
+    await fresh.engine.addRecord(record({ certificate: 'NEW-1', calibrated: '2026-12-19', due: '2027-12-19' }));
+    expect([...events, ...fresh.events].map((e) => [e.from, e.to, e.reason])).toEqual([
+      ['valid', 'quarantined', 'quarantined by alice: failed intermediate check'],
+      ['expired', 'valid', 'new record NEW-1'],
+    ]);
+  });
+
   it('a new record changes the status at once and says so', async () => {
     const now = { t: at('2026-12-20T10:00:00') };
     const { engine, events } = engineWith([BATH_CERT], now);

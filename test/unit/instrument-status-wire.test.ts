@@ -34,9 +34,9 @@ describe('instrument status on the wire', () => {
     const lines = instrumentStatusLines((m as Extract<WireMessage, { kind: 'status' }>).status);
     // Exact lines: a quote or comma inside a string field stays inside it.
     expect(lines).toEqual([
-      'instrument_cal,instrument=press-01,scope=instrument,site=labA status="valid",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,online=1 1795000000000',
-      'instrument_cal,channel=pressure,instrument=press-01,scope=channel,site=labA status="valid",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,has_record=1 1795000000000',
-      'instrument_cal,channel=setpoint,instrument=press-01,scope=channel,site=labA status="uncalibrated",certificate="",due="",traceable=0,has_record=0 1795000000000',
+      'instrument_cal,instrument=press-01,scope=instrument,site=labA status="valid",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,online=1 1795000000000000000',
+      'instrument_cal,channel=pressure,instrument=press-01,scope=channel,site=labA status="valid",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,has_record=1 1795000000000000000',
+      'instrument_cal,channel=setpoint,instrument=press-01,scope=channel,site=labA status="uncalibrated",certificate="",due="",traceable=0,has_record=0 1795000000000000000',
     ]);
   });
 

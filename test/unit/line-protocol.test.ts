@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { calEventLine, type WireCalEvent } from '../../gateway/influx/event-lines.js';
 import { LineProtocolRenderer } from '../../gateway/influx/line-protocol.js';
 import { LineProtocolError } from '../../gateway/influx/line-protocol-escape.js';
 import type { Reading } from '../../gateway/reading.js';
@@ -26,10 +27,10 @@ function render(b: WireBatch): string[] {
 }
 
 describe('line protocol', () => {
-  it('renders sorted low-cardinality tags (the stream identity included), per-reading fields and the source timestamp in ms', () => {
+  it('renders sorted low-cardinality tags (the stream identity included), per-reading fields and the source timestamp (ms, written in ns)', () => {
     expect(render(batch([r({ u: 0.002, k: 2 })]))).toEqual([
       'reading,cal_status=valid,channel=temperature,epoch=e1,gateway=g,instrument=bath-01,quality=good,quantity=temperature,site=lab,unit=°C ' +
-        'seq=1i,traceable=true,value=25.5,raw=25.5,u=0.002,k=2,days_to_due=36i,certificate="C-1" 1795000000123',
+        'seq=1i,traceable=true,value=25.5,raw=25.5,u=0.002,k=2,days_to_due=36i,certificate="C-1" 1795000000123000000',
     ]);
   });
 
@@ -55,7 +56,7 @@ describe('line protocol', () => {
     );
     expect(line).toBe(
       'reading,cal_status=expired,channel=temperature,epoch=e1,gateway=g,instrument=bath-01,quality=bad,quantity=temperature,site=lab ' +
-        'seq=1i,traceable=false,days_to_due=-3i,certificate="C-1",reason="timeout" 1795000000123',
+        'seq=1i,traceable=false,days_to_due=-3i,certificate="C-1",reason="timeout" 1795000000123000000',
     );
   });
 
@@ -105,11 +106,52 @@ describe('why a reading is not traceable (issue 12)', () => {
     const { decodeBatch, encodeBatch } = await import('../../gateway/spool/batch-codec.js');
     const out = { ...cal, traceable: false, reason: 'outside the validity range' };
     const [line] = render(batch([r({ cal: out })]));
-    expect(line).toContain(',certificate="C-1",cal_reason="outside the validity range" 1795000000123');
+    expect(line).toContain(',certificate="C-1",cal_reason="outside the validity range" 1795000000123000000');
     const { u: _u, k: _k, ...wire } = r({ cal: out });
     const reading: Reading = { site: 'lab', instrument: 'bath-01', ...wire };
     const back = decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [reading] }));
     expect(back.readings[0]!.cal).toEqual(out);
     expect(decodeBatch(encodeBatch({ site: 'lab', instrument: 'bath-01', readings: [{ ...reading, cal }] })).readings[0]!.cal).toEqual(cal);
+  });
+});
+
+describe('events of one series in one millisecond stay apart (InfluxDB overwrites equal tags and timestamp)', () => {
+  const ts = 1_795_000_000_123;
+  const event = (over: Partial<WireCalEvent>): WireCalEvent => ({
+    v: 1,
+    site: 'lab',
+    gateway: 'g',
+    instrument: 'bath-01',
+    kind: 'suspect',
+    ts,
+    from: null,
+    to: 'out_of_tolerance',
+    certificate: 'C-1',
+    due: '2027-01-01',
+    reason: 'as found out of tolerance',
+    ...over,
+  });
+  const stamp = (line: string) => line.slice(line.lastIndexOf(' ') + 1);
+
+  it('check result n sits n ns into its millisecond', () => {
+    const result = (n: number) =>
+      event({
+        kind: 'check',
+        to: 'valid',
+        check: 'cell',
+        result: {
+          ...{ kind: 'standard', n, measured: 25, reference: 25, referenceU: 0.01, U: null, difference: 0, rule: 'En', score: 0, limit: 1, verdict: 'pass' },
+          ...{ z: null, centre: null, sigma: null, cusumHigh: 0, cusumLow: 0, tripped: [], passed: true, quarantined: false },
+        },
+      });
+    expect([1, 2, 1_000_001].map((n) => stamp(calEventLine(result(n))))).toEqual(['1795000000123000001', '1795000000123000002', '1795000000123000001']);
+  });
+
+  it('a cal_event sits in its kind slot at an offset of its content: the same event on the same point, another one apart', () => {
+    const first = stamp(calEventLine(event({ certificate: 'C-1' })));
+    expect(stamp(calEventLine(event({ certificate: 'C-1' })))).toBe(first);
+    expect(stamp(calEventLine(event({ certificate: 'C-2' })))).not.toBe(first);
+    const slot = (e: WireCalEvent) => Math.floor(Number(BigInt(stamp(calEventLine(e))) - BigInt(ts) * 1_000_000n) / 200_000);
+    expect([event({}), event({ kind: 'transition', from: 'valid' }), event({ kind: 'impact_report', reportFile: 'r.md' })].map(slot)).toEqual([0, 1, 2]);
   });
 });
