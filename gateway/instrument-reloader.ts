@@ -56,8 +56,9 @@ export class InstrumentReloader {
     for (const key of plan.units.stop) this.remove(key);
     this.list = [...next];
     calibration.setInstruments(this.list);
-    pipeline.setInstruments(this.list.map((i) => i.id));
+    const removed = pipeline.setInstruments(this.list.map((i) => i.id));
     for (const sink of sinks) sink.setInstruments?.(this.list);
+    pipeline.announceRemoved(removed);
     const started = createDriverUnits(site, this.list, log, new Set(plan.units.start));
     const ids = started.flatMap((u) => u.instruments);
     // A restarted poller numbers from 1 again: its readings continue the instrument's seqs.

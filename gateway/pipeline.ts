@@ -121,16 +121,34 @@ export class Pipeline implements DriverOutput {
 
   /**
    * Hot reload: the instruments now configured. New ones get counters, removed ones stop counting
-   * (what they produced stays in the spool and is delivered).
+   * (what they produced stays in the spool and is delivered). Returns the removed ids.
    */
-  setInstruments(ids: readonly string[]): void {
+  setInstruments(ids: readonly string[]): string[] {
     const keep = new Set(ids);
-    for (const id of [...this.counters.keys()]) if (!keep.has(id)) this.counters.delete(id);
+    const removed = [...this.counters.keys()].filter((id) => !keep.has(id));
+    for (const id of removed) this.counters.delete(id);
     for (const id of ids) {
       if (!this.counters.has(id)) {
         const zero = () => Object.fromEntries(this.sinks.map((s) => [s.name, 0]));
         this.counters.set(id, { polled: 0, notGood: 0, delivered: zero(), dropped: zero() });
       }
+    }
+    return removed;
+  }
+
+  /**
+   * The last state of each removed instrument, once more, marked removed and offline: each sink
+   * retracts what it holds for it (the retained MQTT status, the direct sink's waiting status, the
+   * roster's entry) instead of showing it live forever. Call after the sinks took the new list.
+   */
+  announceRemoved(ids: readonly string[]): void {
+    for (const id of ids) {
+      const last = this.states.get(id);
+      this.states.delete(id);
+      // Never announced, nothing to retract (and no calibration left to tell).
+      if (!last) continue;
+      const state: InstrumentState = { ...last, online: false, since: Date.now(), channels: [], removed: true };
+      for (const sink of this.sinks) sink.state?.(state);
     }
   }
 

@@ -106,6 +106,12 @@ export const InstrumentStatusSchema = Type.Object(
     online: Type.Boolean({ description: 'the gateway is talking to the device' }),
     since: timestamp('ms since epoch of the last online/offline change'),
     error: Type.Optional(Type.String({ maxLength: 1024, description: 'last error while offline' })),
+    removed: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'the instrument was removed from the config by a reload: no longer polled nor live (its readings and events stay). Published once, not retained; the retained status is then cleared',
+      }),
+    ),
     ts: timestamp('when this status was published, ms since epoch'),
     cal: ref(CalTagSchema, { description: 'the instrument summary: worst of the channels that have a record' }),
     channels: Type.Array(ChannelCalSchema, {

@@ -92,9 +92,14 @@ function contentHash(text: string): number {
   return h >>> 0;
 }
 
+/** The summary's `status` once a reload removed the instrument: the status panel leaves it out from then on. */
+export const REMOVED_STATUS = 'removed';
+
 /**
  * `instrument_cal` points from a retained status: the instrument summary (scope=instrument) and each
- * channel's own calibration (scope=channel), so Grafana shows both without MQTT.
+ * channel's own calibration (scope=channel), so Grafana shows both without MQTT. A removed
+ * instrument's last word is a summary with status `removed`: its earlier points (history) stay,
+ * but the panel's latest row for it no longer says it is live.
  */
 export function instrumentStatusLines(s: WireInstrumentStatus): string[] {
   const fields = (c: { status: string; certificate: string | null; due: string | null; traceable: boolean }) =>
@@ -103,7 +108,7 @@ export function instrumentStatusLines(s: WireInstrumentStatus): string[] {
     ['instrument', s.instrument],
     ['scope', 'instrument'],
     ['site', s.site],
-  ])} ${fields(s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
+  ])} ${fields(s.removed ? { ...s.cal, status: REMOVED_STATUS } : s.cal)},online=${floatField(s.online ? 1 : 0)} ${timestamp(s.ts)}`;
   const channels = s.channels.map(
     (c) =>
       `instrument_cal,${tagSet([

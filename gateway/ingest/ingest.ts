@@ -122,6 +122,11 @@ export class Ingest {
       return;
     }
     const msg = this.decoder.decode(packet.topic, payload);
+    if (!isRejection(msg) && msg.kind === 'status_cleared') {
+      // Nothing to store: the removal itself came as a status message just before.
+      if (packet.messageId !== undefined) acks?.release([packet.messageId]);
+      return;
+    }
     const refused = isRejection(msg) ? msg : this.messages.render(msg, this.writes.pending);
     if (refused) {
       this.stats.rejectedMessages++;

@@ -30,7 +30,7 @@ export class MessageLines {
         out.push(calEventLine(msg.event));
       } else if (msg.kind === 'status') {
         out.push(...instrumentStatusLines(msg.status));
-      } else {
+      } else if (msg.kind === 'stats') {
         out.push(gatewayStatsLine(msg.stats));
       }
       return null;

@@ -21,7 +21,9 @@ export type WireMessage =
   | { kind: 'data'; batch: WireBatch }
   | { kind: 'event'; event: WireCalEvent }
   | { kind: 'stats'; stats: WireGatewayStats }
-  | { kind: 'status'; status: WireInstrumentStatus };
+  | { kind: 'status'; status: WireInstrumentStatus }
+  /** An empty retained status: the gateway cleared a removed instrument's (its `removed` status came before). */
+  | { kind: 'status_cleared' };
 
 export interface DecoderOptions {
   /** A timestamp further back than this is refused (a point re-stamped to 1970). */
@@ -75,6 +77,7 @@ export class WireDecoder {
   decode(topic: string, payload: Buffer): WireMessage | Rejection {
     const ids = topicIds(topic);
     if (ids === null) return { reason: 'topic', detail: 'not a data, event, status or stats topic' };
+    if (ids.kind === 'status' && payload.length === 0) return { kind: 'status_cleared' };
     if (payload.length > this.maxBytes) return { reason: 'too_large', detail: `${payload.length} bytes, at most ${this.maxBytes}` };
     let doc: unknown;
     try {

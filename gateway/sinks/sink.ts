@@ -14,6 +14,8 @@ export interface InstrumentState extends DeviceStatus {
   cal: CalTag;
   /** Each configured channel's own calibration. */
   channels?: ChannelCalStatus[];
+  /** A reload removed the instrument: the last word about it (sinks retract what they hold for it). */
+  removed?: true;
 }
 
 /**

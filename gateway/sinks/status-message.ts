@@ -15,6 +15,7 @@ export function instrumentStatusMessage(state: InstrumentState, site: string, ga
     online: state.online,
     since: state.since,
     ...(state.error !== undefined ? { error: state.error } : {}),
+    ...(state.removed ? { removed: true as const } : {}),
     ts,
     cal: state.cal,
     channels: (state.channels ?? []).map(({ channel, hasRecord, ...cal }) => ({ channel, hasRecord, ...cal })),

@@ -126,4 +126,18 @@ describe('the roster (site-roster v2)', () => {
     expect(roundUpTwoDigits(0.006)).toBe(0.006);
     expect(capabilityOf(undefined)).toBeNull();
   });
+
+  it("forgets a removed instrument's connection state: added back, it is not shown online before its driver says so", () => {
+    const { engine } = engineWith([], NOW);
+    const tracker = new RosterTracker({ site: 'lab', gateway: 'gw', instruments: [BATH], calibration: engine });
+    const state = { instrument: BATH.id, online: true, since: NOW.t - 60_000, cal: engine.statusOf(BATH.id) };
+    tracker.noteState(state);
+    expect(tracker.build(NOW.t).instruments[0]).toMatchObject({ online: true });
+    // The reload removes it (the pipeline announces its last state, marked removed), then adds it back.
+    tracker.setInstruments([]);
+    tracker.noteState({ ...state, online: false, since: NOW.t, removed: true });
+    expect(tracker.build(NOW.t).instruments).toEqual([]);
+    tracker.setInstruments([BATH]);
+    expect(tracker.build(NOW.t).instruments[0]).toMatchObject({ id: BATH.id, online: null, since: null });
+  });
 });

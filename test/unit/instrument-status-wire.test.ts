@@ -45,5 +45,17 @@ describe('instrument status on the wire', () => {
     expect(decode(TOPIC, status({ channels: [{ channel: 'x\ny', hasRecord: true, ...cal }] }))).toMatchObject({ reason: 'schema' });
     expect(decode(TOPIC, status({ cal: { ...cal, status: 'fine' } }))).toMatchObject({ reason: 'schema' });
     expect(decode(TOPIC, status({ ts: 0 }))).toMatchObject({ reason: 'timestamp' });
+    expect(decode(TOPIC, status({ removed: false }))).toMatchObject({ reason: 'schema' });
+  });
+
+  it("a removed instrument's last status is one summary point with status removed; the cleared retained status is no rejection", () => {
+    const m = decode(TOPIC, status({ removed: true, online: false, channels: [] }));
+    expect(m).toMatchObject({ kind: 'status' });
+    expect(instrumentStatusLines((m as Extract<WireMessage, { kind: 'status' }>).status)).toEqual([
+      'instrument_cal,instrument=press-01,scope=instrument,site=labA status="removed",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,online=0 1795000000000',
+    ]);
+    expect(decoder.decode(TOPIC, Buffer.alloc(0))).toEqual({ kind: 'status_cleared' });
+    // Only a status topic may be cleared: an empty data message is still refused.
+    expect(decoder.decode('mg/labA/gw1/press-01/data', Buffer.alloc(0))).toMatchObject({ reason: 'not_json' });
   });
 });

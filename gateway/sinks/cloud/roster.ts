@@ -51,7 +51,9 @@ export class RosterTracker {
   }
 
   noteState(state: InstrumentState): void {
-    this.states.set(state.instrument, state);
+    // The roster lists the configured instruments only; a removed one's state would only linger.
+    if (state.removed) this.states.delete(state.instrument);
+    else this.states.set(state.instrument, state);
   }
 
   build(now = Date.now()): Roster {

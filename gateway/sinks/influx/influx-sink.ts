@@ -54,9 +54,18 @@ export class InfluxSink implements Sink {
     return this.writeLine(() => statsLine(stats, this.site ?? '', this.gateway ?? ''));
   }
 
-  /** Before start() too: the states drivers reported so far are written once the sink starts. */
+  /**
+   * Before start() too: the states drivers reported so far are written once the sink starts. A
+   * removed instrument's last state (status `removed`) replaces whatever of it still waits.
+   */
   state(state: InstrumentState): void {
-    this.statuses.offer(state.instrument, state);
+    if (state.removed) this.statuses.retire(state.instrument, state);
+    else this.statuses.offer(state.instrument, state);
+  }
+
+  /** Instruments whose status this sink still holds (waiting, or written and kept for the next). */
+  statusKeys(): string[] {
+    return this.statuses.keys();
   }
 
   /** Rendered when written, as the MQTT sink stamps `ts` when it publishes: the point is the status as of now. */

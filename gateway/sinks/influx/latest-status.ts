@@ -10,6 +10,8 @@ interface Slot<T> {
   writing: boolean;
   failures: number;
   timer: NodeJS.Timeout | null;
+  /** `pending` is the key's last value (retire()): once it is written the slot goes. */
+  last: boolean;
 }
 
 /**
@@ -35,8 +37,28 @@ export class LatestValueWriter<T> {
   }
 
   offer(key: string, value: T): void {
+    this.put(key, value, false);
+  }
+
+  /**
+   * The key's last value (an instrument removed by a reload): it supersedes what waits, as any
+   * newer value does, and once written the key is forgotten, so a removed instrument's older
+   * status is never written after its removal and no slot stays behind. A later offer() for the
+   * key (the instrument added back) supersedes it in turn.
+   */
+  retire(key: string, value: T): void {
+    this.put(key, value, true);
+  }
+
+  /** Keys with a slot: waiting, being written, or written and kept for the next value. */
+  keys(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  private put(key: string, value: T, last: boolean): void {
     let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = { pending: null, writing: false, failures: 0, timer: null }));
+    if (!slot) this.slots.set(key, (slot = { pending: null, writing: false, failures: 0, timer: null, last }));
+    slot.last = last;
     slot.pending = value;
     slot.failures = 0;
     if (slot.timer) clearTimeout(slot.timer);
@@ -70,7 +92,8 @@ export class LatestValueWriter<T> {
         slot.writing = false;
         slot.failures = 0;
         if (slot.pending === value) slot.pending = null;
-        this.kick(key);
+        if (slot.pending === null && slot.last && this.slots.get(key) === slot) this.slots.delete(key);
+        else this.kick(key);
       },
       (err: unknown) => {
         slot.writing = false;

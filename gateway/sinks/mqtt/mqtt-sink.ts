@@ -139,9 +139,17 @@ export class MqttSink implements Sink {
     }
   }
 
+  /**
+   * Retained, so a new subscriber learns each instrument's state. A removed instrument's last
+   * status goes to those listening now (the ingest writes it: the status panel drops the
+   * instrument), then its retained status is cleared (an empty retained message), so no later
+   * subscriber takes it for a live instrument.
+   */
   state(state: InstrumentState): void {
+    const topic = statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument);
     const payload = JSON.stringify(instrumentStatusMessage(state, this.opts.site, this.opts.gateway, Date.now()));
-    this.client?.publish(statusTopic(this.prefix, this.opts.site, this.opts.gateway, state.instrument), payload, { qos: 1, retain: true });
+    this.client?.publish(topic, payload, { qos: 1, retain: !state.removed });
+    if (state.removed) this.client?.publish(topic, '', { qos: 1, retain: true });
   }
 
   /** A hot reload: the retained gateway state lists the instruments, so it is published again. */

@@ -121,7 +121,8 @@ export class SparkplugFormat implements UplinkFormat {
 
   state(state: InstrumentState): UplinkMessage[] {
     const s = this.status.get(state.instrument);
-    if (!s) return [];
+    // A removed device got its DDEATH from setInstruments(): no DDATA after it.
+    if (!s || state.removed) return [];
     const changed = s.online !== state.online || JSON.stringify(s.cal) !== JSON.stringify(state.cal);
     s.online = state.online;
     s.cal = state.cal;
