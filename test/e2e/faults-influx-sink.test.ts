@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetrogateConfig } from '../../config/schema.js';
 import { buildGateway } from '../../gateway/gateway.js';
@@ -10,6 +11,9 @@ import { influxSeries, rowsOf } from '../support/influx-query.js';
 import { statusPanelRows } from '../support/status-panel.js';
 import { oneTo, restartableInfluxDB, storedSeqs, type Restartable } from './faults-fixture.js';
 import { until } from '../support/until.js';
+
+/** How long the outage lasts once the backlog is there: across several of the spool's retry rounds. */
+const OUTAGE_ACROSS_RETRIES_MS = 2000;
 
 /**
  * Fault 2 for the direct sink on one box without a broker (no mqtt section; spool → InfluxDB): InfluxDB stops while the
@@ -50,8 +54,9 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       await until(() => sink().depth >= 200, 'readings to wait in the spool while InfluxDB is down', 30_000);
       expect(sink().connected).toBe(false);
       expect(sink().lastError).not.toBeNull();
-      // A while longer: several retry rounds fail (backoff) before InfluxDB is back.
-      await new Promise((r) => setTimeout(r, 2000));
+      // The outage goes on across several of the spool's retry rounds (backoff) before InfluxDB is
+      // back. A deliberate fault duration: no event marks a round (the sink logs the outage once).
+      await new Promise((r) => setTimeout(r, OUTAGE_ACROSS_RETRIES_MS));
       const waiting = sink().depth;
       await influx.start();
       let replayed = false;
@@ -91,7 +96,9 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       spool: { ...base.spool!, dir },
       influx: { ...base.influx!, sink: { enabled: true, maxInFlight: 8, lingerMs: 20, inOrder: true } },
     };
-    const gateway = buildGateway(config, silentLogger(), { drivers: true, ingest: false });
+    const logged: { msg?: string; key?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string; key?: string }) });
+    const gateway = buildGateway(config, log, { drivers: true, ingest: false });
     await gateway.start();
     const db = { url: influx.url, database: config.influx!.database };
     const balance = async () => (await statusPanelRows(db, config.site, ['balance-01'])).get('balance-01');
@@ -115,8 +122,11 @@ describe('faults: InfluxDB goes away and comes back, written by the direct sink'
       await record('E2E-SUPERSEDED', -2);
       await record('E2E-LATEST', -1);
       expect(gateway.pipeline.instrumentState('balance-01')!.cal.certificate).toBe('E2E-LATEST');
-      // A while longer: the status write fails a few times (backoff) before InfluxDB is back.
-      await new Promise((r) => setTimeout(r, 2500));
+      // The latest status's write fails and is retried (backoff) before InfluxDB is back: two more
+      // failures logged from here on are its own (a superseded value's failure is not logged).
+      const from = logged.length;
+      const retried = () => logged.slice(from).filter((l) => l.msg === 'instrument status not written; retried' && l.key === 'balance-01').length;
+      await until(() => retried() >= 2, 'two failed, retried writes of the latest status', { observe: retried });
       await influx.start();
       await until(async () => (await balance())?.certificate === 'E2E-LATEST', 'the renewed status on the panel after the restart', 30_000);
       expect(await balance()).toMatchObject({ status: 'valid', traceable: 1 });
