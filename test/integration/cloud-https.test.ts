@@ -71,7 +71,13 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     const receiver = await startReceiver(certs, TOKEN);
     const { gateway, config, sim } = await lab({}, receiver);
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      // The platform has readings of every instrument, and a roster that knows bath-01 is online.
+      const received = () => Object.fromEntries(config.instruments.map((i) => [i.id, seqsByInstrument(receiver.received).get(i.id)?.length ?? 0]));
+      const bathOnline = () => (receiver.rosters.at(-1) as Roster | undefined)?.instruments.find((i) => i.id === 'bath-01')?.online === true;
+      await until(() => Object.values(received()).every((n) => n >= 5) && bathOnline(), 'five readings of every instrument and a roster with bath-01 online', {
+        timeoutMs: 15_000,
+        observe: () => ({ received: received(), rosters: receiver.rosters.length }),
+      });
       await gateway.stopPolling();
       expect(receiver.problems).toEqual([]);
       const seqs = seqsByInstrument(receiver.received);
@@ -128,7 +134,11 @@ describe('cloud uplink over HTTPS (gzip JSON, bearer token, behind the spool)', 
     try {
       await until(() => cloudStats(gateway).lastError !== null, 'the first refusal', 15_000);
       expect(cloudStats(gateway).lastError).toMatch(/answered 503/);
-      await new Promise((r) => setTimeout(r, 1000));
+      // The uplink retries through the four refusals while polling goes on, and is taken again.
+      await until(() => refusals > 4 && cloudStats(gateway).lastError === null, 'the four refusals, then a request taken', {
+        timeoutMs: 30_000,
+        observe: () => refusals,
+      });
       await gateway.stopPolling();
       const seqs = seqsByInstrument(receiver.received);
       for (const inst of config.instruments) {

@@ -82,7 +82,13 @@ describe('cloud uplink over MQTT 5 with TLS (a second Mosquitto, certificates ma
     const { gateway, config, sim } = await lab({}, 15_000);
     const prefix = `cloud/${config.site}`;
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      // The platform has heard from the gateway: its state, the roster and data of every instrument.
+      const heard = () => of(prefix).map((m) => m.topic.slice(`${prefix}/${config.site}/e2e-gw/`.length));
+      const wanted = ['state', 'roster', ...config.instruments.map((i) => `${i.id}/data`)];
+      await until(() => wanted.every((t) => heard().includes(t)), `${wanted.join(', ')} at the platform`, {
+        timeoutMs: 15_000,
+        observe: () => [...new Set(heard())],
+      });
       // A calibration event goes from the spool to the JSON uplink too, on its event topic.
       gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'cloud test' });
       await gateway.stopPolling();
