@@ -14,6 +14,9 @@ import { demoLab } from '../support/e2e-fixture.js';
 import { oneTo, restartableInfluxDB, restartableMosquitto, storedSeqs, type Restartable } from './faults-fixture.js';
 import { until } from '../support/until.js';
 
+/** How much longer the platform stays away once readings wait for it. */
+const PLATFORM_AWAY_MORE_MS = 1500;
+
 /** Faults 4 and 5: the cloud platform unreachable for a while; the spool's disk quota exceeded. */
 describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', () => {
   let certs: TestCerts;
@@ -59,10 +62,17 @@ describe('faults: the cloud uplink is unreachable, the disk quota is exceeded', 
       await until(() => cloud().depth >= 100, 'readings to wait for the platform', 30_000);
       expect(cloud().lastError).toMatch(/ECONNREFUSED/);
       expect(cloud().connected).toBe(false);
-      await new Promise((r) => setTimeout(r, 1500));
+      // The platform stays away across more of the uplink's retries: a deliberate outage length.
+      await new Promise((r) => setTimeout(r, PLATFORM_AWAY_MORE_MS));
       receiver = await startReceiver(certs, 'fault-four-token', port);
       await until(() => cloud().depth < 20 && receiver!.received.length > 0, 'the platform to take the backlog', 30_000);
-      await new Promise((r) => setTimeout(r, 1000));
+      // Live readings go on after the replay: the platform gets seqs polled after it caught up.
+      const atCatchUp = new Map(config.instruments.map((i) => [i.id, gateway.pipeline.counters.get(i.id)!.polled]));
+      const newest = () => new Map([...seqsByInstrument(receiver!.received)].map(([id, seqs]) => [id, Math.max(...seqs)]));
+      await until(() => [...atCatchUp].every(([id, n]) => (newest().get(id) ?? 0) > n), 'readings polled after the catch-up at the platform', {
+        timeoutMs: 15_000,
+        observe: () => ({ atCatchUp, newest: newest() }),
+      });
       await gateway.stopPolling();
       expect(cloud().depth).toBe(0);
       expect(receiver.problems).toEqual([]);
