@@ -2,6 +2,7 @@ import * as M from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import type { RegisterFunction } from './config.js';
 import type { ReadResult } from './poll-cycle.js';
+import { ReadError } from './read-failure.js';
 
 // modbus-serial is CommonJS; under NodeNext its class is the module's default export.
 const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unknown as new () => ModbusClient;
@@ -12,6 +13,9 @@ const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unkn
  */
 export class ModbusTcpLink {
   private client: ModbusClient | null = null;
+  /** Settles when this connection ends; every read races it (see watchClose). */
+  private ended: Promise<never> = new Promise<never>(() => undefined);
+  private endConnection: (reason: string) => void = () => undefined;
   /** Answers whose transaction id belongs to a request that had already timed out. */
   staleAnswers = 0;
 
@@ -48,8 +52,26 @@ export class ModbusTcpLink {
     client.setID(this.unitId);
     client.setTimeout(this.timeoutMs);
     watchTransactions(client, () => this.staleAnswers++);
+    this.watchClose(client, onClose);
+  }
+
+  /**
+   * modbus-serial leaves a request whose connection closed waiting for its own timeout (and its
+   * destroy() cancels that timer, so the request then never settles at all): a device that hangs
+   * up mid-request would hold the poll cycle, and stop(), for the whole timeoutMs. So every read
+   * races the end of its connection, and loses at once as disconnected, however the end came.
+   */
+  private watchClose(client: ModbusClient, onClose: () => void): void {
+    this.ended = new Promise<never>((_, reject) => {
+      this.endConnection = (reason) => reject(new ReadError({ kind: 'disconnected', reason: `disconnected: ${reason}` }));
+    });
+    // A connection that ends while no read is waiting is no error.
+    this.ended.catch(() => undefined);
     client.on('close', () => {
-      if (this.client === client) onClose();
+      if (this.client !== client) return;
+      this.endConnection('connection closed by peer');
+      this.close();
+      onClose();
     });
   }
 
@@ -58,24 +80,29 @@ export class ModbusTcpLink {
     const c = this.client;
     if (!c?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
     if (unitId !== undefined) c.setID(unitId);
-    switch (fn) {
-      case 'coil':
-        return { bits: (await c.readCoils(address, count)).data };
-      case 'discrete':
-        return { bits: (await c.readDiscreteInputs(address, count)).data };
-      case 'holding':
-        return { bytes: (await c.readHoldingRegisters(address, count)).buffer };
-      case 'input':
-        return { bytes: (await c.readInputRegisters(address, count)).buffer };
-    }
+    return Promise.race([request(c, fn, address, count), this.ended]);
   }
 
   close(): void {
     const c = this.client;
     this.client = null;
     if (c) {
+      this.endConnection('connection closed');
       c.destroy(() => undefined);
     }
+  }
+}
+
+async function request(c: ModbusClient, fn: RegisterFunction, address: number, count: number): Promise<ReadResult> {
+  switch (fn) {
+    case 'coil':
+      return { bits: (await c.readCoils(address, count)).data };
+    case 'discrete':
+      return { bits: (await c.readDiscreteInputs(address, count)).data };
+    case 'holding':
+      return { bytes: (await c.readHoldingRegisters(address, count)).buffer };
+    case 'input':
+      return { bytes: (await c.readInputRegisters(address, count)).buffer };
   }
 }
 
