@@ -38,9 +38,9 @@ export const CONTRACT_DOCUMENTS: readonly ContractDocument[] = [
   document({
     file: 'cal-event.schema.json',
     id: 'cal-event.v1.json',
-    title: 'metrogate calibration event (topic <prefix>/<site>/<gateway>/<instrument>/event)',
+    title: 'metrogate calibration event (topic <prefix>/<site>/<gateway>/<instrument>/event; HTTPS uplink: POST <url>/events, gzip)',
     description:
-      "A calibration status transition (by the calendar, a new record, or by hand), a finding that past readings are suspect (a new certificate's as-found data failed), where the gateway that owns the instrument wrote the impact report of such a finding (impact_report), or an intermediate check's result (check; a failed check or a tripped control-chart rule quarantines the instrument and raises a suspect event with `check`). QoS 1, not retained; the ingest role writes it to InfluxDB as measurement cal_event for Grafana annotations (kind check: measurement check_result).",
+      "A calibration status transition (by the calendar, a new record, or by hand), a finding that past readings are suspect (a new certificate's as-found data failed), where the gateway that owns the instrument wrote the impact report of such a finding (impact_report), or an intermediate check's result (check; a failed check or a tripped control-chart rule quarantines the instrument and raises a suspect event with `check`). QoS 1, not retained; the ingest role writes it to InfluxDB as measurement cal_event for Grafana annotations (kind check: measurement check_result). The HTTPS uplink POSTs each event alone to <url>/events, gzip, with the bearer token, in order with the readings (a reading batch spooled before the event is posted before it, one spooled after it after it); its answers are treated as for POST <url>/readings (cloud-batch.v1.json): a 2xx acknowledges, retryable answers keep the event in the spool, a content 4xx drops it, logged and counted. Delivery is at least once: an event sent again after a crash or a lost answer has the same fields and values, so deduplicate on the whole message.",
     schema: CalEventSchema,
   }),
   document({

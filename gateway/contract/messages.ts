@@ -85,6 +85,15 @@ export type WireCalEvent = Static<typeof CalEventSchema>;
 /** A calibration event in the gateway (gateway/calibration/cal-event.ts): the message without v and gateway. */
 export type CalEvent = Omit<WireCalEvent, 'v' | 'gateway'>;
 
+/**
+ * The cal-event message of one event as every sink sends it (edge MQTT, cloud MQTT JSON, the
+ * HTTPS uplink's POST <url>/events): typed here once, so no sink can send another shape.
+ */
+export function calEventMessage(event: CalEvent, gateway: string): WireCalEvent {
+  const { site, ...rest } = event;
+  return { v: MESSAGE_VERSION, site, gateway, ...rest };
+}
+
 /** One channel's own calibration in an instrument status (and in the API's views). */
 export const ChannelCalSchema = Type.Object(
   {

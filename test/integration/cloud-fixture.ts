@@ -12,6 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { PrivateService } from '../../tools/private-services/daemon.js';
 import { freePort } from '../../tools/private-services/free-port.js';
 import { startMosquitto } from '../../tools/private-services/mosquitto.js';
+import type { WireCalEvent } from '../../gateway/contract/messages.js';
 import type { WireBatch } from '../../gateway/sinks/mqtt/payload.js';
 import { ROOT } from '../support/e2e-fixture.js';
 
@@ -82,8 +83,9 @@ export function makeCerts(): TestCerts {
 
 const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'gateway/schemas', name), 'utf8')) as object;
 const ajv = new Ajv2020({ allErrors: true, strict: false });
-for (const s of ['reading-batch', 'site-roster', 'cloud-batch']) ajv.addSchema(schema(`${s}.schema.json`));
+for (const s of ['reading-batch', 'site-roster', 'cloud-batch', 'cal-event']) ajv.addSchema(schema(`${s}.schema.json`));
 export const validateCloudBatch = ajv.getSchema('https://metrogate.dev/schemas/cloud-batch.v1.json')!;
+export const validateCalEvent = ajv.getSchema('https://metrogate.dev/schemas/cal-event.v1.json')!;
 export const validateRoster = ajv.getSchema('https://metrogate.dev/schemas/site-roster.v2.json')!;
 
 export interface Received {
@@ -96,6 +98,13 @@ export interface Received {
 /** What the receiver answers to a POST of readings; 200 unless the test says otherwise. */
 export type Answer = (body: { batches: WireBatch[] }) => number;
 
+/** A calibration event the platform accepted: `after` readings requests had been accepted before it. */
+export interface ReceivedEvent {
+  at: number;
+  after: number;
+  event: WireCalEvent;
+}
+
 export interface Receiver {
   port: number;
   url: string;
@@ -104,6 +113,10 @@ export interface Receiver {
   /** Every request seen (also refused ones), with its status, arrival time and User-Agent. */
   requests: { method: string; path: string; status: number; batches: number; at: number; userAgent: string }[];
   rosters: unknown[];
+  /** Accepted POSTs to /events, in arrival order. */
+  events: ReceivedEvent[];
+  /** What the receiver answers to an event POST; 200 unless the test says otherwise. */
+  answerEvent: (event: WireCalEvent) => number;
   /** Typed messages POSTed below /comparison/ (comparison results), with their path. */
   comparisons: { path: string; doc: unknown }[];
   /** Problems: wrong token, missing gzip, invalid against the schema. */
@@ -116,8 +129,38 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
+/** What the receiver does with one authorised, decoded request: [status, batches in it]. */
+function route(state: Receiver, method: string, path: string, doc: unknown): [number, number] {
+  const taken = (status: number) => status >= 200 && status < 300;
+  if (method === 'PUT' && path.endsWith('/roster')) {
+    if (!validateRoster(doc)) state.problems.push(`roster: ${JSON.stringify(validateRoster.errors)}`);
+    const status = state.answerRoster();
+    if (taken(status)) state.rosters.push(doc);
+    return [status, 0];
+  }
+  if (method === 'POST' && path.endsWith('/readings')) {
+    if (!validateCloudBatch(doc)) state.problems.push(`readings: ${JSON.stringify(validateCloudBatch.errors)}`);
+    const body = doc as Received;
+    const status = state.answer(body);
+    if (taken(status)) state.received.push({ ...body, at: Date.now() });
+    return [status, body.batches.length];
+  }
+  if (method === 'POST' && path.endsWith('/events')) {
+    if (!validateCalEvent(doc)) state.problems.push(`event: ${JSON.stringify(validateCalEvent.errors)}`);
+    const event = doc as WireCalEvent;
+    const status = state.answerEvent(event);
+    if (taken(status)) state.events.push({ at: Date.now(), after: state.received.length, event });
+    return [status, 0];
+  }
+  if (method === 'POST' && path.includes('/comparison/')) {
+    state.comparisons.push({ path, doc });
+    return [201, 0];
+  }
+  return [404, 0];
+}
+
 /**
- * The cloud platform as the gateway sees it: POST /readings and PUT /roster over HTTPS with a
+ * The cloud platform as the gateway sees it: POST /readings, POST /events and PUT /roster over HTTPS with a
  * bearer token and gzip bodies, each body checked against the committed schemas.
  */
 export async function startReceiver(certs: TestCerts, token: string, port = 0): Promise<Receiver> {
@@ -127,6 +170,8 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
     received: [],
     requests: [],
     rosters: [],
+    events: [],
+    answerEvent: () => 200,
     comparisons: [],
     problems: [],
     answer: () => 200,
@@ -157,24 +202,8 @@ export async function startReceiver(certs: TestCerts, token: string, port = 0): 
         state.problems.push(`${path}: ${(err as Error).message}`);
         return reply(400);
       }
-      if (req.method === 'PUT' && path.endsWith('/roster')) {
-        if (!validateRoster(doc)) state.problems.push(`roster: ${JSON.stringify(validateRoster.errors)}`);
-        const status = state.answerRoster();
-        if (status >= 200 && status < 300) state.rosters.push(doc);
-        return reply(status);
-      }
-      if (req.method === 'POST' && path.endsWith('/readings')) {
-        if (!validateCloudBatch(doc)) state.problems.push(`readings: ${JSON.stringify(validateCloudBatch.errors)}`);
-        const body = doc as Received;
-        const status = state.answer(body);
-        if (status >= 200 && status < 300) state.received.push({ ...body, at: Date.now() });
-        return reply(status, body.batches.length);
-      }
-      if (req.method === 'POST' && path.includes('/comparison/')) {
-        state.comparisons.push({ path, doc });
-        return reply(201);
-      }
-      reply(404);
+      const [status, batches] = route(state, req.method ?? '', path, doc);
+      reply(status, batches);
     });
   });
   await new Promise<void>((resolve, reject) => {

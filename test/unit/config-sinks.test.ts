@@ -39,6 +39,18 @@ describe('sinks in the config', () => {
     ]);
   });
 
+  it('refuses calibration events asked of the Sparkplug uplink, which cannot carry them, naming the formats that do', () => {
+    const sparkplug = `${BASE}cloud:\n  enabled: true\n  url: mqtts://cloud.example:8883\n  format: sparkplug\n`;
+    expect(messages(`${sparkplug}  events: true\n`)).toEqual([
+      `${FILE}: cloud.events: Sparkplug B carries no calibration events (its Calibration/* metrics give each instrument its current state); ` +
+        `use format json or an https:// url to receive them, or leave events out (line ${lineOf(`${sparkplug}  events: true\n`, 'events: true')})`,
+    ]);
+    expect(parseConfig(sparkplug, FILE, {}).cloud?.events).toBeUndefined();
+    expect(parseConfig(`${sparkplug}  events: false\n`, FILE, {}).cloud?.events).toBe(false);
+    const https = `${BASE}cloud:\n  enabled: true\n  url: https://cloud.example/ingest\n  token: a-token-of-twenty-chars\n  events: false\n`;
+    expect(parseConfig(https, FILE, {}).cloud?.events).toBe(false);
+  });
+
   it('refuses the ingest role without a broker to take the readings from', () => {
     const text = `${NO_MQTT}influx:\n  url: http://127.0.0.1:8086\n  sink:\n    enabled: true\ningest:\n  enabled: true\n`;
     expect(messages(text)).toEqual([

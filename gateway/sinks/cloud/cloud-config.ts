@@ -26,6 +26,12 @@ export const CloudSchema = Type.Object(
     maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 64, description: 'batches awaiting acknowledgement at once' }),
     batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000, description: 'readings per HTTPS request at most' }),
     timeoutMs: Millis(30_000),
+    events: Type.Optional(
+      Type.Boolean({
+        description:
+          'send the calibration events from the spool (cal-event schema; HTTPS: POST <url>/events, MQTT JSON: …/<instrument>/event), acknowledged and retried like the readings and in order with them; default: true for https:// and format json, false for sparkplug, which cannot carry them',
+      }),
+    ),
     sparkplug: Type.Optional(
       Type.Object(
         {
@@ -46,6 +52,13 @@ export function checkCloudConfig(cloud: CloudConfig): PathProblem[] {
   const problems = checkConnection(cloud);
   const https = cloud.url.startsWith('https://');
   if (cloud.format === 'sparkplug' && https) problems.push({ at: ['format'], message: 'sparkplug needs an MQTT url (mqtts://…), not https://' });
+  if (cloud.format === 'sparkplug' && cloud.events === true) {
+    problems.push({
+      at: ['events'],
+      message:
+        'Sparkplug B carries no calibration events (its Calibration/* metrics give each instrument its current state); use format json or an https:// url to receive them, or leave events out',
+    });
+  }
   if (https && cloud.token === undefined) problems.push({ at: ['token'], message: 'the HTTPS uplink needs a bearer token (e.g. token: ${CLOUD_TOKEN})' });
   if ((cloud.cert === undefined) !== (cloud.key === undefined)) {
     problems.push({ at: [cloud.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both cert and key' });
@@ -54,4 +67,9 @@ export function checkCloudConfig(cloud: CloudConfig): PathProblem[] {
     problems.push({ at: ['url'], message: 'ca, cert and key take effect only with TLS: use mqtts://' });
   }
   return problems;
+}
+
+/** Whether the uplink sends calibration events: cloud.events, else every format that can carry them. */
+export function sendsEvents(cloud: CloudConfig): boolean {
+  return cloud.events ?? cloud.format !== 'sparkplug';
 }

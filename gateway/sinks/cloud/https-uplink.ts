@@ -6,7 +6,8 @@ import type { ReadingBatch } from '../../reading.js';
 import { RejectedBatchError, RetryLaterError } from '../sink-errors.js';
 import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState, Sink } from '../sink.js';
-import type { CloudConfig } from './cloud-config.js';
+import { calEventMessage } from '../../contract/messages.js';
+import { sendsEvents, type CloudConfig } from './cloud-config.js';
 import { sendGzipJson } from './https-post.js';
 import type { RosterTracker } from './roster.js';
 import { RosterSender, type RosterTiming } from './roster-sender.js';
@@ -23,6 +24,8 @@ export interface HttpsUplinkOptions {
 }
 
 interface Queued {
+  /** A reading batch goes into a cloud batch with its neighbours; an event is POSTed alone to <url>/events. */
+  kind: 'readings' | 'event';
   json: string;
   count: number;
   /** Sent alone: it was part of a request the platform refused, and may be the culprit. */
@@ -34,14 +37,17 @@ interface Queued {
 /**
  * The cloud platform over HTTPS: reading batches are grouped into one gzip JSON POST (cloud-batch
  * schema) of at most batchMaxReadings, one request at a time so the platform receives them in
- * order; each write() resolves when the request holding its batch got a 2xx. A failed request
- * fails everything queued behind it too, so the spool sends them again in the same order.
+ * order; each write() resolves when the request holding its batch got a 2xx. Calibration events
+ * from the spool share that queue, each POSTed to <url>/events (cal-event schema), so an event
+ * reaches the platform between the readings it came between. A failed request fails everything
+ * queued behind it too, so the spool sends them again in the same order.
  * The roster is PUT at start and whenever it changes (RosterSender: one retry at a time).
  */
 export class HttpsUplink implements Sink {
   readonly name = 'cloud';
   private agent: https.Agent | null = null;
   private readonly readingsUrl: URL;
+  private readonly eventsUrl: URL;
   private readonly rosterUrl: URL;
   private queue: Queued[] = [];
   private sending = false;
@@ -52,6 +58,7 @@ export class HttpsUplink implements Sink {
   constructor(private readonly opts: HttpsUplinkOptions) {
     const base = opts.cloud.url.replace(/\/+$/, '');
     this.readingsUrl = new URL(`${base}/readings`);
+    this.eventsUrl = new URL(`${base}/events`);
     this.rosterUrl = new URL(`${base}/roster`);
     this.roster = new RosterSender({
       tracker: opts.roster,
@@ -74,11 +81,7 @@ export class HttpsUplink implements Sink {
 
   write(batch: ReadingBatch): Promise<void> {
     if (this.stopped || !this.agent) return Promise.reject(new Error('cloud uplink not running'));
-    const json = serialiseBatch(batch, this.opts.gateway);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ json, count: batch.readings.length, alone: false, resolve, reject });
-      if (!this.sending) void this.sendQueued();
-    });
+    return this.enqueue('readings', serialiseBatch(batch, this.opts.gateway), batch.readings.length);
   }
 
   state(state: InstrumentState): void {
@@ -87,13 +90,16 @@ export class HttpsUplink implements Sink {
   }
 
   /**
-   * The platform's HTTPS API takes reading batches and the roster, no events: an event's effect
-   * (a new certificate, a status) reaches it in the roster, which RosterSender PUTs with its own
-   * retries. So the spool's record is taken at once.
+   * Resolves when the platform answered the event's POST with a 2xx, like a reading batch: the
+   * event is what tells the platform that readings became suspect. Its effect on the instrument
+   * (a new certificate, a status) goes in the roster too. With cloud.events false the spool's
+   * record is taken at once.
    */
-  writeEvent(_event: CalEvent): Promise<void> {
+  writeEvent(event: CalEvent): Promise<void> {
     this.roster.changed();
-    return Promise.resolve();
+    if (!sendsEvents(this.opts.cloud)) return Promise.resolve();
+    if (this.stopped || !this.agent) return Promise.reject(new Error('cloud uplink not running'));
+    return this.enqueue('event', JSON.stringify(calEventMessage(event, this.opts.gateway)), 0);
   }
 
   setInstruments(instruments: readonly InstrumentConfig[]): void {
@@ -108,16 +114,26 @@ export class HttpsUplink implements Sink {
     this.agent?.destroy();
   }
 
+  private enqueue(kind: Queued['kind'], json: string, count: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind, json, count, alone: false, resolve, reject });
+      if (!this.sending) void this.sendQueued();
+    });
+  }
+
   private async sendQueued(): Promise<void> {
     this.sending = true;
     try {
       while (this.queue.length > 0 && !this.stopped) {
         const group = this.takeGroup();
-        const body = `{"v":1,"site":${JSON.stringify(this.opts.site)},"gateway":${JSON.stringify(this.opts.gateway)},"batches":[${group.map((q) => q.json).join(',')}]}`;
+        const event = group[0]!.kind === 'event';
+        const body = event
+          ? group[0]!.json
+          : `{"v":1,"site":${JSON.stringify(this.opts.site)},"gateway":${JSON.stringify(this.opts.gateway)},"batches":[${group.map((q) => q.json).join(',')}]}`;
         try {
           await sendGzipJson(body, {
             method: 'POST',
-            url: this.readingsUrl,
+            url: event ? this.eventsUrl : this.readingsUrl,
             token: this.opts.cloud.token ?? '',
             agent: this.agent!,
             timeoutMs: this.opts.cloud.timeoutMs,
@@ -133,14 +149,14 @@ export class HttpsUplink implements Sink {
     }
   }
 
-  /** Batches from the head of the queue up to batchMaxReadings (at least one). */
+  /** An event alone, or batches from the head of the queue up to batchMaxReadings (at least one) and the next event. */
   private takeGroup(): Queued[] {
     const first = this.queue[0]!;
-    if (first.alone) return this.queue.splice(0, 1);
+    if (first.alone || first.kind === 'event') return this.queue.splice(0, 1);
     let n = 0;
     let readings = 0;
     for (const q of this.queue) {
-      if (q.alone || (n > 0 && readings + q.count > this.opts.cloud.batchMaxReadings)) break;
+      if (q.alone || q.kind === 'event' || (n > 0 && readings + q.count > this.opts.cloud.batchMaxReadings)) break;
       readings += q.count;
       n++;
     }

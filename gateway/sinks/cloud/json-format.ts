@@ -2,7 +2,7 @@ import type { InstrumentConfig } from '../../../config/schema.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { ReadingBatch } from '../../reading.js';
 import { VERSION } from '../../version.js';
-import { gatewayStateMessage, MESSAGE_VERSION } from '../../contract/messages.js';
+import { calEventMessage, gatewayStateMessage } from '../../contract/messages.js';
 import { serialiseBatch } from '../mqtt/payload.js';
 import type { InstrumentState } from '../sink.js';
 import type { Roster } from './roster.js';
@@ -40,9 +40,8 @@ export class JsonFormat implements UplinkFormat {
   }
 
   event(event: CalEvent): UplinkMessage {
-    const { site, ...rest } = event;
-    const payload = JSON.stringify({ v: MESSAGE_VERSION, site, gateway: this.o.gateway, ...rest });
-    return { topic: cloudTopics.event(this.o.prefix, site, this.o.gateway, event.instrument), payload, retain: false };
+    const payload = JSON.stringify(calEventMessage(event, this.o.gateway));
+    return { topic: cloudTopics.event(this.o.prefix, event.site, this.o.gateway, event.instrument), payload, retain: false };
   }
 
   state(_state: InstrumentState): UplinkMessage[] {

@@ -3,7 +3,7 @@ import type { CalEvent } from '../../calibration/cal-event.js';
 import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { InstrumentState, Sink } from '../sink.js';
-import type { CloudConfig } from './cloud-config.js';
+import { sendsEvents, type CloudConfig } from './cloud-config.js';
 import { MqttSession } from './mqtt-session.js';
 import type { RosterTracker } from './roster.js';
 import { readTlsFiles } from './tls-files.js';
@@ -68,12 +68,13 @@ export class MqttUplink implements Sink {
   /**
    * The event changes the roster (a new certificate, a status); the JSON format also publishes it,
    * acknowledged to the spool on PUBACK. Sparkplug has no place for it (its metrics are the
-   * readings; the roster carries the calibration state): taken at once.
+   * readings and each instrument's current calibration; the roster carries the rest), and
+   * `cloud.events: false` turns it off: taken at once.
    */
   writeEvent(event: CalEvent): Promise<void> {
     this.rosterChanged();
     const format = this.o.format;
-    if (!format.event) return Promise.resolve();
+    if (!format.event || !sendsEvents(this.o.cloud)) return Promise.resolve();
     const session = this.session;
     if (!session?.ready) return Promise.reject(new Error(session?.lastError ?? `not connected to ${this.o.cloud.url}`));
     return session.publish(format.event(event));

@@ -5,7 +5,7 @@ import type { Logger } from '../../log.js';
 import type { ReadingBatch } from '../../reading.js';
 import type { CalEvent } from '../../calibration/cal-event.js';
 import type { GatewayStats, InstrumentState, Sink } from '../sink.js';
-import { gatewayStateMessage } from '../../contract/messages.js';
+import { calEventMessage, gatewayStateMessage } from '../../contract/messages.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { PAYLOAD_VERSION, serialiseBatch } from './payload.js';
 import { dataTopic, eventTopic, gatewaySeqsTopic, gatewayStateTopic, gatewayStatsTopic, resendTopic, resentTopic, statusTopic } from './topics.js';
@@ -105,9 +105,8 @@ export class MqttSink implements Sink {
 
   /** Resolves on PUBACK; a nobody-received event (reason 16) stays in the spool and is sent again, as readings are. */
   writeEvent(event: CalEvent): Promise<void> {
-    const { site, ...rest } = event;
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, site, gateway: this.opts.gateway, ...rest });
-    return this.publishAcked(eventTopic(this.prefix, site, this.opts.gateway, event.instrument), payload, 1, this.requireSubscribers);
+    const payload = JSON.stringify(calEventMessage(event, this.opts.gateway));
+    return this.publishAcked(eventTopic(this.prefix, event.site, this.opts.gateway, event.instrument), payload, 1, this.requireSubscribers);
   }
 
   /**
