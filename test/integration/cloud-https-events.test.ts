@@ -172,6 +172,30 @@ describe('calibration events over the HTTPS uplink', () => {
     }
   }, 60_000);
 
+  it('an event the platform refuses for its content (422) is dropped, not sent again, and the next one still arrives', async () => {
+    const receiver = await startReceiver(certs, TOKEN);
+    receiver.answerEvent = (event) => (event.to === 'out_of_service' ? 422 : 200);
+    const { config, stopSim } = await labConfig(receiver, spoolDir(), certs.ca);
+    const gateway = await startGateway(config);
+    try {
+      await dmmPolled(gateway, 2, 'the dmm polled');
+      gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'out_of_service', reason: 'a status this platform refuses' });
+      await dmmPolled(gateway, gateway.pipeline.counters.get('dmm-01')!.polled + 2, 'readings after the refused event');
+      gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: null, reason: 'back in service' });
+      await until(() => receiver.events.length === 1 && cloudStats(gateway).depth === 0, 'the release taken', 15_000);
+      await gateway.stopPolling();
+      expect(receiver.problems).toEqual([]);
+      expect(receiver.requests.filter((r) => r.path.endsWith('/events')).map((r) => r.status)).toEqual([422, 200]);
+      expect(receiver.events.map((e) => e.event)).toEqual([expect.objectContaining({ from: 'out_of_service', to: 'uncalibrated' })]);
+      const seqs = seqsByInstrument(receiver.received).get('dmm-01')!;
+      expect(seqs).toEqual(Array.from({ length: gateway.pipeline.counters.get('dmm-01')!.polled }, (_, i) => i + 1));
+    } finally {
+      await gateway.stop();
+      await receiver.close();
+      await stopSim();
+    }
+  });
+
   it('with cloud.events: false (a platform without /events) no event is posted and the readings flow past it', async () => {
     const receiver = await startReceiver(certs, TOKEN);
     const { config, stopSim } = await labConfig(receiver, spoolDir(), certs.ca, false);
