@@ -143,6 +143,8 @@ describe('the platform contract, from the gateway and from a platform', () => {
     }
     expect(receiver.problems).toEqual([]);
     expect(receiver.requests.every((r) => r.userAgent === `metrogate/${VERSION}`)).toBe(true);
+    // The quarantine reached the platform over HTTPS too (POST /events, validated by the receiver).
+    expect(receiver.events.map((e) => e.event)).toContainEqual(expect.objectContaining({ instrument: 'dmm-01', kind: 'transition', to: 'quarantined' }));
 
     // The platform's side.
     for (const roster of receiver.rosters) consumer.ingestRoster(roster);
