@@ -3,10 +3,10 @@
  * destination (its own Mosquitto, InfluxDB or HTTPS platform, so it can be stopped and started
  * again on the same port), a way to read back what it holds, and a batch it refuses.
  */
-import { connectAsync, type MqttClient } from 'mqtt';
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
+import type { CalEvent } from '../../gateway/calibration/cal-event.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import type { CloudConfig } from '../../gateway/sinks/cloud/cloud-config.js';
 import { HttpsUplink } from '../../gateway/sinks/cloud/https-uplink.js';
@@ -20,6 +20,8 @@ import type { Sink } from '../../gateway/sinks/sink.js';
 import { restartableInfluxDB, restartableMosquitto, storedSeqs, type Restartable } from '../e2e/faults-fixture.js';
 import { uniqueName } from '../support/e2e-fixture.js';
 import { makeCerts, startReceiver, type Receiver, type TestCerts } from './cloud-fixture.js';
+import { readTopics, storedEventTimes } from './sink-conformance-readback.js';
+import type { WireCalEvent } from '../../gateway/contract/messages.js';
 
 /** A destination the suite can take away and bring back (same port, same data). */
 export interface Destination {
@@ -35,6 +37,8 @@ export interface Harness {
   site: string;
   /** The seqs of the instrument the destination holds, read back from it (subscriber, query, log). */
   stored(instrument: string): Promise<number[]>;
+  /** The ts of the calibration events of the instrument the destination holds (event topic, cal_event points, POST /events). */
+  storedEvents(instrument: string): Promise<number[]>;
   /** Batches the destination refuses for what they are (too large, field type conflict, HTTP 400), each with why. */
   refusals(): Promise<Refusal[]>;
   close(): Promise<void>;
@@ -75,6 +79,21 @@ export function batchOf(site: string, instrument: string, from: number, n = 3, t
   return { site, instrument, readings };
 }
 
+/** A manual quarantine of `instrument` at t0 + n ms (each event its own point in InfluxDB). */
+export function eventOf(site: string, instrument: string, n: number, t0 = T0): CalEvent {
+  return {
+    site,
+    instrument,
+    kind: 'transition',
+    ts: t0 + n,
+    from: 'valid',
+    to: 'quarantined',
+    certificate: 'CONF-1',
+    due: '2030-01-01',
+    reason: `conformance ${n}`,
+  };
+}
+
 const log = silentLogger();
 
 /**
@@ -104,7 +123,7 @@ function mqttImplementation(): Implementation {
     async harness(port) {
       const site = uniqueName('site');
       const prefix = uniqueName('mg');
-      const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
+      const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/+`);
       const sink = new MqttSink({
         site,
         gateway: 'gw',
@@ -116,6 +135,7 @@ function mqttImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(reader.seqs(i)),
+        storedEvents: (i) => Promise.resolve(reader.events(i)),
         refusals: () => mqttRefusals(site),
         close: () => reader.close(),
       };
@@ -135,7 +155,7 @@ function cloudMqttImplementation(): Implementation {
     async harness(port) {
       const site = uniqueName('site');
       const prefix = uniqueName('cloud');
-      const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/data`);
+      const reader = await readTopics(broker.url, `${prefix}/${site}/+/+/+`);
       const cloud: CloudConfig = {
         enabled: true,
         url: port ? `mqtt://127.0.0.1:${port}` : broker.url,
@@ -157,6 +177,7 @@ function cloudMqttImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(reader.seqs(i)),
+        storedEvents: (i) => Promise.resolve(reader.events(i)),
         refusals: () => mqttRefusals(site),
         close: () => reader.close(),
       };
@@ -186,6 +207,8 @@ function influxImplementation(): Implementation {
         sink,
         site,
         stored: (i) => storedSeqs(influx.url, database, i).catch((err: Error) => (/database not found/.test(err.message) ? [] : Promise.reject(err))),
+        storedEvents: (i) =>
+          storedEventTimes(influx.url, database, i).catch((err: Error) => (/database not found/.test(err.message) ? [] : Promise.reject(err))),
         async refusals() {
           // In its own shard (a month back), `value` is already a string: numbers there conflict.
           const ts = Date.now() - 30 * 86_400_000;
@@ -210,6 +233,7 @@ function cloudHttpsImplementation(): Implementation {
   let port = 0;
   /** What every incarnation of the receiver accepted. */
   const accepted: WireBatch[] = [];
+  const events: WireCalEvent[] = [];
   const up = async (): Promise<void> => {
     if (receiver) return;
     const r = await startReceiver(certs, TOKEN, port);
@@ -219,6 +243,7 @@ function cloudHttpsImplementation(): Implementation {
       accepted.push(...body.batches);
       return 200;
     };
+    r.answerEvent = (event) => (events.push(event), 200);
     receiver = r;
   };
   return {
@@ -260,6 +285,7 @@ function cloudHttpsImplementation(): Implementation {
         sink,
         site,
         stored: (i) => Promise.resolve(stored(i)),
+        storedEvents: (i) => Promise.resolve(events.filter((e) => e.site === site && e.instrument === i).map((e) => e.ts)),
         refusals: () => Promise.resolve([{ why: 'HTTP 400', batch: batchOf(site, 'refused', 1) }]),
         close: () => Promise.resolve(),
       };
@@ -271,20 +297,6 @@ const asDestination = (server: Restartable): Destination => ({ down: () => serve
 
 function roster(site: string): RosterTracker {
   return new RosterTracker({ site, gateway: 'gw', instruments: [], calibration: new CalibrationEngine({ site, instruments: [], log }) });
-}
-
-/** A subscriber that keeps the seqs of every data message per instrument (mqtt.js subscribes again after a broker restart). */
-async function readTopics(url: string, filter: string): Promise<{ seqs(instrument: string): number[]; close(): Promise<void> }> {
-  const byInstrument = new Map<string, number[]>();
-  const client: MqttClient = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, clientId: uniqueName('conf-reader') });
-  client.on('message', (_topic, payload) => {
-    const batch = JSON.parse(payload.toString()) as WireBatch;
-    const list = byInstrument.get(batch.instrument) ?? [];
-    list.push(...batch.readings.map((r) => r.seq));
-    byInstrument.set(batch.instrument, list);
-  });
-  await client.subscribeAsync(filter, { qos: 1 });
-  return { seqs: (i) => [...(byInstrument.get(i) ?? [])], close: () => client.endAsync(true) };
 }
 
 export const IMPLEMENTATIONS: Implementation[] = [mqttImplementation(), influxImplementation(), cloudMqttImplementation(), cloudHttpsImplementation()];

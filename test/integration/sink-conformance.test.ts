@@ -1,10 +1,11 @@
 import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CalEvent } from '../../gateway/calibration/cal-event.js';
 import type { ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
 import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { until } from '../support/until.js';
-import { batchOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
+import { batchOf, eventOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
 
 /** The Sink contract's bounds (gateway/sinks/sink.ts). */
 const START_BOUND_MS = 5000;
@@ -28,12 +29,13 @@ async function settled(p: Promise<void>, ms: number): Promise<{ state: 'resolved
   }
 }
 
-/** What the spool does: write the batch again after a pause until the sink takes it; loud at the deadline. */
-async function writeUntilTaken(sink: Sink, batch: ReadingBatch, timeoutMs = 30_000): Promise<number> {
+/** What the spool does: write the batch (or event) again after a pause until the sink takes it; loud at the deadline. */
+async function writeUntilTaken(sink: Sink, record: ReadingBatch | CalEvent, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  const write = () => ('readings' in record ? sink.write(record) : sink.writeEvent!(record));
   let last: unknown;
   for (let attempts = 1; Date.now() < deadline; attempts++) {
-    const outcome = await settled(sink.write(batch), Math.max(1, deadline - Date.now()));
+    const outcome = await settled(write(), Math.max(1, deadline - Date.now()));
     if (outcome.state === 'resolved') return attempts;
     if (outcome.state === 'rejected') last = outcome.err;
     await new Promise((r) => setTimeout(r, 250));
@@ -100,6 +102,11 @@ function sinkConformance(impl: Implementation): void {
         async () => expect((await h.stored(instrument)).sort((a, b) => a - b)).toEqual(seqs),
       );
 
+    const expectEvents = (h: Harness, instrument: string, ts: number[]) =>
+      until(async () => (await h.storedEvents(instrument)).length >= ts.length, `${ts.length} events of ${instrument} at the destination`, 5000).then(
+        async () => expect(await h.storedEvents(instrument)).toEqual(ts),
+      );
+
     it('resolves a write only once the destination holds it: every reading read back, once', async () => {
       const h = await harness();
       const site = h.site;
@@ -130,6 +137,19 @@ function sinkConformance(impl: Implementation): void {
       await expectStored(h, 'x', [...seqsOf(first), ...seqsOf(whileDown)]);
     }, 90_000);
 
+    it('keeps the same contract for calibration events: resolved once held, rejected while down, taken once back', async () => {
+      const h = await harness();
+      const first = eventOf(h.site, 'ev', 1);
+      await h.sink.writeEvent!(first);
+      await expectEvents(h, 'ev', [first.ts]);
+      await destination.down();
+      const whileDown = eventOf(h.site, 'ev', 2);
+      const outcome = await settled(h.sink.writeEvent!(whileDown), REJECT_BOUND_MS);
+      expect(outcome.state, 'an event written to a down destination').toBe('rejected');
+      await destination.up();
+      await writeUntilTaken(h.sink, whileDown);
+      await expectEvents(h, 'ev', [first.ts, whileDown.ts]);
+    }, 90_000);
     it('rejects each batch the destination refuses with RejectedBatchError, and takes the next one', async () => {
       const h = await harness();
       for (const { why, batch: refused } of await h.refusals()) {

@@ -1,4 +1,5 @@
 import type { CalEvent } from '../../calibration/cal-event.js';
+import { calEventMessage } from '../../contract/messages.js';
 import { calEventLine, gatewayStatsLine } from '../../influx/event-lines.js';
 import { PAYLOAD_VERSION } from '../mqtt/payload.js';
 import type { GatewayStats } from '../sink.js';
@@ -10,7 +11,7 @@ import type { GatewayStats } from '../sink.js';
  * points whichever path wrote them.
  */
 export function eventLine(event: CalEvent, gateway: string): string {
-  return calEventLine({ ...event, v: PAYLOAD_VERSION, gateway });
+  return calEventLine(calEventMessage(event, gateway));
 }
 
 export function statsLine(stats: GatewayStats, site: string, gateway: string): string {
