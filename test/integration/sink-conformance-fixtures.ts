@@ -6,7 +6,6 @@
 import { CalibrationEngine } from '../../gateway/calibration/calibration-engine.js';
 import { influxClient } from '../../gateway/influx/ensure-database.js';
 import { silentLogger } from '../../gateway/log.js';
-import type { CalEvent } from '../../gateway/calibration/cal-event.js';
 import type { Reading, ReadingBatch } from '../../gateway/reading.js';
 import type { CloudConfig } from '../../gateway/sinks/cloud/cloud-config.js';
 import { HttpsUplink } from '../../gateway/sinks/cloud/https-uplink.js';
@@ -77,21 +76,6 @@ export function batchOf(site: string, instrument: string, from: number, n = 3, t
     cal,
   }));
   return { site, instrument, readings };
-}
-
-/** A manual quarantine of `instrument` at t0 + n ms (each event its own point in InfluxDB). */
-export function eventOf(site: string, instrument: string, n: number, t0 = T0): CalEvent {
-  return {
-    site,
-    instrument,
-    kind: 'transition',
-    ts: t0 + n,
-    from: 'valid',
-    to: 'quarantined',
-    certificate: 'CONF-1',
-    due: '2030-01-01',
-    reason: `conformance ${n}`,
-  };
 }
 
 const log = silentLogger();

@@ -5,7 +5,7 @@ import type { ReadingBatch } from '../../gateway/reading.js';
 import type { Sink } from '../../gateway/sinks/sink.js';
 import { RejectedBatchError } from '../../gateway/sinks/sink-errors.js';
 import { until } from '../support/until.js';
-import { batchOf, eventOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
+import { batchOf, IMPLEMENTATIONS, type Destination, type Harness, type Implementation } from './sink-conformance-fixtures.js';
 
 /** The Sink contract's bounds (gateway/sinks/sink.ts). */
 const START_BOUND_MS = 5000;
@@ -60,6 +60,23 @@ async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
+  };
+}
+
+const EVENT_T0 = Date.now();
+
+/** A manual quarantine of `instrument` at t0 + n ms (each event its own point in InfluxDB). */
+function eventOf(site: string, instrument: string, n: number, t0 = EVENT_T0): CalEvent {
+  return {
+    site,
+    instrument,
+    kind: 'transition',
+    ts: t0 + n,
+    from: 'valid',
+    to: 'quarantined',
+    certificate: 'CONF-1',
+    due: '2030-01-01',
+    reason: `conformance ${n}`,
   };
 }
 
