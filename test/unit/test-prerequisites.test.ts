@@ -11,7 +11,7 @@ import { DEBIAN_PACKAGE, ensureInstalled, TEST_NEEDS, type RunCommand } from '..
 import { ROOT } from '../support/e2e-fixture.js';
 
 const debian = () => 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n';
-const PACKAGES = 'mosquitto influxdb socat chromium openssl';
+const PACKAGES = 'mosquitto influxdb socat chromium openssl coreutils';
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { createLogger, type Logger } from '../../gateway/log.js';
 
 /** Programs the tests and the demo run. */
-export type Need = 'mosquitto' | 'mosquitto_passwd' | 'influxd' | 'socat' | 'chromium' | 'openssl';
+export type Need = 'mosquitto' | 'mosquitto_passwd' | 'influxd' | 'socat' | 'chromium' | 'openssl' | 'mkfifo';
 
 export const DEBIAN_PACKAGE: Readonly<Record<Need, string>> = {
   mosquitto: 'mosquitto',
@@ -15,15 +15,18 @@ export const DEBIAN_PACKAGE: Readonly<Record<Need, string>> = {
   chromium: 'chromium',
   // Debian's minimal images (the node:20 -slim ones among them) have the library, not the program.
   openssl: 'openssl',
+  // Essential on Debian, so always there; listed because a test runs it (the thread-pool stall).
+  mkfifo: 'coreutils',
 };
 
 /**
  * Every system program some test runs: the private servers (global setup), the broker password
- * files (ACL and cloud tests), test certificates, serial lines (socat) and the live-page browser.
+ * files (ACL and cloud tests), test certificates, serial lines (socat), the live-page browser and a FIFO
+ * that holds libuv's thread pool (mkfifo).
  * `npm test`'s pretest ensures them all; test/unit/test-prerequisites.test.ts fails when a test
  * starts running a program missing here.
  */
-export const TEST_NEEDS: readonly Need[] = ['mosquitto', 'mosquitto_passwd', 'influxd', 'socat', 'chromium', 'openssl'];
+export const TEST_NEEDS: readonly Need[] = ['mosquitto', 'mosquitto_passwd', 'influxd', 'socat', 'chromium', 'openssl', 'mkfifo'];
 
 // Ubuntu's transitional package installs chromium-browser.
 const BINARY_NAMES: Readonly<Record<Need, readonly string[]>> = {
@@ -33,6 +36,7 @@ const BINARY_NAMES: Readonly<Record<Need, readonly string[]>> = {
   socat: ['socat'],
   chromium: ['chromium', 'chromium-browser'],
   openssl: ['openssl'],
+  mkfifo: ['mkfifo'],
 };
 
 // A non-root PATH often lacks the sbin directories, and mosquitto lives in /usr/sbin.
