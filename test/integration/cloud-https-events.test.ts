@@ -196,6 +196,30 @@ describe('calibration events over the HTTPS uplink', () => {
     }
   });
 
+  it('a platform without /events (404) refuses each event as it comes, and the readings behind it keep moving', async () => {
+    const receiver = await startReceiver(certs, TOKEN);
+    receiver.answerEvent = () => 404;
+    const { config, stopSim } = await labConfig(receiver, spoolDir(), certs.ca);
+    const gateway = await startGateway(config);
+    try {
+      await dmmPolled(gateway, 2, 'the dmm polled');
+      gateway.calibration.setManualStatus({ instrument: 'dmm-01', status: 'quarantined', reason: 'an event this platform cannot take' });
+      await until(() => dmmStatuses(receiver).flat().includes('quarantined'), 'quarantined readings at the platform after the refused event', 15_000);
+      await until(() => cloudStats(gateway).depth === 0, 'the cloud cursor caught up', 15_000);
+      await gateway.stopPolling();
+      expect(receiver.problems).toEqual([]);
+      // Sent once, refused, not sent again: a platform without the endpoint does not hold the uplink.
+      expect(receiver.requests.filter((r) => r.path.endsWith('/events')).map((r) => r.status)).toEqual([404]);
+      expect(receiver.events).toEqual([]);
+      const seqs = seqsByInstrument(receiver.received).get('dmm-01')!;
+      expect(seqs).toEqual(Array.from({ length: gateway.pipeline.counters.get('dmm-01')!.polled }, (_, i) => i + 1));
+    } finally {
+      await gateway.stop();
+      await receiver.close();
+      await stopSim();
+    }
+  });
+
   it('with cloud.events: false (a platform without /events) no event is posted and the readings flow past it', async () => {
     const receiver = await startReceiver(certs, TOKEN);
     const { config, stopSim } = await labConfig(receiver, spoolDir(), certs.ca, false);

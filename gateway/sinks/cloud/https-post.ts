@@ -15,6 +15,11 @@ export interface PostOptions {
   token: string;
   agent: https.Agent;
   timeoutMs: number;
+  /**
+   * 404/405 mean the platform has no such endpoint, and the body is refused rather than retried:
+   * for events, which a platform may not take, so that the readings queued behind one keep moving.
+   */
+  absentEndpointRefuses?: boolean;
 }
 
 /** Answers about the request's target or credentials, not its content: the data waits. */
@@ -73,6 +78,9 @@ export async function sendGzipJson(json: string, opts: PostOptions): Promise<voi
   const retryAfterMs = parseRetryAfter(res.retryAfter);
   if ((status === 429 || status === 503) && retryAfterMs !== undefined) throw new RetryLaterError(what, retryAfterMs);
   if (status === 401 || status === 403) throw new Error(`${what} (check cloud.token)`);
+  if (opts.absentEndpointRefuses && (status === 404 || status === 405)) {
+    throw new RejectedBatchError(`${what} (the platform has no such endpoint; set cloud.events: false if it takes no events)`, status);
+  }
   if (status >= 400 && status < 500 && !NOT_ABOUT_THE_CONTENT.has(status)) throw new RejectedBatchError(what, status);
   throw new Error(what);
 }

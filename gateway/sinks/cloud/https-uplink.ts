@@ -137,6 +137,7 @@ export class HttpsUplink implements Sink {
             token: this.opts.cloud.token ?? '',
             agent: this.agent!,
             timeoutMs: this.opts.cloud.timeoutMs,
+            absentEndpointRefuses: event,
           });
           this.ok = true;
           for (const q of group) q.resolve();
