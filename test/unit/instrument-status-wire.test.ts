@@ -52,7 +52,7 @@ describe('instrument status on the wire', () => {
     const m = decode(TOPIC, status({ removed: true, online: false, channels: [] }));
     expect(m).toMatchObject({ kind: 'status' });
     expect(instrumentStatusLines((m as Extract<WireMessage, { kind: 'status' }>).status)).toEqual([
-      'instrument_cal,instrument=press-01,scope=instrument,site=labA status="removed",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,online=0 1795000000000',
+      'instrument_cal,instrument=press-01,scope=instrument,site=labA status="removed",certificate="P \\"1\\", x=2",due="2027-01-01",traceable=1,online=0 1795000000000000000',
     ]);
     expect(decoder.decode(TOPIC, Buffer.alloc(0))).toEqual({ kind: 'status_cleared' });
     // Only a status topic may be cleared: an empty data message is still refused.
