@@ -117,6 +117,17 @@ function resolvePaths(config: MetrogateConfig, file: string): MetrogateConfig {
     if (config.calibration.trust !== undefined) config.calibration.trust = at(config.calibration.trust);
   }
   if (config.spool) config.spool.dir = at(config.spool.dir);
+  if (config.checks) config.checks.dir = at(config.checks.dir);
+  const cloud = config.cloud;
+  if (cloud) for (const k of ['ca', 'cert', 'key'] as const) if (cloud[k] !== undefined) cloud[k] = at(cloud[k]);
+  for (const inst of config.instruments) {
+    // OPC UA: the gateway's certificate store (written on first start) and a user certificate.
+    if ('security' in inst && inst.security) inst.security.pkiDir = at(inst.security.pkiDir);
+    if ('auth' in inst && inst.auth?.type === 'certificate') {
+      inst.auth.certificate = at(inst.auth.certificate);
+      inst.auth.privateKey = at(inst.auth.privateKey);
+    }
+  }
   return config;
 }
 
