@@ -50,8 +50,8 @@ async function startGateway(config: MetrogateConfig): Promise<Gateway> {
 const cloudStats = (g: Gateway) => g.pipeline.spoolStats().find((s) => s.sink === 'cloud')!;
 
 /**
- * Waits until the dmm has `n` readings polled: the engine reports a transition only for an
- * instrument whose status it has seen on a reading.
+ * Waits until the dmm has `n` readings polled, so that readings of its old status are in the
+ * spool before the event and the order around the event can be checked.
  */
 const dmmPolled = (g: Gateway, n: number, what: string) => until(() => (g.pipeline.counters.get('dmm-01')?.polled ?? 0) >= n, what, 15_000);
 
