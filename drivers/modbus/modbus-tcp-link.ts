@@ -13,9 +13,8 @@ const ModbusRTU = ((M as unknown as { default?: unknown }).default ?? M) as unkn
  */
 export class ModbusTcpLink {
   private client: ModbusClient | null = null;
-  /** Settles when this connection ends; every read races it (see watchClose). */
-  private ended: Promise<never> = new Promise<never>(() => undefined);
-  private endConnection: (reason: string) => void = () => undefined;
+  /** The rejecters of the reads waiting for an answer, failed together when the connection ends (see watchClose). */
+  private readonly waiting = new Set<(err: ReadError) => void>();
   /** Answers whose transaction id belongs to a request that had already timed out. */
   staleAnswers = 0;
 
@@ -58,18 +57,13 @@ export class ModbusTcpLink {
   /**
    * modbus-serial leaves a request whose connection closed waiting for its own timeout (and its
    * destroy() cancels that timer, so the request then never settles at all): a device that hangs
-   * up mid-request would hold the poll cycle, and stop(), for the whole timeoutMs. So every read
-   * races the end of its connection, and loses at once as disconnected, however the end came.
+   * up mid-request would hold the poll cycle, and stop(), for the whole timeoutMs. So the end of
+   * the connection fails every waiting read at once as disconnected, however the end came.
    */
   private watchClose(client: ModbusClient, onClose: () => void): void {
-    this.ended = new Promise<never>((_, reject) => {
-      this.endConnection = (reason) => reject(new ReadError({ kind: 'disconnected', reason: `disconnected: ${reason}` }));
-    });
-    // A connection that ends while no read is waiting is no error.
-    this.ended.catch(() => undefined);
     client.on('close', () => {
       if (this.client !== client) return;
-      this.endConnection('connection closed by peer');
+      this.failWaiting('connection closed by peer');
       this.close();
       onClose();
     });
@@ -80,14 +74,27 @@ export class ModbusTcpLink {
     const c = this.client;
     if (!c?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNREFUSED' });
     if (unitId !== undefined) c.setID(unitId);
-    return Promise.race([request(c, fn, address, count), this.ended]);
+    // Not Promise.race against a promise of the connection's end: each race would leave a
+    // reaction on it for as long as the connection lives, one per read.
+    return new Promise<ReadResult>((resolve, reject) => {
+      this.waiting.add(reject);
+      request(c, fn, address, count)
+        .then(resolve, reject)
+        .finally(() => this.waiting.delete(reject));
+    });
+  }
+
+  private failWaiting(reason: string): void {
+    const err = new ReadError({ kind: 'disconnected', reason: `disconnected: ${reason}` });
+    for (const reject of this.waiting) reject(err);
+    this.waiting.clear();
   }
 
   close(): void {
     const c = this.client;
     this.client = null;
     if (c) {
-      this.endConnection('connection closed');
+      this.failWaiting('connection closed');
       c.destroy(() => undefined);
     }
   }
